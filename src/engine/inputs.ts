@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import type { Literal } from '../runbook/expression.js';
+import type { InputSpec, Runbook } from '../runbook/model.js';
+import { typeProblem } from '../runbook/rules.js';
+import { locate, parseSource } from '../runbook/source.js';
+import { UserError } from '../util/errors.js';
+import { didYouMean } from '../util/suggest.js';
+
+export interface ResolvedInputs {
+  values: Record<string, Literal>;
+  secretInputs: Set<string>;
+  /** Where each value came from, for the plan and the journal. */
+  sources: Record<string, 'option' | 'file' | 'env' | 'default'>;
+}
+
+interface Given {
+  value: unknown;
+  source: 'option' | 'file';
+  /** file:line:col of a value from --inputs-file. */
+  where?: string;
+}
+
+/** `--input name=value` options. */
+export function parseInputOptions(pairs: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`--input "${pair}" is not name=value`, { hint: 'e.g. --input namespace=payments' });
+    values[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return values;
+}
+
+/** Read `--inputs-file`: a YAML or JSON mapping of input names to values. */
+export function readInputsFile(file: string): Map<string, Given> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read inputs file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  const { source, diagnostics } = parseSource(file, text);
+  const first = diagnostics.find((d) => d.severity === 'error');
+  if (first) throw new UserError(`${first.file}:${first.line}:${first.col}: ${first.message}`, { hint: first.hint });
+  const raw: unknown = source.doc.toJS();
+  if (raw === null || raw === undefined) return new Map();
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError(`${file}:1:1: an inputs file is a mapping of input names to values`, { hint: 'e.g. namespace: payments' });
+  }
+  const given = new Map<string, Given>();
+  for (const [name, value] of Object.entries(raw)) {
+    const [line, col] = locate(source, [name], 'key');
+    given.set(name, { value, source: 'file', where: `${file}:${line}:${col}` });
+  }
+  return given;
+}
+
+/**
+ * Resolve every input: --input, then --inputs-file, then its environment variable, then its default.
+ * All problems are reported at once.
+ */
+export function resolveInputs(
+  runbook: Runbook,
+  options: { pairs?: Record<string, string>; file?: Map<string, Given>; env?: Readonly<Record<string, string | undefined>> },
+): ResolvedInputs {
+  const given = new Map<string, Given>(options.file ?? []);
+  for (const [name, value] of Object.entries(options.pairs ?? {})) given.set(name, { value, source: 'option' });
+  const env = options.env ?? {};
+  const problems: string[] = [];
+  const known = runbook.inputs.map((i) => i.name);
+  for (const [name, entry] of given) {
+    if (!known.includes(name)) {
+      const where = entry.where ? `${entry.where}: ` : '';
+      const suggestion = didYouMean(name, known);
+      problems.push(`${where}unknown input "${name}"${suggestion ? `: ${suggestion}` : known.length ? ` (inputs: ${known.join(', ')})` : ' (this runbook takes no inputs)'}`);
+    }
+  }
+  const resolved: ResolvedInputs = { values: {}, secretInputs: new Set(), sources: {} };
+  for (const spec of runbook.inputs) {
+    if (spec.secret) resolved.secretInputs.add(spec.name);
+    const entry = given.get(spec.name);
+    const fromEnv = spec.env !== undefined ? env[spec.env] : undefined;
+    let raw: unknown;
+    let source: ResolvedInputs['sources'][string];
+    let where = '';
+    if (entry) {
+      raw = entry.value;
+      source = entry.source;
+      where = entry.where ? `${entry.where}: ` : '';
+    } else if (fromEnv !== undefined) {
+      raw = fromEnv;
+      source = 'env';
+      where = `(from $${spec.env}) `;
+    } else if (spec.default !== undefined) {
+      raw = spec.default;
+      source = 'default';
+    } else {
+      problems.push(missingMessage(spec));
+      continue;
+    }
+    const coerced = coerce(spec, raw);
+    if ('problem' in coerced) {
+      problems.push(`${where}input "${spec.name}": ${spec.secret ? 'the given value' : coerced.problem}${spec.secret ? ` is not a valid ${spec.type}` : ''}`);
+      continue;
+    }
+    resolved.values[spec.name] = coerced.value;
+    resolved.sources[spec.name] = source;
+  }
+  if (problems.length === 1) throw new UserError(problems[0]!, { hint: `see the inputs with: drctl show ${runbook.name}` });
+  if (problems.length > 1) {
+    throw new UserError(`${problems.length} problems with the inputs of ${runbook.name}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { hint: `see the inputs with: drctl show ${runbook.name}` });
+  }
+  return resolved;
+}
+
+function missingMessage(spec: InputSpec): string {
+  const about = spec.description ? ` (${spec.description})` : '';
+  const how = spec.env ? `--input ${spec.name}=... or set $${spec.env}` : `--input ${spec.name}=...`;
+  return `missing required input "${spec.name}"${about}: give ${how}`;
+}
+
+function coerce(spec: InputSpec, raw: unknown): { value: Literal } | { problem: string } {
+  const problem = typeProblem(spec.type, raw, spec.options);
+  if (problem) return { problem };
+  switch (spec.type) {
+    case 'number':
+      return { value: Number(raw) };
+    case 'boolean':
+      return { value: raw === true || raw === 'true' };
+    case 'choice':
+      return { value: spec.options!.find((option) => String(option) === String(raw))! };
+    default:
+      return { value: String(raw) };
+  }
+}

@@ -1,0 +1,146 @@
+import type { Scope } from '../runbook/expression.js';
+import type { Body, Confirm, PreflightItem, Runbook, Step } from '../runbook/model.js';
+import type { Condition } from './render.js';
+import { evaluateCondition, renderString, resolveValue, SECRET_MASK } from './render.js';
+import type { ResolvedInputs } from './inputs.js';
+import type { RunMode, StepState } from './scope.js';
+import { makeScope } from './scope.js';
+
+/** What a step will do, as the operator sees it: expressions resolved, secrets masked. */
+export type CommandView =
+  | { kind: 'run'; display: string }
+  | { kind: 'exec'; display: string[] }
+  | { kind: 'uses'; action: string; with: unknown }
+  | { kind: 'manual'; display: string };
+
+export interface PlannedStep {
+  number: number;
+  step: Step;
+  condition: Condition;
+  command: CommandView;
+  /** Planned budget up to and including this step (skipped steps count nothing). */
+  cumulativeMs: number;
+  /** The budget timeline has crossed the RTO by the end of this step. */
+  pastRto: boolean;
+  confirm: Confirm;
+  rollback?: CommandView | undefined;
+}
+
+export interface PlannedPreflight {
+  item: PreflightItem;
+  title: string;
+  command?: CommandView;
+}
+
+export interface PlanContext {
+  inputs: ResolvedInputs;
+  mode: RunMode;
+  runId: string;
+  incidentStart: Date;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Plan {
+  runbook: Runbook;
+  mode: RunMode;
+  runId: string;
+  incidentStart: string;
+  inputs: Array<{ name: string; display: string; source: string; secret: boolean }>;
+  /** The runbook's env with expressions resolved (what every step's process receives). */
+  env: Record<string, string>;
+  preflight: PlannedPreflight[];
+  steps: PlannedStep[];
+  totalBudgetMs: number;
+  unbudgetedSteps: number;
+}
+
+/** The scope expressions see during a run: the process env overlaid by the runbook's env. */
+export function runScope(context: PlanContext, runbookEnv: Record<string, string>, steps: ReadonlyMap<string, StepState>, unknownSteps: 'placeholder' | 'empty'): Scope {
+  return makeScope({
+    inputs: context.inputs.values,
+    secretInputs: context.inputs.secretInputs,
+    env: { ...context.env, ...runbookEnv },
+    run: { id: context.runId, mode: context.mode, incident_start: context.incidentStart.toISOString() },
+    steps,
+    unknownSteps,
+  });
+}
+
+/** Resolve the runbook-level env once: its values may name inputs, env and run. */
+export function resolveRunbookEnv(runbook: Runbook, context: PlanContext): { text: Record<string, string>; display: Record<string, string> } {
+  const scope = runScope(context, {}, new Map(), 'empty');
+  const text: Record<string, string> = {};
+  const display: Record<string, string> = {};
+  for (const [name, value] of Object.entries(runbook.env)) {
+    const rendered = renderString(value, scope);
+    text[name] = rendered.text;
+    display[name] = rendered.display;
+  }
+  return { text, display };
+}
+
+export function viewOf(body: Body, scope: Scope): CommandView {
+  switch (body.kind) {
+    case 'run':
+      return { kind: 'run', display: renderString(body.script, scope, { shell: true }).display };
+    case 'exec':
+      return { kind: 'exec', display: body.argv.map((arg) => renderString(arg, scope).display) };
+    case 'uses':
+      return { kind: 'uses', action: body.action, with: resolveValue(body.with, scope).display };
+    case 'manual':
+      return { kind: 'manual', display: renderString(body.text, scope).display };
+  }
+}
+
+/** The ordered list of steps a run executes, resolved as far as is known before it starts. Pure. */
+export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
+  const env = resolveRunbookEnv(runbook, context);
+  const scope = runScope(context, env.text, new Map(), 'placeholder');
+  const rtoMs = runbook.objectives.rtoMs;
+  let cumulativeMs = 0;
+  let unbudgetedSteps = 0;
+  const steps = runbook.steps.map((step): PlannedStep => {
+    const condition = evaluateCondition(step.if, scope);
+    const runs = !condition.decided || condition.value;
+    if (runs) {
+      if (step.budgetMs === undefined) unbudgetedSteps++;
+      cumulativeMs += step.budgetMs ?? 0;
+    }
+    return {
+      number: step.index + 1,
+      step,
+      condition,
+      command: viewOf(step.body, scope),
+      cumulativeMs,
+      pastRto: rtoMs !== undefined && cumulativeMs > rtoMs,
+      confirm: confirmView(step.confirm, scope),
+      rollback: step.rollback ? viewOf(step.rollback.body, scope) : undefined,
+    };
+  });
+  return {
+    runbook,
+    mode: context.mode,
+    runId: context.runId,
+    incidentStart: context.incidentStart.toISOString(),
+    inputs: runbook.inputs.map((spec) => ({
+      name: spec.name,
+      display: spec.secret ? SECRET_MASK : String(context.inputs.values[spec.name] ?? ''),
+      source: context.inputs.sources[spec.name] ?? 'default',
+      secret: spec.secret,
+    })),
+    env: env.display,
+    preflight: runbook.preflight.map((item) => ({
+      item,
+      title: item.kind === 'require' ? `tools on PATH: ${item.tools.join(', ')}` : item.title,
+      ...(item.kind === 'check' ? { command: viewOf(item.body, scope) } : {}),
+    })),
+    steps,
+    totalBudgetMs: cumulativeMs,
+    unbudgetedSteps,
+  };
+}
+
+function confirmView(confirm: Confirm, scope: Scope): Confirm {
+  if (confirm.kind !== 'type') return confirm;
+  return { kind: 'type', text: renderString(confirm.text, scope).text };
+}

@@ -1,0 +1,314 @@
+import { ACTION_CATALOG, isActionName } from '../actions/catalog.js';
+import { didYouMean } from '../util/suggest.js';
+import type { Diagnostic, PathSegment } from './diagnostics.js';
+import { formatDuration, isDuration, parseDuration } from './duration.js';
+import type { Segment } from './expression.js';
+import { collectRefs, ExpressionError, parseTemplate } from './expression.js';
+import type { InputDoc, RunbookDoc, StepDoc } from './schema.js';
+import type { SourceFile, Target } from './source.js';
+import { diagnosticAt } from './source.js';
+
+/** Checks that span more than one key: everything the schema alone cannot say. */
+export function checkRules(doc: RunbookDoc, source: SourceFile): Diagnostic[] {
+  const checker = new RuleChecker(doc, source);
+  checker.checkAll();
+  return checker.diagnostics;
+}
+
+export const RUN_REFS = ['id', 'mode', 'incident_start'] as const;
+const STEP_REF_KINDS = ['outputs', 'status'];
+
+interface RefScope {
+  /** Steps whose outputs and status may be named here. */
+  visibleSteps: ReadonlyMap<string, StepDoc>;
+  /** A step that runs later or is the step itself, for a better message. */
+  laterSteps: ReadonlySet<string>;
+  where: string;
+}
+
+class RuleChecker {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly inputs: Record<string, InputDoc>;
+
+  constructor(
+    private readonly doc: RunbookDoc,
+    private readonly source: SourceFile,
+  ) {
+    this.inputs = doc.inputs ?? {};
+  }
+
+  private report(path: readonly PathSegment[], message: string, options: { hint?: string | undefined; severity?: 'error' | 'warning'; target?: Target; index?: number } = {}): void {
+    this.diagnostics.push(diagnosticAt(this.source, path, message, options));
+  }
+
+  private warn(path: readonly PathSegment[], message: string, hint?: string): void {
+    this.report(path, message, { severity: 'warning', hint });
+  }
+
+  checkAll(): void {
+    this.checkObjectives();
+    for (const [name, spec] of Object.entries(this.inputs)) this.checkInput(name, spec);
+    const noSteps: RefScope = { visibleSteps: new Map(), laterSteps: new Set(this.doc.steps.map((s) => s.id)), where: 'here' };
+    this.checkExpressionsIn(['env'], this.doc.env, { ...noSteps, where: 'in the runbook env' });
+    (this.doc.preflight ?? []).forEach((item, index) => {
+      const path = ['preflight', index];
+      this.checkPreflight(item, path);
+      this.checkExpressionsIn(path, item, { ...noSteps, where: 'in preflight (it runs before any step)' });
+    });
+    this.checkSteps();
+  }
+
+  private checkObjectives(): void {
+    const rto = this.doc.objectives?.rto;
+    if (!this.doc.objectives) {
+      this.warn(['metadata'], 'no objectives: the run cannot say whether recovery met its RTO and RPO', 'add objectives: { rto: 1h, rpo: 15m }');
+      return;
+    }
+    if (rto === undefined) return;
+    const rtoMs = parseDuration(rto) ?? 0;
+    const budgets = this.doc.steps.reduce((sum, step) => sum + (step.budget ? (parseDuration(step.budget) ?? 0) : 0), 0);
+    if (budgets > rtoMs) {
+      this.warn(['objectives', 'rto'], `step budgets add up to ${formatDuration(budgets)}, past the RTO of ${formatDuration(rtoMs)}`, 'shorten the budgets, or the procedure cannot meet its objective as planned');
+    }
+  }
+
+  private checkInput(name: string, spec: InputDoc): void {
+    const path = ['inputs', name];
+    const type = spec.type ?? 'string';
+    if (type === 'choice' && !spec.options) {
+      this.report(path, `choice input "${name}" has no options`, { target: 'key', hint: 'add options: [a, b]' });
+    }
+    if (type !== 'choice' && spec.options) {
+      this.report([...path, 'options'], `options only apply to type: choice (this input is ${type})`, { target: 'key', hint: 'add type: choice or remove options' });
+    }
+    if (spec.default !== undefined) {
+      const problem = typeProblem(type, spec.default, spec.options);
+      if (problem) this.report([...path, 'default'], `default ${problem}`, { hint: `the default must be a valid ${type}` });
+    }
+  }
+
+  private checkPreflight(item: NonNullable<RunbookDoc['preflight']>[number], path: PathSegment[]): void {
+    const commands = (['run', 'exec', 'uses'] as const).filter((key) => item[key] !== undefined);
+    if (item.require) {
+      if (commands.length > 0) this.report([...path, commands[0]!], 'a preflight item is either `require:` or a check, not both', { target: 'key', hint: 'split it into two items' });
+      return;
+    }
+    if (commands.length === 0) {
+      this.report(path, 'a preflight item needs `require:` or one of run / exec / uses', { hint: 'e.g. - require: [kubectl, aws]' });
+      return;
+    }
+    if (commands.length > 1) this.report([...path, commands[1]!], `a preflight check has one of run / exec / uses, not ${commands.join(' and ')}`, { target: 'key' });
+    if (item.title === undefined) this.report(path, 'a preflight check needs a title', { hint: 'title: says what it proves, e.g. "kubectl points at the right cluster"' });
+    this.checkUses(item, path);
+  }
+
+  private checkUses(item: { uses?: string | undefined; with?: unknown }, path: PathSegment[]): void {
+    if (item.uses !== undefined && !isActionName(item.uses)) {
+      const hint = didYouMean(item.uses, Object.keys(ACTION_CATALOG)) || `built-in actions: ${Object.keys(ACTION_CATALOG).join(', ')}`;
+      this.report([...path, 'uses'], `unknown action "${item.uses}"`, { hint });
+    }
+    if (item.with !== undefined && item.uses === undefined) this.report([...path, 'with'], '`with:` only applies to `uses:` steps', { target: 'key', hint: 'remove it, or name an action with uses:' });
+  }
+
+  private checkSteps(): void {
+    const seen = new Map<string, number>();
+    const visible = new Map<string, StepDoc>();
+    const allIds = this.doc.steps.map((s) => s.id);
+    this.doc.steps.forEach((step, index) => {
+      const path: PathSegment[] = ['steps', index];
+      const first = seen.get(step.id);
+      if (first !== undefined) this.report([...path, 'id'], `duplicate step id "${step.id}" (also steps[${first}])`, { hint: 'step ids must be unique in a runbook' });
+      else seen.set(step.id, index);
+      this.checkStepShape(step, path);
+      const later = new Set(allIds.slice(index));
+      const scope: RefScope = { visibleSteps: visible, laterSteps: later, where: `in step "${step.id}"` };
+      const { rollback, ...rest } = step;
+      this.checkExpressionsIn(path, rest, scope, ['description', 'title', 'id']);
+      if (rollback !== undefined) {
+        // A rollback runs after its step, so it may name the step's own outputs.
+        const withSelf = new Map(visible).set(step.id, step);
+        const laterThanSelf = new Set(allIds.slice(index + 1));
+        this.checkExpressionsIn([...path, 'rollback'], rollback, { visibleSteps: withSelf, laterSteps: laterThanSelf, where: `in the rollback of "${step.id}"` });
+      }
+      this.checkWarnings(step, path);
+      visible.set(step.id, step);
+    });
+  }
+
+  private checkStepShape(step: StepDoc, path: PathSegment[]): void {
+    const bodies = (['run', 'exec', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
+    if (bodies.length === 0) {
+      this.report(path, `step "${step.id}" has nothing to do`, { hint: 'give it exactly one of run:, exec:, uses: or manual:' });
+    } else if (bodies.length > 1) {
+      this.report([...path, bodies[1]!], `step "${step.id}" has both ${bodies[0]}: and ${bodies[1]}:`, { target: 'key', hint: 'a step has exactly one of run:, exec:, uses: or manual:; split it into two steps' });
+    }
+    this.checkUses(step, path);
+    const kind = bodies[0];
+    if (step.outputs !== undefined && (kind === 'uses' || kind === 'manual')) {
+      const why = kind === 'uses' ? 'an action declares its own outputs' : 'a manual step produces no outputs';
+      this.report([...path, 'outputs'], `\`outputs:\` does not apply here: ${why}`, { target: 'key' });
+    }
+    if (kind === 'manual') {
+      for (const key of ['until', 'retries', 'expect', 'timeout', 'interval'] as const) {
+        if (step[key] !== undefined) this.report([...path, key], `\`${key}:\` does not apply to a manual step`, { target: 'key' });
+      }
+    }
+    if (step.until !== undefined && step.timeout === undefined) {
+      this.report([...path, 'until'], '`until:` polls until its expectation holds, so it needs a `timeout:` to stop', { target: 'key', hint: 'add timeout: 10m (and interval: 10s)' });
+    }
+    if (step.interval !== undefined && step.until === undefined) {
+      this.report([...path, 'interval'], '`interval:` only applies with `until:`', { target: 'key' });
+    }
+    if (typeof step.if === 'string' && !step.if.includes('${{')) {
+      this.report([...path, 'if'], '`if:` must be an expression or true/false', { hint: `write if: \${{ ${step.if} }}` });
+    }
+    if (typeof step.rollback === 'object') {
+      const rollbackBodies = (['run', 'exec', 'uses'] as const).filter((key) => (step.rollback as Record<string, unknown>)[key] !== undefined);
+      if (rollbackBodies.length !== 1) {
+        this.report([...path, 'rollback'], rollbackBodies.length === 0 ? 'a rollback needs one of run / exec / uses' : `a rollback has one of run / exec / uses, not ${rollbackBodies.join(' and ')}`, { target: 'key' });
+      }
+      this.checkUses(step.rollback, [...path, 'rollback']);
+    }
+    for (const [name, output] of Object.entries(step.outputs ?? {})) {
+      if (output.regex !== undefined) this.checkRegex([...path, 'outputs', name, 'regex'], output.regex);
+    }
+    for (const key of ['expect', 'until'] as const) {
+      const expectation = step[key];
+      if (!expectation) continue;
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const pattern = expectation[stream]?.matches;
+        if (pattern !== undefined) this.checkRegex([...path, key, stream, 'matches'], pattern);
+      }
+    }
+  }
+
+  private checkRegex(path: PathSegment[], pattern: string): void {
+    if (pattern.includes('${{')) return;
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      this.report(path, `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    }
+  }
+
+  private checkWarnings(step: StepDoc, path: PathSegment[]): void {
+    if (step.run !== undefined && /["']\$\{\{/.test(step.run)) {
+      const index = step.run.search(/["']\$\{\{/);
+      this.report([...path, 'run'], 'quotes around an expression in run: drctl already quotes each value as one shell word', {
+        severity: 'warning',
+        index,
+        hint: 'remove the quotes: the value would otherwise keep literal quote characters',
+      });
+    }
+    const command = step.run ?? step.exec?.join(' ');
+    if (command !== undefined && step.confirm === undefined && looksDestructive(command)) {
+      this.warn([...path, step.run !== undefined ? 'run' : 'exec'], `step "${step.id}" looks destructive but does not ask for confirmation`, 'add confirm: true (or confirm: { type: <name> } for the worst ones)');
+    }
+    const secretInputs = Object.entries(this.inputs).filter(([, spec]) => spec.secret).map(([name]) => name);
+    for (const key of ['run', 'exec'] as const) {
+      const value = step[key];
+      if (value === undefined) continue;
+      const text = Array.isArray(value) ? value.join(' ') : value;
+      const leaked = secretInputs.find((name) => new RegExp(`inputs\\.${name}(?![\\w-])`).test(text));
+      if (leaked) {
+        this.warn([...path, key], `secret input "${leaked}" is put on the command line, where other users can see it (ps)`, `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`);
+      }
+    }
+  }
+
+  /** Parse every string below `value` that holds an expression and check what it names. */
+  private checkExpressionsIn(path: PathSegment[], value: unknown, scope: RefScope, skipKeys: string[] = []): void {
+    if (typeof value === 'string') {
+      if (value.includes('${{')) this.checkTemplate(path, value, scope);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => this.checkExpressionsIn([...path, index], item, scope));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value)) {
+        if (!skipKeys.includes(key)) this.checkExpressionsIn([...path, key], child, scope);
+      }
+    }
+  }
+
+  private checkTemplate(path: PathSegment[], text: string, scope: RefScope): void {
+    let segments: Segment[];
+    try {
+      segments = parseTemplate(text);
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      this.report(path, `invalid expression: ${error.message}`, { index: error.offset, hint: 'expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == \'x\' }}' });
+      return;
+    }
+    for (const segment of segments) {
+      if (segment.kind !== 'expr') continue;
+      for (const ref of collectRefs(segment.expr)) {
+        const problem = this.refProblem(ref.path, scope);
+        if (problem) this.report(path, problem.message, { index: ref.offset, hint: problem.hint });
+      }
+    }
+  }
+
+  private refProblem(path: string[], scope: RefScope): { message: string; hint?: string | undefined } | undefined {
+    const [root, name, kind, output] = path;
+    const dotted = path.join('.');
+    switch (root) {
+      case 'inputs':
+        if (name === undefined || path.length !== 2) return { message: `"${dotted}" should be inputs.<name>` };
+        if (!Object.hasOwn(this.inputs, name)) return { message: `unknown input "${name}"`, hint: didYouMean(name, Object.keys(this.inputs)) || 'declare it under inputs:' };
+        return undefined;
+      case 'env':
+        return name !== undefined && path.length === 2 ? undefined : { message: `"${dotted}" should be env.<NAME>` };
+      case 'run':
+        if (name !== undefined && path.length === 2 && (RUN_REFS as readonly string[]).includes(name)) return undefined;
+        return { message: `unknown run property "${dotted}"`, hint: `run has ${RUN_REFS.join(', ')}` };
+      case 'steps':
+        return this.stepRefProblem(dotted, name, kind, output, path.length, scope);
+      default:
+        return { message: `unknown name "${root}" in expression`, hint: didYouMean(root ?? '', ['inputs', 'steps', 'env', 'run']) || 'expressions may name inputs, steps, env and run' };
+    }
+  }
+
+  private stepRefProblem(dotted: string, id: string | undefined, kind: string | undefined, output: string | undefined, length: number, scope: RefScope): { message: string; hint?: string | undefined } | undefined {
+    if (id === undefined || kind === undefined || !STEP_REF_KINDS.includes(kind) || (kind === 'status' ? length !== 3 : length !== 4)) {
+      return { message: `"${dotted}" should be steps.<id>.outputs.<name> or steps.<id>.status` };
+    }
+    const step = scope.visibleSteps.get(id);
+    if (!step) {
+      if (scope.laterSteps.has(id)) return { message: `step "${id}" has not run yet ${scope.where}`, hint: 'an expression may only name steps that run before it' };
+      return { message: `unknown step "${id}"`, hint: didYouMean(id, [...scope.visibleSteps.keys(), ...scope.laterSteps]) || undefined };
+    }
+    if (kind === 'status') return undefined;
+    const declared = declaredOutputs(step);
+    if (!declared.includes(output!)) {
+      const list = declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs';
+      return { message: `step "${id}" has no output "${output}"`, hint: didYouMean(output!, declared) || list };
+    }
+    return undefined;
+  }
+}
+
+export function declaredOutputs(step: Pick<StepDoc, 'uses' | 'outputs'>): string[] {
+  if (step.uses !== undefined) return isActionName(step.uses) ? [...ACTION_CATALOG[step.uses].outputs] : [];
+  return Object.keys(step.outputs ?? {});
+}
+
+const DESTRUCTIVE = [/\bdelete\b/i, /\bdrop\b/i, /\brm\s+-[a-z]*r[a-z]*f|\brm\s+-[a-z]*f[a-z]*r/i, /\bscale\b[^\n]*--replicas(?:=|\s+)0\b/i, /\bdropdb\b/i, /\btruncate\b/i];
+
+export function looksDestructive(command: string): boolean {
+  return DESTRUCTIVE.some((pattern) => pattern.test(command));
+}
+
+/** Why a value does not fit an input type, or undefined when it does. */
+export function typeProblem(type: string, value: unknown, options?: readonly unknown[]): string | undefined {
+  switch (type) {
+    case 'number':
+      return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) ? undefined : `${JSON.stringify(value)} is not a number`;
+    case 'boolean':
+      return typeof value === 'boolean' || value === 'true' || value === 'false' ? undefined : `${JSON.stringify(value)} is not true or false`;
+    case 'duration':
+      return typeof value === 'string' && isDuration(value) ? undefined : `${JSON.stringify(value)} is not a duration (e.g. 90s, 15m, 1h30m)`;
+    case 'choice':
+      return options && !options.some((option) => String(option) === String(value)) ? `${JSON.stringify(value)} is not one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : undefined;
+    default:
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? undefined : `${JSON.stringify(value)} is not text`;
+  }
+}

@@ -1,0 +1,133 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node, Pair } from 'yaml';
+import type { Diagnostic, PathSegment } from './diagnostics.js';
+import { formatPath } from './diagnostics.js';
+
+/** A parsed YAML file that remembers where every node came from. */
+export interface SourceFile {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+export function parseSource(file: string, text: string): { source: SourceFile; diagnostics: Diagnostic[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  const diagnostics: Diagnostic[] = [];
+  for (const error of doc.errors) {
+    const [line, col] = position(lines, error.pos[0]);
+    const duplicate = error.code === 'DUPLICATE_KEY';
+    diagnostics.push({
+      severity: 'error',
+      file,
+      line,
+      col,
+      path: '',
+      message: duplicate ? duplicateKeyMessage(error.message) : `YAML syntax: ${firstLine(error.message)}`,
+      hint: duplicate ? 'each key may appear once in a mapping; remove or rename one of them' : yamlHint(error.code),
+    });
+  }
+  for (const warning of doc.warnings) {
+    const [line, col] = position(lines, warning.pos[0]);
+    diagnostics.push({ severity: 'warning', file, line, col, path: '', message: `YAML: ${firstLine(warning.message)}` });
+  }
+  return { source: { file, text, doc, lines }, diagnostics };
+}
+
+function duplicateKeyMessage(message: string): string {
+  return /^Map keys must be unique/.test(message) ? 'duplicate key: this key already appears in the same mapping' : firstLine(message);
+}
+
+function yamlHint(code: string): string | undefined {
+  if (code === 'BAD_INDENT' || code === 'MISSING_CHAR') return 'check the indentation and that every "key:" has a space after the colon';
+  if (code === 'TAB_AS_INDENT') return 'YAML indents with spaces, not tabs';
+  return undefined;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function position(lines: LineCounter, offset: number): [number, number] {
+  const pos = lines.linePos(offset);
+  return [pos.line, pos.col];
+}
+
+interface Located {
+  node?: Node | null;
+  pair?: Pair;
+}
+
+/** Walk the document along a path; stops at the deepest node that exists. */
+function walk(source: SourceFile, path: readonly PathSegment[]): { found: Located; depth: number } {
+  let current: Located = { node: source.doc.contents as Node | null };
+  let depth = 0;
+  for (const segment of path) {
+    let node = current.node;
+    if (isAlias(node)) node = node.resolve(source.doc) as Node | undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) break;
+      current = { node: pair.value as Node | null, pair: pair as Pair };
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as Node | undefined;
+      if (!item) break;
+      current = { node: item };
+    } else break;
+    depth++;
+  }
+  return { found: current, depth };
+}
+
+export type Target = 'value' | 'key';
+
+/** Line and column of the node at `path` (its key when target is 'key'); the nearest parent when missing. */
+export function locate(source: SourceFile, path: readonly PathSegment[], target: Target = 'value'): [number, number] {
+  const { found } = walk(source, path);
+  const keyNode = found.pair?.key as Node | undefined;
+  const node = target === 'key' && keyNode?.range ? keyNode : (found.node ?? keyNode);
+  const offset = node?.range?.[0] ?? keyNode?.range?.[0] ?? 0;
+  return position(source.lines, offset);
+}
+
+/** Position of a character inside a scalar string value (for expression errors). */
+export function locateInString(source: SourceFile, path: readonly PathSegment[], index: number): [number, number] {
+  const { found, depth } = walk(source, path);
+  const node = found.node;
+  if (depth === path.length && isScalar(node) && node.range && typeof node.value === 'string') {
+    const raw = source.text.slice(node.range[0], node.range[1]);
+    // Plain and single-line quoted scalars map 1:1 after the opening quote; block scalars after their header.
+    if (node.type === 'PLAIN') return position(source.lines, node.range[0] + index);
+    if (node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE') {
+      if (!raw.includes('\n') && !raw.includes('\\')) return position(source.lines, node.range[0] + 1 + index);
+    }
+    if (node.type === 'BLOCK_LITERAL') return blockPosition(source, node.range[0], node.value, index);
+  }
+  return locate(source, path);
+}
+
+function blockPosition(source: SourceFile, start: number, value: string, index: number): [number, number] {
+  const before = value.slice(0, index);
+  const lineInBlock = before.split('\n').length - 1;
+  const colInLine = before.length - (before.lastIndexOf('\n') + 1);
+  // The block's content starts on the line after its `|` header, at the block's indentation.
+  const [headerLine] = position(source.lines, start);
+  const contentLine = headerLine + 1 + lineInBlock;
+  const lineText = source.text.split('\n')[contentLine - 1] ?? '';
+  const indent = lineText.length - lineText.trimStart().length;
+  return [contentLine, indent + colInLine + 1];
+}
+
+export function diagnosticAt(
+  source: SourceFile,
+  path: readonly PathSegment[],
+  message: string,
+  options: { hint?: string | undefined; severity?: Diagnostic['severity']; target?: Target; index?: number } = {},
+): Diagnostic {
+  const [line, col] =
+    options.index !== undefined ? locateInString(source, path, options.index) : locate(source, path, options.target ?? 'value');
+  const diagnostic: Diagnostic = { severity: options.severity ?? 'error', file: source.file, line, col, path: formatPath(path), message };
+  if (options.hint) diagnostic.hint = options.hint;
+  return diagnostic;
+}
