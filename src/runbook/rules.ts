@@ -19,22 +19,25 @@ export const RUN_REFS = ['id', 'mode', 'incident_start'] as const;
 const STEP_REF_KINDS = ['outputs', 'status'];
 
 interface RefScope {
-  /** Steps whose outputs and status may be named here. */
-  visibleSteps: ReadonlyMap<string, StepDoc>;
-  /** A step that runs later or is the step itself, for a better message. */
-  laterSteps: ReadonlySet<string>;
+  /** Steps at an index below this may be named (their outputs and status are known by then). */
+  visibleBefore: number;
   where: string;
 }
 
 class RuleChecker {
   readonly diagnostics: Diagnostic[] = [];
   private readonly inputs: Record<string, InputDoc>;
+  /** Each step id and the index of its first step. */
+  private readonly stepIndex = new Map<string, number>();
 
   constructor(
     private readonly doc: RunbookDoc,
     private readonly source: SourceFile,
   ) {
     this.inputs = doc.inputs ?? {};
+    doc.steps.forEach((step, index) => {
+      if (!this.stepIndex.has(step.id)) this.stepIndex.set(step.id, index);
+    });
   }
 
   private report(path: readonly PathSegment[], message: string, options: { hint?: string | undefined; severity?: 'error' | 'warning'; target?: Target; index?: number } = {}): void {
@@ -48,12 +51,11 @@ class RuleChecker {
   checkAll(): void {
     this.checkObjectives();
     for (const [name, spec] of Object.entries(this.inputs)) this.checkInput(name, spec);
-    const noSteps: RefScope = { visibleSteps: new Map(), laterSteps: new Set(this.doc.steps.map((s) => s.id)), where: 'here' };
-    this.checkExpressionsIn(['env'], this.doc.env, { ...noSteps, where: 'in the runbook env' });
+    this.checkExpressionsIn(['env'], this.doc.env, { visibleBefore: 0, where: 'in the runbook env' });
     (this.doc.preflight ?? []).forEach((item, index) => {
       const path = ['preflight', index];
       this.checkPreflight(item, path);
-      this.checkExpressionsIn(path, item, { ...noSteps, where: 'in preflight (it runs before any step)' });
+      this.checkExpressionsIn(path, item, { visibleBefore: 0, where: 'in preflight (it runs before any step)' });
     });
     this.checkSteps();
   }
@@ -111,27 +113,16 @@ class RuleChecker {
   }
 
   private checkSteps(): void {
-    const seen = new Map<string, number>();
-    const visible = new Map<string, StepDoc>();
-    const allIds = this.doc.steps.map((s) => s.id);
     this.doc.steps.forEach((step, index) => {
       const path: PathSegment[] = ['steps', index];
-      const first = seen.get(step.id);
-      if (first !== undefined) this.report([...path, 'id'], `duplicate step id "${step.id}" (also steps[${first}])`, { hint: 'step ids must be unique in a runbook' });
-      else seen.set(step.id, index);
+      const first = this.stepIndex.get(step.id)!;
+      if (first !== index) this.report([...path, 'id'], `duplicate step id "${step.id}" (also steps[${first}])`, { hint: 'step ids must be unique in a runbook' });
       this.checkStepShape(step, path);
-      const later = new Set(allIds.slice(index));
-      const scope: RefScope = { visibleSteps: visible, laterSteps: later, where: `in step "${step.id}"` };
       const { rollback, ...rest } = step;
-      this.checkExpressionsIn(path, rest, scope, ['description', 'title', 'id']);
-      if (rollback !== undefined) {
-        // A rollback runs after its step, so it may name the step's own outputs.
-        const withSelf = new Map(visible).set(step.id, step);
-        const laterThanSelf = new Set(allIds.slice(index + 1));
-        this.checkExpressionsIn([...path, 'rollback'], rollback, { visibleSteps: withSelf, laterSteps: laterThanSelf, where: `in the rollback of "${step.id}"` });
-      }
+      this.checkExpressionsIn(path, rest, { visibleBefore: index, where: `in step "${step.id}"` }, ['description', 'title', 'id']);
+      // A rollback runs after its step, so it may name the step's own outputs.
+      if (rollback !== undefined) this.checkExpressionsIn([...path, 'rollback'], rollback, { visibleBefore: index + 1, where: `in the rollback of "${step.id}"` });
       this.checkWarnings(step, path);
-      visible.set(step.id, step);
     });
   }
 
@@ -271,11 +262,10 @@ class RuleChecker {
     if (id === undefined || kind === undefined || !STEP_REF_KINDS.includes(kind) || (kind === 'status' ? length !== 3 : length !== 4)) {
       return { message: `"${dotted}" should be steps.<id>.outputs.<name> or steps.<id>.status` };
     }
-    const step = scope.visibleSteps.get(id);
-    if (!step) {
-      if (scope.laterSteps.has(id)) return { message: `step "${id}" has not run yet ${scope.where}`, hint: 'an expression may only name steps that run before it' };
-      return { message: `unknown step "${id}"`, hint: didYouMean(id, [...scope.visibleSteps.keys(), ...scope.laterSteps]) || undefined };
-    }
+    const index = this.stepIndex.get(id);
+    if (index === undefined) return { message: `unknown step "${id}"`, hint: didYouMean(id, this.stepIndex.keys()) || undefined };
+    if (index >= scope.visibleBefore) return { message: `step "${id}" has not run yet ${scope.where}`, hint: 'an expression may only name steps that run before it' };
+    const step = this.doc.steps[index]!;
     if (kind === 'status') return undefined;
     const declared = declaredOutputs(step);
     if (!declared.includes(output!)) {
