@@ -79,6 +79,81 @@ export function buildProgram(): Command {
       process.exitCode = planCommand(runbook, options);
     });
 
+  const runOptions = (command: Command): Command =>
+    command
+      .option('--yes', 'non-interactive: approve every confirmation (CI, scripts)')
+      .option('--accept-manual', 'with --yes, record manual steps as acknowledged instead of refusing to start')
+      .option('--report <format:file>', 'also write a report when the run ends: json, md or junit (repeatable)', collect, [])
+      .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)');
+
+  inputOptions(
+    runOptions(
+      program
+        .command('run')
+        .description('walk a runbook step by step, timing every step against the RTO')
+        .argument('<runbook>', 'a runbook file, or a name in --dir or the shipped runbooks')
+        .addOption(dirOption())
+        .option('--dry-run', 'the same as plan: show what would run, run nothing')
+        .option('--drill', 'a rehearsal: recorded and reported as a drill (run.mode = drill)')
+        .option('--incident-start <time>', 'when the disaster began (ISO time, or an offset such as -45m); the RTO clock starts there')
+        .option('--start-at <step-id>', 'begin at this step; earlier steps are recorded as skipped')
+        .option('--json', 'with --dry-run: the plan as JSON'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'drctl run database-loss --incident-start -20m --input namespace=shop ...',
+        'drctl run database-loss --drill --yes --accept-manual --report junit:drill.xml --inputs-file staging.yaml',
+      ) +
+        '\nExit codes: 0 succeeded and met its objectives, 1 a step failed (failed or rolled back), 2 refused before step 1,\n' +
+        '3 succeeded but missed the RTO or RPO, 4 aborted by the operator, 130 interrupted (drctl resume continues it).\n',
+    )
+    .action(async (runbook: string, options: RunOptions) => {
+      const { runCommand } = await import('./commands/run.js');
+      process.exitCode = await runCommand(runbook, options);
+    });
+
+  inputOptions(
+    runOptions(
+      program
+        .command('resume')
+        .description('continue an interrupted run from its journal (default: the latest run)')
+        .argument('[run-id]', 'the run to continue (see drctl runs)')
+        .option('--force', 'resume even though the runbook file changed since the run began'),
+    ),
+  )
+    .addHelpText('after', examples('drctl resume', 'drctl resume database-loss-20261122T031500Z-4f2a --yes', 'DATABASE_URL=... drctl resume   # secrets are never journaled: give them again'))
+    .action(async (runId: string | undefined, options: ResumeOptions) => {
+      const { resumeCommand } = await import('./commands/resume.js');
+      process.exitCode = await resumeCommand(runId, options);
+    });
+
+  program
+    .command('runs')
+    .description('past runs and drills, newest first')
+    .option('--runbook <name>', 'only the runs of this runbook')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', examples('drctl runs', 'drctl runs --runbook database-loss --json'))
+    .action(async (options: { runbook?: string; stateDir?: string; json?: boolean }) => {
+      const { runsCommand } = await import('./commands/runs.js');
+      process.exitCode = runsCommand(options);
+    });
+
+  program
+    .command('report')
+    .description("a run's report: RTO and RPO achieved, the timeline of its steps")
+    .argument('<run-id>', 'the run (see drctl runs)')
+    .option('--format <format>', 'json, md or junit', 'json')
+    .option('--output <file>', 'write to a file instead of standard output')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
+    .addHelpText('after', examples('drctl report database-loss-20261122T031500Z-4f2a', 'drctl report <run-id> --format md --output drill-report.md'))
+    .action(async (runId: string, options: { format: string; output?: string; stateDir?: string }) => {
+      const { reportCommand } = await import('./commands/report.js');
+      process.exitCode = reportCommand(runId, options);
+    });
+
   program
     .command('schema')
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
@@ -89,6 +164,28 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+interface CommonRunOptions {
+  input: string[];
+  inputsFile?: string;
+  yes?: boolean;
+  acceptManual?: boolean;
+  report: string[];
+  stateDir?: string;
+}
+
+export interface RunOptions extends CommonRunOptions {
+  dir?: string;
+  dryRun?: boolean;
+  drill?: boolean;
+  incidentStart?: string;
+  startAt?: string;
+  json?: boolean;
+}
+
+export interface ResumeOptions extends CommonRunOptions {
+  force?: boolean;
 }
 
 export interface PlanOptions {

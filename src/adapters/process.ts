@@ -1,0 +1,82 @@
+/** Runs commands as a process group, so a timeout or Ctrl-C stops children and grandchildren too. */
+export interface ProcessSpec {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string | undefined;
+  timeoutMs?: number | undefined;
+  signal: AbortSignal;
+  onOutput: (stream: 'stdout' | 'stderr', chunk: string) => void;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  /** Why it ended early: the step's timeout, or the run was interrupted. */
+  ended: 'exited' | 'timeout' | 'aborted' | 'spawn-error';
+  error?: string | undefined;
+  durationMs: number;
+}
+
+export interface ProcessRunner {
+  run(spec: ProcessSpec): Promise<ProcessResult>;
+}
+
+/** How long a process group gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2_000;
+
+export function createProcessRunner(): ProcessRunner {
+  return {
+    async run(spec) {
+      const { execa } = await import('execa');
+      const started = performance.now();
+      const child = execa(spec.file, spec.args, {
+        env: spec.env,
+        extendEnv: false,
+        ...(spec.cwd ? { cwd: spec.cwd } : {}),
+        stdin: 'ignore',
+        buffer: false,
+        reject: false,
+        // Its own process group: the whole tree can be signalled at once.
+        detached: true,
+        cleanup: false,
+      });
+      let ended: ProcessResult['ended'] = 'exited';
+      let killTimer: NodeJS.Timeout | undefined;
+      const killGroup = (why: 'timeout' | 'aborted'): void => {
+        if (ended !== 'exited') return;
+        ended = why;
+        signalGroup(child.pid, 'SIGTERM');
+        killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+      };
+      const timer = spec.timeoutMs !== undefined ? setTimeout(() => killGroup('timeout'), spec.timeoutMs) : undefined;
+      const onAbort = (): void => killGroup('aborted');
+      if (spec.signal.aborted) onAbort();
+      else spec.signal.addEventListener('abort', onAbort, { once: true });
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => spec.onOutput('stdout', chunk));
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => spec.onOutput('stderr', chunk));
+      const result = await child;
+      clearTimeout(timer);
+      spec.signal.removeEventListener('abort', onAbort);
+      // A stopped step leaves nothing behind: whatever the leader started goes with it.
+      if (ended !== 'exited') {
+        signalGroup(child.pid, 'SIGKILL');
+        clearTimeout(killTimer);
+      }
+      const durationMs = performance.now() - started;
+      if (result.failed && result.exitCode === undefined && ended === 'exited') {
+        const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+        return { exitCode: null, ended: 'spawn-error', error: code === 'ENOENT' ? `command not found: ${spec.file}` : result.shortMessage, durationMs };
+      }
+      return { exitCode: result.exitCode ?? null, ended, durationMs };
+    },
+  };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}

@@ -1,0 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import { loadRun, stateDirOf } from '../../journal/runs.js';
+import { buildReport } from '../../report/build.js';
+import type { ReportFormat } from '../../report/render.js';
+import { REPORT_FORMATS, renderReport } from '../../report/render.js';
+import { UserError } from '../../util/errors.js';
+
+export function reportCommand(runId: string, options: { stateDir?: string; format: string; output?: string }): number {
+  if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
+    throw new UserError(`--format ${options.format} is not a report format`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
+  }
+  const record = loadRun(stateDirOf(options.stateDir, process.env), runId);
+  const text = renderReport(buildReport(record), options.format as ReportFormat);
+  if (options.output) writeFileSync(options.output, text, { mode: 0o600 });
+  else process.stdout.write(text);
+  return 0;
+}

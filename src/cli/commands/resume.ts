@@ -1,0 +1,67 @@
+import { readInputsFile, parseInputOptions, resolveInputs } from '../../engine/inputs.js';
+import type { PlanContext } from '../../engine/plan.js';
+import { buildPlan, resolveRunbookEnv } from '../../engine/plan.js';
+import { Redactor } from '../../engine/redact.js';
+import { JournalWriter } from '../../journal/journal.js';
+import { acquireRunLock } from '../../journal/lock.js';
+import { journalFile, loadRun, stateDirOf } from '../../journal/runs.js';
+import { validateFile } from '../../runbook/validate.js';
+import { UserError } from '../../util/errors.js';
+import type { ResumeOptions } from '../program.js';
+import { executeAndReport, interruptController, makeHost, parseReportRequests, secretValues } from '../session.js';
+import { checkRunnable } from './run.js';
+
+export async function resumeCommand(runId: string | undefined, options: ResumeOptions): Promise<number> {
+  const stateDir = stateDirOf(options.stateDir, process.env);
+  const record = loadRun(stateDir, runId);
+  if (record.finished && record.finished.status !== 'interrupted') {
+    throw new UserError(`run ${record.runId} already finished: ${record.finished.status}`, { hint: `see its report: drctl report ${record.runId}` });
+  }
+  const result = validateFile(record.file);
+  if (!result.runbook) throw new UserError(`the runbook of run ${record.runId} (${record.file}) is no longer valid`, { hint: `drctl validate ${record.file}` });
+  const runbook = result.runbook;
+  if (runbook.digest !== record.digest && !options.force) {
+    throw new UserError(`${record.file} changed since run ${record.runId} began`, { hint: 'resuming with a different procedure may skip or repeat work; pass --force if you checked the change' });
+  }
+  // Secrets were never journaled: they come again from --input, --inputs-file or the environment.
+  const pairs = { ...Object.fromEntries(Object.entries(record.inputs).map(([k, v]) => [k, String(v)])), ...parseInputOptions(options.input) };
+  const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
+  const inputs = resolveInputs(runbook, { pairs, ...(file ? { file } : {}), env: process.env });
+  const yes = options.yes === true;
+  const interactive = !yes && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  checkRunnable(runbook, { yes, interactive, acceptManual: options.acceptManual === true || record.options.accept_manual });
+  const inFlight = record.inFlight ? runbook.steps.find((s) => s.id === record.inFlight) : undefined;
+  if (inFlight && !inFlight.idempotent && yes) {
+    throw new UserError(`step ${inFlight.id} was running when run ${record.runId} stopped and is not idempotent: --yes cannot decide whether to run it again`, {
+      hint: 'resume interactively to choose, or mark the step idempotent: true if running it twice is safe',
+    });
+  }
+  const context: PlanContext = { inputs, mode: record.mode, runId: record.runId, incidentStart: new Date(record.incidentStart), env: process.env };
+  const plan = buildPlan(runbook, context);
+  const runbookEnv = resolveRunbookEnv(runbook, context).text;
+  const reports = parseReportRequests(options.report.length ? options.report : record.options.reports);
+  const release = acquireRunLock(stateDir, runbook.name, record.runId);
+  const { controller, dispose } = interruptController();
+  const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));
+  try {
+    const journal = new JournalWriter(journalFile(stateDir, record.runId));
+    journal.append('run.resumed', { pid: process.pid, in_flight: record.inFlight ?? null, torn_tail: record.tornTail, forced: runbook.digest !== record.digest });
+    host.emit({ kind: 'run.started', runId: record.runId, runbook: runbook.name, title: runbook.title, mode: record.mode, incidentStart: record.incidentStart, resumed: true, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
+    return await executeAndReport({
+      stateDir,
+      plan,
+      context,
+      runbookEnv,
+      host,
+      journal,
+      redactor: new Redactor(secretValues(context)),
+      options: { yes, acceptManual: options.acceptManual === true || record.options.accept_manual, resume: record },
+      reports,
+      signal: controller.signal,
+    });
+  } finally {
+    host.close();
+    dispose();
+    release();
+  }
+}

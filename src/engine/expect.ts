@@ -1,0 +1,53 @@
+import type { Scope } from '../runbook/expression.js';
+import type { ExpectationDoc, MatcherDoc } from '../runbook/schema.js';
+import { resolveValue } from './render.js';
+
+export interface Observed {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, unknown>;
+}
+
+/** Why an expectation does not hold, or undefined when it does. Matcher values may hold expressions. */
+export function unmetExpectation(expectation: ExpectationDoc | undefined, observed: Observed, scope: Scope): string | undefined {
+  if (!expectation) return undefined;
+  if (expectation.exit_code !== undefined) {
+    const allowed = Array.isArray(expectation.exit_code) ? expectation.exit_code : [expectation.exit_code];
+    if (!allowed.includes(observed.exitCode ?? -1)) return `exit code ${observed.exitCode} (expected ${allowed.join(' or ')})`;
+  }
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const matcher = expectation[stream];
+    const problem = matcher && unmetMatcher(matcher, observed[stream].trim(), scope);
+    if (problem) return `${stream} ${problem}`;
+  }
+  for (const [name, matcher] of Object.entries(expectation.outputs ?? {})) {
+    const problem = unmetMatcher(matcher, observed.outputs[name], scope);
+    if (problem) return `output ${name} ${problem}`;
+  }
+  return undefined;
+}
+
+function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope): string | undefined {
+  const shown = JSON.stringify(typeof actual === 'string' && actual.length > 200 ? `${actual.slice(0, 200)}...` : actual);
+  const text = actual === null || actual === undefined ? '' : typeof actual === 'string' ? actual : JSON.stringify(actual);
+  const expected = (value: unknown): unknown => resolveValue(value, scope).value;
+  if (matcher.equals !== undefined && text !== String(expected(matcher.equals))) return `was ${shown}, expected ${JSON.stringify(String(expected(matcher.equals)))}`;
+  if (matcher.contains !== undefined && !text.includes(String(expected(matcher.contains)))) return `was ${shown}, expected it to contain ${JSON.stringify(expected(matcher.contains))}`;
+  if (matcher.matches !== undefined && !new RegExp(String(expected(matcher.matches)), 'm').test(text)) return `was ${shown}, expected it to match /${String(expected(matcher.matches))}/`;
+  const number = Number(text.trim());
+  const comparisons = [
+    ['gt', (a: number, b: number) => a > b, '>'],
+    ['gte', (a: number, b: number) => a >= b, '>='],
+    ['lt', (a: number, b: number) => a < b, '<'],
+    ['lte', (a: number, b: number) => a <= b, '<='],
+  ] as const;
+  for (const [key, holds, symbol] of comparisons) {
+    const bound = matcher[key];
+    if (bound === undefined) continue;
+    const limit = Number(expected(bound));
+    if (text.trim() === '' || Number.isNaN(number) || !holds(number, limit)) return `was ${shown}, expected ${symbol} ${limit}`;
+  }
+  if (matcher.not && unmetMatcher(matcher.not, actual, scope) === undefined) return `was ${shown}, expected it not to match ${JSON.stringify(matcher.not)}`;
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { ProcessRunner } from '../adapters/process.js';
+import type { Scope } from '../runbook/expression.js';
+import type { Runbook } from '../runbook/model.js';
+import type { Clock } from './clock.js';
+import type { Host } from './events.js';
+import type { Redactor } from './redact.js';
+import { renderString } from './render.js';
+import type { ActionExecutor } from './step-runner.js';
+import { runCommand } from './step-runner.js';
+
+async function onPath(tool: string, path: string): Promise<boolean> {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      await access(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
+/** Read-only checks before step 1. Returns the failures; none means the run may start. */
+export async function runPreflight(
+  runbook: Runbook,
+  scope: Scope,
+  env: Record<string, string>,
+  deps: { host: Host; runner: ProcessRunner; clock: Clock; redactor: Redactor; actions?: ActionExecutor | undefined },
+  signal: AbortSignal,
+): Promise<string[]> {
+  const failures: string[] = [];
+  const report = (title: string, ok: boolean, detail?: string): void => {
+    deps.host.emit(deps.redactor.value({ kind: 'preflight.check', title, ok, detail }));
+    if (!ok) failures.push(deps.redactor.text(detail ? `${title}: ${detail}` : title));
+  };
+  for (const item of runbook.preflight) {
+    if (item.kind === 'require') {
+      const missing: string[] = [];
+      for (const tool of item.tools) if (!(await onPath(tool, env.PATH ?? ''))) missing.push(tool);
+      report(`tools on PATH: ${item.tools.join(', ')}`, missing.length === 0, missing.length ? `not found: ${missing.join(', ')}` : undefined);
+      continue;
+    }
+    const stepEnv = { ...env };
+    for (const [k, v] of Object.entries(item.env)) stepEnv[k] = renderString(v, scope).text;
+    let output = '';
+    const outcome = await runCommand(
+      { id: `preflight-${item.index + 1}`, body: item.body, env: stepEnv, cwd: item.cwd, timeoutMs: item.timeoutMs ?? 60_000, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, expect: item.expect, outputs: {}, scope },
+      deps,
+      { onOutput: (_stream, text) => (output += text), onAttemptStart: () => undefined, onAttemptEnd: () => undefined, onRetry: () => undefined, onPoll: () => undefined },
+      signal,
+    );
+    if (outcome.interrupted) throw new Error('interrupted');
+    const lastLine = output.trim().split('\n').pop()?.slice(0, 200);
+    report(item.title, outcome.ok, outcome.ok ? undefined : `${outcome.reason ?? 'failed'}${lastLine ? ` (${lastLine})` : ''}`);
+  }
+  return failures;
+}

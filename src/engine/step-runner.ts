@@ -1,0 +1,205 @@
+import type { ProcessRunner } from '../adapters/process.js';
+import type { Literal, Scope } from '../runbook/expression.js';
+import type { CommandBody, RetryPolicy } from '../runbook/model.js';
+import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';
+import type { Clock } from './clock.js';
+import { unmetExpectation } from './expect.js';
+import { extractOutputs } from './outputs.js';
+import { renderString } from './render.js';
+import { OUTPUT_TAIL_LIMIT, TailBuffer } from './tail-buffer.js';
+
+/** What a command step is asked to do, with everything it needs resolved or resolvable. */
+export interface CommandTask {
+  id: string;
+  body: CommandBody;
+  env: Record<string, string>;
+  cwd?: string | undefined;
+  timeoutMs?: number | undefined;
+  retry: RetryPolicy;
+  until?: ExpectationDoc | undefined;
+  intervalMs: number;
+  expect?: ExpectationDoc | undefined;
+  outputs: Record<string, OutputDoc>;
+  scope: Scope;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  exitCode: number | null;
+  durationMs: number;
+  ended: string;
+  error?: string | undefined;
+  stdoutTail: string;
+  stderrTail: string;
+  truncated: boolean;
+}
+
+export interface CommandOutcome {
+  ok: boolean;
+  /** The run was interrupted (Ctrl-C, SIGTERM) while the command ran. */
+  interrupted: boolean;
+  exitCode: number | null;
+  outputs: Record<string, Literal>;
+  reason?: string | undefined;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface CommandHooks {
+  onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  onAttemptStart(attempt: number): void;
+  onAttemptEnd(record: AttemptRecord): void;
+  onRetry(attempt: number, reason: string, delayMs: number): void;
+  onPoll(attempt: number, reason: string, nextInMs: number): void;
+}
+
+/** Actions (`uses:`) plug in here: they run in-process and return their outputs. */
+export interface ActionExecutor {
+  run(task: { id: string; action: string; with: Record<string, unknown>; signal: AbortSignal; timeoutMs?: number | undefined; onOutput: (text: string) => void }): Promise<Record<string, Literal>>;
+}
+
+let bashPath: string | null | undefined;
+
+async function shellFor(): Promise<{ file: string; args: string[] }> {
+  if (bashPath === undefined) {
+    const { access } = await import('node:fs/promises');
+    const { delimiter, join } = await import('node:path');
+    bashPath = null;
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      try {
+        await access(join(dir, 'bash'));
+        bashPath = join(dir, 'bash');
+        break;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return bashPath ? { file: bashPath, args: ['-e', '-o', 'pipefail', '-c'] } : { file: 'sh', args: ['-e', '-c'] };
+}
+
+/** Run a command step: attempts with backoff, `until` polling, timeout over the whole step, expectations, outputs. */
+export async function runCommand(task: CommandTask, deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal): Promise<CommandOutcome> {
+  const started = deps.clock.now();
+  const deadline = task.timeoutMs !== undefined ? started + task.timeoutMs : undefined;
+  let delay = task.retry.delayMs;
+  let last: CommandOutcome = { ok: false, interrupted: false, exitCode: null, outputs: {}, attempts: 0, durationMs: 0 };
+  for (let attempt = 1; attempt <= task.retry.attempts; attempt++) {
+    hooks.onAttemptStart(attempt);
+    last = await runUntil(task, deps, hooks, signal, attempt, deadline);
+    last.attempts = attempt;
+    if (last.ok || last.interrupted) break;
+    const timedOut = deadline !== undefined && deps.clock.now() >= deadline;
+    if (attempt === task.retry.attempts || timedOut) break;
+    hooks.onRetry(attempt, last.reason ?? 'failed', delay);
+    try {
+      await deps.clock.sleep(delay, signal);
+    } catch {
+      last = { ...last, interrupted: true };
+      break;
+    }
+    delay = Math.round(delay * task.retry.backoff);
+  }
+  last.durationMs = deps.clock.now() - started;
+  return last;
+}
+
+async function runUntil(task: CommandTask, deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal, attempt: number, deadline: number | undefined): Promise<CommandOutcome> {
+  for (let poll = 1; ; poll++) {
+    const remaining = deadline === undefined ? undefined : Math.max(0, deadline - deps.clock.now());
+    const outcome = await runOnce(task, deps, hooks, signal, attempt, remaining);
+    if (!task.until || outcome.interrupted || outcome.timedOut) return outcome;
+    const pending = unmetExpectation(task.until, outcome.observed, task.scope);
+    if (!pending) return outcome;
+    const left = deadline === undefined ? Infinity : deadline - deps.clock.now();
+    if (left <= task.intervalMs) {
+      return { ...outcome, ok: false, reason: `timed out after ${poll} check(s) waiting for: ${pending}` };
+    }
+    hooks.onPoll(poll, pending, task.intervalMs);
+    try {
+      await deps.clock.sleep(task.intervalMs, signal);
+    } catch {
+      return { ...outcome, ok: false, interrupted: true };
+    }
+  }
+}
+
+interface OnceOutcome extends CommandOutcome {
+  timedOut: boolean;
+  observed: { exitCode: number | null; stdout: string; stderr: string; outputs: Record<string, unknown> };
+}
+
+async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal, attempt: number, timeoutMs: number | undefined): Promise<OnceOutcome> {
+  if (task.body.kind === 'uses') return runAction(task, deps, hooks, signal, attempt, timeoutMs);
+  const stdout = new TailBuffer(OUTPUT_TAIL_LIMIT);
+  const stderr = new TailBuffer(OUTPUT_TAIL_LIMIT);
+  let file: string;
+  let args: string[];
+  if (task.body.kind === 'run') {
+    const shell = await shellFor();
+    file = shell.file;
+    args = [...shell.args, renderString(task.body.script, task.scope, { shell: true }).text];
+  } else {
+    const argv = task.body.argv.map((arg) => renderString(arg, task.scope).text);
+    file = argv[0]!;
+    args = argv.slice(1);
+  }
+  const result = await deps.runner.run({
+    file,
+    args,
+    env: task.env,
+    cwd: task.cwd,
+    timeoutMs,
+    signal,
+    onOutput: (stream, chunk) => {
+      (stream === 'stdout' ? stdout : stderr).push(chunk);
+      hooks.onOutput(stream, chunk);
+    },
+  });
+  const observed = { exitCode: result.exitCode, stdout: stdout.toString(), stderr: stderr.toString(), outputs: {} as Record<string, unknown> };
+  hooks.onAttemptEnd({ attempt, exitCode: result.exitCode, durationMs: result.durationMs, ended: result.ended, error: result.error, stdoutTail: observed.stdout, stderrTail: observed.stderr, truncated: stdout.truncated || stderr.truncated });
+  const base = { interrupted: result.ended === 'aborted', timedOut: result.ended === 'timeout', exitCode: result.exitCode, attempts: attempt, durationMs: result.durationMs, observed };
+  if (result.ended === 'aborted') return { ...base, ok: false, outputs: {}, reason: 'interrupted' };
+  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${Math.round((timeoutMs ?? 0) / 1000)}s; its processes were killed` };
+  if (result.ended === 'spawn-error') return { ...base, ok: false, outputs: {}, reason: result.error };
+  let outputs: Record<string, Literal> = {};
+  try {
+    outputs = extractOutputs(task.outputs, observed);
+  } catch (error) {
+    return { ...base, ok: false, outputs, reason: (error as Error).message };
+  }
+  observed.outputs = outputs;
+  if (task.until) return { ...base, ok: true, outputs };
+  const expectation = task.expect?.exit_code !== undefined ? task.expect : { ...task.expect, exit_code: 0 };
+  const unmet = unmetExpectation(expectation, observed, task.scope);
+  return { ...base, ok: !unmet, outputs, reason: unmet };
+}
+
+async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal, attempt: number, timeoutMs: number | undefined): Promise<OnceOutcome> {
+  const body = task.body as Extract<CommandBody, { kind: 'uses' }>;
+  const started = deps.clock.now();
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error('timeout')), timeoutMs) : undefined;
+  const observed = { exitCode: null as number | null, stdout: '', stderr: '', outputs: {} as Record<string, unknown> };
+  try {
+    if (!deps.actions) throw new Error(`built-in action ${body.action} is not available`);
+    const { resolveValue } = await import('./render.js');
+    const args = resolveValue(body.with, task.scope).value as Record<string, unknown>;
+    const outputs = await deps.actions.run({ id: task.id, action: body.action, with: args, signal: controller.signal, timeoutMs, onOutput: (text) => hooks.onOutput('stdout', text) });
+    observed.exitCode = 0;
+    observed.outputs = outputs;
+    const unmet = task.until ? undefined : unmetExpectation(task.expect, observed, task.scope);
+    return { ok: !unmet, interrupted: false, timedOut: false, exitCode: 0, outputs, reason: unmet, attempts: attempt, durationMs: deps.clock.now() - started, observed };
+  } catch (error) {
+    const interrupted = signal.aborted;
+    const timedOut = !interrupted && controller.signal.aborted;
+    observed.exitCode = 1;
+    const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${Math.round((timeoutMs ?? 0) / 1000)}s` : (error as Error).message;
+    return { ok: false, interrupted, timedOut, exitCode: 1, outputs: {}, reason, attempts: attempt, durationMs: deps.clock.now() - started, observed };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}

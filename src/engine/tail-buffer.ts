@@ -1,0 +1,27 @@
+/** Keeps the last `limit` characters of a stream, and whether anything was dropped. */
+export class TailBuffer {
+  private text = '';
+  truncated = false;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: string): void {
+    this.text += chunk;
+    if (this.text.length > this.limit * 2) this.trim();
+  }
+
+  private trim(): void {
+    if (this.text.length > this.limit) {
+      this.text = this.text.slice(this.text.length - this.limit);
+      this.truncated = true;
+    }
+  }
+
+  toString(): string {
+    this.trim();
+    return this.text;
+  }
+}
+
+/** The output kept per step for the journal and outputs: the last 64 KiB of each stream. */
+export const OUTPUT_TAIL_LIMIT = 64 * 1024;

@@ -1,0 +1,35 @@
+import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
+import { eventLine } from './render-run.js';
+import type { Style } from './style.js';
+import { styleFor } from './style.js';
+
+/**
+ * The non-interactive host (--yes, CI): prints every event as lines and answers each question with
+ * its default. It never waits for input, so it can never hang.
+ */
+export class PlainHost implements Host {
+  readonly interactive = false;
+  private readonly style: Style;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly results: NodeJS.WriteStream = process.stdout,
+  ) {
+    this.style = styleFor(out);
+  }
+
+  emit(event: RunEvent): void {
+    const line = eventLine(event, this.style);
+    if (line === undefined) return;
+    (event.kind === 'run.finished' ? this.results : this.out).write(`${line}\n`);
+  }
+
+  async ask<Q extends Question>(question: Q): Promise<Answer<Q>> {
+    if (question.kind === 'manual.done') this.out.write(`  ${this.style.yellow('manual step acknowledged (--accept-manual)')}: ${question.text.trim().split('\n')[0]}\n`);
+    if (question.kind === 'step.type') this.out.write(`  ${this.style.dim(`confirmed by --yes (would ask to type "${question.expected}")`)}\n`);
+    if (question.kind === 'step.confirm') this.out.write(`  ${this.style.dim(`confirmed by --yes: ${question.question}`)}\n`);
+    return question.default as Answer<Q>;
+  }
+
+  close(): void {}
+}

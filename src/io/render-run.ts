@@ -1,0 +1,90 @@
+import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
+import { formatDuration } from '../runbook/duration.js';
+import { formatCommand } from './render-command.js';
+import type { Style } from './style.js';
+import { table } from './table.js';
+
+/** "T+12m30s of RTO 1h · projected finish T+48m (within RTO)" */
+export function clockLine(clock: ClockView, style: Style): string {
+  const elapsed = `T+${formatDuration(clock.elapsedMs)}`;
+  if (clock.rtoMs === undefined) return `${elapsed} since incident start · projected finish T+${formatDuration(clock.projectedMs)} · no RTO set`;
+  const left = clock.rtoMs - clock.projectedMs;
+  const projection = `projected finish T+${formatDuration(clock.projectedMs)}`;
+  const verdict = left >= 0 ? style.green(`${formatDuration(left)} inside the RTO`) : style.red(`${formatDuration(-left)} PAST THE RTO`);
+  return `${elapsed} of RTO ${formatDuration(clock.rtoMs)} · ${projection} (${verdict})`;
+}
+
+export function renderCard(card: StepCard, style: Style): string {
+  const budget = card.budgetMs === undefined ? 'no budget' : `budget ${formatDuration(card.budgetMs)}`;
+  const lines = [
+    '',
+    style.bold(`Step ${card.number}/${card.total}: ${card.title}`) + style.dim(`  [${card.id}] · ${budget}`),
+    `  ${style.dim('clock')} ${clockLine(card.clock, style)}`,
+  ];
+  if (card.description) lines.push(...card.description.trimEnd().split('\n').map((l) => `  ${l}`));
+  lines.push(formatCommand(card.command, style, '  '));
+  if (card.confirm !== 'none') lines.push(`  ${style.red(card.confirm === 'type' ? 'destructive: asks you to type a confirmation' : 'asks for confirmation')}`);
+  return lines.join('\n');
+}
+
+export function renderSummary(summary: RunSummary, style: Style): string {
+  const rows = [['#', 'STEP', 'STATUS', 'BUDGET', 'ACTUAL', 'OVER/UNDER'].map((h) => style.bold(h))];
+  for (const step of summary.steps) {
+    const diff = step.budgetMs !== undefined && step.durationMs !== undefined && (step.status === 'succeeded' || step.status === 'failed' || step.status === 'rolled_back') ? step.durationMs - step.budgetMs : undefined;
+    const status = step.status === 'succeeded' ? style.green(step.status) : step.status === 'failed' ? style.red(step.status) : step.status === 'rolled_back' ? style.yellow(step.status) : style.dim(step.status);
+    rows.push([
+      String(step.number),
+      step.id,
+      status,
+      step.budgetMs === undefined ? '-' : formatDuration(step.budgetMs),
+      step.durationMs === undefined ? '-' : formatDuration(step.durationMs),
+      diff === undefined ? '' : diff > 0 ? style.red(`+${formatDuration(diff)} over`) : style.green(`${formatDuration(-diff)} under`),
+    ]);
+  }
+  const out = [table(rows, { align: ['right', 'left', 'left', 'right', 'right', 'left'] }), ''];
+  out.push(`Run ${summary.runId}: ${summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status)}`);
+  if (summary.rto) out.push(`RTO ${formatDuration(summary.rto.targetMs)}: recovery took ${formatDuration(summary.rto.elapsedMs)} since the incident start, ${summary.rto.met ? style.green('MET') : style.red('MISSED')}`);
+  else out.push('RTO: not set');
+  if (summary.rpo) out.push(`RPO ${formatDuration(summary.rpo.targetMs)}: recovery point ${formatDuration(summary.rpo.achievedMs)} before the incident (${summary.rpo.evidence}), ${summary.rpo.met ? style.green('MET') : style.red('MISSED')}`);
+  out.push(`Time running commands ${formatDuration(summary.runningMs)} · waiting for the operator ${formatDuration(summary.waitingMs)}`);
+  out.push(style.dim(`Report: ${summary.reportFile} · exit code ${summary.exitCode}`));
+  return out.join('\n');
+}
+
+/** One line for each event, for logs and non-interactive runs. Every kind is rendered. */
+export function eventLine(event: RunEvent, style: Style): string | undefined {
+  switch (event.kind) {
+    case 'run.started':
+      return `${style.bold(event.resumed ? 'Resuming' : 'Running')} ${event.title} (${event.runbook}) · run ${event.runId} · mode ${event.mode} · incident start ${event.incidentStart}`;
+    case 'preflight.check':
+      return `${event.ok ? style.green('✓') : style.red('✗')} preflight: ${event.title}${event.detail ? ` — ${event.detail}` : ''}`;
+    case 'step.card':
+      return renderCard(event.card, style);
+    case 'step.skipped':
+      return `${style.dim(`- step ${event.number} ${event.id} skipped: ${event.reason}`)}`;
+    case 'step.started':
+      return event.attempts > 1 ? style.dim(`  attempt ${event.attempt}/${event.attempts}`) : undefined;
+    case 'step.output':
+      return event.text.replace(/\n$/, '').split('\n').map((line) => `  ${style.dim('│')} ${line}`).join('\n');
+    case 'step.attempt.failed':
+      return style.yellow(`  attempt ${event.attempt} failed: ${event.reason}; retrying in ${formatDuration(event.retryInMs ?? 0)}`);
+    case 'step.polling':
+      return style.dim(`  check ${event.attempt}: ${event.reason}; again in ${formatDuration(event.nextInMs)}`);
+    case 'step.over_budget':
+      return style.yellow(`  ⚠ ${event.id} has run past its budget of ${formatDuration(event.budgetMs)}`);
+    case 'step.finished': {
+      const took = `${formatDuration(event.durationMs)}${event.budgetMs !== undefined ? ` of ${formatDuration(event.budgetMs)} budget` : ''}`;
+      return event.status === 'succeeded' ? style.green(`✓ ${event.id} succeeded in ${took}`) : style.red(`✗ ${event.id} ${event.status} after ${took}: ${event.reason ?? ''}`);
+    }
+    case 'rto.at_risk':
+      return style.red(style.bold(`⚠ RTO AT RISK: projected finish T+${formatDuration(event.projectedMs)} is past the RTO of ${formatDuration(event.rtoMs)}`));
+    case 'rollback.started':
+      return style.yellow(event.steps.length ? `Rolling back: ${event.steps.join(', ')} (newest first)` : 'Rolling back: no succeeded step has a rollback');
+    case 'rollback.step':
+      return event.ok ? style.yellow(`↺ rolled back ${event.id}`) : style.red(`✗ rollback of ${event.id} failed: ${event.reason ?? ''}`);
+    case 'run.interrupted':
+      return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
+    case 'run.finished':
+      return renderSummary(event.summary, style);
+  }
+}

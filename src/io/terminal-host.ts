@@ -1,0 +1,128 @@
+import { confirm, input, select } from '@inquirer/prompts';
+import ora from 'ora';
+import type { Ora } from 'ora';
+import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
+import { formatDuration } from '../runbook/duration.js';
+import { eventLine } from './render-run.js';
+import type { Style } from './style.js';
+import { colorEnabled, styleFor } from './style.js';
+
+/**
+ * The interactive host: the step card, prompts (run / skip / abort / run all; retry / skip /
+ * roll back / abort), output streamed live, and a spinner with elapsed time against the budget
+ * while a step is quiet.
+ */
+export class TerminalHost implements Host {
+  readonly interactive = true;
+  private readonly style: Style;
+  private spinner: Ora | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly onInterrupt: () => void,
+    private readonly out: NodeJS.WriteStream = process.stdout,
+  ) {
+    this.style = styleFor(out);
+  }
+
+  emit(event: RunEvent): void {
+    if (event.kind === 'step.started') this.startSpinner(event.id, event.budgetMs);
+    if (event.kind === 'step.finished' || event.kind === 'run.interrupted' || event.kind === 'step.skipped') this.stopSpinner();
+    const line = eventLine(event, this.style);
+    if (line === undefined) return;
+    this.spinner?.clear();
+    this.out.write(`${line}\n`);
+    this.spinner?.render();
+  }
+
+  private startSpinner(id: string, budgetMs: number | undefined): void {
+    this.stopSpinner();
+    if (!colorEnabled(this.out)) return;
+    const started = Date.now();
+    const text = (): string => {
+      const elapsed = Date.now() - started;
+      const of = budgetMs === undefined ? '' : ` of ${formatDuration(budgetMs)} budget`;
+      const over = budgetMs !== undefined && elapsed > budgetMs;
+      return `${id}: ${formatDuration(elapsed)}${of}${over ? this.style.red(' (over budget)') : ''}`;
+    };
+    this.spinner = ora({ text: text(), stream: this.out, discardStdin: false }).start();
+    this.ticker = setInterval(() => {
+      if (this.spinner) this.spinner.text = text();
+    }, 1000);
+  }
+
+  private stopSpinner(): void {
+    clearInterval(this.ticker);
+    this.spinner?.stop();
+    this.spinner = undefined;
+  }
+
+  async ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>> {
+    this.stopSpinner();
+    const context = { signal, output: this.out };
+    try {
+      return (await this.prompt(question, context)) as Answer<Q>;
+    } catch (error) {
+      // Ctrl-C inside a prompt ends the prompt, not the process: treat it as an interruption.
+      if ((error as Error).name === 'ExitPromptError') this.onInterrupt();
+      throw error;
+    }
+  }
+
+  private async prompt(question: Question, context: { signal: AbortSignal; output: NodeJS.WriteStream }): Promise<unknown> {
+    switch (question.kind) {
+      case 'step.action':
+        return select(
+          {
+            message: `Step ${question.card.number}/${question.card.total}: ${question.card.title}`,
+            choices: [
+              { name: 'run', value: 'run', description: 'run this step' },
+              { name: 'skip', value: 'skip', description: 'record it as skipped and go on' },
+              { name: 'run all', value: 'all', description: 'run the remaining steps without asking (confirmations still ask)' },
+              { name: 'abort', value: 'abort', description: 'stop the run here (nothing is rolled back)' },
+            ],
+            default: 'run',
+          },
+          context,
+        );
+      case 'step.confirm':
+        return confirm({ message: question.question, default: false }, context);
+      case 'step.type':
+        return input({ message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (anything else skips it):` }, context);
+      case 'manual.done':
+        this.out.write(`${this.style.yellow('Do this by hand:')}\n${question.text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+        return select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' }, { name: 'abort the run', value: 'abort' }] }, context);
+      case 'failure.action':
+        return select(
+          {
+            message: `${question.id} failed: ${question.reason}. What now?`,
+            choices: [
+              { name: 'retry', value: 'retry' },
+              { name: 'skip (record it as failed and go on)', value: 'skip' },
+              ...(question.canRollback ? [{ name: 'roll back the steps done so far, newest first', value: 'rollback' }] : []),
+              { name: 'abort (stop here, roll back nothing)', value: 'abort' },
+            ],
+            default: question.default === 'rollback' && !question.canRollback ? 'abort' : question.default,
+          },
+          context,
+        );
+      case 'inflight.action':
+        return select(
+          {
+            message: `"${question.title}" was running when the run stopped and is not marked idempotent. It may have done part of its work.`,
+            choices: [
+              { name: 'run it again', value: 'rerun' },
+              { name: 'skip it (I checked: it is done)', value: 'skip' },
+              { name: 'abort', value: 'abort' },
+            ],
+            default: 'abort',
+          },
+          context,
+        );
+    }
+  }
+
+  close(): void {
+    this.stopSpinner();
+  }
+}

@@ -1,0 +1,58 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { readJournal } from './journal.js';
+import type { RunRecord } from './record.js';
+import { rebuildRun } from './record.js';
+
+export function stateDirOf(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  return option ?? env.DRCTL_STATE_DIR ?? './.drctl';
+}
+
+export function runDir(stateDir: string, runId: string): string {
+  return join(stateDir, 'runs', runId);
+}
+
+export function journalFile(stateDir: string, runId: string): string {
+  return join(runDir(stateDir, runId), 'journal.jsonl');
+}
+
+/** Every run in the state directory, rebuilt from its journal, newest first. Damaged ones are skipped. */
+export function listRuns(stateDir: string): { runs: RunRecord[]; damaged: string[] } {
+  const dir = join(stateDir, 'runs');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory());
+  } catch {
+    return { runs: [], damaged: [] };
+  }
+  const runs: RunRecord[] = [];
+  const damaged: string[] = [];
+  for (const name of names) {
+    try {
+      const { events, tornTail } = readJournal(join(dir, name, 'journal.jsonl'));
+      runs.push(rebuildRun(events, tornTail));
+    } catch {
+      damaged.push(name);
+    }
+  }
+  runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return { runs, damaged };
+}
+
+export function loadRun(stateDir: string, runId: string | undefined): RunRecord {
+  if (runId === undefined) {
+    const latest = listRuns(stateDir).runs[0];
+    if (!latest) throw new UserError(`no runs in ${stateDir}`, { hint: 'runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)' });
+    return latest;
+  }
+  const file = journalFile(stateDir, runId);
+  try {
+    statSync(file);
+  } catch {
+    const known = listRuns(stateDir).runs.slice(0, 5).map((r) => r.runId);
+    throw new UserError(`no run ${runId} in ${stateDir}`, { hint: known.length ? `recent runs: ${known.join(', ')}` : 'see drctl runs' });
+  }
+  const { events, tornTail } = readJournal(file);
+  return rebuildRun(events, tornTail);
+}
