@@ -7,7 +7,7 @@ import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from './clock.js';
 import type { Answer, ClockView, Host, Question, RunEvent, RunStatus, StepCard, StepStatus } from './events.js';
 import type { Plan, PlanContext } from './plan.js';
-import { runScope, viewOf } from './plan.js';
+import { expressionEnv, runScope, viewOf } from './plan.js';
 import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString } from './render.js';
 import type { StepState } from './scope.js';
@@ -63,6 +63,7 @@ export class Executor {
   private waitingMs = 0;
   private atRisk = false;
   private readonly runbookEnv: Record<string, string>;
+  private readonly exprEnv: Record<string, string | undefined>;
 
   constructor(
     private readonly plan: Plan,
@@ -74,6 +75,7 @@ export class Executor {
   ) {
     this.runAll = options.yes;
     this.runbookEnv = runbookEnv;
+    this.exprEnv = expressionEnv(context, runbookEnv);
     for (const [id, step] of options.resume?.steps ?? []) {
       this.results.set(id, { ...step, reason: step.reason });
       this.states.set(id, { status: step.status, outputs: step.outputs });
@@ -89,12 +91,12 @@ export class Executor {
     this.deps.host.emit(this.deps.redactor.value(event));
   }
 
-  private journal(type: string, fields: Record<string, unknown> = {}): void {
-    this.deps.journal.append(type, this.deps.redactor.value(fields));
+  private journal(type: string, fields: Record<string, unknown> = {}, options: { sync?: boolean } = {}): void {
+    this.deps.journal.append(type, this.deps.redactor.value(fields), options);
   }
 
   private scope(): Scope {
-    return runScope(this.context, this.runbookEnv, this.states, 'empty');
+    return runScope(this.context, this.exprEnv, this.states, 'empty');
   }
 
   private async ask<Q extends Question>(question: Q, stepId?: string): Promise<Answer<Q>> {
@@ -117,9 +119,10 @@ export class Executor {
   clockView(fromIndex: number): ClockView {
     const elapsedMs = this.deps.clock.now() - this.context.incidentStart.getTime();
     let remaining = 0;
+    const scope = runScope(this.context, this.exprEnv, this.states, 'placeholder');
     for (const planned of this.plan.steps.slice(fromIndex)) {
       if (this.results.has(planned.step.id)) continue;
-      const condition = evaluateCondition(planned.step.if, runScope(this.context, this.runbookEnv, this.states, 'placeholder'));
+      const condition = evaluateCondition(planned.step.if, scope);
       if (condition.decided && !condition.value) continue;
       remaining += planned.step.budgetMs ?? 0;
     }
@@ -291,7 +294,7 @@ export class Executor {
           onAttemptStart: (attempt) => this.emit({ kind: 'step.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
           onAttemptEnd: (record) => {
             lines.flush();
-            this.journal('step.attempt', { step: step.id, attempt: record.attempt, exit_code: record.exitCode, duration_ms: Math.round(record.durationMs), ended: record.ended, error: record.error ?? null, stdout_tail: record.stdoutTail, stderr_tail: record.stderrTail, truncated: record.truncated });
+            this.journal('step.attempt', { step: step.id, attempt: record.attempt, exit_code: record.exitCode, duration_ms: Math.round(record.durationMs), ended: record.ended, error: record.error ?? null, stdout_tail: record.stdoutTail, stderr_tail: record.stderrTail, truncated: record.truncated }, { sync: false });
           },
           onRetry: (attempt, reason, delayMs) => this.emit({ kind: 'step.attempt.failed', id: step.id, attempt, reason, retryInMs: delayMs }),
           onPoll: (attempt, reason, nextInMs) => this.emit({ kind: 'step.polling', id: step.id, attempt, reason, nextInMs }),

@@ -54,12 +54,17 @@ export interface Plan {
   unbudgetedSteps: number;
 }
 
-/** The scope expressions see during a run: the process env overlaid by the runbook's env. */
-export function runScope(context: PlanContext, runbookEnv: Record<string, string>, steps: ReadonlyMap<string, StepState>, unknownSteps: 'placeholder' | 'empty'): Scope {
+/** What `env.NAME` sees: the process environment overlaid by the runbook's env. Build it once. */
+export function expressionEnv(context: PlanContext, runbookEnv: Record<string, string>): Record<string, string | undefined> {
+  return { ...context.env, ...runbookEnv };
+}
+
+/** The scope expressions see during a run. */
+export function runScope(context: PlanContext, env: Readonly<Record<string, string | undefined>>, steps: ReadonlyMap<string, StepState>, unknownSteps: 'placeholder' | 'empty'): Scope {
   return makeScope({
     inputs: context.inputs.values,
     secretInputs: context.inputs.secretInputs,
-    env: { ...context.env, ...runbookEnv },
+    env,
     run: { id: context.runId, mode: context.mode, incident_start: context.incidentStart.toISOString() },
     steps,
     unknownSteps,
@@ -68,7 +73,7 @@ export function runScope(context: PlanContext, runbookEnv: Record<string, string
 
 /** Resolve the runbook-level env once: its values may name inputs, env and run. */
 export function resolveRunbookEnv(runbook: Runbook, context: PlanContext): { text: Record<string, string>; display: Record<string, string> } {
-  const scope = runScope(context, {}, new Map(), 'empty');
+  const scope = runScope(context, context.env, new Map(), 'empty');
   const text: Record<string, string> = {};
   const display: Record<string, string> = {};
   for (const [name, value] of Object.entries(runbook.env)) {
@@ -82,7 +87,11 @@ export function resolveRunbookEnv(runbook: Runbook, context: PlanContext): { tex
 export function viewOf(body: Body, scope: Scope): CommandView {
   switch (body.kind) {
     case 'run':
-      return { kind: 'run', display: renderString(body.script, scope, { shell: true }).display };
+      try {
+        return { kind: 'run', display: renderString(body.script, scope, { shell: true }).display };
+      } catch (error) {
+        return { kind: 'run', display: `${body.script}\n# drctl cannot run this: ${(error as Error).message}` };
+      }
     case 'exec':
       return { kind: 'exec', display: body.argv.map((arg) => renderString(arg, scope).display) };
     case 'uses':
@@ -95,7 +104,7 @@ export function viewOf(body: Body, scope: Scope): CommandView {
 /** The ordered list of steps a run executes, resolved as far as is known before it starts. Pure. */
 export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
   const env = resolveRunbookEnv(runbook, context);
-  const scope = runScope(context, env.text, new Map(), 'placeholder');
+  const scope = runScope(context, expressionEnv(context, env.text), new Map(), 'placeholder');
   const rtoMs = runbook.objectives.rtoMs;
   let cumulativeMs = 0;
   let unbudgetedSteps = 0;
@@ -131,7 +140,7 @@ export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
     env: env.display,
     preflight: runbook.preflight.map((item) => ({
       item,
-      title: item.kind === 'require' ? `tools on PATH: ${item.tools.join(', ')}` : item.title,
+      title: item.kind === 'require' ? `tools on PATH: ${item.tools.join(', ')}` : renderString(item.title, scope).display,
       ...(item.kind === 'check' ? { command: viewOf(item.body, scope) } : {}),
     })),
     steps,
@@ -141,6 +150,7 @@ export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
 }
 
 function confirmView(confirm: Confirm, scope: Scope): Confirm {
-  if (confirm.kind !== 'type') return confirm;
-  return { kind: 'type', text: renderString(confirm.text, scope).text };
+  if (confirm.kind === 'type') return { kind: 'type', text: renderString(confirm.text, scope).display };
+  if (confirm.kind === 'ask' && confirm.question !== undefined) return { kind: 'ask', question: renderString(confirm.question, scope).display };
+  return confirm;
 }

@@ -1,6 +1,7 @@
 import type { Evaluated, Literal, Scope, Segment, Value } from '../runbook/expression.js';
 import { evaluate, parseTemplate, soleExpression, stringify, truthy, Unknown } from '../runbook/expression.js';
-import { shellQuote } from '../runbook/shell-quote.js';
+import type { ShellContext } from '../runbook/shell-context.js';
+import { escapeForContext, shellContexts } from '../runbook/shell-context.js';
 
 export const SECRET_MASK = '***';
 
@@ -13,6 +14,7 @@ export interface Rendered {
 }
 
 const templateCache = new Map<string, Segment[]>();
+const contextCache = new Map<string, ShellContext[]>();
 
 function segmentsOf(template: string): Segment[] {
   let segments = templateCache.get(template);
@@ -23,15 +25,27 @@ function segmentsOf(template: string): Segment[] {
   return segments;
 }
 
+function contextsOf(template: string): ShellContext[] {
+  let contexts = contextCache.get(template);
+  if (!contexts) {
+    contexts = shellContexts(segmentsOf(template));
+    contextCache.set(template, contexts);
+  }
+  return contexts;
+}
+
 /**
- * Substitute the expressions in a string. With `shell`, each value becomes exactly one shell word,
- * so a value can never inject shell syntax.
+ * Substitute the expressions in a string. With `shell`, each value is escaped for where it stands
+ * in the script (a bare word, inside quotes, a here-document), so a value can never inject shell
+ * syntax. Throws ShellSubstitutionError where no escaping is safe.
  */
 export function renderString(template: string, scope: Scope, options: { shell?: boolean } = {}): Rendered {
   if (!template.includes('${{')) return { text: template, display: template, unknown: false };
   let text = '';
   let display = '';
   let unknown = false;
+  const contexts = options.shell ? contextsOf(template) : [];
+  let exprIndex = 0;
   for (const segment of segmentsOf(template)) {
     if (segment.kind === 'text') {
       text += segment.text;
@@ -39,6 +53,7 @@ export function renderString(template: string, scope: Scope, options: { shell?: 
       continue;
     }
     const { value, secret } = evaluate(segment.expr, scope);
+    const context = contexts[exprIndex++];
     if (value instanceof Unknown) {
       unknown = true;
       text += value.toString();
@@ -46,7 +61,7 @@ export function renderString(template: string, scope: Scope, options: { shell?: 
       continue;
     }
     const raw = stringify(value);
-    const word = options.shell ? shellQuote(raw) : raw;
+    const word = context ? escapeForContext(raw, context) : raw;
     text += word;
     display += secret ? SECRET_MASK : word;
   }

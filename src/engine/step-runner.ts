@@ -138,7 +138,14 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
   if (task.body.kind === 'run') {
     const shell = await shellFor();
     file = shell.file;
-    args = [...shell.args, renderString(task.body.script, task.scope, { shell: true }).text];
+    let script: string;
+    try {
+      script = renderString(task.body.script, task.scope, { shell: true }).text;
+    } catch (error) {
+      const observed = { exitCode: null, stdout: '', stderr: '', outputs: {} };
+      return { ok: false, interrupted: false, timedOut: false, exitCode: null, outputs: {}, reason: `cannot substitute into run: ${(error as Error).message}`, attempts: attempt, durationMs: 0, observed };
+    }
+    args = [...shell.args, script];
   } else {
     const argv = task.body.argv.map((arg) => renderString(arg, task.scope).text);
     file = argv[0]!;

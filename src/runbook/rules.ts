@@ -4,7 +4,8 @@ import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { formatDuration, isDuration, parseDuration } from './duration.js';
 import type { Segment } from './expression.js';
 import { collectRefs, ExpressionError, parseTemplate } from './expression.js';
-import type { InputDoc, RunbookDoc, StepDoc } from './schema.js';
+import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';
+import { shellContexts } from './shell-context.js';
 import type { SourceFile, Target } from './source.js';
 import { diagnosticAt } from './source.js';
 
@@ -102,6 +103,8 @@ class RuleChecker {
     if (commands.length > 1) this.report([...path, commands[1]!], `a preflight check has one of run / exec / uses, not ${commands.join(' and ')}`, { target: 'key' });
     if (item.title === undefined) this.report(path, 'a preflight check needs a title', { hint: 'title: says what it proves, e.g. "kubectl points at the right cluster"' });
     this.checkUses(item, path);
+    if (item.expect) this.checkExpectation(item.expect, [...path, 'expect']);
+    this.checkCommandLine(item, path);
   }
 
   private checkUses(item: { uses?: string | undefined; with?: unknown }, path: PathSegment[]): void {
@@ -134,6 +137,7 @@ class RuleChecker {
       this.report([...path, bodies[1]!], `step "${step.id}" has both ${bodies[0]}: and ${bodies[1]}:`, { target: 'key', hint: 'a step has exactly one of run:, exec:, uses: or manual:; split it into two steps' });
     }
     this.checkUses(step, path);
+    this.checkCommandLine(step, path);
     const kind = bodies[0];
     if (step.outputs !== undefined && (kind === 'uses' || kind === 'manual')) {
       const why = kind === 'uses' ? 'an action declares its own outputs' : 'a manual step produces no outputs';
@@ -159,16 +163,51 @@ class RuleChecker {
         this.report([...path, 'rollback'], rollbackBodies.length === 0 ? 'a rollback needs one of run / exec / uses' : `a rollback has one of run / exec / uses, not ${rollbackBodies.join(' and ')}`, { target: 'key' });
       }
       this.checkUses(step.rollback, [...path, 'rollback']);
-    }
+      this.checkCommandLine(step.rollback, [...path, 'rollback']);
+    } else if (typeof step.rollback === 'string') this.checkCommandLine({ run: step.rollback }, [...path, 'rollback'], true);
     for (const [name, output] of Object.entries(step.outputs ?? {})) {
       if (output.regex !== undefined) this.checkRegex([...path, 'outputs', name, 'regex'], output.regex);
     }
+    const declared = declaredOutputs(step);
     for (const key of ['expect', 'until'] as const) {
       const expectation = step[key];
       if (!expectation) continue;
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const pattern = expectation[stream]?.matches;
-        if (pattern !== undefined) this.checkRegex([...path, key, stream, 'matches'], pattern);
+      this.checkExpectation(expectation, [...path, key]);
+      for (const name of Object.keys(expectation.outputs ?? {})) {
+        if (!declared.includes(name)) {
+          this.report([...path, key, 'outputs', name], `step "${step.id}" has no output "${name}" to check`, { target: 'key', hint: didYouMean(name, declared) || (declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs') });
+        }
+      }
+    }
+  }
+
+  private checkExpectation(expectation: ExpectationDoc, path: PathSegment[]): void {
+    const matchers: Array<[MatcherDoc | undefined, PathSegment[]]> = [
+      [expectation.stdout, [...path, 'stdout']],
+      [expectation.stderr, [...path, 'stderr']],
+      ...Object.entries(expectation.outputs ?? {}).map(([name, m]): [MatcherDoc, PathSegment[]] => [m, [...path, 'outputs', name]]),
+    ];
+    for (const [matcher, at] of matchers) {
+      if (!matcher) continue;
+      if (matcher.matches !== undefined) this.checkRegex([...at, 'matches'], matcher.matches);
+      if (matcher.not?.matches !== undefined) this.checkRegex([...at, 'not', 'matches'], matcher.not.matches);
+    }
+  }
+
+  /** Expressions in a run: script must stand where their value can be quoted safely. */
+  private checkShellContexts(script: string, path: PathSegment[]): void {
+    let segments: Segment[];
+    try {
+      segments = parseTemplate(script);
+    } catch {
+      return; // reported by the expression check
+    }
+    const contexts = shellContexts(segments);
+    let index = 0;
+    for (const segment of segments) {
+      if (segment.kind !== 'expr') continue;
+      if (contexts[index++]?.kind === 'backtick') {
+        this.report(path, 'an expression inside `...` command substitution cannot be quoted safely', { index: segment.offset, hint: 'use $( ... ) instead of backticks' });
       }
     }
   }
@@ -195,14 +234,20 @@ class RuleChecker {
     if (command !== undefined && step.confirm === undefined && looksDestructive(command)) {
       this.warn([...path, step.run !== undefined ? 'run' : 'exec'], `step "${step.id}" looks destructive but does not ask for confirmation`, 'add confirm: true (or confirm: { type: <name> } for the worst ones)');
     }
+  }
+
+  /** Checks on a run: or exec: wherever it stands (step, rollback, preflight). */
+  private checkCommandLine(item: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined }, path: PathSegment[], bare = false): void {
+    const at = (key: 'run' | 'exec'): PathSegment[] => (bare ? path : [...path, key]);
+    if (item.run !== undefined) this.checkShellContexts(item.run, at('run'));
     const secretInputs = Object.entries(this.inputs).filter(([, spec]) => spec.secret).map(([name]) => name);
     for (const key of ['run', 'exec'] as const) {
-      const value = step[key];
+      const value = item[key];
       if (value === undefined) continue;
       const text = Array.isArray(value) ? value.join(' ') : value;
       const leaked = secretInputs.find((name) => new RegExp(`inputs\\.${name}(?![\\w-])`).test(text));
       if (leaked) {
-        this.warn([...path, key], `secret input "${leaked}" is put on the command line, where other users can see it (ps)`, `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`);
+        this.warn(at(key), `secret input "${leaked}" is put on the command line, where other users can see it (ps)`, `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`);
       }
     }
   }

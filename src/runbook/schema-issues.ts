@@ -49,6 +49,11 @@ function addIssue(issue: Issue, prefix: PathSegment[], source: SourceFile, out: 
       }
       return;
     case 'invalid_value':
+      if (issue.input === undefined) {
+        const key = String(path[path.length - 1]);
+        out.push(diagnosticAt(source, path.slice(0, -1), `missing required key "${key}"`, { target: 'key', hint: requiredHint(key) ?? `use ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}` }));
+        return;
+      }
       out.push(diagnosticAt(source, path, `${describeValue(issue.input)} is not allowed here`, { hint: `use ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}` }));
       return;
     default:

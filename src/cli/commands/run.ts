@@ -1,7 +1,7 @@
 import { parseIncidentStart } from '../../engine/incident-start.js';
 import { parseInputOptions, readInputsFile, resolveInputs } from '../../engine/inputs.js';
 import type { PlanContext } from '../../engine/plan.js';
-import { buildPlan, resolveRunbookEnv, runScope } from '../../engine/plan.js';
+import { buildPlan, expressionEnv, resolveRunbookEnv, runScope } from '../../engine/plan.js';
 import { planToJson } from '../../engine/plan-json.js';
 import { runPreflight } from '../../engine/preflight.js';
 import { Redactor } from '../../engine/redact.js';
@@ -66,7 +66,7 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
   try {
     host.emit({ kind: 'run.started', runId, runbook: runbook.name, title: runbook.title, mode: context.mode, incidentStart: incidentStart.toISOString(), resumed: false, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
     const env = { ...(process.env as Record<string, string>), ...runbookEnv };
-    const failures = await runPreflight(runbook, runScope(context, runbookEnv, new Map(), 'empty'), env, { host, runner: createProcessRunner(), clock: systemClock, redactor }, controller.signal);
+    const failures = await runPreflight(runbook, runScope(context, expressionEnv(context, runbookEnv), new Map(), 'empty'), env, { host, runner: createProcessRunner(), clock: systemClock, redactor }, controller.signal);
     if (failures.length > 0) {
       host.close();
       throw new UserError(`preflight failed, nothing was changed:\n${failures.map((f) => `  - ${f}`).join('\n')}`, { hint: 'fix what it names (wrong cluster? missing tool?) and run again' });

@@ -23,7 +23,7 @@ export function validateCommand(paths: string[], options: { dir?: string; json?:
   const out: string[] = [];
   for (const result of results) {
     if (result.diagnostics.length === 0) {
-      out.push(`${style.green('ok')} ${result.file} (${result.runbook!.name}, ${result.runbook!.steps.length} steps)`);
+      out.push(`${style.green('ok')} ${result.file} (${result.runbook!.name}, ${result.runbook!.steps.length} step${result.runbook!.steps.length === 1 ? "" : "s"})`);
       continue;
     }
     for (const d of result.diagnostics) {

@@ -1,0 +1,135 @@
+import type { Segment } from './expression.js';
+import { shellQuote } from './shell-quote.js';
+
+/**
+ * Where in a bash script an expression stands, so its value can be escaped for that place:
+ * a bare word, inside "double" or 'single' quotes, in a comment, or in a here-document.
+ */
+export type ShellContext =
+  | { kind: 'word' }
+  | { kind: 'double' }
+  | { kind: 'single' }
+  | { kind: 'comment' }
+  | { kind: 'backtick' }
+  | { kind: 'heredoc'; delimiter: string; quoted: boolean; stripTabs: boolean };
+
+interface Heredoc {
+  delimiter: string;
+  quoted: boolean;
+  stripTabs: boolean;
+}
+
+type Frame = 'word' | 'paren' | 'double' | 'single' | 'backtick' | 'comment';
+
+/** Walk the script's text (expressions stand for one opaque value each) and say each expression's context. */
+export function shellContexts(segments: readonly Segment[]): ShellContext[] {
+  const contexts: ShellContext[] = [];
+  const stack: Frame[] = ['word'];
+  const pending: Heredoc[] = [];
+  let heredoc: Heredoc | undefined;
+  let line = '';
+  let previous = '\n';
+  const top = (): Frame => stack[stack.length - 1]!;
+
+  for (const segment of segments) {
+    if (segment.kind === 'expr') {
+      if (heredoc) contexts.push({ kind: 'heredoc', ...heredoc });
+      else {
+        const frame = top();
+        contexts.push({ kind: frame === 'paren' ? 'word' : frame });
+      }
+      line += '\u0000';
+      previous = 'x';
+      continue;
+    }
+    const text = segment.text;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (heredoc) {
+        if (c === '\n') {
+          const body = heredoc.stripTabs ? line.replace(/^\t+/, '') : line;
+          if (body === heredoc.delimiter) heredoc = pending.shift();
+          line = '';
+        } else line += c;
+        previous = c;
+        continue;
+      }
+      line = c === '\n' ? '' : line + c;
+      const frame = top();
+      switch (frame) {
+        case 'single':
+          if (c === "'") stack.pop();
+          break;
+        case 'comment':
+          if (c === '\n') {
+            stack.pop();
+            heredoc = startHeredoc(stack, pending, heredoc);
+          }
+          break;
+        case 'double':
+          if (c === '\\') i++;
+          else if (c === '"') stack.pop();
+          else if (c === '`') stack.push('backtick');
+          else if (c === '$' && text[i + 1] === '(') {
+            stack.push('paren');
+            i++;
+          }
+          break;
+        default: {
+          // word, paren (inside $( ) or ( )), backtick
+          if (c === '\\') {
+            i++;
+          } else if (c === "'") stack.push('single');
+          else if (c === '"') stack.push('double');
+          else if (c === '`') {
+            if (frame === 'backtick') stack.pop();
+            else stack.push('backtick');
+          } else if (c === '$' && text[i + 1] === '(') {
+            stack.push('paren');
+            i++;
+          } else if (c === '(') stack.push('paren');
+          else if (c === ')' && frame === 'paren') stack.pop();
+          else if (c === '#' && /[\s;&|()]/.test(previous)) stack.push('comment');
+          else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
+            const match = /^<<(-?)[ \t]*(?:'([^']*)'|"([^"]*)"|\\?([A-Za-z0-9_.-]+))/.exec(text.slice(i));
+            if (match) {
+              const quoted = match[2] !== undefined || match[3] !== undefined || match[0].includes('\\');
+              pending.push({ delimiter: match[2] ?? match[3] ?? match[4]!, quoted, stripTabs: match[1] === '-' });
+              i += match[0].length - 1;
+            }
+          } else if (c === '\n') heredoc = startHeredoc(stack, pending, heredoc);
+        }
+      }
+      previous = c;
+    }
+  }
+  return contexts;
+}
+
+function startHeredoc(stack: Frame[], pending: Heredoc[], current: Heredoc | undefined): Heredoc | undefined {
+  if (current || pending.length === 0 || stack[stack.length - 1] !== 'word') return current;
+  return pending.shift();
+}
+
+export class ShellSubstitutionError extends Error {}
+
+/** Escape a value so that, in its context, bash reads it back as exactly that text and nothing else. */
+export function escapeForContext(value: string, context: ShellContext): string {
+  switch (context.kind) {
+    case 'word':
+      return shellQuote(value);
+    case 'double':
+      return value.replace(/[\\$"`]/g, (c) => `\\${c}`);
+    case 'single':
+      return value.replaceAll("'", `'\\''`);
+    case 'comment':
+      return value.replace(/[\r\n]+/g, ' ');
+    case 'backtick':
+      throw new ShellSubstitutionError('an expression inside `...` cannot be quoted safely: use $( ... ) instead of backticks');
+    case 'heredoc': {
+      const lines = value.split('\n').map((l) => (context.stripTabs ? l.replace(/^\t+/, '') : l));
+      if (lines.includes(context.delimiter)) throw new ShellSubstitutionError(`the value holds a line "${context.delimiter}" that would end the here-document early`);
+      return context.quoted ? value : value.replace(/[\\$`]/g, (c) => `\\${c}`);
+    }
+  }
+}
