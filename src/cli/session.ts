@@ -128,7 +128,7 @@ export async function executeAndReport(args: {
     runId: record.runId,
     status: report.status === 'running' ? 'interrupted' : report.status,
     exitCode,
-    steps: report.steps.map((s, i) => ({ number: i + 1, id: s.id, title: s.title, status: s.status, budgetMs: s.budget_s === null ? undefined : s.budget_s * 1000, durationMs: actualMs(s) })),
+    steps: report.steps.map((s, i) => ({ number: i + 1, id: s.id, title: s.title, status: s.status, budgetMs: s.budget_s === null ? undefined : s.budget_s * 1000, durationMs: s.status === 'skipped' || s.status === 'not_run' ? undefined : actualMs(s) })),
     rto: report.rto ? { targetMs: report.rto.target_s * 1000, elapsedMs: report.rto.elapsed_s * 1000, met: report.rto.met } : null,
     rpo: report.rpo ? { targetMs: report.rpo.target_s * 1000, achievedMs: report.rpo.achieved_s * 1000, met: report.rpo.met, evidence: report.rpo.evidence } : null,
     runningMs: report.time.running_s * 1000,

@@ -85,6 +85,6 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
     case 'run.interrupted':
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.finished':
-      return renderSummary(event.summary, style);
+      return `\n${renderSummary(event.summary, style)}`;
   }
 }
