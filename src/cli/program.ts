@@ -28,7 +28,11 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .exitOverride()
     .showSuggestionAfterError()
-    .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .addHelpText(
+      'after',
+      examples('drctl list', 'drctl show database-loss', 'drctl plan database-loss --inputs-file prod.yaml', 'drctl run database-loss --incident-start -20m --inputs-file prod.yaml', 'drctl resume'),
+    );
 
   program
     .command('list')

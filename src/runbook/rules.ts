@@ -45,8 +45,8 @@ class RuleChecker {
     this.diagnostics.push(diagnosticAt(this.source, path, message, options));
   }
 
-  private warn(path: readonly PathSegment[], message: string, hint?: string): void {
-    this.report(path, message, { severity: 'warning', hint });
+  private warn(path: readonly PathSegment[], message: string, hint?: string, target: Target = 'value'): void {
+    this.report(path, message, { severity: 'warning', hint, target });
   }
 
   checkAll(): void {
@@ -64,7 +64,7 @@ class RuleChecker {
   private checkObjectives(): void {
     const rto = this.doc.objectives?.rto;
     if (!this.doc.objectives) {
-      this.warn(['metadata'], 'no objectives: the run cannot say whether recovery met its RTO and RPO', 'add objectives: { rto: 1h, rpo: 15m }');
+      this.warn(['metadata'], 'no objectives: the run cannot say whether recovery met its RTO and RPO', 'add objectives: { rto: 1h, rpo: 15m }', 'key');
       return;
     }
     if (rto === undefined) return;
@@ -224,10 +224,10 @@ class RuleChecker {
   private checkWarnings(step: StepDoc, path: PathSegment[]): void {
     if (step.run !== undefined && /["']\$\{\{/.test(step.run)) {
       const index = step.run.search(/["']\$\{\{/);
-      this.report([...path, 'run'], 'quotes around an expression in run: drctl already quotes each value as one shell word', {
+      this.report([...path, 'run'], 'quotes around an expression in run: drctl already quotes each value for where it stands', {
         severity: 'warning',
         index,
-        hint: 'remove the quotes: the value would otherwise keep literal quote characters',
+        hint: 'remove the quotes: write ${{ ... }} where a shell word stands',
       });
     }
     const command = step.run ?? step.exec?.join(' ');

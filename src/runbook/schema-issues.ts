@@ -78,6 +78,7 @@ function bestBranch(branches: Issue[][]): Issue[] | undefined {
 function messageOf(issue: Issue): string {
   switch (issue.code) {
     case 'too_small':
+      if (!issue.message.startsWith('Too small')) return issue.message;
       return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : issue.origin === 'number' ? `must be at least ${String(issue.minimum)}` : issue.message;
     case 'too_big':
       return `must be at most ${String(issue.maximum)}`;

@@ -15,7 +15,14 @@ export function parseSource(file: string, text: string): { source: SourceFile; d
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const diagnostics: Diagnostic[] = [];
+  const misindented = doc.errors.filter((e) => e.code === 'MULTILINE_IMPLICIT_KEY').map((e) => e.pos[0]);
   for (const error of doc.errors) {
+    if (error.code === 'MULTILINE_IMPLICIT_KEY') {
+      diagnostics.push(misindentedKey(file, text, lines, error.pos[1]));
+      continue;
+    }
+    // Reported once, as the misindented key above.
+    if (error.code === 'BLOCK_AS_IMPLICIT_KEY' && misindented.includes(error.pos[0])) continue;
     const [line, col] = position(lines, error.pos[0]);
     const duplicate = error.code === 'DUPLICATE_KEY';
     diagnostics.push({
@@ -33,6 +40,23 @@ export function parseSource(file: string, text: string): { source: SourceFile; d
     diagnostics.push({ severity: 'warning', file, line, col, path: '', message: `YAML: ${firstLine(warning.message)}` });
   }
   return { source: { file, text, doc, lines }, diagnostics };
+}
+
+/** A key indented deeper than its siblings: point at that key, on the line where YAML gave up. */
+function misindentedKey(file: string, text: string, lines: LineCounter, end: number): Diagnostic {
+  const [line] = position(lines, end);
+  const source = text.split('\n')[line - 1] ?? '';
+  const col = source.length - source.trimStart().length + 1;
+  const key = /^\s*([^:\s]+)\s*:/.exec(source)?.[1];
+  return {
+    severity: 'error',
+    file,
+    line,
+    col,
+    path: '',
+    message: `YAML syntax: ${key ? `"${key}"` : 'this line'} is indented deeper than the keys above it`,
+    hint: 'keys of one mapping start in the same column; or, if the line above is a value, quote it',
+  };
 }
 
 function duplicateKeyMessage(message: string): string {
@@ -96,27 +120,50 @@ export function locateInString(source: SourceFile, path: readonly PathSegment[],
   const { found, depth } = walk(source, path);
   const node = found.node;
   if (depth === path.length && isScalar(node) && node.range && typeof node.value === 'string') {
-    const raw = source.text.slice(node.range[0], node.range[1]);
-    // Plain and single-line quoted scalars map 1:1 after the opening quote; block scalars after their header.
-    if (node.type === 'PLAIN') return position(source.lines, node.range[0] + index);
-    if (node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE') {
-      if (!raw.includes('\n') && !raw.includes('\\')) return position(source.lines, node.range[0] + 1 + index);
-    }
-    if (node.type === 'BLOCK_LITERAL') return blockPosition(source, node.range[0], node.value, index);
+    const start = node.range[0];
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return blockPosition(source, start, node.value, index);
+    const raw = source.text.slice(start, node.range[1]);
+    const quote = node.type === 'QUOTE_SINGLE' ? "'" : node.type === 'QUOTE_DOUBLE' ? '"' : '';
+    const offset = rawOffset(raw.slice(quote.length), node.value, index, quote);
+    if (offset !== undefined) return position(source.lines, start + quote.length + offset);
   }
   return locate(source, path);
+}
+
+/**
+ * Where the value's character `index` stands in the raw scalar text: walks both in step,
+ * undoing YAML's folding (a line break and indentation read as one space) and escapes
+ * ('' in single quotes, backslash escapes in double quotes).
+ */
+function rawOffset(raw: string, value: string, index: number, quote: string): number | undefined {
+  let r = 0;
+  for (let v = 0; v < index; v++) {
+    const c = value[v];
+    if (r >= raw.length) return undefined;
+    if (quote === "'" && raw[r] === "'" && raw[r + 1] === "'") r += 2;
+    else if (quote === '"' && raw[r] === '\\') {
+      const escape = raw[r + 1];
+      r += escape === 'x' ? 4 : escape === 'u' ? 6 : escape === 'U' ? 10 : 2;
+    } else if (raw[r] === c) r++;
+    else if ((c === ' ' || c === '\n') && (raw[r] === '\n' || raw[r] === '\r')) {
+      // A folded line break: the break, blank lines and the next line's indentation.
+      r++;
+      while (r < raw.length && /[ \t\r\n]/.test(raw[r]!)) r++;
+    } else return undefined;
+  }
+  return r;
 }
 
 function blockPosition(source: SourceFile, start: number, value: string, index: number): [number, number] {
   const before = value.slice(0, index);
   const lineInBlock = before.split('\n').length - 1;
   const colInLine = before.length - (before.lastIndexOf('\n') + 1);
-  // The block's content starts on the line after its `|` header, at the block's indentation.
+  // The content starts on the line after the `|` header; its indentation is the first content line's.
   const [headerLine] = position(source.lines, start);
-  const contentLine = headerLine + 1 + lineInBlock;
-  const lineText = source.text.split('\n')[contentLine - 1] ?? '';
-  const indent = lineText.length - lineText.trimStart().length;
-  return [contentLine, indent + colInLine + 1];
+  const allLines = source.text.split('\n');
+  const firstContent = allLines.slice(headerLine).find((l) => l.trim() !== '') ?? '';
+  const indent = firstContent.length - firstContent.trimStart().length;
+  return [headerLine + 1 + lineInBlock, indent + colInLine + 1];
 }
 
 export function diagnosticAt(

@@ -6,6 +6,8 @@ import { sortDiagnostics } from './diagnostics.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
 import { checkRules } from './rules.js';
+import type * as z from 'zod';
+import type { RunbookDoc } from './schema.js';
 import { runbookSchema } from './schema.js';
 import { schemaDiagnostics } from './schema-issues.js';
 import { diagnosticAt, locate, parseSource } from './source.js';
@@ -83,27 +85,75 @@ export function validateText(file: string, text: string, digest: string): Valida
     return { file, diagnostics: sortDiagnostics(diagnostics), namePosition, ...(ok ? { runbook: normalizeRunbook(parsed.data, file, digest) } : {}) };
   }
   diagnostics.push(...schemaDiagnostics(parsed.error.issues, source));
-  // Report the cross-key rules too when the schema problems are only stray or ill-typed leaves:
-  // without them, the rest of the document is whole.
-  const pruned = prune(raw, parsed.error.issues.map((issue) => [...(issue.path as PathSegment[]), ...(issue.code === 'unrecognized_keys' ? [issue.keys] : [])]));
-  const retry = runbookSchema.safeParse(pruned);
-  if (retry.success) diagnostics.push(...checkRules(retry.data, source));
+  // Run the cross-key rules too, on a copy with the schema's problems patched over (stray keys
+  // removed, missing or ill-typed values replaced by placeholders), so one run reports everything.
+  const repaired = repairForRules(raw, parsed.error.issues);
+  if (repaired) diagnostics.push(...checkRules(repaired, source));
   return { file, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
 }
 
-function prune(raw: unknown, paths: Array<Array<PathSegment | string[]>>): unknown {
-  const copy = structuredClone(raw) as Record<string, unknown>;
-  for (const path of paths) {
-    let node: unknown = copy;
-    for (let i = 0; i < path.length - 1; i++) node = (node as Record<string, unknown> | undefined)?.[path[i] as string];
-    const last = path[path.length - 1];
-    if (node === null || typeof node !== 'object' || last === undefined) continue;
-    for (const key of Array.isArray(last) ? last : [last]) {
-      if (Array.isArray(node)) continue;
-      delete (node as Record<string, unknown>)[key];
+type Issue = z.core.$ZodIssue;
+
+function repairForRules(raw: unknown, issues: readonly Issue[]): RunbookDoc | undefined {
+  let copy = structuredClone(raw);
+  let pending = issues;
+  for (let round = 0; round < 4; round++) {
+    let placeholder = 0;
+    for (const issue of pending) {
+      const path = issue.path as PathSegment[];
+      if (issue.code === 'unrecognized_keys') {
+        const parent = getAt(copy, path);
+        if (parent && typeof parent === 'object') for (const key of issue.keys) delete (parent as Record<string, unknown>)[key];
+        continue;
+      }
+      if (issue.code === 'invalid_key') {
+        const parent = getAt(copy, path.slice(0, -1));
+        if (parent && typeof parent === 'object') delete (parent as Record<string, unknown>)[String(path[path.length - 1])];
+        continue;
+      }
+      const value = placeholderFor(issue, ++placeholder);
+      if (value === undefined) return undefined;
+      copy = setAt(copy, path, value);
     }
+    const retry = runbookSchema.safeParse(copy);
+    if (retry.success) return retry.data;
+    pending = retry.error.issues;
   }
-  return copy;
+  return undefined;
+}
+
+/** A value of the right shape that names nothing, so the rules can look past a broken key. */
+function placeholderFor(issue: Issue, n: number): unknown {
+  switch (issue.code) {
+    case 'invalid_type':
+      return { string: `x-invalid-${n}`, number: 0, int: 0, boolean: false, array: [], object: {}, record: {} }[issue.expected as string];
+    case 'invalid_value':
+      return issue.values[0];
+    case 'invalid_format':
+      return String(issue.path[issue.path.length - 1]) === 'budget' || /ms\|h\|m\|s/.test(String((issue as { pattern?: string }).pattern)) ? '1s' : `x-invalid-${n}`;
+    case 'invalid_union':
+      return null;
+    default:
+      return undefined;
+  }
+}
+
+function getAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) node = (node as Record<string, unknown> | undefined)?.[segment as string];
+  return node;
+}
+
+/** Set a value at a path; null deletes an optional key instead. */
+function setAt(root: unknown, path: readonly PathSegment[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const parent = getAt(root, path.slice(0, -1));
+  const key = path[path.length - 1]!;
+  if (parent && typeof parent === 'object') {
+    if (value === null && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[key as string];
+    else (parent as Record<string, unknown>)[key as string] = value;
+  }
+  return root;
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

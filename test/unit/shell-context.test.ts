@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderString } from '../../src/engine/render.js';
+import type { Evaluated, Scope } from '../../src/runbook/expression.js';
+
+const scopeWith = (value: string): Scope => ({ resolve: (): Evaluated => ({ value, secret: false }) });
+
+/** Render a run: script with the hostile value, run it with bash in an empty folder, return stdout. */
+function runWith(template: string, value: string): { stdout: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'drctl-ctx-'));
+  const script = renderString(template, scopeWith(value), { shell: true }).text;
+  const stdout = execFileSync('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: dir, encoding: 'utf8' });
+  return { stdout, files: readdirSync(dir) };
+}
+
+const HOSTILE = [
+  "it's",
+  'say "hi"',
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  "x'; touch PWNED; echo '",
+  'x"; touch PWNED; echo "',
+  'a\nEOFX\ntouch PWNED',
+  '\\$(touch PWNED)\\',
+  'line1\nline2',
+  '${HOME}',
+  'ünïcødé ✓',
+  '',
+];
+
+const CONTEXTS: Array<[string, string, (v: string) => string]> = [
+  ['a bare word', "printf '%s' ${{ inputs.v }}", (v) => v],
+  ['inside double quotes', 'printf \'%s\' "before ${{ inputs.v }} after"', (v) => `before ${v} after`],
+  ['inside single quotes', "printf '%s' 'before ${{ inputs.v }} after'", (v) => `before ${v} after`],
+  ['inside $( ) inside double quotes', 'printf \'%s\' "$(printf \'%s\' ${{ inputs.v }})"', (v) => v.replace(/\n+$/, '')],
+  ['an unquoted here-document', "cat <<EOF\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
+  ['a quoted here-document', "cat <<'EOF'\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
+  ['a comment', "# note: ${{ inputs.v }}\nprintf '%s' done", () => 'done'],
+];
+
+describe('a substituted value never injects shell syntax, wherever it stands in run:', () => {
+  for (const [where, template, expected] of CONTEXTS) {
+    for (const value of HOSTILE) {
+      it(`${where}: ${JSON.stringify(value)}`, () => {
+        const { stdout, files } = runWith(template, value);
+        expect(files).toEqual([]);
+        expect(stdout).toBe(expected(value));
+      });
+    }
+  }
+
+  it('refuses a value holding the here-document delimiter line instead of ending the document early', () => {
+    expect(() => renderString("cat <<EOF\n${{ inputs.v }}\nEOF\n", scopeWith('x\nEOF\ntouch PWNED'), { shell: true })).toThrow(/would end the here-document early/);
+  });
+
+  it('refuses an expression inside backticks, which cannot be quoted safely', () => {
+    expect(() => renderString('echo `echo ${{ inputs.v }}`', scopeWith('x'), { shell: true })).toThrow(/backticks/);
+  });
+
+  it('treats the text after a here-document as ordinary script again', () => {
+    const { stdout } = runWith("cat <<EOF\nbody\nEOF\nprintf '%s' ${{ inputs.v }}", "a b'c");
+    expect(stdout).toBe("body\na b'c");
+  });
+});
