@@ -2,12 +2,14 @@
 // hundreds of small ESM files (drctl must start fast: see bench/startup.sh); each command and each
 // heavy dependency (AWS SDK, pg, prompts) still loads only when it is used.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 
-await rm(new URL('../dist/', import.meta.url), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a drctl already running never sees a half-built folder.
+const next = new URL('../dist.next/', import.meta.url);
+await rm(next, { recursive: true, force: true });
 await build({
   entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: 'dist.next',
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -22,3 +24,5 @@ await build({
   // Bundled CommonJS dependencies (yaml) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __drctlRequire } from 'node:module'; const require = __drctlRequire(import.meta.url);" },
 });
+await rm(new URL('../dist/', import.meta.url), { recursive: true, force: true });
+await rename(next, new URL('../dist/', import.meta.url));

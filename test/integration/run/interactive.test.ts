@@ -1,0 +1,220 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from './helpers.js';
+import { BIN, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sh, sleep, stepOf, waitFor, workspace } from './helpers.js';
+
+/**
+ * The interactive walk-through in a real pseudo-terminal (tmux): what the operator sees at each
+ * prompt, and what their keys do.
+ */
+
+const SECRET = 'Sekr1t-Demo-77';
+
+let session: TmuxSession | undefined;
+
+beforeAll(() => requireBuild());
+
+afterEach(() => {
+  session?.kill();
+  session = undefined;
+});
+
+/** Start `drctl run <runbook> --state-dir st` in a terminal; the exit code lands in ./exitcode. */
+function startInTerminal(ws: Workspace, runbook: string, env: Record<string, string> = {}): TmuxSession {
+  session = new TmuxSession();
+  const vars = Object.entries({ ...env, NO_COLOR: '1' }).map(([k, v]) => `${k}=${sh(v)}`).join(' ');
+  session.start(`cd ${sh(ws.dir)} && env -u CI ${vars} ${sh(process.execPath)} ${sh(BIN)} run ${sh(runbook)} --state-dir st; echo EXIT=$? > exitcode; sleep 600`);
+  return session;
+}
+
+async function exitCode(ws: Workspace, terminal: TmuxSession): Promise<number> {
+  try {
+    const line = await waitFor(() => ws.exists('exitcode') && ws.read('exitcode').trim(), 'drctl to exit (./exitcode)');
+    return Number(line.replace('EXIT=', ''));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- screen ---\n${terminal.screen()}`);
+  }
+}
+
+/** Move the cursor of a select prompt with a key until `choice` is highlighted, then press Enter. */
+async function choose(terminal: TmuxSession, key: 'Up' | 'Down', choice: string): Promise<void> {
+  for (let i = 0; i < 6 && !terminal.screen().includes(`❯ ${choice}`); i++) {
+    terminal.send([key]);
+    await sleep(100); // let the prompt redraw
+  }
+  await terminal.waitForScreen(`❯ ${choice}`);
+  terminal.send(['Enter']);
+}
+
+const DEMO = `${header('demo', 'Interactive demo')}objectives:
+  rto: 1h
+inputs:
+  token: { secret: true, env: DEMO_TOKEN }
+steps:
+  - id: prepare
+    title: Prepare the restore
+    description: Writes a marker file.
+    budget: 30s
+    run: printf '%s' \${{ inputs.token }} | wc -c > token-length.txt; echo prepared > prepared.txt
+  - id: restore
+    title: Restore the database
+    confirm: { type: demo-db }
+    budget: 1m
+    run: echo restored > restored.txt
+  - id: flip-dns
+    title: Flip DNS
+    manual: Point db.example.com at the new server.
+    budget: 5m
+`;
+
+describe('an interactive run in a terminal', () => {
+  it('shows each step card, runs on Enter, takes a typed confirmation and a manual "done", then the summary and the RTO verdict', async () => {
+    const ws = workspace();
+    ws.runbook('demo.yaml', DEMO);
+    const terminal = startInTerminal(ws, 'demo.yaml', { DEMO_TOKEN: SECRET });
+
+    const card = await terminal.waitForScreen('? Step 1/3: Prepare the restore', 'the first prompt');
+    expect(card).toContain('Running Interactive demo (demo) · run demo-');
+    expect(card).toContain('Step 1/3: Prepare the restore  [prepare] · budget 30s');
+    expect(card).toMatch(/clock T\+\S+ of RTO 1h · projected finish T\+6m3\ds \(53m\d\ds inside the RTO\)/);
+    expect(card).toContain('  Writes a marker file.');
+    expect(card).toContain("  $ printf '%s' *** | wc -c > token-length.txt; echo prepared > prepared.txt");
+    expect(card).toMatch(/❯ run\s+skip\s+run all\s+abort/);
+    expect(ws.exists('prepared.txt')).toBe(false); // nothing runs before the operator says so
+    terminal.send(['Enter']); // the default: run
+
+    const second = await terminal.waitForScreen('? Step 2/3: Restore the database', 'the second prompt');
+    expect(second).toContain('✓ prepare succeeded in');
+    expect(second).toContain('destructive: asks you to type a confirmation');
+    expect(ws.read('prepared.txt')).toBe('prepared\n');
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('Type demo-db to run it', 'the typed confirmation');
+    terminal.send(['demo-db'], true);
+    terminal.send(['Enter']);
+
+    const manual = await terminal.waitForScreen('? Step 3/3: Flip DNS', 'the manual step');
+    expect(manual).toContain('✓ restore succeeded in');
+    expect(manual).toContain('manual: Point db.example.com at the new server.');
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('? When it is done:', 'the manual step\'s "done" prompt');
+    await choose(terminal, 'Down', 'done');
+
+    expect(await exitCode(ws, terminal)).toBe(0);
+    const screen = terminal.screen();
+    expect(screen).toMatch(/#\s+STEP\s+STATUS\s+BUDGET\s+ACTUAL\s+OVER\/UNDER/);
+    expect(screen).toMatch(/1\s+prepare\s+succeeded\s+30s/);
+    expect(screen).toMatch(/3\s+flip-dns\s+succeeded\s+5m/);
+    expect(screen).toMatch(/RTO 1h: recovery took \S+ since the incident start, MET/);
+    expect(screen).not.toContain(SECRET);
+
+    expect(ws.read('restored.txt')).toBe('restored\n');
+    expect(ws.read('token-length.txt').trim()).toBe(String(SECRET.length));
+    const runId = onlyRunId(ws.path('st'));
+    const report = readReport(ws.path('st'), runId);
+    expect(report.status).toBe('succeeded');
+    expect(report.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(stepOf(report, 'flip-dns').reason).toBe('done by the operator');
+    // Waiting for the operator is counted apart from running commands.
+    expect(report.time.waiting_for_operator_s).toBeGreaterThan(0);
+    const answers = readJournal(ws.path('st'), runId).filter((e) => e.type === 'prompt.answered').map((e) => [e.step, e.question, e.answer]);
+    expect(answers).toEqual([
+      ['prepare', 'step.action', 'run'],
+      ['restore', 'step.action', 'run'],
+      ['restore', 'step.type', 'demo-db'],
+      ['flip-dns', 'step.action', 'run'],
+      ['flip-dns', 'manual.done', 'done'],
+    ]);
+  });
+
+  it('choosing abort at the first prompt exits 4 and runs nothing', async () => {
+    const ws = workspace();
+    ws.runbook('demo.yaml', DEMO);
+    const terminal = startInTerminal(ws, 'demo.yaml', { DEMO_TOKEN: SECRET });
+    await terminal.waitForScreen('? Step 1/3: Prepare the restore', 'the first prompt');
+    await choose(terminal, 'Down', 'abort');
+    expect(await exitCode(ws, terminal)).toBe(4);
+    expect(ws.exists('prepared.txt')).toBe(false);
+    expect(ws.exists('token-length.txt')).toBe(false);
+    const report = readReport(ws.path('st'), onlyRunId(ws.path('st')));
+    expect(report.status).toBe('aborted');
+    expect(report.steps.map((s) => s.status)).toEqual(['not_run', 'not_run', 'not_run']);
+    expect(terminal.screen()).toContain('aborted');
+  });
+
+  it('a typed confirmation that does not match skips the step', async () => {
+    const ws = workspace();
+    ws.runbook('demo.yaml', DEMO);
+    const terminal = startInTerminal(ws, 'demo.yaml', { DEMO_TOKEN: SECRET });
+    await terminal.waitForScreen('? Step 1/3: Prepare the restore', 'the first prompt');
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('? Step 2/3: Restore the database', 'the second prompt');
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('Type demo-db to run it', 'the typed confirmation');
+    terminal.send(['demo'], true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('? Step 3/3: Flip DNS', 'the manual step');
+    await choose(terminal, 'Down', 'abort');
+    expect(await exitCode(ws, terminal)).toBe(4);
+    expect(ws.exists('restored.txt')).toBe(false);
+    const report = readReport(ws.path('st'), onlyRunId(ws.path('st')));
+    expect(stepOf(report, 'restore')).toMatchObject({ status: 'skipped', reason: 'typed confirmation did not match' });
+    expect(report.status).toBe('aborted');
+  });
+});
+
+describe('a step that fails in an interactive run', () => {
+  const FLAKY = `${header('retry-demo', 'Retry demo')}objectives:
+  rto: 1h
+steps:
+  - id: check
+    title: Check the replica
+    budget: 10s
+    run: |
+      echo attempt >> check-runs.txt
+      test -f fixed.flag
+  - id: after
+    title: After the check
+    run: touch after.txt
+`;
+
+  let ws: Workspace;
+  let code: number;
+  let failurePrompt: string;
+
+  /** Run; the check fails; fix the condition; choose retry; it succeeds; run the next step. */
+  async function walkWithRetry(): Promise<void> {
+    ws = workspace();
+    ws.runbook('rb.yaml', FLAKY);
+    const terminal = startInTerminal(ws, 'rb.yaml');
+    await terminal.waitForScreen('? Step 1/2: Check the replica', 'the first prompt');
+    terminal.send(['Enter']);
+    failurePrompt = await terminal.waitForScreen('? check failed: exit code 1 (expected 0). What now?', 'the failure prompt');
+    expect(linesOf(ws.path('check-runs.txt'))).toEqual(['attempt']);
+    ws.write('fixed.flag', '');
+    await choose(terminal, 'Up', 'retry');
+    await terminal.waitForScreen('? Step 2/2: After the check', 'the next step');
+    terminal.send(['Enter']);
+    code = await exitCode(ws, terminal);
+  }
+
+  it('offers retry, skip and abort; retry after fixing the cause runs it again and the run succeeds', async () => {
+    await walkWithRetry();
+    expect(failurePrompt).toContain('✗ check failed after');
+    expect(failurePrompt).toMatch(/retry\s+skip \(record it as failed and go on\)\s+❯ abort \(stop here, roll back nothing\)/);
+    expect(code).toBe(0);
+    expect(linesOf(ws.path('check-runs.txt'))).toEqual(['attempt', 'attempt']);
+    expect(ws.exists('after.txt')).toBe(true);
+    const runId = onlyRunId(ws.path('st'));
+    const report = readReport(ws.path('st'), runId);
+    expect(report.status).toBe('succeeded');
+    expect(stepOf(report, 'check')).toMatchObject({ status: 'succeeded', exit_code: 0 });
+    const journal = readJournal(ws.path('st'), runId);
+    expect(journal.filter((e) => e.type === 'step.attempt' && e.step === 'check').map((e) => e.exit_code)).toEqual([1, 0]);
+    expect(journal.find((e) => e.type === 'prompt.answered' && e.question === 'failure.action')).toMatchObject({ step: 'check', answer: 'retry' });
+  });
+
+  it('the report counts the operator\'s retry as a second attempt of the step', async () => {
+    await walkWithRetry();
+    expect(code).toBe(0);
+    expect(stepOf(readReport(ws.path('st'), onlyRunId(ws.path('st'))), 'check').attempts).toBe(2);
+  });
+});
