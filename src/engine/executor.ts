@@ -104,7 +104,8 @@ export class Executor {
     this.journal('prompt.asked', { step: stepId ?? null, question: question.kind });
     let answer: Answer<Q>;
     try {
-      answer = await this.deps.host.ask(question, this.signal);
+      // The host shows the question: it never sees a secret.
+      answer = await this.deps.host.ask(this.deps.redactor.value(question), this.signal);
     } catch (error) {
       if (this.signal.aborted) throw new Interrupted();
       throw error;
@@ -214,12 +215,13 @@ export class Executor {
       if (choice === 'all') this.runAll = true;
     }
     if (step.confirm.kind === 'ask') {
-      const question = step.confirm.question ?? `Run "${step.title}"?`;
+      const question = step.confirm.question !== undefined ? renderString(step.confirm.question, scope).display : `Run "${step.title}"?`;
       if (!(await this.ask({ kind: 'step.confirm', id: step.id, question, default: true }, step.id))) return this.skip(step, 'not confirmed by the operator', waitBefore);
     } else if (step.confirm.kind === 'type') {
       const expected = renderString(step.confirm.text, scope).text;
       const typed = await this.ask({ kind: 'step.type', id: step.id, expected, default: expected }, step.id);
-      if (typed !== expected) return this.skip(step, 'typed confirmation did not match', waitBefore);
+      // --yes approves typed confirmations too; only an operator's typing is compared.
+      if (this.deps.host.interactive && typed !== expected) return this.skip(step, 'typed confirmation did not match', waitBefore);
     }
     if (step.body.kind === 'manual') return this.manual(step, scope, waitBefore);
     return this.runWithFailureHandling(step, scope, planned.number, waitBefore);
@@ -245,9 +247,15 @@ export class Executor {
   }
 
   private async runWithFailureHandling(step: Step, scope: Scope, number: number, waitBefore: number): Promise<'next' | 'fail' | 'rollback'> {
+    // An operator's retry after a failure adds attempts and running time to the same step.
+    let attempts = 0;
+    let durationMs = 0;
     for (;;) {
-      const outcome = await this.runStep(step, scope, number);
-      if (outcome.interrupted) throw new Interrupted();
+      const once = await this.runStep(step, scope, number);
+      if (once.interrupted) throw new Interrupted();
+      attempts += once.attempts;
+      durationMs += once.durationMs;
+      const outcome = { ...once, attempts, durationMs };
       const waited = this.waitingMs - waitBefore;
       const overBudget = step.budgetMs !== undefined && outcome.durationMs > step.budgetMs;
       if (outcome.ok) {

@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -70,4 +70,12 @@ export function readJournal(file: string): { events: JournalEvent[]; tornTail: b
     throw new UserError(`${file}:1:1: not a drctl run journal (it does not start with run.started)`);
   }
   return { events, tornTail };
+}
+
+/** Cut a torn last line (a crash mid-write) so the events appended next start on a line of their own. */
+export function dropTornTail(file: string): boolean {
+  const text = readFileSync(file);
+  if (text.length === 0 || text[text.length - 1] === 0x0a) return false;
+  truncateSync(file, text.lastIndexOf(0x0a) + 1);
+  return true;
 }

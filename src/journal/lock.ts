@@ -63,3 +63,13 @@ export function acquireRunLock(stateDir: string, runbook: string, runId: string)
   }
   throw new UserError(`cannot take the run lock ${file}`);
 }
+
+/** Whether a live process on this host holds the lock for this run. */
+export function runIsActive(stateDir: string, runbook: string, runId: string): boolean {
+  try {
+    const owner = JSON.parse(readFileSync(join(stateDir, 'locks', `${runbook}.lock`), 'utf8')) as LockOwner;
+    return owner.run_id === runId && owner.host === hostname() && alive(owner.pid);
+  } catch {
+    return false;
+  }
+}

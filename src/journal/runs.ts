@@ -2,8 +2,17 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { readJournal } from './journal.js';
+import { runIsActive } from './lock.js';
 import type { RunRecord } from './record.js';
 import { rebuildRun } from './record.js';
+
+/** A run with no end in its journal whose process is gone (kill -9, a crash) was interrupted. */
+function settle(record: RunRecord, stateDir: string): RunRecord {
+  if (!record.finished && !runIsActive(stateDir, record.runbook, record.runId)) {
+    record.finished = { status: 'interrupted', exitCode: 130, at: record.lastEventAt };
+  }
+  return record;
+}
 
 export function stateDirOf(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   return option ?? env.DRCTL_STATE_DIR ?? './.drctl';
@@ -31,7 +40,7 @@ export function listRuns(stateDir: string): { runs: RunRecord[]; damaged: string
   for (const name of names) {
     try {
       const { events, tornTail } = readJournal(join(dir, name, 'journal.jsonl'));
-      runs.push(rebuildRun(events, tornTail));
+      runs.push(settle(rebuildRun(events, tornTail), stateDir));
     } catch {
       damaged.push(name);
     }
@@ -54,5 +63,5 @@ export function loadRun(stateDir: string, runId: string | undefined): RunRecord 
     throw new UserError(`no run ${runId} in ${stateDir}`, { hint: known.length ? `recent runs: ${known.join(', ')}` : 'see drctl runs' });
   }
   const { events, tornTail } = readJournal(file);
-  return rebuildRun(events, tornTail);
+  return settle(rebuildRun(events, tornTail), stateDir);
 }

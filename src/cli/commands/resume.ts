@@ -2,7 +2,7 @@ import { readInputsFile, parseInputOptions, resolveInputs } from '../../engine/i
 import type { PlanContext } from '../../engine/plan.js';
 import { buildPlan, resolveRunbookEnv } from '../../engine/plan.js';
 import { Redactor } from '../../engine/redact.js';
-import { JournalWriter } from '../../journal/journal.js';
+import { dropTornTail, JournalWriter } from '../../journal/journal.js';
 import { acquireRunLock } from '../../journal/lock.js';
 import { journalFile, loadRun, stateDirOf } from '../../journal/runs.js';
 import { validateFile } from '../../runbook/validate.js';
@@ -44,6 +44,7 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
   const { controller, dispose } = interruptController();
   const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));
   try {
+    if (record.tornTail) dropTornTail(journalFile(stateDir, record.runId));
     const journal = new JournalWriter(journalFile(stateDir, record.runId));
     journal.append('run.resumed', { pid: process.pid, in_flight: record.inFlight ?? null, torn_tail: record.tornTail, forced: runbook.digest !== record.digest });
     host.emit({ kind: 'run.started', runId: record.runId, runbook: runbook.name, title: runbook.title, mode: record.mode, incidentStart: record.incidentStart, resumed: true, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
