@@ -1,11 +1,11 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { JournalWriter } from '../journal/journal.js';
-import type { RunRecord } from '../journal/record.js';
-import type { Literal, Scope } from '../runbook/expression.js';
+import type { RunRecord, StepRecord } from '../journal/record.js';
+import type { Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from './clock.js';
-import type { Answer, ClockView, Host, Question, RunEvent, RunStatus, StepCard, StepStatus } from './events.js';
+import type { Answer, ClockView, Host, Question, RunEvent, RunStatus, StepCard } from './events.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
 import type { Redactor } from './redact.js';
@@ -31,16 +31,8 @@ export interface ExecuteOptions {
   resume?: RunRecord | undefined;
 }
 
-export interface StepResult {
-  status: StepStatus;
-  attempts: number;
-  exitCode: number | null;
-  durationMs: number;
-  waitingMs: number;
-  overBudget: boolean;
-  outputs: Record<string, Literal>;
-  reason?: string | undefined;
-}
+/** A step's result as the executor keeps it: the journal's record of it, less where and when. */
+export type StepResult = Omit<StepRecord, 'id' | 'startedAt' | 'finishedAt'>;
 
 export interface ExecutionResult {
   status: RunStatus;
