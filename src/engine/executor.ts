@@ -327,7 +327,10 @@ export class Executor {
   private finishStep(step: Step, result: StepResult): void {
     this.results.set(step.id, result);
     this.states.set(step.id, { status: result.status, outputs: result.outputs });
+    // Outputs that held a secret reach the journal masked: a resumed run cannot use them.
+    const redacted = Object.entries(result.outputs).filter(([, v]) => typeof v === 'string' && this.deps.redactor.text(v) !== v).map(([k]) => k);
     this.journal('step.finished', {
+      redacted_outputs: redacted,
       step: step.id,
       number: step.index + 1,
       status: result.status,

@@ -15,6 +15,8 @@ export interface StepRecord {
   reason?: string | undefined;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
+  /** Outputs that held a secret: journaled masked, so a resumed run cannot use them. */
+  redactedOutputs?: string[] | undefined;
   /** RPO evidence a step produced (a backup's time and name). */
   recoveryPoint?: { at: string; evidence: string } | undefined;
 }
@@ -96,6 +98,7 @@ export function rebuildRun(events: readonly JournalEvent[], tornTail = false): R
           startedAt: event.started_at as string | undefined,
           finishedAt: event.t,
           recoveryPoint: event.recovery_point as StepRecord['recoveryPoint'],
+          redactedOutputs: event.redacted_outputs as string[] | undefined,
         });
         if (record.inFlight === id) record.inFlight = undefined;
         break;

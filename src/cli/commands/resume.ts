@@ -5,6 +5,7 @@ import { Redactor } from '../../engine/redact.js';
 import { dropTornTail, JournalWriter } from '../../journal/journal.js';
 import { acquireRunLock } from '../../journal/lock.js';
 import { journalFile, loadRun, stateDirOf } from '../../journal/runs.js';
+import { outputRefs } from '../../runbook/refs.js';
 import { validateFile } from '../../runbook/validate.js';
 import { UserError } from '../../util/errors.js';
 import type { ResumeOptions } from '../program.js';
@@ -35,6 +36,14 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
     throw new UserError(`step ${inFlight.id} was running when run ${record.runId} stopped and is not idempotent: --yes cannot decide whether to run it again`, {
       hint: 'resume interactively to choose, or mark the step idempotent: true if running it twice is safe',
     });
+  }
+  for (const step of runbook.steps.filter((s) => !record.steps.has(s.id))) {
+    const lost = outputRefs(step).find((ref) => record.steps.get(ref.step)?.redactedOutputs?.includes(ref.output));
+    if (lost) {
+      throw new UserError(`step ${step.id} uses output ${lost.output} of step ${lost.step}, which held a secret and was not kept in the journal`, {
+        hint: `run again from that step: drctl run ${record.runbook} --start-at ${lost.step} --incident-start ${record.incidentStart}`,
+      });
+    }
   }
   const context: PlanContext = { inputs, mode: record.mode, runId: record.runId, incidentStart: new Date(record.incidentStart), env: process.env };
   const plan = buildPlan(runbook, context);

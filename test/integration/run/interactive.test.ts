@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
 import { BIN, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sh, sleep, stepOf, waitFor, workspace } from './helpers.js';
+import { requireTool } from '../../support/tools.js';
 
 /**
  * The interactive walk-through in a real pseudo-terminal (tmux): what the operator sees at each
@@ -66,7 +67,9 @@ steps:
     budget: 5m
 `;
 
-describe('an interactive run in a terminal', () => {
+const hasTmux = requireTool('tmux', 'the interactive walk-through tests drive drctl in a real terminal through tmux');
+
+describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
   it('shows each step card, runs on Enter, takes a typed confirmation and a manual "done", then the summary and the RTO verdict', async () => {
     const ws = workspace();
     ws.runbook('demo.yaml', DEMO);
@@ -161,7 +164,7 @@ describe('an interactive run in a terminal', () => {
   });
 });
 
-describe('a step that fails in an interactive run', () => {
+describe.skipIf(!hasTmux)('a step that fails in an interactive run', () => {
   const FLAKY = `${header('retry-demo', 'Retry demo')}objectives:
   rto: 1h
 steps:
