@@ -242,7 +242,9 @@ describe('resume after a step whose output held a secret', () => {
       .replace('run: touch last.txt', 'run: test -n ${{ steps.first.outputs.marker }} && touch last.txt');
     ws.runbook('rb.yaml', runbook);
     process.env.DRCTL_TEST_TOKEN = 's3cr3t-token';
-    onTestFinished(() => delete process.env.DRCTL_TEST_TOKEN);
+    onTestFinished(() => {
+      delete process.env.DRCTL_TEST_TOKEN;
+    });
     const crashed = await crashDuringSlowStep(ws, 'rb.yaml');
     const finished = readJournal(ws.stateDir, crashed.runId).find((e) => e.type === 'step.finished' && e.step === 'first')!;
     expect(finished.outputs).toEqual({ marker: 'conn=***' });
