@@ -88,7 +88,9 @@ export function buildProgram(): Command {
       .option('--yes', 'non-interactive: approve every confirmation (CI, scripts)')
       .option('--accept-manual', 'with --yes, record manual steps as acknowledged instead of refusing to start')
       .option('--report <format:file>', 'also write a report when the run ends: json, md or junit (repeatable)', collect, [])
-      .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)');
+      .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
+      .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
+      .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)');
 
   inputOptions(
     runOptions(
@@ -172,6 +174,8 @@ export function buildProgram(): Command {
 
 interface CommonRunOptions {
   input: string[];
+  profile?: string;
+  region?: string;
   inputsFile?: string;
   yes?: boolean;
   acceptManual?: boolean;

@@ -1,5 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createActionExecutor } from '../actions/runner.js';
+import type { AwsSettings } from '../actions/types.js';
 import { createProcessRunner } from '../adapters/process.js';
 import { systemClock } from '../engine/clock.js';
 import type { Host, RunSummary } from '../engine/events.js';
@@ -67,7 +69,16 @@ export function interruptController(): { controller: AbortController; dispose: (
   };
 }
 
-export function runStartFields(runbook: Runbook, plan: Plan, context: PlanContext, options: { yes: boolean; acceptManual: boolean; startAt?: string | undefined; reports: ReportRequest[] }): Record<string, unknown> {
+/** --profile and --region, then the standard environment; AWS_ENDPOINT_URL for emulators and S3-compatible stores. */
+export function awsSettings(options: { profile?: string | undefined; region?: string | undefined }, fallback: AwsSettings = {}): AwsSettings {
+  return {
+    profile: options.profile ?? fallback.profile ?? process.env.AWS_PROFILE,
+    region: options.region ?? fallback.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    endpoint: process.env.AWS_ENDPOINT_URL,
+  };
+}
+
+export function runStartFields(runbook: Runbook, plan: Plan, context: PlanContext, options: { yes: boolean; acceptManual: boolean; startAt?: string | undefined; reports: ReportRequest[]; aws: AwsSettings }): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(context.inputs.values)) if (!context.inputs.secretInputs.has(name)) inputs[name] = value;
   return {
@@ -82,7 +93,7 @@ export function runStartFields(runbook: Runbook, plan: Plan, context: PlanContex
     inputs,
     secret_inputs: [...context.inputs.secretInputs],
     objectives: { rto_ms: runbook.objectives.rtoMs ?? null, rpo_ms: runbook.objectives.rpoMs ?? null },
-    options: { yes: options.yes, accept_manual: options.acceptManual, start_at: options.startAt ?? null, reports: options.reports.map((r) => `${r.format}:${r.file}`) },
+    options: { yes: options.yes, accept_manual: options.acceptManual, start_at: options.startAt ?? null, reports: options.reports.map((r) => `${r.format}:${r.file}`), aws_profile: options.aws.profile ?? null, aws_region: options.aws.region ?? null },
     steps: plan.steps.map((p) => ({ id: p.step.id, title: p.step.title, budget_ms: p.step.budgetMs ?? null })),
     pid: process.pid,
   };
@@ -103,9 +114,11 @@ export async function executeAndReport(args: {
   redactor: Redactor;
   options: ExecuteOptions;
   reports: ReportRequest[];
+  aws: AwsSettings;
   signal: AbortSignal;
 }): Promise<number> {
-  const executor = new Executor(args.plan, args.context, { host: args.host, runner: createProcessRunner(), clock: systemClock, journal: args.journal, redactor: args.redactor }, args.options, args.signal, args.runbookEnv);
+  const actions = createActionExecutor({ aws: args.aws, incidentStart: args.context.incidentStart });
+  const executor = new Executor(args.plan, args.context, { host: args.host, runner: createProcessRunner(), clock: systemClock, journal: args.journal, redactor: args.redactor, actions }, args.options, args.signal, args.runbookEnv);
   const result = await executor.execute();
   const file = journalFile(args.stateDir, args.context.runId);
   if (result.status !== 'interrupted') {

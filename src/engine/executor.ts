@@ -2,14 +2,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { JournalWriter } from '../journal/journal.js';
 import type { RunRecord, StepRecord } from '../journal/record.js';
-import type { Scope } from '../runbook/expression.js';
+import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from './clock.js';
 import type { Answer, ClockView, Host, Question, RunEvent, RunStatus, StepCard } from './events.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
 import type { Redactor } from './redact.js';
-import { evaluateCondition, renderString } from './render.js';
+import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor, CommandOutcome } from './step-runner.js';
 import { runCommand } from './step-runner.js';
@@ -70,7 +70,7 @@ export class Executor {
     this.exprEnv = expressionEnv(context, runbookEnv);
     for (const [id, step] of options.resume?.steps ?? []) {
       this.results.set(id, { ...step, reason: step.reason });
-      this.states.set(id, { status: step.status, outputs: step.outputs });
+      this.states.set(id, { status: step.status, outputs: literalOutputs(step.outputs) });
     }
     this.waitingMs = options.resume?.waitingMs ?? 0;
   }
@@ -251,7 +251,7 @@ export class Executor {
       const waited = this.waitingMs - waitBefore;
       const overBudget = step.budgetMs !== undefined && outcome.durationMs > step.budgetMs;
       if (outcome.ok) {
-        this.finishStep(step, { status: 'succeeded', attempts: outcome.attempts, exitCode: outcome.exitCode, durationMs: outcome.durationMs, waitingMs: waited, overBudget, outputs: outcome.outputs });
+        this.finishStep(step, { status: 'succeeded', attempts: outcome.attempts, exitCode: outcome.exitCode, durationMs: outcome.durationMs, waitingMs: waited, overBudget, outputs: outcome.outputs, recoveryPoint: outcome.recoveryPoint });
         this.emit({ kind: 'step.finished', number, id: step.id, status: 'succeeded', durationMs: outcome.durationMs, budgetMs: step.budgetMs });
         return 'next';
       }
@@ -291,6 +291,8 @@ export class Executor {
         this.deps,
         {
           onOutput: (stream, text) => lines.push(stream, text),
+          onRecord: (fields) => this.journal('action.record', { step: step.id, ...fields }),
+          addSecret: (value) => this.deps.redactor.add(value),
           onAttemptStart: (attempt) => this.emit({ kind: 'step.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
           onAttemptEnd: (record) => {
             lines.flush();
@@ -326,7 +328,7 @@ export class Executor {
 
   private finishStep(step: Step, result: StepResult): void {
     this.results.set(step.id, result);
-    this.states.set(step.id, { status: result.status, outputs: result.outputs });
+    this.states.set(step.id, { status: result.status, outputs: literalOutputs(result.outputs) });
     // Outputs that held a secret reach the journal masked: a resumed run cannot use them.
     const redacted = Object.entries(result.outputs).filter(([, v]) => typeof v === 'string' && this.deps.redactor.text(v) !== v).map(([k]) => k);
     this.journal('step.finished', {
@@ -341,11 +343,17 @@ export class Executor {
       over_budget: result.overBudget,
       outputs: result.outputs,
       reason: result.reason ?? null,
+      ...(result.recoveryPoint ? { recovery_point: result.recoveryPoint } : {}),
     });
   }
 
+  /** A step can be undone when it has a rollback, or its action rolls itself back (route53.upsert). */
+  private canUndo(step: Step): boolean {
+    return step.rollback !== undefined || (step.body.kind === 'uses' && this.deps.actions?.canRollback(step.body.action) === true);
+  }
+
   private rollbackCandidates(failed?: Step): Step[] {
-    return this.runbook.steps.filter((s) => s !== failed && s.rollback && this.results.get(s.id)?.status === 'succeeded').reverse();
+    return this.runbook.steps.filter((s) => s !== failed && this.canUndo(s) && this.results.get(s.id)?.status === 'succeeded').reverse();
   }
 
   /** Undo every step that succeeded and has a rollback, newest first. */
@@ -355,10 +363,48 @@ export class Executor {
     this.journal('rollback.started', { steps: steps.map((s) => s.id) });
     let allOk = true;
     for (const step of steps) {
-      const rollback = step.rollback!;
       const scope = this.scope();
       this.journal('rollback.step.started', { step: step.id });
-      const outcome = await runCommand(
+      const outcome = step.rollback ? await this.runRollback(step, step.rollback, scope) : await this.runAutomaticRollback(step, scope);
+      if (outcome.interrupted) throw new Interrupted();
+      allOk &&= outcome.ok;
+      if (outcome.ok) {
+        const result = this.results.get(step.id)!;
+        result.status = 'rolled_back';
+        this.states.set(step.id, { status: 'rolled_back', outputs: literalOutputs(result.outputs) });
+      }
+      this.emit({ kind: 'rollback.step', id: step.id, ok: outcome.ok, reason: outcome.reason });
+      this.journal('rollback.step', { step: step.id, ok: outcome.ok, exit_code: outcome.exitCode, duration_ms: Math.round(outcome.durationMs), reason: outcome.reason ?? null });
+    }
+    this.journal('rollback.finished', { ok: allOk });
+    return allOk ? 'rolled_back' : 'failed';
+  }
+
+  private async runAutomaticRollback(step: Step, scope: Scope): Promise<CommandOutcome> {
+    const body = step.body as Extract<CommandBody, { kind: 'uses' }>;
+    const started = this.deps.clock.now();
+    try {
+      await this.deps.actions!.rollback(
+        {
+          stepId: step.id,
+          action: body.action,
+          with: resolveValue(body.with, scope).value as Record<string, unknown>,
+          signal: this.signal,
+          timeoutMs: step.timeoutMs,
+          onOutput: (text) => this.emit({ kind: 'step.output', id: step.id, stream: 'stdout', text }),
+          onRecord: (fields) => this.journal('action.record', { step: step.id, rollback: true, ...fields }),
+          addSecret: (value) => this.deps.redactor.add(value),
+        },
+        this.results.get(step.id)?.outputs ?? {},
+      );
+      return { ok: true, interrupted: false, exitCode: 0, outputs: {}, attempts: 1, durationMs: this.deps.clock.now() - started };
+    } catch (error) {
+      return { ok: false, interrupted: this.signal.aborted, exitCode: 1, outputs: {}, reason: (error as Error).message, attempts: 1, durationMs: this.deps.clock.now() - started };
+    }
+  }
+
+  private runRollback(step: Step, rollback: NonNullable<Step['rollback']>, scope: Scope): Promise<CommandOutcome> {
+    return runCommand(
         { id: `${step.id}:rollback`, body: rollback.body, env: this.stepEnv(rollback.env, step.id, scope), cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined, timeoutMs: rollback.timeoutMs, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, outputs: {}, scope },
         this.deps,
         {
@@ -370,18 +416,6 @@ export class Executor {
         },
         this.signal,
       );
-      if (outcome.interrupted) throw new Interrupted();
-      allOk &&= outcome.ok;
-      if (outcome.ok) {
-        const result = this.results.get(step.id)!;
-        result.status = 'rolled_back';
-        this.states.set(step.id, { status: 'rolled_back', outputs: result.outputs });
-      }
-      this.emit({ kind: 'rollback.step', id: step.id, ok: outcome.ok, reason: outcome.reason });
-      this.journal('rollback.step', { step: step.id, ok: outcome.ok, exit_code: outcome.exitCode, duration_ms: Math.round(outcome.durationMs), reason: outcome.reason ?? null });
-    }
-    this.journal('rollback.finished', { ok: allOk });
-    return allOk ? 'rolled_back' : 'failed';
   }
 }
 
@@ -408,4 +442,13 @@ class LineSplitter {
       this.pending[stream] = '';
     }
   }
+}
+
+/** Outputs as expressions see them: lists and objects (query rows, say) as JSON text. */
+function literalOutputs(outputs: Record<string, unknown>): Record<string, Literal> {
+  const out: Record<string, Literal> = {};
+  for (const [name, value] of Object.entries(outputs)) {
+    out[name] = value === null || ['string', 'number', 'boolean'].includes(typeof value) ? (value as Literal) : JSON.stringify(value);
+  }
+  return out;
 }

@@ -28,10 +28,15 @@ export function unmetExpectation(expectation: ExpectationDoc | undefined, observ
   return undefined;
 }
 
-function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope): string | undefined {
+/** A matcher against plain text (its values already resolved): why it does not hold, if it does not. */
+export function unmetMatcherText(matcher: MatcherDoc, text: string): string | undefined {
+  return unmetMatcher(matcher, text, undefined);
+}
+
+function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undefined): string | undefined {
   const shown = JSON.stringify(typeof actual === 'string' && actual.length > 200 ? `${actual.slice(0, 200)}...` : actual);
   const text = actual === null || actual === undefined ? '' : typeof actual === 'string' ? actual : JSON.stringify(actual);
-  const expected = (value: unknown): unknown => resolveValue(value, scope).value;
+  const expected = (value: unknown): unknown => (scope ? resolveValue(value, scope).value : value);
   if (matcher.equals !== undefined && text !== String(expected(matcher.equals))) return `was ${shown}, expected ${JSON.stringify(String(expected(matcher.equals)))}`;
   if (matcher.contains !== undefined && !text.includes(String(expected(matcher.contains)))) return `was ${shown}, expected it to contain ${JSON.stringify(expected(matcher.contains))}`;
   if (matcher.matches !== undefined && !new RegExp(String(expected(matcher.matches)), 'm').test(text)) return `was ${shown}, expected it to match /${String(expected(matcher.matches))}/`;

@@ -1,3 +1,4 @@
+import { actionNamed } from '../actions/registry.js';
 import type { Scope } from '../runbook/expression.js';
 import type { Body, Confirm, PreflightItem, Runbook, Step } from '../runbook/model.js';
 import type { Condition } from './render.js';
@@ -94,8 +95,12 @@ export function viewOf(body: Body, scope: Scope): CommandView {
       }
     case 'exec':
       return { kind: 'exec', display: body.argv.map((arg) => renderString(arg, scope).display) };
-    case 'uses':
-      return { kind: 'uses', action: body.action, with: resolveValue(body.with, scope).display };
+    case 'uses': {
+      const display = resolveValue(body.with, scope).display as Record<string, unknown>;
+      // Connection strings and other secret arguments are never shown.
+      for (const name of actionNamed(body.action)?.secretArgs ?? []) if (name in display) display[name] = SECRET_MASK;
+      return { kind: 'uses', action: body.action, with: display };
+    }
     case 'manual':
       return { kind: 'manual', display: renderString(body.text, scope).display };
   }

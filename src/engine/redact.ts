@@ -2,11 +2,16 @@ import { SECRET_MASK } from './render.js';
 
 /** Replaces every secret value in text with ***: for output, errors, outputs and the journal. */
 export class Redactor {
-  private readonly secrets: string[];
+  private secrets: string[] = [];
 
   constructor(values: Iterable<string>) {
+    this.add(...values);
+  }
+
+  /** Mask these values from now on too. */
+  add(...values: string[]): void {
     // Longest first, so a secret that contains another is masked whole.
-    this.secrets = [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
+    this.secrets = [...new Set([...this.secrets, ...values])].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
   }
 
   get empty(): boolean {

@@ -5,7 +5,7 @@ import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';
 import type { Clock } from './clock.js';
 import { unmetExpectation } from './expect.js';
 import { extractOutputs } from './outputs.js';
-import { renderString } from './render.js';
+import { renderString, resolveValue } from './render.js';
 import { OUTPUT_TAIL_LIMIT, TailBuffer } from './tail-buffer.js';
 
 /** What a command step is asked to do, with everything it needs resolved or resolvable. */
@@ -39,7 +39,8 @@ export interface CommandOutcome {
   /** The run was interrupted (Ctrl-C, SIGTERM) while the command ran. */
   interrupted: boolean;
   exitCode: number | null;
-  outputs: Record<string, Literal>;
+  outputs: Record<string, unknown>;
+  recoveryPoint?: { at: string; evidence: string } | undefined;
   reason?: string | undefined;
   attempts: number;
   durationMs: number;
@@ -47,15 +48,37 @@ export interface CommandOutcome {
 
 export interface CommandHooks {
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  onRecord?(fields: Record<string, unknown>): void;
+  addSecret?(value: string): void;
   onAttemptStart(attempt: number): void;
   onAttemptEnd(record: AttemptRecord): void;
   onRetry(attempt: number, reason: string, delayMs: number): void;
   onPoll(attempt: number, reason: string, nextInMs: number): void;
 }
 
+export interface ActionTask {
+  stepId: string;
+  action: string;
+  /** Arguments with expressions substituted. */
+  with: Record<string, unknown>;
+  signal: AbortSignal;
+  timeoutMs?: number | undefined;
+  onOutput(text: string): void;
+  onRecord(fields: Record<string, unknown>): void;
+  /** A value to mask from now on (an action's connection string, say). */
+  addSecret(value: string): void;
+}
+
+export interface ActionRunResult {
+  outputs: Record<string, unknown>;
+  recoveryPoint?: { at: string; evidence: string } | undefined;
+}
+
 /** Actions (`uses:`) plug in here: they run in-process and return their outputs. */
 export interface ActionExecutor {
-  run(task: { id: string; action: string; with: Record<string, unknown>; signal: AbortSignal; timeoutMs?: number | undefined; onOutput: (text: string) => void }): Promise<Record<string, Literal>>;
+  run(task: ActionTask): Promise<ActionRunResult>;
+  canRollback(action: string): boolean;
+  rollback(task: ActionTask, outputs: Record<string, unknown>): Promise<void>;
 }
 
 let bashPath: string | null | undefined;
@@ -192,13 +215,20 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
   const observed = { exitCode: null as number | null, stdout: '', stderr: '', outputs: {} as Record<string, unknown> };
   try {
     if (!deps.actions) throw new Error(`built-in action ${body.action} is not available`);
-    const { resolveValue } = await import('./render.js');
-    const args = resolveValue(body.with, task.scope).value as Record<string, unknown>;
-    const outputs = await deps.actions.run({ id: task.id, action: body.action, with: args, signal: controller.signal, timeoutMs, onOutput: (text) => hooks.onOutput('stdout', text) });
+    const result = await deps.actions.run({
+      stepId: task.id,
+      action: body.action,
+      with: resolveValue(body.with, task.scope).value as Record<string, unknown>,
+      signal: controller.signal,
+      timeoutMs,
+      onOutput: (text) => hooks.onOutput('stdout', text),
+      onRecord: (fields) => hooks.onRecord?.(fields),
+      addSecret: (value) => hooks.addSecret?.(value),
+    });
     observed.exitCode = 0;
-    observed.outputs = outputs;
+    observed.outputs = result.outputs;
     const unmet = task.until ? undefined : unmetExpectation(task.expect, observed, task.scope);
-    return { ok: !unmet, interrupted: false, timedOut: false, exitCode: 0, outputs, reason: unmet, attempts: attempt, durationMs: deps.clock.now() - started, observed };
+    return { ok: !unmet, interrupted: false, timedOut: false, exitCode: 0, outputs: result.outputs, recoveryPoint: result.recoveryPoint, reason: unmet, attempts: attempt, durationMs: deps.clock.now() - started, observed };
   } catch (error) {
     const interrupted = signal.aborted;
     const timedOut = !interrupted && controller.signal.aborted;

@@ -11,7 +11,7 @@ export interface StepRecord {
   durationMs: number;
   waitingMs: number;
   overBudget: boolean;
-  outputs: Record<string, Literal>;
+  outputs: Record<string, unknown>;
   reason?: string | undefined;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
@@ -40,7 +40,7 @@ export interface RunRecord {
   inputs: Record<string, Literal>;
   secretInputs: string[];
   objectives: { rto_ms: number | null; rpo_ms: number | null };
-  options: { yes: boolean; accept_manual: boolean; start_at: string | null; reports: string[] };
+  options: { yes: boolean; accept_manual: boolean; start_at: string | null; reports: string[]; aws_profile?: string | null; aws_region?: string | null };
   plannedSteps: PlannedStepInfo[];
   steps: Map<string, StepRecord>;
   /** A step that started and never finished: the process died or was interrupted in it. */
@@ -93,7 +93,7 @@ export function rebuildRun(events: readonly JournalEvent[], tornTail = false): R
           durationMs: (event.duration_ms as number) ?? 0,
           waitingMs: (event.waiting_ms as number) ?? 0,
           overBudget: (event.over_budget as boolean) ?? false,
-          outputs: (event.outputs as Record<string, Literal>) ?? {},
+          outputs: (event.outputs as Record<string, unknown>) ?? {},
           reason: event.reason as string | undefined,
           startedAt: event.started_at as string | undefined,
           finishedAt: event.t,

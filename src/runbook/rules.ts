@@ -1,4 +1,6 @@
 import { ACTION_CATALOG, isActionName } from '../actions/catalog.js';
+import { actionNamed } from '../actions/registry.js';
+import { checkActionArgs } from '../actions/validate-args.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { formatDuration, isDuration, parseDuration } from './duration.js';
@@ -111,6 +113,13 @@ class RuleChecker {
     if (item.uses !== undefined && !isActionName(item.uses)) {
       const hint = didYouMean(item.uses, Object.keys(ACTION_CATALOG)) || `built-in actions: ${Object.keys(ACTION_CATALOG).join(', ')}`;
       this.report([...path, 'uses'], `unknown action "${item.uses}"`, { hint });
+    }
+    const action = item.uses !== undefined ? actionNamed(item.uses) : undefined;
+    if (action) {
+      for (const problem of checkActionArgs(action, item.with)) {
+        const where = item.with === undefined ? [...path, 'uses'] : [...path, 'with', ...problem.path];
+        this.report(where, problem.message, { hint: problem.hint, target: problem.atKey && item.with !== undefined && problem.path.length > 0 ? 'key' : 'value' });
+      }
     }
     if (item.with !== undefined && item.uses === undefined) this.report([...path, 'with'], '`with:` only applies to `uses:` steps', { target: 'key', hint: 'remove it, or name an action with uses:' });
   }
@@ -322,7 +331,7 @@ class RuleChecker {
 }
 
 export function declaredOutputs(step: Pick<StepDoc, 'uses' | 'outputs'>): string[] {
-  if (step.uses !== undefined) return isActionName(step.uses) ? [...ACTION_CATALOG[step.uses].outputs] : [];
+  if (step.uses !== undefined) return [...(actionNamed(step.uses)?.outputs ?? (isActionName(step.uses) ? ACTION_CATALOG[step.uses].outputs : []))];
   return Object.keys(step.outputs ?? {});
 }
 

@@ -9,7 +9,7 @@ import { outputRefs } from '../../runbook/refs.js';
 import { validateFile } from '../../runbook/validate.js';
 import { UserError } from '../../util/errors.js';
 import type { ResumeOptions } from '../program.js';
-import { executeAndReport, interruptController, makeHost, parseReportRequests, secretValues } from '../session.js';
+import { awsSettings, executeAndReport, interruptController, makeHost, parseReportRequests, secretValues } from '../session.js';
 import { checkRunnable } from './run.js';
 
 export async function resumeCommand(runId: string | undefined, options: ResumeOptions): Promise<number> {
@@ -67,6 +67,7 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
       redactor: new Redactor(secretValues(context)),
       options: { yes, acceptManual: options.acceptManual === true || record.options.accept_manual, resume: record },
       reports,
+      aws: awsSettings(options, { profile: record.options.aws_profile ?? undefined, region: record.options.aws_region ?? undefined }),
       signal: controller.signal,
     });
   } finally {

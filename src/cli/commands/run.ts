@@ -15,7 +15,8 @@ import type { Runbook } from '../../runbook/model.js';
 import { UserError } from '../../util/errors.js';
 import { loadRunbook } from '../load.js';
 import type { RunOptions } from '../program.js';
-import { executeAndReport, interruptController, makeHost, parseReportRequests, runStartFields, secretValues } from '../session.js';
+import { awsSettings, executeAndReport, interruptController, makeHost, parseReportRequests, runStartFields, secretValues } from '../session.js';
+import { createActionExecutor } from '../../actions/runner.js';
 
 /** Refusals before step 1: each exits 2 having run nothing. */
 export function checkRunnable(runbook: Runbook, options: { yes: boolean; interactive: boolean; acceptManual: boolean; startAt?: string | undefined }): void {
@@ -25,10 +26,6 @@ export function checkRunnable(runbook: Runbook, options: { yes: boolean; interac
   const manual = runbook.steps.filter((s) => s.body.kind === 'manual').map((s) => s.id);
   if (options.yes && manual.length > 0 && !options.acceptManual) {
     throw new UserError(`--yes cannot do the manual steps of ${runbook.name}: ${manual.join(', ')}`, { hint: 'pass --accept-manual to record them as acknowledged (a drill or CI rehearsal), or run interactively' });
-  }
-  const actions = runbook.steps.filter((s) => s.body.kind === 'uses').map((s) => s.id);
-  if (actions.length > 0) {
-    throw new UserError(`this version of drctl validates built-in actions but does not run them yet (steps: ${actions.join(', ')})`, { hint: 'use run: or exec: for these steps' });
   }
   if (options.startAt !== undefined && !runbook.steps.some((s) => s.id === options.startAt)) {
     throw new UserError(`--start-at ${options.startAt}: no such step in ${runbook.name}`, { hint: `steps: ${runbook.steps.map((s) => s.id).join(', ')}` });
@@ -60,20 +57,21 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
   const runbookEnv = resolveRunbookEnv(runbook, context).text;
   const stateDir = stateDirOf(options.stateDir, process.env);
   const redactor = new Redactor(secretValues(context));
+  const aws = awsSettings(options);
   const release = acquireRunLock(stateDir, runbook.name, runId);
   const { controller, dispose } = interruptController();
   const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));
   try {
     host.emit({ kind: 'run.started', runId, runbook: runbook.name, title: runbook.title, mode: context.mode, incidentStart: incidentStart.toISOString(), resumed: false, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
     const env = { ...(process.env as Record<string, string>), ...runbookEnv };
-    const failures = await runPreflight(runbook, runScope(context, expressionEnv(context, runbookEnv), new Map(), 'empty'), env, { host, runner: createProcessRunner(), clock: systemClock, redactor }, controller.signal);
+    const failures = await runPreflight(runbook, runScope(context, expressionEnv(context, runbookEnv), new Map(), 'empty'), env, { host, runner: createProcessRunner(), clock: systemClock, redactor, actions: createActionExecutor({ aws, incidentStart }) }, controller.signal);
     if (failures.length > 0) {
       host.close();
       throw new UserError(`preflight failed, nothing was changed:\n${failures.map((f) => `  - ${f}`).join('\n')}`, { hint: 'fix what it names (wrong cluster? missing tool?) and run again' });
     }
     const journal = new JournalWriter(journalFile(stateDir, runId));
-    journal.append('run.started', runStartFields(runbook, plan, context, { yes, acceptManual: options.acceptManual === true, startAt: options.startAt, reports }));
-    return await executeAndReport({ stateDir, plan, context, runbookEnv, host, journal, redactor, options: { yes, acceptManual: options.acceptManual === true, startAt: options.startAt }, reports, signal: controller.signal });
+    journal.append('run.started', runStartFields(runbook, plan, context, { yes, acceptManual: options.acceptManual === true, startAt: options.startAt, reports, aws }));
+    return await executeAndReport({ stateDir, plan, context, runbookEnv, host, journal, redactor, options: { yes, acceptManual: options.acceptManual === true, startAt: options.startAt }, reports, aws, signal: controller.signal });
   } finally {
     host.close();
     dispose();

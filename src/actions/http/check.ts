@@ -1,0 +1,41 @@
+import * as z from 'zod';
+import { matcherSchema } from '../../runbook/schema.js';
+import { arg } from '../args.js';
+import { ActionError, defineAction } from '../types.js';
+
+export const httpCheck = defineAction({
+  name: 'http.check',
+  summary: 'Check that an HTTP endpoint answers with the expected status (and body)',
+  args: z.strictObject({
+    url: z.url({ error: 'expected an http(s) URL' }),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
+    status: arg.integer().default(200),
+    body: matcherSchema.optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  }),
+  outputs: ['status', 'duration_ms'],
+  async run(args, ctx) {
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await fetch(args.url, { method: args.method, headers: args.headers ?? {}, signal: ctx.signal, redirect: 'manual' });
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ActionError(`http.check: ${args.method} ${args.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+    const body = await response.text();
+    const durationMs = Math.round(performance.now() - started);
+    ctx.log(`${args.method} ${args.url} → ${response.status} in ${durationMs}ms`);
+    ctx.record({ url: args.url, method: args.method, status: response.status, duration_ms: durationMs });
+    if (response.status !== args.status) {
+      throw new ActionError(`http.check: ${args.method} ${args.url} answered ${response.status}, expected ${args.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
+    }
+    if (args.body) {
+      const { unmetMatcherText } = await import('../../engine/expect.js');
+      const problem = unmetMatcherText(args.body, body);
+      if (problem) throw new ActionError(`http.check: ${args.url}: body ${problem}`);
+    }
+    return { status: response.status, duration_ms: durationMs };
+  },
+});

@@ -1,0 +1,5 @@
+import type { ActionDefinition } from '../types.js';
+
+/** The route53 actions, one file each. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const route53Actions: Array<ActionDefinition<any>> = [];

@@ -1,0 +1,67 @@
+import type { ActionExecutor, ActionRunResult, ActionTask } from '../engine/step-runner.js';
+import { actionNamed } from './registry.js';
+import type { ActionContext, ActionDefinition, AwsSettings } from './types.js';
+import { parseActionArgs } from './validate-args.js';
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs built-in actions for the engine: arguments parsed, secrets registered, evidence collected. */
+export function createActionExecutor(settings: { aws: AwsSettings; incidentStart: Date }): ActionExecutor {
+  const lookup = (name: string): ActionDefinition => {
+    const action = actionNamed(name);
+    if (!action) throw new Error(`unknown action ${name}`);
+    return action;
+  };
+  const contextFor = (task: ActionTask, result: ActionRunResult): ActionContext => ({
+    stepId: task.stepId,
+    signal: task.signal,
+    timeoutMs: task.timeoutMs,
+    incidentStart: settings.incidentStart,
+    aws: settings.aws,
+    log: (text) => task.onOutput(text.endsWith('\n') ? text : `${text}\n`),
+    record: (fields) => task.onRecord(fields),
+    recoveryPoint: (at, evidence) => {
+      result.recoveryPoint = { at: at.toISOString(), evidence };
+    },
+    sleep: (ms) => sleep(ms, task.signal),
+  });
+  const prepare = (task: ActionTask): { action: ActionDefinition; args: unknown } => {
+    const action = lookup(task.action);
+    // Connection strings and the like are secrets wherever they came from.
+    for (const name of action.secretArgs ?? []) {
+      const value = task.with[name];
+      if (typeof value === 'string' && value) task.addSecret(value);
+    }
+    return { action, args: parseActionArgs(action, task.with) };
+  };
+  return {
+    async run(task) {
+      const { action, args } = prepare(task);
+      const result: ActionRunResult = { outputs: {} };
+      const outputs = await action.run(args as Record<string, unknown>, contextFor(task, result));
+      const undeclared = Object.keys(outputs).filter((name) => !action.outputs.includes(name));
+      if (undeclared.length) throw new Error(`${action.name} returned undeclared outputs: ${undeclared.join(', ')}`);
+      result.outputs = outputs;
+      return result;
+    },
+    canRollback: (name) => actionNamed(name)?.rollback !== undefined,
+    async rollback(task, outputs) {
+      const { action, args } = prepare(task);
+      if (!action.rollback) throw new Error(`${action.name} has no automatic rollback`);
+      await action.rollback(args as Record<string, unknown>, outputs, contextFor(task, { outputs }));
+    },
+  };
+}

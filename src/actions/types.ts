@@ -1,0 +1,57 @@
+import type * as z from 'zod';
+
+/** AWS settings from the command line and the standard environment. */
+export interface AwsSettings {
+  region?: string | undefined;
+  profile?: string | undefined;
+  /** AWS_ENDPOINT_URL: an S3-compatible or emulated endpoint (S3 then uses path-style addressing). */
+  endpoint?: string | undefined;
+}
+
+/** What an action may use while it runs. Every side effect honours `signal`. */
+export interface ActionContext {
+  stepId: string;
+  signal: AbortSignal;
+  /** The step's timeout, when it has one (the signal fires at it too). */
+  timeoutMs?: number | undefined;
+  incidentStart: Date;
+  aws: AwsSettings;
+  /** A progress line for the operator (streams like command output). */
+  log(text: string): void;
+  /** Journal what the action did (resources touched, decisions taken). */
+  record(fields: Record<string, unknown>): void;
+  /** The recovery point this action restored to: the run's RPO evidence. */
+  recoveryPoint(at: Date, evidence: string): void;
+  /** Wait, ending early (with the signal's reason) when the run is interrupted or times out. */
+  sleep(ms: number): Promise<void>;
+}
+
+export type ActionOutputs = Record<string, unknown>;
+
+/**
+ * A built-in action: its arguments (checked by `validate` and again, resolved, before it runs),
+ * the outputs it declares, and what it does. Implementations load their SDKs lazily, inside run.
+ */
+export interface ActionDefinition<Args = Record<string, unknown>> {
+  name: string;
+  summary: string;
+  args: z.ZodType<Args>;
+  outputs: readonly string[];
+  /** Arguments that may carry secrets (connection strings): masked wherever they are shown. */
+  secretArgs?: readonly string[];
+  run(args: Args, ctx: ActionContext): Promise<ActionOutputs>;
+  /** An automatic rollback, run when the run rolls back and the step has no rollback of its own. */
+  rollback?(args: Args, outputs: ActionOutputs, ctx: ActionContext): Promise<void>;
+}
+
+/** A failure an operator can act on: one line naming the action, the resource and the cause. */
+export class ActionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}
+
+export function defineAction<Args>(definition: ActionDefinition<Args>): ActionDefinition<Args> {
+  return definition;
+}
