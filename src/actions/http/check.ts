@@ -3,6 +3,8 @@ import { matcherSchema } from '../../runbook/schema.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 
+const DEFAULT_TIMEOUT_MS = 30_000;
+
 export const httpCheck = defineAction({
   name: 'http.check',
   summary: 'Check that an HTTP endpoint answers with the expected status (and body)',
@@ -16,11 +18,14 @@ export const httpCheck = defineAction({
   outputs: ['status', 'duration_ms'],
   async run(args, ctx) {
     const started = performance.now();
+    // Without a step timeout, a silent endpoint still fails in a bounded time.
+    const signal = ctx.timeoutMs === undefined ? AbortSignal.any([ctx.signal, AbortSignal.timeout(DEFAULT_TIMEOUT_MS)]) : ctx.signal;
     let response: Response;
     try {
-      response = await fetch(args.url, { method: args.method, headers: args.headers ?? {}, signal: ctx.signal, redirect: 'manual' });
+      response = await fetch(args.url, { method: args.method, headers: args.headers ?? {}, signal, redirect: 'manual' });
     } catch (error) {
       if (ctx.signal.aborted) throw error;
+      if (signal.aborted) throw new ActionError(`http.check: ${args.method} ${args.url}: no answer within ${DEFAULT_TIMEOUT_MS / 1000}s (set the step's timeout: to wait longer)`);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new ActionError(`http.check: ${args.method} ${args.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
     }
