@@ -21,5 +21,5 @@ export const arg = {
   list: <T extends z.ZodType>(item: T) => z.array(item),
 };
 
-export const pollIntervalArg = () => arg.duration().optional().meta({ description: 'How often to check while waiting (default 15s)' });
+export const pollIntervalArg = (defaultText = '15s') => arg.duration().optional().meta({ description: `How often to check while waiting (default ${defaultText})` });
 export const DEFAULT_POLL_MS = 15_000;

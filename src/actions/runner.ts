@@ -43,7 +43,11 @@ export function createActionExecutor(settings: { aws: AwsSettings; incidentStart
     // Connection strings and the like are secrets wherever they came from.
     for (const name of action.secretArgs ?? []) {
       const value = task.with[name];
-      if (typeof value === 'string' && value) task.addSecret(value);
+      if (typeof value !== 'string' || !value) continue;
+      task.addSecret(value);
+      // A connection string's password is a secret on its own too (a script may print just that).
+      const password = passwordIn(value);
+      if (password) task.addSecret(password);
     }
     return { action, args: parseActionArgs(action, task.with) };
   };
@@ -64,4 +68,13 @@ export function createActionExecutor(settings: { aws: AwsSettings; incidentStart
       await action.rollback(args as Record<string, unknown>, outputs, contextFor(task, { outputs }));
     },
   };
+}
+
+function passwordIn(value: string): string | undefined {
+  try {
+    const password = new URL(value).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
 }
