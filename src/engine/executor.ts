@@ -12,7 +12,7 @@ import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor, CommandOutcome } from './step-runner.js';
-import { runCommand } from './step-runner.js';
+import { outputOnlyHooks, runCommand } from './step-runner.js';
 
 export interface ExecutorDeps {
   host: Host;
@@ -405,17 +405,11 @@ export class Executor {
 
   private runRollback(step: Step, rollback: NonNullable<Step['rollback']>, scope: Scope): Promise<CommandOutcome> {
     return runCommand(
-        { id: `${step.id}:rollback`, body: rollback.body, env: this.stepEnv(rollback.env, step.id, scope), cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined, timeoutMs: rollback.timeoutMs, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, outputs: {}, scope },
-        this.deps,
-        {
-          onOutput: (stream, text) => this.emit({ kind: 'step.output', id: step.id, stream, text }),
-          onAttemptStart: () => undefined,
-          onAttemptEnd: () => undefined,
-          onRetry: () => undefined,
-          onPoll: () => undefined,
-        },
-        this.signal,
-      );
+      { id: `${step.id}:rollback`, body: rollback.body, env: this.stepEnv(rollback.env, step.id, scope), cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined, timeoutMs: rollback.timeoutMs, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, outputs: {}, scope },
+      this.deps,
+      outputOnlyHooks((stream, text) => this.emit({ kind: 'step.output', id: step.id, stream, text })),
+      this.signal,
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import type { Host } from './events.js';
 import type { Redactor } from './redact.js';
 import { renderString } from './render.js';
 import type { ActionExecutor } from './step-runner.js';
-import { runCommand } from './step-runner.js';
+import { outputOnlyHooks, runCommand } from './step-runner.js';
 
 async function onPath(tool: string, path: string): Promise<boolean> {
   for (const dir of path.split(delimiter)) {
@@ -49,7 +49,7 @@ export async function runPreflight(
     const outcome = await runCommand(
       { id: `preflight-${item.index + 1}`, body: item.body, env: stepEnv, cwd: item.cwd, timeoutMs: item.timeoutMs ?? 60_000, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, expect: item.expect, outputs: {}, scope },
       deps,
-      { onOutput: (_stream, text) => (output += text), onAttemptStart: () => undefined, onAttemptEnd: () => undefined, onRetry: () => undefined, onPoll: () => undefined },
+      outputOnlyHooks((_stream, text) => (output += text)),
       signal,
     );
     if (outcome.interrupted) throw new Error('interrupted');

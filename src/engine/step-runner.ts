@@ -74,6 +74,12 @@ export interface ActionRunResult {
   recoveryPoint?: { at: string; evidence: string } | undefined;
 }
 
+/** Hooks for a command whose attempts nobody follows (a rollback, a preflight check): only its output. */
+export function outputOnlyHooks(onOutput: CommandHooks['onOutput']): CommandHooks {
+  const ignore = (): void => undefined;
+  return { onOutput, onAttemptStart: ignore, onAttemptEnd: ignore, onRetry: ignore, onPoll: ignore };
+}
+
 /** Actions (`uses:`) plug in here: they run in-process and return their outputs. */
 export interface ActionExecutor {
   run(task: ActionTask): Promise<ActionRunResult>;
