@@ -9,6 +9,8 @@ import type { AwsSettings } from '../actions/types.js';
  * S3 uses path-style addressing. The SDKs load only when an action needs them.
  */
 function common(settings: AwsSettings): Record<string, unknown> {
+  // The SDK's multi-line notice about future Node versions is noise in the middle of a recovery.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return {
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
@@ -20,7 +22,8 @@ function common(settings: AwsSettings): Record<string, unknown> {
 
 export async function s3Client(settings: AwsSettings): Promise<S3Client> {
   const { S3Client } = await import('@aws-sdk/client-s3');
-  return new S3Client({ ...common(settings), ...(settings.endpoint ? { forcePathStyle: true } : {}) });
+  // A bucket in another region than AWS_REGION is followed, not failed.
+  return new S3Client({ ...common(settings), followRegionRedirects: true, ...(settings.endpoint ? { forcePathStyle: true } : {}) });
 }
 
 export async function rdsClient(settings: AwsSettings): Promise<RDSClient> {

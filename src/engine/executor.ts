@@ -291,7 +291,7 @@ export class Executor {
         this.deps,
         {
           onOutput: (stream, text) => lines.push(stream, text),
-          onRecord: (fields) => this.journal('action.record', { step: step.id, ...fields }),
+          onRecord: (fields) => this.journal('action.record', { step: step.id, record: fields }),
           addSecret: (value) => this.deps.redactor.add(value),
           onAttemptStart: (attempt) => this.emit({ kind: 'step.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
           onAttemptEnd: (record) => {
@@ -383,23 +383,26 @@ export class Executor {
   private async runAutomaticRollback(step: Step, scope: Scope): Promise<CommandOutcome> {
     const body = step.body as Extract<CommandBody, { kind: 'uses' }>;
     const started = this.deps.clock.now();
+    // The step's timeout bounds its automatic rollback too.
+    const signal = step.timeoutMs === undefined ? this.signal : AbortSignal.any([this.signal, AbortSignal.timeout(step.timeoutMs)]);
     try {
       await this.deps.actions!.rollback(
         {
           stepId: step.id,
           action: body.action,
           with: resolveValue(body.with, scope).value as Record<string, unknown>,
-          signal: this.signal,
+          signal,
           timeoutMs: step.timeoutMs,
           onOutput: (text) => this.emit({ kind: 'step.output', id: step.id, stream: 'stdout', text }),
-          onRecord: (fields) => this.journal('action.record', { step: step.id, rollback: true, ...fields }),
+          onRecord: (fields) => this.journal('action.record', { step: step.id, rollback: true, record: fields }),
           addSecret: (value) => this.deps.redactor.add(value),
         },
         this.results.get(step.id)?.outputs ?? {},
       );
       return { ok: true, interrupted: false, exitCode: 0, outputs: {}, attempts: 1, durationMs: this.deps.clock.now() - started };
     } catch (error) {
-      return { ok: false, interrupted: this.signal.aborted, exitCode: 1, outputs: {}, reason: (error as Error).message, attempts: 1, durationMs: this.deps.clock.now() - started };
+      const reason = !this.signal.aborted && signal.aborted ? `timed out after ${Math.round((step.timeoutMs ?? 0) / 1000)}s` : (error as Error).message;
+      return { ok: false, interrupted: this.signal.aborted, exitCode: 1, outputs: {}, reason, attempts: 1, durationMs: this.deps.clock.now() - started };
     }
   }
 

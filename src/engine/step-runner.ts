@@ -1,4 +1,5 @@
 import type { ProcessRunner } from '../adapters/process.js';
+import { formatDuration } from '../runbook/duration.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, RetryPolicy } from '../runbook/model.js';
 import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';
@@ -196,7 +197,7 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
   hooks.onAttemptEnd({ attempt, exitCode: result.exitCode, durationMs: result.durationMs, ended: result.ended, error: result.error, stdoutTail: observed.stdout, stderrTail: observed.stderr, truncated: stdout.truncated || stderr.truncated });
   const base = { interrupted: result.ended === 'aborted', timedOut: result.ended === 'timeout', exitCode: result.exitCode, attempts: attempt, durationMs: result.durationMs, observed };
   if (result.ended === 'aborted') return { ...base, ok: false, outputs: {}, reason: 'interrupted' };
-  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${Math.round((timeoutMs ?? 0) / 1000)}s; its processes were killed` };
+  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${formatDuration(timeoutMs ?? 0)}; its processes were killed` };
   if (result.ended === 'spawn-error') return { ...base, ok: false, outputs: {}, reason: result.error };
   let outputs: Record<string, Literal> = {};
   try {
@@ -218,6 +219,8 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
   const onAbort = (): void => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error('timeout')), timeoutMs) : undefined;
+  // Keeps the process alive while the action awaits: a promise that never settles must not end drctl silently.
+  const keepAlive = setInterval(() => undefined, 60_000);
   const observed = { exitCode: null as number | null, stdout: '', stderr: '', outputs: {} as Record<string, unknown> };
   try {
     if (!deps.actions) throw new Error(`built-in action ${body.action} is not available`);
@@ -239,10 +242,11 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
     const interrupted = signal.aborted;
     const timedOut = !interrupted && controller.signal.aborted;
     observed.exitCode = 1;
-    const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${Math.round((timeoutMs ?? 0) / 1000)}s` : (error as Error).message;
+    const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${formatDuration(timeoutMs ?? 0)}` : (error as Error).message;
     return { ok: false, interrupted, timedOut, exitCode: 1, outputs: {}, reason, attempts: attempt, durationMs: deps.clock.now() - started, observed };
   } finally {
     clearTimeout(timer);
+    clearInterval(keepAlive);
     signal.removeEventListener('abort', onAbort);
   }
 }

@@ -24,7 +24,7 @@ export function formatDuration(ms: number): string {
   const abs = Math.abs(ms);
   let text: string;
   if (abs < 1000) text = abs === 0 ? '0s' : `${Math.round(abs)}ms`;
-  else if (abs < 60_000) text = `${(abs / 1000).toFixed(abs < 10_000 ? 1 : 0)}s`;
+  else if (abs < 60_000) text = `${(abs / 1000).toFixed(abs < 10_000 && abs % 1000 >= 50 ? 1 : 0)}s`;
   else if (abs < 3_600_000) {
     const m = Math.floor(abs / 60_000);
     const s = Math.floor((abs % 60_000) / 1000);

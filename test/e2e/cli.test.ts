@@ -346,7 +346,8 @@ describe('drctl plan of a runbook the operator wrote', () => {
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^ {2}db_password\s+\*\*\*\s+\(env\)$/m);
     expect(text.stdout).toMatch(/^ {2}pin\s+\*\*\*\s+\(default\)$/m);
-    expect(text.stdout).toContain('url: postgres://orders:***@db.internal/orders');
+    // A connection string is a secret argument of the postgres actions: masked whole.
+    expect(text.stdout).toContain('url: ***');
     expect(text.stdout).toContain('with password *** and pin ***');
     expect(text.all).not.toContain(SECRET);
     expect(text.all).not.toContain(PIN);
@@ -440,7 +441,7 @@ steps:
     const step = (id: string) => plan.steps.find((s) => s.id === id)!;
     expect(step('find').command).toEqual({ run: 'aws s3 ls s3://orders-backups/orders/ --region eu-west-1 | tail -n 1' });
     expect(step('download').command).toEqual({ run: 'aws s3 cp s3://orders-backups/<steps.find.outputs.key> /tmp/orders.sql.gz' });
-    expect(step('restore').command).toEqual({ uses: 'postgres.query', with: { url: 'postgres://orders:***@db.internal/orders', sql: 'select 1' } });
+    expect(step('restore').command).toEqual({ uses: 'postgres.query', with: { url: '***', sql: 'select 1' } });
     expect(step('restart').command).toEqual({ exec: ['kubectl', '-n', 'orders', 'scale', 'deployment/orders', '--replicas=3'] });
     expect(step('restart')).toMatchObject({ if: { decided: false, value: null }, will_run: null, cumulative_budget_s: 32 * 60, past_rto: true });
     expect(step('check-production')).toMatchObject({ if: { decided: true, value: false }, will_run: false, cumulative_budget_s: 22 * 60, past_rto: false });

@@ -18,6 +18,7 @@ describe('durations', () => {
     expect(formatDuration(0)).toBe('0s');
     expect(formatDuration(950)).toBe('950ms');
     expect(formatDuration(4200)).toBe('4.2s');
+    expect(formatDuration(3000)).toBe('3s');
     expect(formatDuration(185_000)).toBe('3m05s');
     expect(formatDuration(3_600_000)).toBe('1h');
     expect(formatDuration(3_720_000)).toBe('1h02m');

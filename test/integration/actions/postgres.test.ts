@@ -106,7 +106,7 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     expect(result.all).toContain('orders=3');
     expect(result.all).toMatch(new RegExp(`127\\.0\\.0\\.1:${pg.port}/shop: SELECT → 1 row in \\d+ms`));
     const records = outcome.journal.filter((e) => e.type === 'action.record');
-    expect(records.map((e) => [e.step, e.host, e.port, e.database, e.row_count])).toEqual([
+    expect(records.map((e) => [e.step, ...['host', 'port', 'database', 'row_count'].map((k) => (e.record as Record<string, unknown>)[k])])).toEqual([
       ['q', '127.0.0.1', pg.port, 'shop', 1],
       ['rows', '127.0.0.1', pg.port, 'shop', 2],
       ['touch', '127.0.0.1', pg.port, 'shop', 2],
@@ -185,7 +185,7 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     // The third check ran although the first two failed.
     expect(outcome.result.all).toContain('ok    primary: false');
     expect(stepOf(outcome.report, 'c').status).toBe('failed');
-    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({ step: 'c', checks: 3, failed: ['enough-orders', 'no-such-table'] });
+    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({ step: 'c', record: { checks: 3, failed: ['enough-orders', 'no-such-table'] } });
     expectNoSecret(outcome);
   });
 
@@ -226,7 +226,7 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     expect(outcome.result.all).toContain('timed out');
     expect(stepOf(outcome.report, 'w').reason).toContain('timed out after 2s');
     expect(outcome.result.all).toMatch(/127\.0\.0\.1:\d+\/shop not ready: connect ECONNREFUSED/);
-    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({ step: 'w', ready: false, last_problem: expect.stringContaining('ECONNREFUSED') });
+    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({ step: 'w', record: { ready: false, last_problem: expect.stringContaining('ECONNREFUSED') } });
     expect(outcome.everywhere.includes(PASSWORD)).toBe(false);
     expect(outcome.everywhere.includes(closed)).toBe(false);
   });

@@ -1,0 +1,80 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as z from 'zod';
+import { writeAtomically } from '../../adapters/file-store.js';
+import { formatDuration } from '../../runbook/duration.js';
+import { arg } from '../args.js';
+import { ActionError, defineAction } from '../types.js';
+import { baseName, parseObjectUri, parses } from './location.js';
+import { formatBytes, HashMeter, progressReporter, rate } from './progress.js';
+import type { OpenStore } from './store.js';
+import { openStore, storeFailure } from './store.js';
+
+const NAME = 'backup.download';
+
+export const backupDownloadArgs = z.strictObject({
+  uri: arg
+    .text()
+    .superRefine(parses((v) => parseObjectUri(v)))
+    .meta({ description: 'The backup: s3://bucket/key or file:///path' }),
+  to: arg.text().meta({ description: 'A file path, or a folder ending in / to keep the object\'s name' }),
+});
+
+/** `to` as a file path: a folder (ending in /, or one that exists) keeps the object's name. */
+async function targetPath(to: string, key: string): Promise<string> {
+  const path = resolve(to);
+  if (to.endsWith('/')) return join(path, baseName(key));
+  const info = await stat(path).catch(() => undefined);
+  return info?.isDirectory() ? join(path, baseName(key)) : path;
+}
+
+/**
+ * Stream a backup to a temporary file beside `to`, hashing it on the way, and rename it into place
+ * only once its size (and sha256, when the object carries one) match: a failed or interrupted
+ * download leaves no partial file behind. Memory stays flat whatever the size.
+ */
+export function backupDownloadAction(open: OpenStore = openStore) {
+  return defineAction({
+    name: NAME,
+    summary: 'Download a backup, verifying its size and sha256',
+    args: backupDownloadArgs,
+    outputs: ['path', 'bytes', 'sha256'],
+    async run(args, ctx) {
+      const object = parseObjectUri(args.uri);
+      if (typeof object === 'string') throw new ActionError(`${NAME}: ${args.uri}: ${object}`);
+      const path = await targetPath(args.to, object.key);
+      let done: { bytes: number; sha256: string; expected?: string | undefined; source?: string | undefined; elapsedMs: number };
+      try {
+        const store = await open(object.store, ctx.aws);
+        const { info, body } = await store.read(object.key, ctx.signal);
+        ctx.log(`downloading ${object.uri} (${formatBytes(info.size)}) to ${path}`);
+        const progress = progressReporter(ctx.log, 'downloading', object.uri, info.size);
+        const meter = new HashMeter((bytes) => progress.update(bytes));
+        let sha256 = '';
+        await writeAtomically(path, [body, meter], {
+          signal: ctx.signal,
+          verify: () => {
+            if (meter.bytes !== info.size) {
+              const why = meter.bytes < info.size ? 'the download was cut short' : 'the object changed while it was read';
+              throw new ActionError(`${NAME}: ${object.uri}: got ${meter.bytes} bytes, the object has ${info.size}: ${why}; nothing was kept`);
+            }
+            sha256 = meter.digest();
+            if (info.sha256 !== undefined && sha256 !== info.sha256) {
+              throw new ActionError(`${NAME}: ${object.uri}: sha256 mismatch: the object's ${info.sha256Source ?? 'sha256'} is ${info.sha256}, the bytes downloaded hash to ${sha256}; nothing was kept`);
+            }
+          },
+        });
+        done = { bytes: meter.bytes, sha256, expected: info.sha256, source: info.sha256Source, elapsedMs: progress.elapsedMs() };
+      } catch (error) {
+        throw storeFailure(NAME, object.uri, error, ctx.signal);
+      }
+      const { bytes, sha256, elapsedMs } = done;
+      const verified = done.expected !== undefined ? `size and sha256 verified (${done.source})` : 'size verified (the object carries no sha256)';
+      ctx.log(`downloaded ${formatBytes(bytes)} in ${formatDuration(elapsedMs)} (${rate(bytes, elapsedMs)}) to ${path}: ${verified}`);
+      ctx.record({ uri: object.uri, path, bytes, sha256, expected_sha256: done.expected ?? null, sha256_source: done.source ?? null, verified: done.expected !== undefined ? 'size+sha256' : 'size', duration_ms: Math.round(elapsedMs) });
+      return { path, bytes, sha256 };
+    },
+  });
+}
+
+export const backupDownload = backupDownloadAction();

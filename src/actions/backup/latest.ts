@@ -1,0 +1,99 @@
+import * as z from 'zod';
+import { formatDuration } from '../../runbook/duration.js';
+import { arg } from '../args.js';
+import { ActionError, defineAction } from '../types.js';
+import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
+import { formatBytes } from './progress.js';
+import type { OpenStore, StoredObject } from './store.js';
+import { openStore, storeFailure } from './store.js';
+
+const NAME = 'backup.latest';
+
+/** Newer wins; at the same instant (S3 keeps whole seconds) the greater key, so the pick is stable. */
+function newer(a: StoredObject, b: StoredObject | undefined): boolean {
+  if (!b) return true;
+  const diff = a.lastModified.getTime() - b.lastModified.getTime();
+  return diff > 0 || (diff === 0 && a.key > b.key);
+}
+
+function older(a: StoredObject, b: StoredObject | undefined): boolean {
+  return !b || a.lastModified.getTime() < b.lastModified.getTime() || (a.lastModified.getTime() === b.lastModified.getTime() && a.key < b.key);
+}
+
+export const backupLatestArgs = z.strictObject({
+  location: arg
+    .text()
+    .superRefine(parses(parseLocation))
+    .meta({ description: 'Where the backups are: s3://bucket/prefix/ or file:///dir/' }),
+  match: arg
+    .text()
+    .refine((v) => globProblem(v) === undefined, { error: 'expected a glob such as backup_*.sql.gz' })
+    .optional()
+    .meta({ description: 'Only objects whose name under the location matches this glob (* does not cross /)' }),
+});
+
+/**
+ * The newest backup taken at or before the incident start, across every page of the listing
+ * (S3 lists in key order, 1,000 keys a page: the newest may be on any page). It is the run's
+ * recovery point: the report's RPO compares its age with the objective.
+ */
+export function backupLatestAction(open: OpenStore = openStore) {
+  return defineAction({
+    name: NAME,
+    summary: 'Find the newest backup taken at or before the incident start',
+    args: backupLatestArgs,
+    outputs: ['uri', 'key', 'last_modified', 'age_s', 'size'],
+    async run(args, ctx) {
+      const location = parseLocation(args.location);
+      if (typeof location === 'string') throw new ActionError(`${NAME}: ${args.location}: ${location}`);
+      const pattern = args.match === undefined ? undefined : globToRegExp(args.match);
+      const cut = ctx.incidentStart.getTime();
+      let best: StoredObject | undefined;
+      let oldestNewer: StoredObject | undefined;
+      let listed = 0;
+      let matching = 0;
+      let newerCount = 0;
+      let pages = 0;
+      try {
+        const store = await open(location.store, ctx.aws);
+        let token: string | undefined;
+        do {
+          const page = await store.listPage(location.prefix, token, ctx.signal);
+          pages++;
+          for (const object of page.objects) {
+            listed++;
+            const name = object.key.slice(location.prefix.length);
+            // Folder markers ("prefix/sub/", 0 bytes) are not backups.
+            if (!name || name.endsWith('/') || (pattern && !pattern.test(name))) continue;
+            matching++;
+            if (object.lastModified.getTime() <= cut) {
+              if (newer(object, best)) best = object;
+            } else {
+              newerCount++;
+              if (older(object, oldestNewer)) oldestNewer = object;
+            }
+          }
+          token = page.next;
+        } while (token !== undefined);
+      } catch (error) {
+        throw storeFailure(NAME, location.uri, error, ctx.signal);
+      }
+      const incident = ctx.incidentStart.toISOString();
+      const matched = args.match === undefined ? '' : ` matching "${args.match}"`;
+      ctx.record({ location: location.uri, match: args.match ?? null, pages, listed, matching, newer_than_incident: newerCount, incident_start: incident, chosen: best ? uriOf(location.store, best.key) : null });
+      if (!best) {
+        if (!oldestNewer) throw new ActionError(`${NAME}: ${location.uri}: no backups${matched}`);
+        throw new ActionError(
+          `${NAME}: ${location.uri}: the only backups${matched} are newer than the incident start (${incident}): the oldest, ${uriOf(location.store, oldestNewer.key)}, was taken at ${oldestNewer.lastModified.toISOString()}; a backup taken after the disaster may hold the damage (set --incident-start if the incident began later)`,
+        );
+      }
+      const uri = uriOf(location.store, best.key);
+      const ageMs = cut - best.lastModified.getTime();
+      ctx.log(`${uri}: taken ${best.lastModified.toISOString()}, ${formatDuration(ageMs)} before the incident start, ${formatBytes(best.size)} (${matching} backup(s)${matched} in ${pages} page(s)${newerCount ? `, ${newerCount} newer than the incident start left out` : ''})`);
+      ctx.recoveryPoint(best.lastModified, uri);
+      return { uri, key: best.key, last_modified: best.lastModified.toISOString(), age_s: Math.round(ageMs) / 1000, size: best.size };
+    },
+  });
+}
+
+export const backupLatest = backupLatestAction();

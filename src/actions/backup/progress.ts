@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { formatDuration } from '../../runbook/duration.js';
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function rate(bytes: number, ms: number): string {
+  return ms > 0 ? `${formatBytes((bytes * 1000) / ms)}/s` : 'instant';
+}
+
+/**
+ * Progress lines for a transfer: one at each further 10%, never more than one every ~2 s, and at
+ * least one every 30 s while bytes flow (a slow transfer of a large backup still shows it is alive).
+ */
+export function progressReporter(log: (text: string) => void, verb: string, what: string, total: number, now: () => number = Date.now): { update(bytes: number): void; elapsedMs(): number } {
+  const started = now();
+  let lastAt = started;
+  let lastTenth = 0;
+  return {
+    update(bytes) {
+      const t = now();
+      const tenth = total > 0 ? Math.floor((bytes * 10) / total) : 0;
+      if (bytes >= total || t - lastAt < 2000) return;
+      if (tenth <= lastTenth && t - lastAt < 30_000) return;
+      lastAt = t;
+      lastTenth = tenth;
+      const percent = Math.floor((bytes * 100) / total);
+      log(`${verb} ${what}: ${percent}% (${formatBytes(bytes)} of ${formatBytes(total)}, ${rate(bytes, t - started)}, ${formatDuration(t - started)})`);
+    },
+    elapsedMs: () => now() - started,
+  };
+}
+
+/** Passes bytes through, counting them and computing their sha256. */
+export class HashMeter extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  private readonly onBytes: (bytes: number) => void;
+
+  constructor(onBytes: (bytes: number) => void = () => {}) {
+    super();
+    this.onBytes = onBytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.onBytes(this.bytes);
+    callback(null, chunk);
+  }
+
+  /** The hex digest; call once, after the stream ended. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}

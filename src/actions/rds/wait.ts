@@ -1,0 +1,37 @@
+import * as z from 'zod';
+import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
+import { defineAction } from '../types.js';
+import { realRdsPort, waitForInstance } from './common.js';
+import type { RdsPortFactory } from './common.js';
+
+const NAME = 'rds.wait';
+
+export function waitAction(portFor: RdsPortFactory = realRdsPort) {
+  return defineAction({
+    name: NAME,
+    summary: 'Wait for an RDS instance to reach a status (failing at once on a terminal one)',
+    args: z.strictObject({
+      instance: arg.text().meta({ description: 'The DB instance to watch' }),
+      status: z
+        .preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), arg.text())
+        .default('available')
+        .meta({ description: 'The status to wait for (default available; deleted waits until it is gone)' }),
+      poll_interval: pollIntervalArg(),
+    }),
+    outputs: ['status', 'endpoint'],
+    async run(args, ctx) {
+      const port = await portFor(ctx);
+      ctx.log(`waiting for ${args.instance} to be ${args.status}`);
+      const instance = await waitForInstance(port, ctx, {
+        action: NAME,
+        instance: args.instance,
+        intervalMs: args.poll_interval ?? DEFAULT_POLL_MS,
+        goal: args.status,
+        done: (i) => i.status === args.status,
+      });
+      return { status: instance.status, endpoint: instance.endpoint ?? null };
+    },
+  });
+}
+
+export const rdsWait = waitAction();

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../actions/backup/store.js';
+
+/** A file being written: hidden, beside its final name, renamed into place only once complete. */
+const PARTIAL = '.drctl-partial-';
+
+export function isPartialFile(name: string): boolean {
+  return name.startsWith('.') && name.includes(PARTIAL);
+}
+
+/**
+ * Write a stream to `path` the safe way: into a temporary file in the same folder, then (after
+ * `verify` accepts it) renamed into place. On any failure, interruption included, the partial file
+ * is deleted and `path` is left as it was.
+ */
+export async function writeAtomically(path: string, streams: ReadonlyArray<Readable | Transform>, options: { signal: AbortSignal; verify?: () => void | Promise<void> }): Promise<void> {
+  const dir = dirname(path);
+  // (the name cut short so that the temporary name stays within NAME_MAX)
+  const temp = join(dir, `.${basename(path).slice(0, 200)}${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await pipeline([...streams, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 })], { signal: options.signal });
+    await options.verify?.();
+    await rename(temp, path);
+  } catch (error) {
+    for (const stream of streams) stream.destroy();
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Backups in a local (or mounted) folder: a key is a file's absolute path. */
+export class FileStore implements BackupStore {
+  /** Every file under the folder, recursively, as one page. */
+  async listPage(prefix: string, _token: string | undefined, signal: AbortSignal): Promise<ObjectPage> {
+    const objects: StoredObject[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      signal.throwIfAborted();
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          await walk(path);
+        } else if ((entry.isFile() || entry.isSymbolicLink()) && !isPartialFile(entry.name)) {
+          const info = await stat(path).catch(() => undefined);
+          if (info?.isFile()) objects.push({ key: path, lastModified: info.mtime, size: info.size });
+        }
+      }
+    };
+    await walk(prefix.length > 1 ? prefix.slice(0, -1) : prefix);
+    return { objects };
+  }
+
+  async read(key: string, signal: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }> {
+    const info = await stat(key);
+    if (info.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${key}'`), { code: 'EISDIR', syscall: 'read' });
+    // Exactly the bytes there were when we looked: a file still growing fails the size check, not silently.
+    return { info: { size: info.size, lastModified: info.mtime }, body: createReadStream(key, { signal, highWaterMark: 1024 * 1024 }) };
+  }
+
+  /** A copy: written beside the target and renamed into place. A file has nowhere to keep a checksum. */
+  async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
+    let written = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        options.onProgress(written);
+        callback(null, chunk);
+      },
+    });
+    await writeAtomically(key, [body, counter], {
+      signal: options.signal,
+      verify: () => {
+        if (written !== options.size) throw new Error(`wrote ${written} bytes, expected ${options.size}`);
+      },
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    await unlink(key);
+  }
+}
