@@ -1,5 +1,4 @@
-import { ACTION_CATALOG, isActionName } from '../actions/catalog.js';
-import { actionNamed } from '../actions/registry.js';
+import { ACTIONS, actionNamed } from '../actions/registry.js';
 import { checkActionArgs } from '../actions/validate-args.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
@@ -110,8 +109,9 @@ class RuleChecker {
   }
 
   private checkUses(item: { uses?: string | undefined; with?: unknown }, path: PathSegment[]): void {
-    if (item.uses !== undefined && !isActionName(item.uses)) {
-      const hint = didYouMean(item.uses, Object.keys(ACTION_CATALOG)) || `built-in actions: ${Object.keys(ACTION_CATALOG).join(', ')}`;
+    if (item.uses !== undefined && !ACTIONS.has(item.uses)) {
+      const names = [...ACTIONS.keys()];
+      const hint = didYouMean(item.uses, names) || `built-in actions: ${names.join(', ')}`;
       this.report([...path, 'uses'], `unknown action "${item.uses}"`, { hint });
     }
     const action = item.uses !== undefined ? actionNamed(item.uses) : undefined;
@@ -331,7 +331,7 @@ class RuleChecker {
 }
 
 export function declaredOutputs(step: Pick<StepDoc, 'uses' | 'outputs'>): string[] {
-  if (step.uses !== undefined) return [...(actionNamed(step.uses)?.outputs ?? (isActionName(step.uses) ? ACTION_CATALOG[step.uses].outputs : []))];
+  if (step.uses !== undefined) return [...(actionNamed(step.uses)?.outputs ?? [])];
   return Object.keys(step.outputs ?? {});
 }
 

@@ -7,7 +7,6 @@ import { newestSnapshot, restoreSnapshotAction } from '../../../src/actions/rds/
 import { defaultSnapshotId, snapshotAction } from '../../../src/actions/rds/snapshot.js';
 import { waitAction } from '../../../src/actions/rds/wait.js';
 import { rdsActions } from '../../../src/actions/rds/index.js';
-import { ACTION_CATALOG } from '../../../src/actions/catalog.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
 import { checkActionArgs, parseActionArgs } from '../../../src/actions/validate-args.js';
@@ -120,11 +119,8 @@ async function run(action: ActionDefinition<any>, withArgs: Record<string, unkno
 }
 
 describe('rds actions: registry', () => {
-  it('registers the five actions with the outputs the catalog declares', () => {
+  it('registers the five actions', () => {
     expect(rdsActions.map((a) => a.name).sort()).toEqual(['rds.promote-replica', 'rds.restore-pitr', 'rds.restore-snapshot', 'rds.snapshot', 'rds.wait']);
-    for (const action of rdsActions) {
-      expect([...action.outputs]).toEqual([...ACTION_CATALOG[action.name as keyof typeof ACTION_CATALOG].outputs]);
-    }
   });
 });
 

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ACTIONS } from '../../../src/actions/registry.js';
+
+/** Section 5 of the format contract: every built-in action and the outputs it declares. */
+const CONTRACT: Record<string, string[]> = {
+  'backup.latest': ['uri', 'key', 'last_modified', 'age_s', 'size'],
+  'backup.download': ['path', 'bytes', 'sha256'],
+  'backup.upload': ['uri', 'bytes', 'sha256'],
+  'rds.restore-pitr': ['endpoint', 'arn', 'restored_to'],
+  'rds.restore-snapshot': ['endpoint', 'arn', 'snapshot'],
+  'rds.promote-replica': ['endpoint'],
+  'rds.snapshot': ['snapshot_id'],
+  'rds.wait': ['status', 'endpoint'],
+  'route53.upsert': ['change_id', 'previous'],
+  'postgres.query': ['rows', 'row_count', 'value'],
+  'postgres.check': ['results'],
+  'postgres.wait': ['server_version'],
+  'http.check': ['status', 'duration_ms'],
+  sleep: [],
+};
+
+describe('the action registry', () => {
+  it('holds exactly the actions of the contract, each declaring the contract outputs', () => {
+    expect([...ACTIONS.keys()].sort()).toEqual(Object.keys(CONTRACT).sort());
+    for (const [name, outputs] of Object.entries(CONTRACT)) expect([...ACTIONS.get(name)!.outputs], name).toEqual(outputs);
+  });
+
+  it('treats connection strings as secrets', () => {
+    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait']) expect(ACTIONS.get(name)!.secretArgs, name).toContain('url');
+  });
+});
