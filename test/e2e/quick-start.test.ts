@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+describe("the README's quick start", () => {
+  it('runs the local restore drill to the end, meeting its RTO and RPO (exit 0)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drctl-quick-'));
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.js'), 'run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    const [runId] = readdirSync(join(dir, '.drctl', 'runs'));
+    const report = JSON.parse(readFileSync(join(dir, '.drctl', 'runs', runId!, 'report.json'), 'utf8')) as {
+      mode: string;
+      status: string;
+      rto: { met: boolean };
+      rpo: { met: boolean; achieved_s: number; evidence: string };
+    };
+    expect(report).toMatchObject({ mode: 'drill', status: 'succeeded', rto: { met: true }, rpo: { met: true } });
+    expect(report.rpo.achieved_s).toBeGreaterThanOrEqual(295);
+    expect(report.rpo.evidence).toMatch(/^file:\/\/.*backup_\d{8}_\d{6}\.tar\.gz$/);
+    expect(readdirSync(join(dir, 'work', 'data')).sort()).toEqual(['order-1.txt', 'order-2.txt', 'order-3.txt']);
+  });
+});
