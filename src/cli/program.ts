@@ -87,7 +87,7 @@ export function buildProgram(): Command {
     command
       .option('--yes', 'non-interactive: approve every confirmation (CI, scripts)')
       .option('--accept-manual', 'with --yes, record manual steps as acknowledged instead of refusing to start')
-      .option('--report <format:file>', 'also write a report when the run ends: json, md or junit (repeatable)', collect, [])
+      .option('--report <format:file>', 'also write a report when the run ends: json, md, junit or html (repeatable)', collect, [])
       .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
       .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
       .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)');
@@ -151,7 +151,7 @@ export function buildProgram(): Command {
     .command('report')
     .description("a run's report: RTO and RPO achieved, the timeline of its steps")
     .argument('<run-id>', 'the run (see drctl runs)')
-    .option('--format <format>', 'json, md or junit', 'json')
+    .option('--format <format>', 'json, md, junit or html', 'json')
     .option('--output <file>', 'write to a file instead of standard output')
     .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
     .addHelpText('after', examples('drctl report database-loss-20261122T031500Z-4f2a', 'drctl report <run-id> --format md --output drill-report.md'))

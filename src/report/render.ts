@@ -1,6 +1,6 @@
 import type { RunReport } from './build.js';
 
-export const REPORT_FORMATS = ['json', 'md', 'junit'] as const;
+export const REPORT_FORMATS = ['json', 'md', 'junit', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export function renderReport(report: RunReport, format: ReportFormat): string {
@@ -11,6 +11,8 @@ export function renderReport(report: RunReport, format: ReportFormat): string {
       return markdown(report);
     case 'junit':
       return junit(report);
+    case 'html':
+      return html(report);
   }
 }
 
@@ -70,4 +72,32 @@ function junit(r: RunReport): string {
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** A self-contained page for auditors: the verdicts first, then the timeline of every step. */
+function html(r: RunReport): string {
+  const verdict = (met: boolean): string => (met ? '<span class="ok">met</span>' : '<span class="bad">missed</span>');
+  const rows = r.steps
+    .map(
+      (s, i) =>
+        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(s.status)}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(s.duration_s)}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${xml(r.title)}: ${xml(r.run_id)}</title>
+<style>body{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}tr.failed td{background:#fdecea}tr.skipped td,tr.not_run td{color:#777}code{font-size:12px}</style></head>
+<body><h1>${xml(r.title)}</h1>
+<p>${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'Recovery' : xml(r.mode)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: <strong>${xml(r.status)}</strong></p>
+<table><tbody>
+<tr><th>Incident start</th><td>${xml(r.incident_start)}</td></tr>
+<tr><th>Started / finished</th><td>${xml(r.started_at)} / ${xml(r.finished_at ?? '-')}</td></tr>
+<tr><th>RTO</th><td>${r.rto ? `${fmt(r.rto.elapsed_s)} of ${fmt(r.rto.target_s)}: ${verdict(r.rto.met)}` : 'not set'}</td></tr>
+<tr><th>RPO</th><td>${r.rpo ? `${fmt(r.rpo.achieved_s)} of ${fmt(r.rpo.target_s)}: ${verdict(r.rpo.met)}<br><small>evidence: ${xml(r.rpo.evidence)}</small>` : 'no evidence'}</td></tr>
+<tr><th>Running / waiting for the operator</th><td>${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)}</td></tr>
+</tbody></table>
+<h2>Steps</h2>
+<table><thead><tr><th>#</th><th>step</th><th>status</th><th>attempts</th><th>budget</th><th>actual</th><th></th></tr></thead><tbody>
+${rows}
+</tbody></table></body></html>
+`;
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/build.js';
+import { renderReport } from '../../src/report/render.js';
+
+const report: RunReport = {
+  run_id: 'database-loss-20261122T031500Z-4f2a',
+  runbook: 'database-loss',
+  title: 'Complete <database> loss',
+  mode: 'drill',
+  status: 'succeeded',
+  incident_start: '2026-11-22T03:00:00.000Z',
+  started_at: '2026-11-22T03:15:00.000Z',
+  finished_at: '2026-11-22T04:10:00.000Z',
+  rto: { target_s: 3600, elapsed_s: 4200, met: false },
+  rpo: { target_s: 900, achieved_s: 412, met: true, evidence: 's3://bkt/postgres/backup_20261122_025308.sql.gz' },
+  time: { running_s: 2710.2, waiting_for_operator_s: 420.3 },
+  steps: [
+    { id: 'find-backup', title: 'Find the backup', status: 'succeeded', attempts: 1, budget_s: 120, duration_s: 3.2, waiting_s: 0, over_budget: false, exit_code: 0, outputs: {} },
+    { id: 'restore', title: 'Restore "it"', status: 'failed', attempts: 2, budget_s: 600, duration_s: 900, waiting_s: 0, over_budget: true, exit_code: 1, outputs: {}, reason: 'exit code 1 & <oops>' },
+    { id: 'notify', title: 'Notify', status: 'not_run', attempts: 0, budget_s: null, duration_s: null, waiting_s: null, over_budget: false, exit_code: null, outputs: {} },
+  ],
+  exit_code: 3,
+};
+
+describe('reports', () => {
+  it('html: escapes what runbooks and commands wrote, and shows the verdicts first', () => {
+    const html = renderReport(report, 'html');
+    expect(html).toContain('<title>Complete &lt;database&gt; loss: database-loss-20261122T031500Z-4f2a</title>');
+    expect(html).toContain('exit code 1 &amp; &lt;oops&gt;');
+    expect(html).not.toContain('<oops>');
+    expect(html).toContain('RTO</th><td>70m00s of 60m00s: <span class="bad">missed</span>');
+    expect(html).toContain('<span class="ok">met</span>');
+    expect(html.indexOf('RTO')).toBeLessThan(html.indexOf('<h2>Steps</h2>'));
+  });
+
+  it('junit: one test case per step and per objective; a missed RTO is a failure', () => {
+    const xml = renderReport(report, 'junit');
+    expect(xml.match(/<testcase /g)).toHaveLength(5);
+    expect(xml).toContain('failures="2"');
+    expect(xml).toContain('<failure message="recovery took 4200s, past the RTO of 3600s"/>');
+    expect(xml).toContain('<skipped message="not_run"/>');
+  });
+
+  it('md: a table of steps with the over-budget flag', () => {
+    const md = renderReport(report, 'md');
+    expect(md).toContain('# Complete <database> loss — DR drill report');
+    expect(md).toContain('| 2 | Restore "it" (`restore`) | failed: exit code 1 & <oops> | 2 | 10m00s | 15m00s | yes |');
+  });
+});
