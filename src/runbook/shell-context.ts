@@ -11,6 +11,7 @@ export type ShellContext =
   | { kind: 'single' }
   | { kind: 'comment' }
   | { kind: 'backtick' }
+  | { kind: 'arith' }
   | { kind: 'heredoc'; delimiter: string; quoted: boolean; stripTabs: boolean };
 
 interface Heredoc {
@@ -19,7 +20,7 @@ interface Heredoc {
   stripTabs: boolean;
 }
 
-type Frame = 'word' | 'paren' | 'double' | 'single' | 'backtick' | 'comment';
+type Frame = 'word' | 'paren' | 'arith' | 'double' | 'single' | 'backtick' | 'comment';
 
 /** Walk the script's text (expressions stand for one opaque value each) and say each expression's context. */
 export function shellContexts(segments: readonly Segment[]): ShellContext[] {
@@ -36,7 +37,7 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
       if (heredoc) contexts.push({ kind: 'heredoc', ...heredoc });
       else {
         const frame = top();
-        contexts.push({ kind: frame === 'paren' ? 'word' : frame });
+        contexts.push(frame === 'paren' ? { kind: 'word' } : frame === 'arith' ? { kind: 'arith' } : { kind: frame });
       }
       line += '\u0000';
       previous = 'x';
@@ -60,6 +61,17 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
         case 'single':
           if (c === "'") stack.pop();
           break;
+        case 'arith':
+          // $(( ... )): `<<` is a shift here, not a here-document.
+          if (c === '(') stack.push('arith');
+          else if (c === ')') {
+            stack.pop();
+            if (text[i + 1] === ')' && top() !== 'arith') i++;
+          } else if (c === '$' && text[i + 1] === '(' && text[i + 2] !== '(') {
+            stack.push('paren');
+            i++;
+          }
+          break;
         case 'comment':
           if (c === '\n') {
             stack.pop();
@@ -70,7 +82,10 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
           if (c === '\\') i++;
           else if (c === '"') stack.pop();
           else if (c === '`') stack.push('backtick');
-          else if (c === '$' && text[i + 1] === '(') {
+          else if (c === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
+            stack.push('arith');
+            i += 2;
+          } else if (c === '$' && text[i + 1] === '(') {
             stack.push('paren');
             i++;
           }
@@ -84,6 +99,9 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
           else if (c === '`') {
             if (frame === 'backtick') stack.pop();
             else stack.push('backtick');
+          } else if ((c === '$' && text[i + 1] === '(' && text[i + 2] === '(') || (c === '(' && text[i + 1] === '(')) {
+            stack.push('arith');
+            i += c === '$' ? 2 : 1;
           } else if (c === '$' && text[i + 1] === '(') {
             stack.push('paren');
             i++;
@@ -106,8 +124,10 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
   return contexts;
 }
 
+/** A here-document's body starts at the next line, inside $( ) as much as at the top level. */
 function startHeredoc(stack: Frame[], pending: Heredoc[], current: Heredoc | undefined): Heredoc | undefined {
-  if (current || pending.length === 0 || stack[stack.length - 1] !== 'word') return current;
+  const frame = stack[stack.length - 1];
+  if (current || pending.length === 0 || (frame !== 'word' && frame !== 'paren')) return current;
   return pending.shift();
 }
 
@@ -126,6 +146,10 @@ export function escapeForContext(value: string, context: ShellContext): string {
       return value.replace(/[\r\n]+/g, ' ');
     case 'backtick':
       throw new ShellSubstitutionError('an expression inside `...` cannot be quoted safely: use $( ... ) instead of backticks');
+    case 'arith':
+      // Arithmetic evaluates names and $( ) in its operands: only a plain number is safe.
+      if (/^-?\d+$/.test(value)) return value;
+      throw new ShellSubstitutionError(`${JSON.stringify(value.slice(0, 40))} is not a whole number, so it cannot stand inside $(( ))`);
     case 'heredoc': {
       const lines = value.split('\n').map((l) => (context.stripTabs ? l.replace(/^\t+/, '') : l));
       if (lines.includes(context.delimiter)) throw new ShellSubstitutionError(`the value holds a line "${context.delimiter}" that would end the here-document early`);

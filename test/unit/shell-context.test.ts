@@ -39,6 +39,9 @@ const CONTEXTS: Array<[string, string, (v: string) => string]> = [
   ['an unquoted here-document', "cat <<EOF\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
   ['a quoted here-document', "cat <<'EOF'\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
   ['a comment', "# note: ${{ inputs.v }}\nprintf '%s' done", () => 'done'],
+  ['a line after a shift inside $(( ))', "echo $((1<<2)) >/dev/null\nprintf '%s' ${{ inputs.v }}", (v) => v],
+  ['a here-document inside $( )', "body=$(cat <<EOF\n${{ inputs.v }}\nEOF\n)\nprintf '%s' \"$body\"", (v) => v.replace(/\n+$/, '')],
+  ['after an arithmetic command (( ))', "(( 1 << 3 )) || true\nprintf '%s' ${{ inputs.v }}", (v) => v],
 ];
 
 describe('a substituted value never injects shell syntax, wherever it stands in run:', () => {
@@ -58,6 +61,11 @@ describe('a substituted value never injects shell syntax, wherever it stands in 
 
   it('refuses an expression inside backticks, which cannot be quoted safely', () => {
     expect(() => renderString('echo `echo ${{ inputs.v }}`', scopeWith('x'), { shell: true })).toThrow(/backticks/);
+  });
+
+  it('allows only a whole number inside $(( ))', () => {
+    expect(runWith("printf '%s' $(( ${{ inputs.v }} + 1 ))", '41').stdout).toBe('42');
+    expect(() => renderString("echo $(( ${{ inputs.v }} + 1 ))", scopeWith('a[$(touch PWNED)]'), { shell: true })).toThrow(/not a whole number/);
   });
 
   it('treats the text after a here-document as ordinary script again', () => {
