@@ -136,8 +136,11 @@ export class Executor {
   async execute(): Promise<ExecutionResult> {
     let status: RunStatus = 'succeeded';
     const startIndex = this.options.startAt ? this.plan.steps.findIndex((p) => p.step.id === this.options.startAt) : 0;
+    // A run interrupted while rolling back finishes its rollback; it never goes forward again.
+    const rollingBack = this.options.resume?.rollback !== undefined;
     try {
-      for (let index = 0; index < this.plan.steps.length; index++) {
+      if (rollingBack) status = await this.rollback();
+      for (let index = 0; !rollingBack && index < this.plan.steps.length; index++) {
         const planned = this.plan.steps[index]!;
         const step = planned.step;
         if (this.results.has(step.id)) continue;

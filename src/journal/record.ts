@@ -45,7 +45,8 @@ export interface RunRecord {
   steps: Map<string, StepRecord>;
   /** A step that started and never finished: the process died or was interrupted in it. */
   inFlight?: string | undefined;
-  rolledBack: string[];
+  /** A rollback that began: a resumed run finishes it and never runs further steps. */
+  rollback?: { finished: boolean } | undefined;
   waitingMs: number;
   finished?: { status: RunStatus; exitCode: number; at: string } | undefined;
   lastEventAt: string;
@@ -69,7 +70,6 @@ export function rebuildRun(events: readonly JournalEvent[], tornTail = false): R
     options: start.options as RunRecord['options'],
     plannedSteps: start.steps as PlannedStepInfo[],
     steps: new Map(),
-    rolledBack: [],
     waitingMs: 0,
     lastEventAt: start.t,
     tornTail,
@@ -103,15 +103,22 @@ export function rebuildRun(events: readonly JournalEvent[], tornTail = false): R
         if (record.inFlight === id) record.inFlight = undefined;
         break;
       }
+      case 'rollback.started':
+        record.rollback = { finished: false };
+        break;
       case 'rollback.step':
         if (event.ok === true) {
           const step = record.steps.get(event.step as string);
           if (step) step.status = 'rolled_back';
-          record.rolledBack.push(event.step as string);
         }
+        break;
+      case 'rollback.finished':
+        record.rollback = { finished: true };
         break;
       case 'run.resumed':
         record.finished = undefined;
+        // A resume with --force may bring a changed list of steps: the report follows it.
+        if (Array.isArray(event.steps)) record.plannedSteps = event.steps as PlannedStepInfo[];
         break;
       case 'run.interrupted':
         record.finished = { status: 'interrupted', exitCode: 130, at: event.t };

@@ -55,7 +55,13 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
   try {
     if (record.tornTail) dropTornTail(journalFile(stateDir, record.runId));
     const journal = new JournalWriter(journalFile(stateDir, record.runId));
-    journal.append('run.resumed', { pid: process.pid, in_flight: record.inFlight ?? null, torn_tail: record.tornTail, forced: runbook.digest !== record.digest });
+    journal.append('run.resumed', {
+      pid: process.pid,
+      in_flight: record.inFlight ?? null,
+      torn_tail: record.tornTail,
+      forced: runbook.digest !== record.digest,
+      steps: plan.steps.map((p) => ({ id: p.step.id, title: p.step.title, budget_ms: p.step.budgetMs ?? null })),
+    });
     host.emit({ kind: 'run.started', runId: record.runId, runbook: runbook.name, title: runbook.title, mode: record.mode, incidentStart: record.incidentStart, resumed: true, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
     return await executeAndReport({
       stateDir,
