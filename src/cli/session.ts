@@ -99,10 +99,6 @@ export function runStartFields(runbook: Runbook, plan: Plan, context: PlanContex
   };
 }
 
-export function secretValues(context: PlanContext): string[] {
-  return [...context.inputs.secretInputs].map((name) => context.inputs.values[name]).filter((v) => v !== null && v !== undefined).map(String);
-}
-
 /** Execute, then journal the end, write report.json and any --report files, and show the summary. */
 export async function executeAndReport(args: {
   stateDir: string;

@@ -133,3 +133,8 @@ function coerce(spec: InputSpec, raw: unknown): { value: Literal } | { problem: 
       return { value: String(raw) };
   }
 }
+
+/** The values of the secret inputs, to mask wherever anything is shown or written. */
+export function secretValues(inputs: ResolvedInputs): string[] {
+  return [...inputs.secretInputs].map((name) => inputs.values[name]).filter((v) => v !== null && v !== undefined && v !== '').map(String);
+}

@@ -43,6 +43,8 @@ export interface PlanContext {
 
 export interface Plan {
   runbook: Runbook;
+  /** The inputs as resolved (secrets included): for the executor and for masking, never shown. */
+  inputsResolved: ResolvedInputs;
   mode: RunMode;
   runId: string;
   incidentStart: string;
@@ -133,6 +135,7 @@ export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
   });
   return {
     runbook,
+    inputsResolved: context.inputs,
     mode: context.mode,
     runId: context.runId,
     incidentStart: context.incidentStart.toISOString(),

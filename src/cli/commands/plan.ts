@@ -1,7 +1,9 @@
 import { buildPlan } from '../../engine/plan.js';
 import { planToJson } from '../../engine/plan-json.js';
 import { parseIncidentStart } from '../../engine/incident-start.js';
-import { parseInputOptions, readInputsFile, resolveInputs } from '../../engine/inputs.js';
+import { parseInputOptions, readInputsFile, resolveInputs, secretValues } from '../../engine/inputs.js';
+import type { Plan } from '../../engine/plan.js';
+import { Redactor } from '../../engine/redact.js';
 import { makeRunId } from '../../engine/run-id.js';
 import { renderPlan } from '../../io/render-plan.js';
 import { styleFor } from '../../io/style.js';
@@ -15,8 +17,16 @@ export function planCommand(ref: string, options: PlanOptions): number {
   const pairs = parseInputOptions(options.input);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
   const inputs = resolveInputs(runbook, { pairs, ...(file ? { file } : {}), env: process.env });
-  const plan = buildPlan(runbook, { inputs, mode: 'dry-run', runId: makeRunId(runbook.name, now), incidentStart, env: process.env });
-  if (options.json) process.stdout.write(`${JSON.stringify(planToJson(plan), null, 2)}\n`);
-  else process.stdout.write(renderPlan(plan, styleFor(process.stdout)));
+  printPlan(buildPlan(runbook, { inputs, mode: 'dry-run', runId: makeRunId(runbook.name, now), incidentStart, env: process.env }), options.json === true);
   return 0;
+}
+
+/**
+ * Print a plan with every secret value masked, wherever it surfaced (a runbook env fed by a
+ * secret and read back through env.NAME, say).
+ */
+export function printPlan(plan: Plan, json: boolean): void {
+  const redactor = new Redactor(secretValues(plan.inputsResolved));
+  if (json) process.stdout.write(`${JSON.stringify(redactor.value(planToJson(plan)), null, 2)}\n`);
+  else process.stdout.write(redactor.text(renderPlan(plan, styleFor(process.stdout))));
 }

@@ -1,4 +1,4 @@
-import { readInputsFile, parseInputOptions, resolveInputs } from '../../engine/inputs.js';
+import { parseInputOptions, readInputsFile, resolveInputs, secretValues } from '../../engine/inputs.js';
 import type { PlanContext } from '../../engine/plan.js';
 import { buildPlan, resolveRunbookEnv } from '../../engine/plan.js';
 import { Redactor } from '../../engine/redact.js';
@@ -9,7 +9,7 @@ import { outputRefs } from '../../runbook/refs.js';
 import { validateFile } from '../../runbook/validate.js';
 import { UserError } from '../../util/errors.js';
 import type { ResumeOptions } from '../program.js';
-import { awsSettings, executeAndReport, interruptController, makeHost, parseReportRequests, secretValues } from '../session.js';
+import { awsSettings, executeAndReport, interruptController, makeHost, parseReportRequests } from '../session.js';
 import { checkRunnable } from './run.js';
 
 export async function resumeCommand(runId: string | undefined, options: ResumeOptions): Promise<number> {
@@ -70,7 +70,7 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
       runbookEnv,
       host,
       journal,
-      redactor: new Redactor(secretValues(context)),
+      redactor: new Redactor(secretValues(context.inputs)),
       options: { yes, acceptManual: options.acceptManual === true || record.options.accept_manual, resume: record },
       reports,
       aws: awsSettings(options, { profile: record.options.aws_profile ?? undefined, region: record.options.aws_region ?? undefined }),

@@ -1,8 +1,7 @@
 import { parseIncidentStart } from '../../engine/incident-start.js';
-import { parseInputOptions, readInputsFile, resolveInputs } from '../../engine/inputs.js';
+import { parseInputOptions, readInputsFile, resolveInputs, secretValues } from '../../engine/inputs.js';
 import type { PlanContext } from '../../engine/plan.js';
 import { buildPlan, expressionEnv, resolveRunbookEnv, runScope } from '../../engine/plan.js';
-import { planToJson } from '../../engine/plan-json.js';
 import { runPreflight } from '../../engine/preflight.js';
 import { Redactor } from '../../engine/redact.js';
 import { makeRunId } from '../../engine/run-id.js';
@@ -15,7 +14,7 @@ import type { Runbook } from '../../runbook/model.js';
 import { UserError } from '../../util/errors.js';
 import { loadRunbook } from '../load.js';
 import type { RunOptions } from '../program.js';
-import { awsSettings, executeAndReport, interruptController, makeHost, parseReportRequests, runStartFields, secretValues } from '../session.js';
+import { awsSettings, executeAndReport, interruptController, makeHost, parseReportRequests, runStartFields } from '../session.js';
 import { createActionExecutor } from '../../actions/runner.js';
 
 /** Refusals before step 1: each exits 2 having run nothing. */
@@ -42,10 +41,8 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
   const inputs = resolveInputs(runbook, { pairs, ...(file ? { file } : {}), env: process.env });
   const runId = makeRunId(runbook.name, now);
   if (options.dryRun) {
-    const plan = buildPlan(runbook, { inputs, mode: 'dry-run', runId, incidentStart, env: process.env });
-    const { renderPlan } = await import('../../io/render-plan.js');
-    const { styleFor } = await import('../../io/style.js');
-    process.stdout.write(options.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : renderPlan(plan, styleFor(process.stdout)));
+    const { printPlan } = await import('./plan.js');
+    printPlan(buildPlan(runbook, { inputs, mode: 'dry-run', runId, incidentStart, env: process.env }), options.json === true);
     return 0;
   }
   const yes = options.yes === true;
@@ -56,7 +53,7 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
   const plan = buildPlan(runbook, context);
   const runbookEnv = resolveRunbookEnv(runbook, context).text;
   const stateDir = stateDirOf(options.stateDir, process.env);
-  const redactor = new Redactor(secretValues(context));
+  const redactor = new Redactor(secretValues(context.inputs));
   const aws = awsSettings(options);
   const release = acquireRunLock(stateDir, runbook.name, runId);
   const { controller, dispose } = interruptController();
