@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
 /** Runs commands as a process group, so a timeout or Ctrl-C stops children and grandchildren too. */
 export interface ProcessSpec {
   file: string;
@@ -7,6 +9,8 @@ export interface ProcessSpec {
   timeoutMs?: number | undefined;
   signal: AbortSignal;
   onOutput: (stream: 'stdout' | 'stderr', chunk: string) => void;
+  /** The new process group's id, once it exists (the journal keeps it for resume). */
+  onSpawn?: (pgid: number) => void;
 }
 
 export interface ProcessResult {
@@ -24,6 +28,45 @@ export interface ProcessRunner {
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
 
+/** Process groups running now, so an emergency exit (a second Ctrl-C) can leave nothing behind. */
+const activeGroups = new Set<number>();
+
+export function killActiveGroups(): void {
+  for (const pgid of activeGroups) signalGroup(pgid, 'SIGKILL');
+}
+
+/** Whether a process group from an earlier drctl (one killed with -9, say) still runs. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return livingMembers(pgid) !== 0;
+}
+
+/** Members of a process group that are not zombies (dead, waiting for a parent to reap them); -1 when /proc cannot tell. */
+function livingMembers(pgid: number): number {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return -1;
+  }
+  let living = 0;
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so read after its closing parenthesis.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') living++;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return living;
+}
+
 export function createProcessRunner(): ProcessRunner {
   return {
     async run(spec) {
@@ -40,6 +83,10 @@ export function createProcessRunner(): ProcessRunner {
         detached: true,
         cleanup: false,
       });
+      if (child.pid !== undefined) {
+        activeGroups.add(child.pid);
+        spec.onSpawn?.(child.pid);
+      }
       let ended: ProcessResult['ended'] = 'exited';
       let killTimer: NodeJS.Timeout | undefined;
       const killGroup = (why: 'timeout' | 'aborted'): void => {
@@ -55,6 +102,7 @@ export function createProcessRunner(): ProcessRunner {
       child.stdout?.setEncoding('utf8').on('data', (chunk: string) => spec.onOutput('stdout', chunk));
       child.stderr?.setEncoding('utf8').on('data', (chunk: string) => spec.onOutput('stderr', chunk));
       const result = await child;
+      if (child.pid !== undefined) activeGroups.delete(child.pid);
       clearTimeout(timer);
       spec.signal.removeEventListener('abort', onAbort);
       // A stopped step leaves nothing behind: whatever the leader started goes with it.

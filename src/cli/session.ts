@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createActionExecutor } from '../actions/runner.js';
 import type { AwsSettings } from '../actions/types.js';
-import { createProcessRunner } from '../adapters/process.js';
+import { createProcessRunner, killActiveGroups } from '../adapters/process.js';
 import { systemClock } from '../engine/clock.js';
 import type { Host, RunSummary } from '../engine/events.js';
 import type { ExecuteOptions } from '../engine/executor.js';
@@ -53,7 +53,12 @@ export async function makeHost(interactive: boolean, onInterrupt: () => void): P
 export function interruptController(): { controller: AbortController; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) {
+      // A second Ctrl-C while the first is being handled: stop everything now, leave nothing running.
+      // The journal then ends without its interruption event; drctl runs and resume treat it as interrupted.
+      killActiveGroups();
+      process.exit(130);
+    }
     controller.abort(new Error(signal));
   };
   process.on('SIGINT', onSignal);

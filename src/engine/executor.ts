@@ -295,6 +295,8 @@ export class Executor {
         {
           onOutput: (stream, text) => lines.push(stream, text),
           onRecord: (fields) => this.journal('action.record', { step: step.id, record: fields }),
+          // Written at once, flushed with the step's next transition: resume checks it is gone.
+          onSpawn: (pgid) => this.journal('step.process', { step: step.id, pgid }, { sync: false }),
           addSecret: (value) => this.deps.redactor.add(value),
           onAttemptStart: (attempt) => this.emit({ kind: 'step.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
           onAttemptEnd: (record) => {

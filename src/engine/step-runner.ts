@@ -49,6 +49,7 @@ export interface CommandOutcome {
 
 export interface CommandHooks {
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  onSpawn?(pgid: number): void;
   onRecord?(fields: Record<string, unknown>): void;
   addSecret?(value: string): void;
   onAttemptStart(attempt: number): void;
@@ -192,12 +193,13 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
       (stream === 'stdout' ? stdout : stderr).push(chunk);
       hooks.onOutput(stream, chunk);
     },
+    ...(hooks.onSpawn ? { onSpawn: hooks.onSpawn } : {}),
   });
   const observed = { exitCode: result.exitCode, stdout: stdout.toString(), stderr: stderr.toString(), outputs: {} as Record<string, unknown> };
   hooks.onAttemptEnd({ attempt, exitCode: result.exitCode, durationMs: result.durationMs, ended: result.ended, error: result.error, stdoutTail: observed.stdout, stderrTail: observed.stderr, truncated: stdout.truncated || stderr.truncated });
   const base = { interrupted: result.ended === 'aborted', timedOut: result.ended === 'timeout', exitCode: result.exitCode, attempts: attempt, durationMs: result.durationMs, observed };
   if (result.ended === 'aborted') return { ...base, ok: false, outputs: {}, reason: 'interrupted' };
-  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${formatDuration(timeoutMs ?? 0)}; its processes were killed` };
+  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}; its processes were killed` };
   if (result.ended === 'spawn-error') return { ...base, ok: false, outputs: {}, reason: result.error };
   let outputs: Record<string, Literal> = {};
   try {
@@ -242,7 +244,7 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
     const interrupted = signal.aborted;
     const timedOut = !interrupted && controller.signal.aborted;
     observed.exitCode = 1;
-    const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${formatDuration(timeoutMs ?? 0)}` : (error as Error).message;
+    const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}` : (error as Error).message;
     return { ok: false, interrupted, timedOut, exitCode: 1, outputs: {}, reason, attempts: attempt, durationMs: deps.clock.now() - started, observed };
   } finally {
     clearTimeout(timer);

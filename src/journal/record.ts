@@ -45,6 +45,8 @@ export interface RunRecord {
   steps: Map<string, StepRecord>;
   /** A step that started and never finished: the process died or was interrupted in it. */
   inFlight?: string | undefined;
+  /** The process group of the in-flight step's last command: it may outlive a killed drctl. */
+  inFlightPgid?: number | undefined;
   /** A rollback that began: a resumed run finishes it and never runs further steps. */
   rollback?: { finished: boolean } | undefined;
   waitingMs: number;
@@ -79,6 +81,10 @@ export function rebuildRun(events: readonly JournalEvent[], tornTail = false): R
     switch (event.type) {
       case 'step.started':
         record.inFlight = event.step as string;
+        record.inFlightPgid = undefined;
+        break;
+      case 'step.process':
+        record.inFlightPgid = event.pgid as number;
         break;
       case 'prompt.answered':
         record.waitingMs += (event.wait_ms as number) ?? 0;

@@ -18,7 +18,7 @@ describe('the packed tarball', () => {
     const list = drctl('list', '--json');
     expect(list.status, list.stderr).toBe(0);
     const names = (JSON.parse(list.stdout) as Array<{ name: string; source: string }>).map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(['database-loss', 'namespace-deletion', 'cluster-failure', 'regional-failover']));
+    expect(names).toEqual(expect.arrayContaining(['database-loss', 'namespace-deletion', 'cluster-failure', 'regional-failover', 'data-corruption']));
     const validate = drctl('validate', join(project, 'node_modules', 'drctl', 'runbooks'));
     expect(validate.status, validate.stdout).toBe(0);
     expect(drctl('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);

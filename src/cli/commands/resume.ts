@@ -2,6 +2,7 @@ import { parseInputOptions, readInputsFile, resolveInputs, secretValues } from '
 import type { PlanContext } from '../../engine/plan.js';
 import { buildPlan, resolveRunbookEnv } from '../../engine/plan.js';
 import { Redactor } from '../../engine/redact.js';
+import { groupAlive } from '../../adapters/process.js';
 import { dropTornTail, JournalWriter } from '../../journal/journal.js';
 import { acquireRunLock } from '../../journal/lock.js';
 import { journalFile, loadRun, stateDirOf } from '../../journal/runs.js';
@@ -31,6 +32,12 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
   const yes = options.yes === true;
   const interactive = !yes && process.stdin.isTTY === true && process.stdout.isTTY === true;
   checkRunnable(runbook, { yes, interactive, acceptManual: options.acceptManual === true || record.options.accept_manual });
+  if (record.inFlight && record.inFlightPgid !== undefined && groupAlive(record.inFlightPgid)) {
+    // drctl was killed but its command was not: running the step again now would run it twice.
+    throw new UserError(`step ${record.inFlight} of run ${record.runId} is still running as process group ${record.inFlightPgid}, started before drctl stopped`, {
+      hint: `wait for it to end, or stop it with: kill -TERM -${record.inFlightPgid}; then resume`,
+    });
+  }
   const inFlight = record.inFlight ? runbook.steps.find((s) => s.id === record.inFlight) : undefined;
   if (inFlight && !inFlight.idempotent && yes) {
     throw new UserError(`step ${inFlight.id} was running when run ${record.runId} stopped and is not idempotent: --yes cannot decide whether to run it again`, {

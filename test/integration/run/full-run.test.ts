@@ -286,7 +286,8 @@ describe('a --yes drill of a runbook using every step feature', () => {
     // Repeated attempts (retries, polls) collapse to one; the budget timer's warning lands wherever it fires.
     const sequence: string[] = [];
     for (const event of journal) {
-      if (event.type === 'step.over_budget') continue;
+      // step.process (each command's process group, for resume) comes with every attempt of a command.
+      if (event.type === 'step.over_budget' || event.type === 'step.process') continue;
       const entry = event.step ? `${event.type} ${event.step}` : event.type;
       if (sequence.at(-1) !== entry) sequence.push(entry);
     }

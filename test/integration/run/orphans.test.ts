@@ -1,0 +1,54 @@
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { drctl, exitWithin, header, isAlive, killGroup, killPid, requireBuild, sleep, startDrctl, waitFor, workspace } from './helpers.js';
+
+beforeAll(() => requireBuild());
+
+const runbook = `${header('orphan', 'Orphans')}objectives: { rto: 1h }
+steps:
+  - id: slow
+    title: Slow, ignores SIGTERM
+    idempotent: true
+    run: |
+      echo $$ > slow.pid
+      trap '' TERM
+      if [ ! -f fast.flag ]; then sleep 60; fi
+`;
+
+describe('commands that outlive drctl', () => {
+  it('after kill -9 of drctl, resume refuses while the step still runs (naming its process group), then continues once it is gone', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', runbook);
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    const pgid = await waitFor(() => ws.exists('slow.pid') && Number(ws.read('slow.pid').trim()), 'the step to start');
+    onTestFinished(() => killGroup(pgid));
+    killPid(running.pid, 'SIGKILL');
+    await exitWithin(running, 5_000);
+    expect(isAlive(pgid)).toBe(true);
+
+    const refused = drctl(['resume', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(refused.status, refused.all).toBe(2);
+    expect(refused.all).toContain(`still running as process group ${pgid}`);
+    expect(refused.all).toContain(`kill -TERM -${pgid}`);
+
+    killGroup(pgid);
+    await waitFor(() => !isAlive(pgid), 'the orphaned step to end');
+    ws.write('fast.flag', '');
+    const resumed = drctl(['resume', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(resumed.status, resumed.all).toBe(0);
+  });
+
+  it('a second Ctrl-C exits 130 at once and leaves no process of the step behind', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', runbook);
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    const pgid = await waitFor(() => ws.exists('slow.pid') && Number(ws.read('slow.pid').trim()), 'the step to start');
+    onTestFinished(() => killGroup(pgid));
+    process.kill(running.pid, 'SIGINT');
+    await sleep(300);
+    process.kill(running.pid, 'SIGINT');
+    expect((await exitWithin(running, 5_000)).code).toBe(130);
+    await waitFor(() => !isAlive(pgid), 'the step to be gone', 3_000);
+    const runs = drctl(['runs', '--json', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(JSON.parse(runs.stdout)[0].status).toBe('interrupted');
+  });
+});
