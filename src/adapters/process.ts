@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Runs commands as a process group, so a timeout or Ctrl-C stops children and grandchildren too. */
 export interface ProcessSpec {
@@ -24,6 +24,9 @@ export interface ProcessResult {
 export interface ProcessRunner {
   run(spec: ProcessSpec): Promise<ProcessResult>;
 }
+
+/** How long output is still read after a command's shell exits. */
+const OUTPUT_DRAIN_MS = 250;
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
@@ -101,6 +104,14 @@ export function createProcessRunner(): ProcessRunner {
       else spec.signal.addEventListener('abort', onAbort, { once: true });
       child.stdout?.setEncoding('utf8').on('data', (chunk: string) => spec.onOutput('stdout', chunk));
       child.stderr?.setEncoding('utf8').on('data', (chunk: string) => spec.onOutput('stderr', chunk));
+      // A step that leaves a process in the background (kubectl port-forward &) is done when its
+      // own shell exits: stop reading the output that process still holds open.
+      child.once('exit', () => {
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        }, OUTPUT_DRAIN_MS).unref();
+      });
       const result = await child;
       if (child.pid !== undefined) activeGroups.delete(child.pid);
       clearTimeout(timer);
@@ -113,7 +124,9 @@ export function createProcessRunner(): ProcessRunner {
       const durationMs = performance.now() - started;
       if (result.failed && result.exitCode === undefined && ended === 'exited') {
         const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
-        return { exitCode: null, ended: 'spawn-error', error: code === 'ENOENT' ? `command not found: ${spec.file}` : result.shortMessage, durationMs };
+        const missingCwd = code === 'ENOENT' && spec.cwd !== undefined && !existsSync(spec.cwd);
+        const error = missingCwd ? `the step's folder does not exist: ${spec.cwd}` : code === 'ENOENT' ? `command not found: ${spec.file}` : result.shortMessage;
+        return { exitCode: null, ended: 'spawn-error', error, durationMs };
       }
       return { exitCode: result.exitCode ?? null, ended, durationMs };
     },

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createActionExecutor } from '../actions/runner.js';
 import type { AwsSettings } from '../actions/types.js';
@@ -26,7 +26,7 @@ export interface ReportRequest {
 
 /** `--report json:out.json` (repeatable). */
 export function parseReportRequests(values: readonly string[]): ReportRequest[] {
-  return values.map((value) => {
+  const requests = values.map((value) => {
     const colon = value.indexOf(':');
     const format = value.slice(0, colon) as ReportFormat;
     const file = value.slice(colon + 1);
@@ -35,6 +35,17 @@ export function parseReportRequests(values: readonly string[]): ReportRequest[] 
     }
     return { format, file };
   });
+  // A report that cannot be written must stop the run before step 1, not fail it after the last.
+  for (const { file } of requests) {
+    try {
+      mkdirSync(dirname(resolve(file)), { recursive: true });
+      if (existsSync(file) && statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      accessSync(dirname(resolve(file)), constants.W_OK);
+    } catch (error) {
+      throw new UserError(`--report ${file}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  return requests;
 }
 
 export async function makeHost(interactive: boolean, onInterrupt: () => void): Promise<Host> {
@@ -135,8 +146,14 @@ export async function executeAndReport(args: {
   const record = rebuildRun(readJournal(file).events);
   const report = buildReport(record);
   const reportFile = join(runDir(args.stateDir, args.context.runId), 'report.json');
-  writePrivate(reportFile, renderReport(report, 'json'));
-  for (const request of args.reports) writePrivate(request.file, renderReport(report, request.format));
+  // The run's outcome stands whatever happens to a report file: a failed write is a warning.
+  for (const [file, format] of [[reportFile, 'json'] as const, ...args.reports.map((r) => [r.file, r.format] as const)]) {
+    try {
+      writePrivate(file, renderReport(report, format));
+    } catch (error) {
+      process.stderr.write(`drctl: warning: could not write the ${format} report ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    }
+  }
   const exitCode = record.finished?.exitCode ?? 130;
   const summary: RunSummary = {
     runId: record.runId,

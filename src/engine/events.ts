@@ -100,3 +100,7 @@ export interface Host {
   /** Called once at the end (restore the terminal, stop spinners). */
   close(): void;
 }
+
+/** What an operator may type at a typed confirmation instead of the text: skip the step, or stop the run. */
+export const TYPED_SKIP = 'skip';
+export const TYPED_ABORT = 'abort';

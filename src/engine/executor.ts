@@ -1,4 +1,3 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { JournalWriter } from '../journal/journal.js';
 import type { RunRecord, StepRecord } from '../journal/record.js';
@@ -6,12 +5,14 @@ import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from './clock.js';
 import type { Answer, ClockView, Host, Question, RunEvent, RunStatus, StepCard } from './events.js';
+import { TYPED_ABORT } from './events.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
 import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor, CommandOutcome } from './step-runner.js';
+import { resolveFrom } from './preflight.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
 
 export interface ExecutorDeps {
@@ -215,8 +216,11 @@ export class Executor {
     } else if (step.confirm.kind === 'type') {
       const expected = renderString(step.confirm.text, scope).text;
       const typed = await this.ask({ kind: 'step.type', id: step.id, expected, default: expected }, step.id);
-      // --yes approves typed confirmations too; only an operator's typing is compared.
-      if (this.deps.host.interactive && typed !== expected) return this.skip(step, 'typed confirmation did not match', waitBefore);
+      // --yes approves typed confirmations too. An operator either types the text, or chooses to skip or abort.
+      if (this.deps.host.interactive && typed !== expected) {
+        if (typed === TYPED_ABORT) return 'abort';
+        return this.skip(step, 'skipped by the operator at the typed confirmation', waitBefore);
+      }
     }
     if (step.body.kind === 'manual') return this.manual(step, scope, waitBefore);
     return this.runWithFailureHandling(step, scope, planned.number, waitBefore);
@@ -241,7 +245,7 @@ export class Executor {
     return 'next';
   }
 
-  private async runWithFailureHandling(step: Step, scope: Scope, number: number, waitBefore: number): Promise<'next' | 'fail' | 'rollback'> {
+  private async runWithFailureHandling(step: Step, scope: Scope, number: number, waitBefore: number): Promise<'next' | 'fail' | 'abort' | 'rollback'> {
     // An operator's retry after a failure adds attempts and running time to the same step.
     let attempts = 0;
     let durationMs = 0;
@@ -271,6 +275,8 @@ export class Executor {
         return 'next';
       }
       this.finishStep(step, result);
+      // The operator's own abort at the failure prompt is an abort (exit 4); on_failure: abort is a failure (exit 1).
+      if (decision === 'abort' && this.deps.host.interactive) return 'abort';
       return decision === 'rollback' ? 'rollback' : 'fail';
     }
   }
@@ -326,9 +332,8 @@ export class Executor {
     return env;
   }
 
-  /** A relative `cwd:` is relative to the runbook's folder, where its scripts live. */
   private resolveCwd(cwd: string): string {
-    return isAbsolute(cwd) ? cwd : resolve(dirname(this.runbook.file), cwd);
+    return resolveFrom(this.runbook.file, cwd);
   }
 
   private finishStep(step: Step, result: StepResult): void {

@@ -1,8 +1,9 @@
 import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProcessRunner } from '../adapters/process.js';
 import type { Scope } from '../runbook/expression.js';
 import type { Runbook } from '../runbook/model.js';
+import { UserError } from '../util/errors.js';
 import type { Clock } from './clock.js';
 import type { Host } from './events.js';
 import type { Redactor } from './redact.js';
@@ -47,14 +48,19 @@ export async function runPreflight(
     for (const [k, v] of Object.entries(item.env)) stepEnv[k] = renderString(v, scope).text;
     let output = '';
     const outcome = await runCommand(
-      { id: `preflight-${item.index + 1}`, body: item.body, env: stepEnv, cwd: item.cwd, timeoutMs: item.timeoutMs ?? 60_000, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, expect: item.expect, outputs: {}, scope },
+      { id: `preflight-${item.index + 1}`, body: item.body, env: stepEnv, cwd: item.cwd === undefined ? undefined : resolveFrom(runbook.file, renderString(item.cwd, scope).text), timeoutMs: item.timeoutMs ?? 60_000, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, expect: item.expect, outputs: {}, scope },
       deps,
       outputOnlyHooks((_stream, text) => (output += text)),
       signal,
     );
-    if (outcome.interrupted) throw new Error('interrupted');
+    if (outcome.interrupted) throw new UserError('interrupted during preflight: nothing was changed', { exitCode: 130 });
     const lastLine = output.trim().split('\n').pop()?.slice(0, 200);
     report(item.title, outcome.ok, outcome.ok ? undefined : `${outcome.reason ?? 'failed'}${lastLine ? ` (${lastLine})` : ''}`);
   }
   return failures;
+}
+
+/** A relative `cwd:` is relative to the runbook file's folder, where its scripts live. */
+export function resolveFrom(runbookFile: string, cwd: string): string {
+  return isAbsolute(cwd) ? cwd : resolve(dirname(runbookFile), cwd);
 }

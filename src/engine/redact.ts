@@ -14,10 +14,6 @@ export class Redactor {
     this.secrets = [...new Set([...this.secrets, ...values])].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
   }
 
-  get empty(): boolean {
-    return this.secrets.length === 0;
-  }
-
   text(value: string): string {
     let out = value;
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(SECRET_MASK);

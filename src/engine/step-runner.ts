@@ -120,8 +120,13 @@ export async function runCommand(task: CommandTask, deps: { runner: ProcessRunne
     last = await runUntil(task, deps, hooks, signal, attempt, deadline);
     last.attempts = attempt;
     if (last.ok || last.interrupted) break;
-    const timedOut = deadline !== undefined && deps.clock.now() >= deadline;
-    if (attempt === task.retry.attempts || timedOut) break;
+    const left = deadline === undefined ? Infinity : deadline - deps.clock.now();
+    if (attempt === task.retry.attempts || left <= 0) break;
+    // The timeout is a hard limit for the whole step, retries and their delays included.
+    if (delay >= left) {
+      last = { ...last, ok: false, reason: `timed out after ${formatDuration(task.timeoutMs ?? 0)} (the next attempt was due after the timeout; last failure: ${last.reason ?? 'failed'})` };
+      break;
+    }
     hooks.onRetry(attempt, last.reason ?? 'failed', delay);
     try {
       await deps.clock.sleep(delay, signal);
@@ -141,7 +146,11 @@ async function runUntil(task: CommandTask, deps: { runner: ProcessRunner; action
     const outcome = await runOnce(task, deps, hooks, signal, attempt, remaining);
     if (!task.until || outcome.interrupted || outcome.timedOut) return outcome;
     const pending = unmetExpectation(task.until, outcome.observed, task.scope);
-    if (!pending) return outcome;
+    if (!pending) {
+      // The poll is over; the step's own expectation, if it has one, still has to hold.
+      const unmet = unmetExpectation(task.expect, outcome.observed, task.scope);
+      return unmet ? { ...outcome, ok: false, reason: unmet } : outcome;
+    }
     const left = deadline === undefined ? Infinity : deadline - deps.clock.now();
     if (left <= task.intervalMs) {
       return { ...outcome, ok: false, reason: `timed out after ${poll} check(s) waiting for: ${pending}` };
@@ -238,6 +247,7 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
     });
     observed.exitCode = 0;
     observed.outputs = result.outputs;
+    hooks.onAttemptEnd({ attempt, exitCode: 0, durationMs: deps.clock.now() - started, ended: 'exited', stdoutTail: '', stderrTail: '', truncated: false });
     const unmet = task.until ? undefined : unmetExpectation(task.expect, observed, task.scope);
     return { ok: !unmet, interrupted: false, timedOut: false, exitCode: 0, outputs: result.outputs, recoveryPoint: result.recoveryPoint, reason: unmet, attempts: attempt, durationMs: deps.clock.now() - started, observed };
   } catch (error) {
@@ -245,6 +255,7 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
     const timedOut = !interrupted && controller.signal.aborted;
     observed.exitCode = 1;
     const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}` : (error as Error).message;
+    hooks.onAttemptEnd({ attempt, exitCode: 1, durationMs: deps.clock.now() - started, ended: interrupted ? 'aborted' : timedOut ? 'timeout' : 'exited', error: reason, stdoutTail: '', stderrTail: '', truncated: false });
     return { ok: false, interrupted, timedOut, exitCode: 1, outputs: {}, reason, attempts: attempt, durationMs: deps.clock.now() - started, observed };
   } finally {
     clearTimeout(timer);

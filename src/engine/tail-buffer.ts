@@ -17,9 +17,12 @@ export class TailBuffer {
     }
   }
 
+  /** The tail; once truncated, it starts at a line boundary (a cut line could hold part of a secret). */
   toString(): string {
     this.trim();
-    return this.text;
+    if (!this.truncated) return this.text;
+    const cut = this.text.indexOf('\n');
+    return cut < 0 ? '' : this.text.slice(cut + 1);
   }
 }
 

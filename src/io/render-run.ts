@@ -1,5 +1,6 @@
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
+import { assertNever } from '../util/errors.js';
 import { formatCommand } from './render-command.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
@@ -86,5 +87,7 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.finished':
       return `\n${renderSummary(event.summary, style)}`;
+    default:
+      return assertNever(event, 'event');
   }
 }

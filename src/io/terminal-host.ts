@@ -2,6 +2,7 @@ import { confirm, input, select } from '@inquirer/prompts';
 import ora from 'ora';
 import type { Ora } from 'ora';
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
+import { TYPED_ABORT, TYPED_SKIP } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
 import { eventLine } from './render-run.js';
 import type { Style } from './style.js';
@@ -88,7 +89,14 @@ export class TerminalHost implements Host {
       case 'step.confirm':
         return confirm({ message: question.question, default: false }, context);
       case 'step.type':
-        return input({ message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (anything else skips it):` }, context);
+        // A typo must never decide anything: only the exact text, "skip" or "abort" are accepted.
+        return input(
+          {
+            message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"):`,
+            validate: (value) => value === question.expected || value === TYPED_SKIP || value === TYPED_ABORT || `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
+          },
+          context,
+        );
       case 'manual.done':
         this.out.write(`${this.style.yellow('Do this by hand:')}\n${question.text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
         return select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' }, { name: 'abort the run', value: 'abort' }] }, context);

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { readJournal } from './journal.js';
@@ -16,6 +16,18 @@ function settle(record: RunRecord, stateDir: string): RunRecord {
 
 export function stateDirOf(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   return option ?? env.DRCTL_STATE_DIR ?? './.drctl';
+}
+
+/** Make sure runs can be kept here before anything runs (exit 2 otherwise). */
+export function prepareStateDir(stateDir: string): void {
+  try {
+    mkdirSync(join(stateDir, 'runs'), { recursive: true, mode: 0o700 });
+    accessSync(join(stateDir, 'runs'), constants.W_OK);
+  } catch (error) {
+    throw new UserError(`cannot keep runs in ${stateDir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'pass --state-dir <a writable folder> (or set DRCTL_STATE_DIR)',
+    });
+  }
 }
 
 export function runDir(stateDir: string, runId: string): string {

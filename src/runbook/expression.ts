@@ -31,10 +31,6 @@ export class ExpressionError extends Error {
 const OPEN = '${{';
 const CLOSE = '}}';
 
-export function hasExpression(text: string): boolean {
-  return text.includes(OPEN);
-}
-
 /** Split a string into literal text and parsed expressions. Throws ExpressionError. */
 export function parseTemplate(text: string): Segment[] {
   const segments: Segment[] = [];

@@ -17,6 +17,14 @@ function looksLikePath(ref: string): boolean {
   return ref.includes('/') || ref.includes('\\') || isRunbookFileName(ref);
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function listRunbookFiles(dir: string): string[] {
   try {
     if (!statSync(dir).isDirectory()) return [];
@@ -60,7 +68,7 @@ export function discoverRunbooks(dir: string): { entries: RunbookEntry[]; invali
  * the runbooks that ship with drctl.
  */
 export function findRunbookFile(ref: string, dir: string): string {
-  if (looksLikePath(ref) || existsSync(ref)) {
+  if (looksLikePath(ref) || isFile(ref)) {
     if (!existsSync(ref)) throw new UserError(`no runbook file at ${ref}`, { hint: 'check the path, or give a runbook name (see drctl list)' });
     return ref;
   }

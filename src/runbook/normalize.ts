@@ -73,7 +73,7 @@ function normalizeStep(doc: StepDoc, index: number): Step {
     expect: doc.expect,
     outputs: doc.outputs ?? {},
     onFailure: doc.on_failure ?? 'abort',
-    rollback: rollbackOf(doc.rollback),
+    rollback: rollbackOf(doc.rollback, doc),
     idempotent: doc.idempotent ?? false,
   };
 }
@@ -91,8 +91,10 @@ function confirmOf(confirm: StepDoc['confirm']): Confirm {
   return { kind: 'type', text: confirm.type };
 }
 
-function rollbackOf(rollback: string | RollbackDoc | undefined): Rollback | undefined {
+/** A rollback runs where its step ran and sees the step's env; its own keys take precedence. */
+function rollbackOf(rollback: string | RollbackDoc | undefined, step: StepDoc): Rollback | undefined {
   if (rollback === undefined) return undefined;
-  if (typeof rollback === 'string') return { body: { kind: 'run', script: rollback }, env: {} };
-  return { body: commandBody(rollback)!, env: stringMap(rollback.env), cwd: rollback.cwd, timeoutMs: ms(rollback.timeout) };
+  const env = stringMap(step.env);
+  if (typeof rollback === 'string') return { body: { kind: 'run', script: rollback }, env, cwd: step.cwd };
+  return { body: commandBody(rollback)!, env: { ...env, ...stringMap(rollback.env) }, cwd: rollback.cwd ?? step.cwd, timeoutMs: ms(rollback.timeout) };
 }

@@ -10,8 +10,17 @@ export function reportCommand(runId: string, options: { stateDir?: string; forma
     throw new UserError(`--format ${options.format} is not a report format`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
   }
   const record = loadRun(stateDirOf(options.stateDir, process.env), runId);
+  if (!record.finished) {
+    throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, { hint: `follow it with: drctl runs --runbook ${record.runbook}` });
+  }
   const text = renderReport(buildReport(record), options.format as ReportFormat);
-  if (options.output) writeFileSync(options.output, text, { mode: 0o600 });
+  if (options.output) {
+    try {
+      writeFileSync(options.output, text, { mode: 0o600 });
+    } catch (error) {
+      throw new UserError(`cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
   else process.stdout.write(text);
   return 0;
 }

@@ -5,7 +5,7 @@ import { Redactor } from '../../engine/redact.js';
 import { groupAlive } from '../../adapters/process.js';
 import { dropTornTail, JournalWriter } from '../../journal/journal.js';
 import { acquireRunLock } from '../../journal/lock.js';
-import { journalFile, loadRun, stateDirOf } from '../../journal/runs.js';
+import { journalFile, loadRun, prepareStateDir, stateDirOf } from '../../journal/runs.js';
 import { outputRefs } from '../../runbook/refs.js';
 import { validateFile } from '../../runbook/validate.js';
 import { UserError } from '../../util/errors.js';
@@ -56,6 +56,7 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
   const plan = buildPlan(runbook, context);
   const runbookEnv = resolveRunbookEnv(runbook, context).text;
   const reports = parseReportRequests(options.report.length ? options.report : record.options.reports);
+  prepareStateDir(stateDir);
   const release = acquireRunLock(stateDir, runbook.name, record.runId);
   const { controller, dispose } = interruptController();
   const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));

@@ -9,7 +9,7 @@ import { createProcessRunner } from '../../adapters/process.js';
 import { systemClock } from '../../engine/clock.js';
 import { JournalWriter } from '../../journal/journal.js';
 import { acquireRunLock } from '../../journal/lock.js';
-import { journalFile, stateDirOf } from '../../journal/runs.js';
+import { journalFile, prepareStateDir, stateDirOf } from '../../journal/runs.js';
 import type { Runbook } from '../../runbook/model.js';
 import { UserError } from '../../util/errors.js';
 import { loadRunbook } from '../load.js';
@@ -22,7 +22,8 @@ export function checkRunnable(runbook: Runbook, options: { yes: boolean; interac
   if (!options.yes && !options.interactive) {
     throw new UserError('drctl run needs a terminal to ask before each step, and this is not one', { hint: 'in CI or a script, pass --yes to approve every confirmation' });
   }
-  const manual = runbook.steps.filter((s) => s.body.kind === 'manual').map((s) => s.id);
+  const first = options.startAt === undefined ? 0 : Math.max(0, runbook.steps.findIndex((s) => s.id === options.startAt));
+  const manual = runbook.steps.slice(first).filter((s) => s.body.kind === 'manual').map((s) => s.id);
   if (options.yes && manual.length > 0 && !options.acceptManual) {
     throw new UserError(`--yes cannot do the manual steps of ${runbook.name}: ${manual.join(', ')}`, { hint: 'pass --accept-manual to record them as acknowledged (a drill or CI rehearsal), or run interactively' });
   }
@@ -55,6 +56,7 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
   const stateDir = stateDirOf(options.stateDir, process.env);
   const redactor = new Redactor(secretValues(context.inputs));
   const aws = awsSettings(options);
+  prepareStateDir(stateDir);
   const release = acquireRunLock(stateDir, runbook.name, runId);
   const { controller, dispose } = interruptController();
   const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));

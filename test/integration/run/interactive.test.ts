@@ -143,7 +143,7 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     expect(terminal.screen()).toContain('aborted');
   });
 
-  it('a typed confirmation that does not match skips the step', async () => {
+  it('a mistyped confirmation is refused and asked again; typing "skip" skips the step', async () => {
     const ws = workspace();
     ws.runbook('demo.yaml', DEMO);
     const terminal = startInTerminal(ws, 'demo.yaml', { DEMO_TOKEN: SECRET });
@@ -154,12 +154,18 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     await terminal.waitForScreen('Type demo-db to run it', 'the typed confirmation');
     terminal.send(['demo'], true);
     terminal.send(['Enter']);
+    // A typo decides nothing: the prompt stays, saying what it wants.
+    await terminal.waitForScreen('that is not "demo-db"', 'the refusal of the typo');
+    expect(ws.exists('restored.txt')).toBe(false);
+    terminal.send(['C-u']);
+    terminal.send(['skip'], true);
+    terminal.send(['Enter']);
     await terminal.waitForScreen('? Step 3/3: Flip DNS', 'the manual step');
     await choose(terminal, 'Down', 'abort');
     expect(await exitCode(ws, terminal)).toBe(4);
     expect(ws.exists('restored.txt')).toBe(false);
     const report = readReport(ws.path('st'), onlyRunId(ws.path('st')));
-    expect(stepOf(report, 'restore')).toMatchObject({ status: 'skipped', reason: 'typed confirmation did not match' });
+    expect(stepOf(report, 'restore')).toMatchObject({ status: 'skipped', reason: 'skipped by the operator at the typed confirmation' });
     expect(report.status).toBe('aborted');
   });
 });
