@@ -1,22 +1,8 @@
+import { systemClock } from '../engine/clock.js';
 import type { ActionExecutor, ActionRunResult, ActionTask } from '../engine/step-runner.js';
 import { actionNamed } from './registry.js';
 import type { ActionContext, ActionDefinition, AwsSettings } from './types.js';
 import { parseActionArgs } from './validate-args.js';
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Runs built-in actions for the engine: arguments parsed, secrets registered, evidence collected. */
 export function createActionExecutor(settings: { aws: AwsSettings; incidentStart: Date }): ActionExecutor {
@@ -36,7 +22,7 @@ export function createActionExecutor(settings: { aws: AwsSettings; incidentStart
     recoveryPoint: (at, evidence) => {
       result.recoveryPoint = { at: at.toISOString(), evidence };
     },
-    sleep: (ms) => sleep(ms, task.signal),
+    sleep: (ms) => systemClock.sleep(ms, task.signal),
   });
   const prepare = (task: ActionTask): { action: ActionDefinition; args: unknown } => {
     const action = lookup(task.action);

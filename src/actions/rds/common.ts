@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { RdsInstance, RdsPort, RdsSnapshot } from '../../adapters/rds-port.js';
 import { awsFailure } from '../../adapters/aws.js';
 import { formatDuration } from '../../runbook/duration.js';
-import { arg } from '../args.js';
+import { arg, DEFAULT_POLL_MS } from '../args.js';
 import { ActionError } from '../types.js';
 import type { ActionContext } from '../types.js';
 
@@ -130,4 +130,17 @@ export const restoreOptionArgs = {
 
 export function restoreOptions(target: string, args: { instance_class?: string | undefined; subnet_group?: string | undefined; security_groups?: string[] | undefined }) {
   return { target, instanceClass: args.instance_class, subnetGroup: args.subnet_group, securityGroups: args.security_groups };
+}
+
+/** After a restore: wait (unless `wait: false`) until the new instance is available. */
+export async function restoredInstance(
+  port: RdsPort,
+  ctx: ActionContext,
+  action: string,
+  target: string,
+  args: { wait: boolean; poll_interval?: number | undefined },
+  created: RdsInstance,
+): Promise<{ endpoint: string | null; arn: string | null }> {
+  const instance = args.wait ? await waitForInstance(port, ctx, { action, instance: target, intervalMs: args.poll_interval ?? DEFAULT_POLL_MS, goal: 'available', done: (i) => i.status === 'available' }) : created;
+  return { endpoint: instance.endpoint ?? null, arn: instance.arn ?? created.arn ?? null };
 }

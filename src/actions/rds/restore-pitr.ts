@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
+import { arg, pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
-import { callAws, realRdsPort, restoreOptionArgs, restoreOptions, waitForInstance } from './common.js';
+import { callAws, realRdsPort, restoredInstance, restoreOptionArgs, restoreOptions } from './common.js';
 import type { RdsPortFactory } from './common.js';
 
 const NAME = 'rds.restore-pitr';
@@ -53,17 +53,7 @@ export function restorePitrAction(portFor: RdsPortFactory = realRdsPort) {
       );
       ctx.record({ source: args.source, target: args.target, restore_time: at, use_latest_restorable_time: latest, arn: created.arn ?? null, status: created.status });
       ctx.recoveryPoint(restoredTo, `rds:${args.source}@${at}`);
-      let instance = created;
-      if (args.wait) {
-        instance = await waitForInstance(port, ctx, {
-          action: NAME,
-          instance: args.target,
-          intervalMs: args.poll_interval ?? DEFAULT_POLL_MS,
-          goal: 'available',
-          done: (i) => i.status === 'available',
-        });
-      }
-      return { endpoint: instance.endpoint ?? null, arn: instance.arn ?? created.arn ?? null, restored_to: at };
+      return { ...(await restoredInstance(port, ctx, NAME, args.target, args, created)), restored_to: at };
     },
   });
 }

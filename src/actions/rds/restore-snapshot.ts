@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { RdsSnapshot } from '../../adapters/rds-port.js';
-import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
+import { arg, pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
-import { callAws, realRdsPort, restoreOptionArgs, restoreOptions, waitForInstance } from './common.js';
+import { callAws, realRdsPort, restoredInstance, restoreOptionArgs, restoreOptions } from './common.js';
 import type { RdsPortFactory } from './common.js';
 
 const NAME = 'rds.restore-snapshot';
@@ -62,17 +62,7 @@ export function restoreSnapshotAction(portFor: RdsPortFactory = realRdsPort) {
       ctx.log(`restoring snapshot ${snapshot.id} into new instance ${args.target}`);
       const created = await callAws(ctx, NAME, `${snapshot.id} → ${args.target}`, () => port.restoreFromSnapshot(args.snapshot ?? snapshot.id, restoreOptions(args.target, args), ctx.signal));
       ctx.record({ snapshot: snapshot.id, target: args.target, arn: created.arn ?? null, status: created.status });
-      let instance = created;
-      if (args.wait) {
-        instance = await waitForInstance(port, ctx, {
-          action: NAME,
-          instance: args.target,
-          intervalMs: args.poll_interval ?? DEFAULT_POLL_MS,
-          goal: 'available',
-          done: (i) => i.status === 'available',
-        });
-      }
-      return { endpoint: instance.endpoint ?? null, arn: instance.arn ?? created.arn ?? null, snapshot: snapshot.id };
+      return { ...(await restoredInstance(port, ctx, NAME, args.target, args, created)), snapshot: snapshot.id };
     },
   });
 }
