@@ -7,15 +7,27 @@ interface LockOwner {
   pid: number;
   run_id: string;
   host: string;
+  /** When that process started (Linux): a pid reused after a reboot is not the owner. */
+  started?: string | null;
 }
 
-function alive(pid: number): boolean {
+/** A process's start time in clock ticks since boot, from /proc (null where there is no /proc). */
+function processStart(pid: number): string | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
   }
+}
+
+function alive(owner: LockOwner): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !owner.started || processStart(owner.pid) === owner.started;
 }
 
 /**
@@ -26,7 +38,7 @@ export function acquireRunLock(stateDir: string, runbook: string, runId: string)
   const dir = join(stateDir, 'locks');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${runbook}.lock`);
-  const owner: LockOwner = { pid: process.pid, run_id: runId, host: hostname() };
+  const owner: LockOwner = { pid: process.pid, run_id: runId, host: hostname(), started: processStart(process.pid) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(file, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
@@ -47,7 +59,7 @@ export function acquireRunLock(stateDir: string, runbook: string, runId: string)
     } catch {
       current = undefined;
     }
-    if (current && current.host === hostname() && alive(current.pid) && current.pid !== process.pid) {
+    if (current && current.host === hostname() && alive(current) && current.pid !== process.pid) {
       throw new UserError(`another run of ${runbook} is active: ${current.run_id} (pid ${current.pid})`, {
         hint: `wait for it, or stop it (kill ${current.pid}) and continue it with: drctl resume ${current.run_id}`,
       });
@@ -68,7 +80,7 @@ export function acquireRunLock(stateDir: string, runbook: string, runId: string)
 export function runIsActive(stateDir: string, runbook: string, runId: string): boolean {
   try {
     const owner = JSON.parse(readFileSync(join(stateDir, 'locks', `${runbook}.lock`), 'utf8')) as LockOwner;
-    return owner.run_id === runId && owner.host === hostname() && alive(owner.pid);
+    return owner.run_id === runId && owner.host === hostname() && alive(owner);
   } catch {
     return false;
   }
