@@ -225,34 +225,10 @@ export interface JournalEvent {
   [key: string]: unknown;
 }
 
-export interface ReportStep {
-  id: string;
-  title: string;
-  status: string;
-  attempts: number;
-  budget_s: number | null;
-  duration_s: number | null;
-  waiting_s?: number | null;
-  over_budget: boolean;
-  exit_code: number | null;
-  outputs: Record<string, unknown>;
-  reason?: string;
-}
+/** report.json as drctl writes it: the tests read the real type, so a change to it shows here. */
+import type { ReportStep, RunReport as Report } from '../../../src/report/build.js';
 
-export interface Report {
-  run_id: string;
-  runbook: string;
-  title?: string;
-  mode: string;
-  status: string;
-  incident_start: string;
-  started_at: string;
-  finished_at: string | null;
-  rto: { target_s: number; elapsed_s: number; met: boolean } | null;
-  rpo: { target_s: number; achieved_s: number; met: boolean; evidence: string } | null;
-  time: { running_s: number; waiting_for_operator_s: number };
-  steps: ReportStep[];
-}
+export type { Report, ReportStep };
 
 /** The run ids in a state folder (the folders under runs/); [] when there are none. */
 export function runIds(stateDir: string): string[] {
