@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { drctl, exitWithin, header, isAlive, killGroup, killPid, requireBuild, sleep, startDrctl, waitFor, workspace } from './helpers.js';
+import { drctl, exitWithin, header, isAlive, killGroup, killPid, onlyRunId, readJournal, requireBuild, sleep, startDrctl, waitFor, workspace } from './helpers.js';
 
 beforeAll(() => requireBuild());
 
@@ -21,6 +21,8 @@ describe('commands that outlive drctl', () => {
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     const pgid = await waitFor(() => ws.exists('slow.pid') && Number(ws.read('slow.pid').trim()), 'the step to start');
     onTestFinished(() => killGroup(pgid));
+    // drctl journals the group right after spawning it; under load the step can start first.
+    await waitFor(() => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).some((e) => e.type === 'step.process' && e.pgid === pgid), 'the step\'s process group in the journal');
     killPid(running.pid, 'SIGKILL');
     await exitWithin(running, 5_000);
     expect(isAlive(pgid)).toBe(true);
