@@ -49,6 +49,8 @@ async function crashDuringSlowStep(ws: Workspace, runbook: string): Promise<Cras
   });
   const running = startDrctl(['run', runbook, '--yes', '--incident-start', '-10m', '--state-dir', ws.stateDir], { cwd: ws.dir });
   const pgid = await waitFor(() => ws.exists('slow.pid') && Number(ws.read('slow.pid').trim()), 'step 2 to start (slow.pid)');
+  // drctl journals the group right after spawning it; under load the step can start first.
+  await waitFor(() => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).some((e) => e.type === 'step.process' && e.pgid === pgid), "step 2's process group in the journal");
   killPid(running.pid, 'SIGKILL');
   const exit = await exitWithin(running, 5_000);
   expect(exit.signal).toBe('SIGKILL');
