@@ -39,10 +39,9 @@ export function readInputsFile(file: string): Map<string, Given> {
   } catch (error) {
     throw new UserError(`cannot read inputs file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
-  const { source, diagnostics } = parseSource(file, text);
+  const { source, value: raw, diagnostics } = parseSource(file, text);
   const first = diagnostics.find((d) => d.severity === 'error');
   if (first) throw new UserError(`${first.file}:${first.line}:${first.col}: ${first.message}`, { hint: first.hint });
-  const raw: unknown = source.doc.toJS();
   if (raw === null || raw === undefined) return new Map();
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(`${file}:1:1: an inputs file is a mapping of input names to values`, { hint: 'e.g. namespace: payments' });

@@ -2,18 +2,69 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yam
 import type { Document, Node, Pair } from 'yaml';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { formatPath } from './diagnostics.js';
+import { loadPlainYaml } from './plain-yaml.js';
 
-/** A parsed YAML file that remembers where every node came from. */
-export interface SourceFile {
-  file: string;
-  text: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
+/**
+ * A YAML file and, built on first use, a document that remembers where every node came from.
+ * Only diagnostics need positions, so a valid file is never parsed for them.
+ */
+export class SourceFile {
+  #parsed: { doc: Document.Parsed; lines: LineCounter } | undefined;
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {}
+
+  get doc(): Document.Parsed {
+    return this.#positions().doc;
+  }
+
+  get lines(): LineCounter {
+    return this.#positions().lines;
+  }
+
+  #positions(): { doc: Document.Parsed; lines: LineCounter } {
+    if (!this.#parsed) {
+      const lines = new LineCounter();
+      const doc = parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+      this.#parsed = { doc, lines };
+    }
+    return this.#parsed;
+  }
 }
 
-export function parseSource(file: string, text: string): { source: SourceFile; diagnostics: Diagnostic[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+export interface ParsedSource {
+  source: SourceFile;
+  /** The document as plain data: undefined when the file is empty or YAML cannot read it. */
+  value: unknown;
+  empty: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Parse a YAML file. A well-formed file takes the fast reader and nothing more; anything the fast
+ * reader refuses (a syntax error, a duplicate key, a tag, a directive, aliases) is read again by
+ * the position-keeping parser, which is the authority on what is wrong and where.
+ */
+export function parseSource(file: string, text: string): ParsedSource {
+  const source = new SourceFile(file, text);
+  const fast = loadPlainYaml(text);
+  if (fast.ok) return { source, value: fast.value, empty: fast.value === undefined, diagnostics: [] };
+  const diagnostics = yamlDiagnostics(source);
+  const fatal = diagnostics.some((d) => d.severity === 'error' && !d.message.startsWith('duplicate key'));
+  if (fatal) return { source, value: undefined, empty: false, diagnostics };
+  if (source.doc.contents === null) return { source, value: undefined, empty: true, diagnostics };
+  try {
+    return { source, value: source.doc.toJS({ maxAliasCount: 1000 }), empty: false, diagnostics };
+  } catch (error) {
+    diagnostics.push(diagnosticAt(source, [], `cannot read the YAML: ${(error as Error).message}`));
+    return { source, value: undefined, empty: false, diagnostics };
+  }
+}
+
+function yamlDiagnostics(source: SourceFile): Diagnostic[] {
+  const { doc, lines, file, text } = source;
   const diagnostics: Diagnostic[] = [];
   const misindented = doc.errors.filter((e) => e.code === 'MULTILINE_IMPLICIT_KEY').map((e) => e.pos[0]);
   for (const error of doc.errors) {
@@ -39,7 +90,7 @@ export function parseSource(file: string, text: string): { source: SourceFile; d
     const [line, col] = position(lines, warning.pos[0]);
     diagnostics.push({ severity: 'warning', file, line, col, path: '', message: `YAML: ${firstLine(warning.message)}` });
   }
-  return { source: { file, text, doc, lines }, diagnostics };
+  return diagnostics;
 }
 
 /** A key indented deeper than its siblings: point at that key, on the line where YAML gave up. */

@@ -18,8 +18,8 @@ export interface ValidationResult {
   diagnostics: Diagnostic[];
   /** The file's text, for code frames in messages. */
   text?: string;
-  /** Where metadata.name stands, for the folder-wide uniqueness check. */
-  namePosition?: [number, number];
+  /** Where metadata.name stands, for the folder-wide uniqueness check (found only when needed). */
+  namePosition?: () => [number, number];
 }
 
 const RUNBOOK_EXTENSIONS = new Set(['.yaml', '.yml']);
@@ -61,18 +61,11 @@ export function validateBytes(file: string, bytes: Buffer): ValidationResult {
 }
 
 export function validateText(file: string, text: string, digest: string): ValidationResult {
-  const { source, diagnostics } = parseSource(file, text.replace(/^\uFEFF/, ''));
-  const fatalYaml = diagnostics.some((d) => d.severity === 'error' && !d.message.startsWith('duplicate key'));
-  if (fatalYaml) return { file, diagnostics };
-  if (source.doc.contents === null) {
+  const { source, value: raw, empty, diagnostics } = parseSource(file, text.replace(/^\uFEFF/, ''));
+  if (empty) {
     return { file, diagnostics: [...diagnostics, { severity: 'error', file, line: 1, col: 1, path: '', message: 'the file is empty', hint: 'a runbook starts with apiVersion: drctl/v1 and kind: Runbook' }] };
   }
-  let raw: unknown;
-  try {
-    raw = source.doc.toJS({ maxAliasCount: 1000 });
-  } catch (error) {
-    return { file, diagnostics: [...diagnostics, diagnosticAt(source, [], `cannot read the YAML: ${(error as Error).message}`)] };
-  }
+  if (diagnostics.some((d) => d.severity === 'error' && !d.message.startsWith('duplicate key')) || raw === undefined) return { file, diagnostics };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     diagnostics.push(diagnosticAt(source, [], 'a runbook is a YAML mapping with apiVersion, kind, metadata and steps', { hint: 'see `drctl schema` or the shipped runbooks for the shape' }));
     return { file, diagnostics };
@@ -81,7 +74,7 @@ export function validateText(file: string, text: string, digest: string): Valida
   if (parsed.success) {
     diagnostics.push(...checkRules(parsed.data, source));
     const ok = !diagnostics.some((d) => d.severity === 'error');
-    const namePosition = locate(source, ['metadata', 'name']);
+    const namePosition = (): [number, number] => locate(source, ['metadata', 'name']);
     return { file, diagnostics: sortDiagnostics(diagnostics), namePosition, ...(ok ? { runbook: normalizeRunbook(parsed.data, file, digest) } : {}) };
   }
   diagnostics.push(...schemaDiagnostics(parsed.error.issues, source));
@@ -203,7 +196,7 @@ function checkUniqueNames(results: ValidationResult[]): void {
       owners.set(runbook.name, result.file);
       continue;
     }
-    const [line, col] = result.namePosition ?? [1, 1];
+    const [line, col] = result.namePosition?.() ?? [1, 1];
     result.diagnostics.push({ severity: 'error', file: result.file, line, col, path: 'metadata.name', message: `runbook name "${runbook.name}" is already used by ${owner}`, hint: 'names must be unique in a runbooks folder' });
     delete result.runbook;
   }
