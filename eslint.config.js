@@ -14,6 +14,12 @@ export default tseslint.config(
     },
   },
   {
+    // The command's CommonJS entry point.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Terminal libraries belong to src/io only: the core never prints or prompts.
     files: ['src/**/*.ts'],
     ignores: ['src/io/**'],

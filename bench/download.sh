@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-[ -f dist/main.js ] || npm run build >/dev/null
+[ -f dist/drctl.cjs ] || npm run build >/dev/null
 RUNS=${RUNS:-3}
 SIZE_MIB=${SIZE_MIB:-256}
 for tool in moto_server aws /usr/bin/time; do
@@ -47,7 +47,7 @@ steps:
     uses: backup.download
     with: { uri: "s3://bench/pg/backup.bin", to: "$dir/drctl.bin" }
 EOF
-drctl() { node bin/drctl.js run "$dir/download.yaml" --yes --state-dir "$dir/state"; }
+drctl() { node bin/drctl.cjs run "$dir/download.yaml" --yes --state-dir "$dir/state"; }
 cli() { aws s3 cp --quiet s3://bench/pg/backup.bin "$dir/cli.bin"; }
 
 # Warm up, and prove both work (and agree on the bytes).
@@ -59,7 +59,7 @@ got=$(sha256sum "$dir/drctl.bin" | cut -d' ' -f1)
 
 drctl_ms=$(median_ms "$RUNS" drctl)
 cli_ms=$(median_ms "$RUNS" cli)
-/usr/bin/time -f %M -o "$dir/rss" node bin/drctl.js run "$dir/download.yaml" --yes --state-dir "$dir/state" >/dev/null 2>&1
+/usr/bin/time -f %M -o "$dir/rss" node bin/drctl.cjs run "$dir/download.yaml" --yes --state-dir "$dir/state" >/dev/null 2>&1
 peak_kib=$(tail -1 "$dir/rss")
 
 echo "object                        ${SIZE_MIB} MiB of random bytes in moto_server, sha256 ${want:0:16}..."

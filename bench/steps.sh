@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-[ -f dist/main.js ] || npm run build >/dev/null
+[ -f dist/drctl.cjs ] || npm run build >/dev/null
 STEPS=${STEPS:-200}
 RUNS=${RUNS:-5}
 dir=$(mktemp -d)
@@ -24,8 +24,8 @@ trap 'rm -rf "$dir"' EXIT
   echo '#!/usr/bin/env bash'
   for ((i = 0; i < STEPS; i++)); do echo "bash -e -o pipefail -c 'true'"; done
 } >"$dir/steps.sh"
-node bin/drctl.js run "$dir/steps.yaml" --yes --state-dir "$dir/state" >/dev/null 2>&1 # warm up, and prove it runs
-drctl=$(median_ms "$RUNS" node bin/drctl.js run "$dir/steps.yaml" --yes --state-dir "$dir/state")
+node bin/drctl.cjs run "$dir/steps.yaml" --yes --state-dir "$dir/state" >/dev/null 2>&1 # warm up, and prove it runs
+drctl=$(median_ms "$RUNS" node bin/drctl.cjs run "$dir/steps.yaml" --yes --state-dir "$dir/state")
 plain=$(median_ms "$RUNS" bash "$dir/steps.sh")
 events=$(wc -l <"$(ls -d "$dir"/state/runs/*/ | head -1)journal.jsonl")
 echo "drctl run --yes, $STEPS steps   median ${drctl} ms  ($events journal events per run: written at every transition, synced to disk at step boundaries)"

@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-[ -f dist/main.js ] || npm run build >/dev/null
+[ -f dist/drctl.cjs ] || npm run build >/dev/null
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 node bench/generate-runbook.mjs 1000 >"$dir/big.yaml"
-node bin/drctl.js validate "$dir/big.yaml" >/dev/null # must be valid
-ms=$(median_ms 5 node bin/drctl.js validate "$dir/big.yaml")
+node bin/drctl.cjs validate "$dir/big.yaml" >/dev/null # must be valid
+ms=$(median_ms 5 node bin/drctl.cjs validate "$dir/big.yaml")
 echo "drctl validate of a 1000-step runbook ($(wc -c <"$dir/big.yaml") bytes)  median ${ms} ms  (target < 500 ms)"

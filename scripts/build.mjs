@@ -1,28 +1,58 @@
-// Bundles the CLI into dist/ with esbuild. One bundle with split chunks starts far faster than
-// hundreds of small ESM files (drctl must start fast: see bench/startup.sh); each command and each
-// heavy dependency (AWS SDK, pg, prompts) still loads only when it is used.
+// Builds dist/: drctl as one CommonJS bundle (drctl.cjs), the launcher that starts it (launch.cjs),
+// and V8's code cache for the bundle (drctl.cache), warmed by validating the shipped runbooks.
+// One file compiled from a code cache starts far faster than many ES modules compiled afresh
+// (drctl must start fast: see bench/startup.sh and src/cli/launch.ts). The heavy dependencies
+// (AWS SDK, pg, execa, the prompt and spinner libraries) stay outside, imported only when used.
 import { build } from 'esbuild';
-import { rename, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const shared = { bundle: true, platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, sourcemap: false, logLevel: 'warning' };
+const next = new URL('../dist.next/', import.meta.url);
+const buildId = randomBytes(16).toString('hex');
 
 // Build beside dist/ and swap it in, so a drctl already running never sees a half-built folder.
-const next = new URL('../dist.next/', import.meta.url);
 await rm(next, { recursive: true, force: true });
 await build({
-  entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist.next',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minifySyntax: true,
-  minifyWhitespace: true,
-  keepNames: true,
-  sourcemap: false,
-  logLevel: 'warning',
+  ...shared,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist.next/drctl.cjs',
+  format: 'cjs',
   external: ['@aws-sdk/*', '@smithy/*', 'pg', 'pg-*', 'ora', '@inquirer/*', 'execa'],
-  // Bundled CommonJS dependencies (yaml) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __drctlRequire } from 'node:module'; const require = __drctlRequire(import.meta.url);" },
+  // The bundle is CommonJS: give its modules the import.meta.url they were written with.
+  define: { 'import.meta.url': '__drctlModuleUrl' },
+  banner: { js: `/* drctl build ${buildId} */\nconst __drctlModuleUrl = require('node:url').pathToFileURL(__filename).href;` },
 });
+// The bundle runs as a vm script (to use the code cache), where Node 20 does not honour import()
+// once the code comes from a cache. So each import() of a package outside the bundle goes through
+// the launcher's own import(), handed to the bundle as __drctlImport.
+const bundleFile = new URL('drctl.cjs', next);
+const bundled = (await readFile(bundleFile, 'utf8')).replace(/\bimport\((?="[^"]+"\))/g, '__drctlImport(');
+const leftover = /\bimport\(/.exec(bundled);
+if (leftover) throw new Error(`dist/drctl.cjs still has an import() the launcher cannot serve: ${bundled.slice(leftover.index, leftover.index + 80)}`);
+// The launcher reads the bundle as latin1, the fastest decoding, which is exact for ASCII only.
+if (/[^\t\n\r\x20-\x7e]/.test(bundled)) throw new Error('dist/drctl.cjs is not ASCII: keep esbuild\'s default charset');
+await writeFile(bundleFile, bundled);
+
+await build({
+  ...shared,
+  entryPoints: ['src/cli/launch.ts'],
+  outfile: 'dist.next/launch.cjs',
+  format: 'cjs',
+  define: { 'import.meta.url': '__drctlModuleUrl' },
+  banner: { js: "const __drctlModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+
+// The commands whose compiled code the cache keeps: the quick ones, where compiling is most of the time.
+const WARM_UP = [['validate', 'runbooks', 'examples'], ['list'], ['show', 'database-loss'], ['--help']];
+const warm = spawnSync(
+  process.execPath,
+  ['-e', `require('./dist.next/launch.cjs').warmCodeCache(${JSON.stringify(WARM_UP)}).catch((error) => { console.error(error); process.exitCode = 1; });`],
+  { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'inherit'] },
+);
+if (warm.status !== 0) throw new Error(`warming the code cache failed (exit ${warm.status ?? warm.signal})`);
+
 await rm(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 await rename(next, new URL('../dist/', import.meta.url));

@@ -54,7 +54,7 @@ export async function makeHost(interactive: boolean, onInterrupt: () => void): P
     return new PlainHost();
   }
   const { TerminalHost } = await import('../io/terminal-host.js');
-  return new TerminalHost(onInterrupt);
+  return TerminalHost.open(onInterrupt);
 }
 
 /**

@@ -1,12 +1,19 @@
-import { confirm, input, select } from '@inquirer/prompts';
-import ora from 'ora';
+import type * as Prompts from '@inquirer/prompts';
 import type { Ora } from 'ora';
+import type oraFactory from 'ora';
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import { TYPED_ABORT, TYPED_SKIP } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
 import { eventLine } from './render-run.js';
 import type { Style } from './style.js';
 import { colorEnabled, styleFor } from './style.js';
+
+interface Widgets {
+  confirm: typeof Prompts.confirm;
+  input: typeof Prompts.input;
+  select: typeof Prompts.select;
+  ora: typeof oraFactory;
+}
 
 /**
  * The interactive host: the step card, prompts (run / skip / abort / run all; retry / skip /
@@ -19,11 +26,18 @@ export class TerminalHost implements Host {
   private spinner: Ora | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
-  constructor(
+  private constructor(
+    private readonly widgets: Widgets,
     private readonly onInterrupt: () => void,
-    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly out: NodeJS.WriteStream,
   ) {
     this.style = styleFor(out);
+  }
+
+  /** The prompt and spinner libraries load here, when a run is interactive, and not before. */
+  static async open(onInterrupt: () => void, out: NodeJS.WriteStream = process.stdout): Promise<TerminalHost> {
+    const [prompts, { default: ora }] = await Promise.all([import('@inquirer/prompts'), import('ora')]);
+    return new TerminalHost({ confirm: prompts.confirm, input: prompts.input, select: prompts.select, ora }, onInterrupt, out);
   }
 
   emit(event: RunEvent): void {
@@ -46,7 +60,7 @@ export class TerminalHost implements Host {
       const over = budgetMs !== undefined && elapsed > budgetMs;
       return `${id}: ${formatDuration(elapsed)}${of}${over ? this.style.red(' (over budget)') : ''}`;
     };
-    this.spinner = ora({ text: text(), stream: this.out, discardStdin: false }).start();
+    this.spinner = this.widgets.ora({ text: text(), stream: this.out, discardStdin: false }).start();
     this.ticker = setInterval(() => {
       if (this.spinner) this.spinner.text = text();
     }, 1000);
@@ -73,7 +87,7 @@ export class TerminalHost implements Host {
   private async prompt(question: Question, context: { signal: AbortSignal; output: NodeJS.WriteStream }): Promise<unknown> {
     switch (question.kind) {
       case 'step.action':
-        return select(
+        return this.widgets.select(
           {
             message: `Step ${question.card.number}/${question.card.total}: ${question.card.title}`,
             choices: [
@@ -87,10 +101,10 @@ export class TerminalHost implements Host {
           context,
         );
       case 'step.confirm':
-        return confirm({ message: question.question, default: false }, context);
+        return this.widgets.confirm({ message: question.question, default: false }, context);
       case 'step.type':
         // A typo must never decide anything: only the exact text, "skip" or "abort" are accepted.
-        return input(
+        return this.widgets.input(
           {
             message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"):`,
             validate: (value) => value === question.expected || value === TYPED_SKIP || value === TYPED_ABORT || `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
@@ -99,9 +113,9 @@ export class TerminalHost implements Host {
         );
       case 'manual.done':
         this.out.write(`${this.style.yellow('Do this by hand:')}\n${question.text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-        return select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' }, { name: 'abort the run', value: 'abort' }] }, context);
+        return this.widgets.select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' }, { name: 'abort the run', value: 'abort' }] }, context);
       case 'failure.action':
-        return select(
+        return this.widgets.select(
           {
             message: `${question.id} failed: ${question.reason}. What now?`,
             choices: [
@@ -115,7 +129,7 @@ export class TerminalHost implements Host {
           context,
         );
       case 'inflight.action':
-        return select(
+        return this.widgets.select(
           {
             message: `"${question.title}" was running when the run stopped and is not marked idempotent. It may have done part of its work.`,
             choices: [

@@ -27,10 +27,13 @@ export type PlainYaml = { ok: true; value: unknown } | { ok: false };
 
 /**
  * Keys the two parsers would write differently (a list or a mapping as a key: `? [a, b]`,
- * `[a]: b`, `{[a]: b}`) and keys longer than YAML allows. Looked for in the text, since the fast
- * reader turns them into plain text; a false alarm only costs the slower parse.
+ * `[a]: b`, `{[a]: b}`). Looked for in the text, since the fast reader turns them into plain
+ * text; a false alarm only costs the slower parse.
  */
-const UNCOMMON_KEYS = [/[^\n]{1025}/, /^[\t -]*(?:\?(?:[ \t]|$)|[[{][^\n]*[\]}][ \t]*:(?:[ \t]|$))/m, /[{,][ \t]*(?:\?[ \t]|[[{][^\n]*?[\]}][ \t]*:(?:[ \t]|$))/];
+/** A line longer than YAML allows an implicit key to be (the other parser refuses such keys). */
+const LONG_LINE = /^[^\n]{1025}/m;
+
+const UNCOMMON_KEYS = [/^[\t -]*(?:\?(?:[ \t]|$)|[[{][^\n]*[\]}][ \t]*:(?:[ \t]|$))/m, /[{,][ \t]*(?:\?[ \t]|[[{][^\n]*?[\]}][ \t]*:(?:[ \t]|$))/];
 
 /**
  * Read `text` as one YAML document of plain data. Declines (ok: false) rather than guess: on any
@@ -40,7 +43,7 @@ const UNCOMMON_KEYS = [/[^\n]{1025}/, /^[\t -]*(?:\?(?:[ \t]|$)|[[{][^\n]*[\]}][
  * expand).
  */
 export function loadPlainYaml(text: string): PlainYaml {
-  if (/^%/m.test(text) || UNCOMMON_KEYS.some((pattern) => pattern.test(text))) return { ok: false };
+  if (/^%/m.test(text) || LONG_LINE.test(text) || UNCOMMON_KEYS.some((pattern) => pattern.test(text))) return { ok: false };
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: CORE_1_2 });

@@ -31,12 +31,18 @@ class RuleChecker {
   private readonly inputs: Record<string, InputDoc>;
   /** Each step id and the index of its first step. */
   private readonly stepIndex = new Map<string, number>();
+  private readonly templates = new Map<string, Segment[] | ExpressionError>();
+  /** Secret inputs, each with the pattern that finds it named in a command line. */
+  private readonly secretInputs: Array<{ name: string; pattern: RegExp }>;
 
   constructor(
     private readonly doc: RunbookDoc,
     private readonly source: SourceFile,
   ) {
     this.inputs = doc.inputs ?? {};
+    this.secretInputs = Object.entries(this.inputs)
+      .filter(([, spec]) => spec.secret)
+      .map(([name]) => ({ name, pattern: new RegExp(`inputs\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`) }));
     doc.steps.forEach((step, index) => {
       if (!this.stepIndex.has(step.id)) this.stepIndex.set(step.id, index);
     });
@@ -205,12 +211,9 @@ class RuleChecker {
 
   /** Expressions in a run: script must stand where their value can be quoted safely. */
   private checkShellContexts(script: string, path: PathSegment[]): void {
-    let segments: Segment[];
-    try {
-      segments = parseTemplate(script);
-    } catch {
-      return; // reported by the expression check
-    }
+    if (!script.includes('${{')) return;
+    const segments = this.segmentsOf(script);
+    if (segments instanceof ExpressionError) return; // reported by the expression check
     const contexts = shellContexts(segments);
     let index = 0;
     for (const segment of segments) {
@@ -249,38 +252,55 @@ class RuleChecker {
   private checkCommandLine(item: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined }, path: PathSegment[], bare = false): void {
     const at = (key: 'run' | 'exec'): PathSegment[] => (bare ? path : [...path, key]);
     if (item.run !== undefined) this.checkShellContexts(item.run, at('run'));
-    const secretInputs = Object.entries(this.inputs).filter(([, spec]) => spec.secret).map(([name]) => name);
     for (const key of ['run', 'exec'] as const) {
       const value = item[key];
       if (value === undefined) continue;
       const text = Array.isArray(value) ? value.join(' ') : value;
-      const leaked = secretInputs.find((name) => new RegExp(`inputs\\.${name}(?![\\w-])`).test(text));
+      const leaked = this.secretInputs.find(({ pattern }) => pattern.test(text))?.name;
       if (leaked) {
         this.warn(at(key), `secret input "${leaked}" is put on the command line, where other users can see it (ps)`, `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`);
       }
     }
   }
 
-  /** Parse every string below `value` that holds an expression and check what it names. */
-  private checkExpressionsIn(path: PathSegment[], value: unknown, scope: RefScope, skipKeys: string[] = []): void {
+  /**
+   * Parse every string below `value` that holds an expression and check what it names. `path`
+   * grows and shrinks as the walk goes, and is copied only where a string holds an expression.
+   */
+  private checkExpressionsIn(path: PathSegment[], value: unknown, scope: RefScope, skipKeys: readonly string[] = []): void {
     if (typeof value === 'string') {
-      if (value.includes('${{')) this.checkTemplate(path, value, scope);
-    } else if (Array.isArray(value)) {
-      value.forEach((item, index) => this.checkExpressionsIn([...path, index], item, scope));
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, child] of Object.entries(value)) {
-        if (!skipKeys.includes(key)) this.checkExpressionsIn([...path, key], child, scope);
-      }
+      if (value.includes('${{')) this.checkTemplate([...path], value, scope);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const children: Array<[PathSegment, unknown]> = Array.isArray(value) ? [...value.entries()] : Object.entries(value);
+    for (const [key, child] of children) {
+      if (typeof key === 'string' && skipKeys.includes(key)) continue;
+      path.push(key);
+      this.checkExpressionsIn(path, child, scope);
+      path.pop();
     }
   }
 
+  /** A template's segments, parsed once however many checks read it (or why it does not parse). */
+  private segmentsOf(text: string): Segment[] | ExpressionError {
+    let parsed = this.templates.get(text);
+    if (parsed === undefined) {
+      try {
+        parsed = parseTemplate(text);
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        parsed = error;
+      }
+      this.templates.set(text, parsed);
+    }
+    return parsed;
+  }
+
   private checkTemplate(path: PathSegment[], text: string, scope: RefScope): void {
-    let segments: Segment[];
-    try {
-      segments = parseTemplate(text);
-    } catch (error) {
-      if (!(error instanceof ExpressionError)) throw error;
-      this.report(path, `invalid expression: ${error.message}`, { index: error.offset, hint: 'expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == \'x\' }}' });
+    const segments = this.segmentsOf(text);
+    if (segments instanceof ExpressionError) {
+      this.report(path, `invalid expression: ${segments.message}`, { index: segments.offset, hint: 'expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == \'x\' }}' });
       return;
     }
     for (const segment of segments) {

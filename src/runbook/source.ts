@@ -1,8 +1,16 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node, Pair } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node, Pair } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { formatPath } from './diagnostics.js';
 import { loadPlainYaml } from './plain-yaml.js';
+
+let yamlLibrary: typeof Yaml | undefined;
+
+/** The position-keeping parser: a large library that only reporting a problem needs, so loaded then. */
+function yaml(): typeof Yaml {
+  return (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+}
 
 /**
  * A YAML file and, built on first use, a document that remembers where every node came from.
@@ -26,8 +34,8 @@ export class SourceFile {
 
   #positions(): { doc: Document.Parsed; lines: LineCounter } {
     if (!this.#parsed) {
-      const lines = new LineCounter();
-      const doc = parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+      const lines = new (yaml().LineCounter)();
+      const doc = yaml().parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
       this.#parsed = { doc, lines };
     }
     return this.#parsed;
@@ -136,6 +144,7 @@ interface Located {
 
 /** Walk the document along a path; stops at the deepest node that exists. */
 function walk(source: SourceFile, path: readonly PathSegment[]): { found: Located; depth: number } {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   let current: Located = { node: source.doc.contents as Node | null };
   let depth = 0;
   for (const segment of path) {
@@ -170,7 +179,7 @@ export function locate(source: SourceFile, path: readonly PathSegment[], target:
 export function locateInString(source: SourceFile, path: readonly PathSegment[], index: number): [number, number] {
   const { found, depth } = walk(source, path);
   const node = found.node;
-  if (depth === path.length && isScalar(node) && node.range && typeof node.value === 'string') {
+  if (depth === path.length && yaml().isScalar(node) && node.range && typeof node.value === 'string') {
     const start = node.range[0];
     if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return blockPosition(source, start, node.value, index);
     const raw = source.text.slice(start, node.range[1]);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The package folder: the binary runs from here, the way an operator runs it from a checkout. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'drctl.js');
+export const BIN = join(ROOT, 'bin', 'drctl.cjs');
 
 export interface CliResult {
   status: number | null;
@@ -23,7 +23,7 @@ export interface RunOptions {
 /** Environment variables of the test runner that would change what drctl does. */
 const ISOLATED = ['DRCTL_RUNBOOKS', 'DRCTL_STATE_DIR', 'DATABASE_URL', 'FORCE_COLOR', 'CI'];
 
-/** Run the built binary as a user would: `node bin/drctl.js ...`, no colours, no terminal. */
+/** Run the built binary as a user would: `node bin/drctl.cjs ...`, no colours, no terminal. */
 export function drctl(args: readonly string[], options: RunOptions = {}): CliResult {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
   for (const name of ISOLATED) delete env[name];
@@ -38,8 +38,8 @@ export function drctl(args: readonly string[], options: RunOptions = {}): CliRes
 
 /** Fail the whole file with one clear message when the bundle was not built. */
 export function requireBuild(): void {
-  if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
-    throw new Error(`${join(ROOT, 'dist', 'main.js')} is missing: run \`npm run build\` before the end-to-end tests`);
+  if (!existsSync(join(ROOT, 'dist', 'drctl.cjs'))) {
+    throw new Error(`${join(ROOT, 'dist', 'drctl.cjs')} is missing: run \`npm run build\` before the end-to-end tests`);
   }
 }
 

@@ -27,7 +27,7 @@ steps:
 `,
     );
     for (const args of [['plan', 'rb.yaml'], ['plan', 'rb.yaml', '--json'], ['run', 'rb.yaml', '--dry-run']]) {
-      const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DB_PASSWORD: SECRET } });
+      const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.cjs'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DB_PASSWORD: SECRET } });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout + result.stderr, args.join(' ')).not.toContain(SECRET);
       expect(result.stdout).toContain('***');

@@ -9,7 +9,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 describe("the README's quick start", () => {
   it('runs the local restore drill to the end, meeting its RTO and RPO (exit 0)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-quick-'));
-    const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.js'), 'run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`], {
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.cjs'), 'run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`], {
       cwd: dir,
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },

@@ -11,7 +11,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 /** Runs drctl without blocking this process: the HTTP server under test lives here. */
 async function runDrctl(dir: string, runbook: string): Promise<{ status: number | null; out: string; report: Record<string, unknown> }> {
   writeFileSync(join(dir, 'rb.yaml'), runbook);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drctl.js'), 'run', 'rb.yaml', '--yes', '--state-dir', 'st'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drctl.cjs'), 'run', 'rb.yaml', '--yes', '--state-dir', 'st'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));

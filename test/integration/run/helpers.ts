@@ -12,12 +12,12 @@ import { onTestFinished } from 'vitest';
  */
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'drctl.js');
+export const BIN = join(ROOT, 'bin', 'drctl.cjs');
 
 /** Fail a whole file with one clear message when the bundle was not built. */
 export function requireBuild(): void {
-  if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
-    throw new Error(`${join(ROOT, 'dist', 'main.js')} is missing: run \`npm run build\` before the integration tests`);
+  if (!existsSync(join(ROOT, 'dist', 'drctl.cjs'))) {
+    throw new Error(`${join(ROOT, 'dist', 'drctl.cjs')} is missing: run \`npm run build\` before the integration tests`);
   }
 }
 
@@ -102,7 +102,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): Record<s
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-/** Run `node bin/drctl.js ...` to the end. Its standard input is a pipe, never a terminal. */
+/** Run `node bin/drctl.cjs ...` to the end. Its standard input is a pipe, never a terminal. */
 export function drctl(args: readonly string[], options: SpawnOptions): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd,

@@ -6,7 +6,7 @@ import type { RecordingKubectl } from '../../support/kubectl.js';
 import { recordingKubectl } from '../../support/kubectl.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'drctl.js');
+export const BIN = join(ROOT, 'bin', 'drctl.cjs');
 
 /**
  * One rehearsal of a shipped runbook: a temp folder, a recording kubectl first on PATH (no
