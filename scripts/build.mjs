@@ -46,7 +46,7 @@ await build({
 });
 
 // The commands whose compiled code the cache keeps: the quick ones, where compiling is most of the time.
-const WARM_UP = [['validate', 'runbooks', 'examples'], ['list'], ['show', 'database-loss'], ['--help']];
+const WARM_UP = [['--help'], ['list'], ['show', 'database-loss'], ['validate', 'runbooks', 'examples']];
 const warm = spawnSync(
   process.execPath,
   ['-e', `require('./dist.next/launch.cjs').warmCodeCache(${JSON.stringify(WARM_UP)}).catch((error) => { console.error(error); process.exitCode = 1; });`],

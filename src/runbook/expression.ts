@@ -59,14 +59,17 @@ export function soleExpression(segments: Segment[]): Expr | undefined {
   return only && only.kind === 'expr' && rest.length === 0 ? only.expr : undefined;
 }
 
+/** A quote, or the end of an expression. */
+const QUOTE_OR_CLOSE = /['"]|\}\}/g;
+
+/** Where the expression that starts at `from` ends: the first `}}` outside a quoted string. */
 function findClose(text: string, from: number): number {
-  let quote: string | undefined;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '}' && text[i + 1] === '}') return i;
+  QUOTE_OR_CLOSE.lastIndex = from;
+  for (let match = QUOTE_OR_CLOSE.exec(text); match !== null; match = QUOTE_OR_CLOSE.exec(text)) {
+    if (match[0] === CLOSE) return match.index;
+    const end = text.indexOf(match[0], match.index + 1);
+    if (end < 0) return -1;
+    QUOTE_OR_CLOSE.lastIndex = end + 1;
   }
   return -1;
 }

@@ -28,7 +28,8 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
   const stack: Frame[] = ['word'];
   const pending: Heredoc[] = [];
   let heredoc: Heredoc | undefined;
-  let line = '';
+  // The current line as far as earlier segments go (an expression counts as one opaque character).
+  let carry = '';
   let previous = '\n';
   const top = (): Frame => stack[stack.length - 1]!;
 
@@ -39,24 +40,43 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
         const frame = top();
         contexts.push(frame === 'paren' ? { kind: 'word' } : frame === 'arith' ? { kind: 'arith' } : { kind: frame });
       }
-      line += '\u0000';
+      carry += '\u0000';
       previous = 'x';
       continue;
     }
     const text = segment.text;
+    let lineStart = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
       if (heredoc) {
-        if (c === '\n') {
-          const body = heredoc.stripTabs ? line.replace(/^\t+/, '') : line;
-          if (body === heredoc.delimiter) heredoc = pending.shift();
-          line = '';
-        } else line += c;
-        previous = c;
+        // A here-document body: only whole lines matter, to find the delimiter.
+        const end = text.indexOf('\n', i);
+        if (end === -1) {
+          i = text.length;
+          previous = text[i - 1]!;
+          break;
+        }
+        const line = carry + text.slice(lineStart, end);
+        const body = heredoc.stripTabs ? line.replace(/^\t+/, '') : line;
+        if (body === heredoc.delimiter) heredoc = pending.shift();
+        carry = '';
+        lineStart = end + 1;
+        i = end;
+        previous = '\n';
         continue;
       }
-      line = c === '\n' ? '' : line + c;
+      const c = text[i]!;
+      if (c === '\n') {
+        carry = '';
+        lineStart = i + 1;
+      }
       const frame = top();
+      const plain = PLAIN[frame];
+      plain.lastIndex = i;
+      if (plain.test(text)) {
+        i = plain.lastIndex - 1;
+        previous = text[i]!;
+        continue;
+      }
       switch (frame) {
         case 'single':
           if (c === "'") stack.pop();
@@ -109,7 +129,8 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
           else if (c === ')' && frame === 'paren') stack.pop();
           else if (c === '#' && /[\s;&|()]/.test(previous)) stack.push('comment');
           else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
-            const match = /^<<(-?)[ \t]*(?:'([^']*)'|"([^"]*)"|\\?([A-Za-z0-9_.-]+))/.exec(text.slice(i));
+            HEREDOC_START.lastIndex = i;
+            const match = HEREDOC_START.exec(text);
             if (match) {
               const quoted = match[2] !== undefined || match[3] !== undefined || match[0].includes('\\');
               pending.push({ delimiter: match[2] ?? match[3] ?? match[4]!, quoted, stripTabs: match[1] === '-' });
@@ -120,9 +141,25 @@ export function shellContexts(segments: readonly Segment[]): ShellContext[] {
       }
       previous = c;
     }
+    carry += text.slice(lineStart);
   }
   return contexts;
 }
+
+/** Runs of characters that mean nothing in a frame, stepped over at once (sticky). */
+const PLAIN_IN_WORD = /[^\\'"`$()#<\n]+/y;
+const PLAIN: Record<Frame, RegExp> = {
+  word: PLAIN_IN_WORD,
+  paren: PLAIN_IN_WORD,
+  backtick: PLAIN_IN_WORD,
+  arith: /[^()$]+/y,
+  double: /[^\\"`$]+/y,
+  single: /[^']+/y,
+  comment: /[^\n]+/y,
+};
+
+/** `<<EOF`, `<<-EOF`, `<<'EOF'`, `<<"EOF"` or `<<\EOF`, read where it stands (sticky). */
+const HEREDOC_START = /<<(-?)[ \t]*(?:'([^']*)'|"([^"]*)"|\\?([A-Za-z0-9_.-]+))/y;
 
 /** A here-document's body starts at the next line, inside $( ) as much as at the top level. */
 function startHeredoc(stack: Frame[], pending: Heredoc[], current: Heredoc | undefined): Heredoc | undefined {
