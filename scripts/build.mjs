@@ -9,6 +9,20 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
+// commander loads child_process for subcommands that are separate programs, which drctl has none
+// of; it costs every start a few modules of Node's. Hand commander a stand-in that loads the real
+// module only if one is ever spawned.
+const lazyChildProcess = {
+  name: 'lazy-child-process-for-commander',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const shared = { bundle: true, platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, sourcemap: false, logLevel: 'warning' };
 const next = new URL('../dist.next/', import.meta.url);
 const buildId = randomBytes(16).toString('hex');
@@ -20,6 +34,7 @@ await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist.next/drctl.cjs',
   format: 'cjs',
+  plugins: [lazyChildProcess],
   external: ['@aws-sdk/*', '@smithy/*', 'pg', 'pg-*', 'ora', '@inquirer/*', 'execa'],
   // The bundle is CommonJS: give its modules the import.meta.url they were written with.
   define: { 'import.meta.url': '__drctlModuleUrl' },

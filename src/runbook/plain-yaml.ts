@@ -7,17 +7,27 @@ import jsyaml from 'js-yaml';
  * `0b1` is text, `.5` and `+.5` are numbers.
  */
 
-const plain = (tag: string, pattern: RegExp, construct: (text: string) => unknown) =>
-  new jsyaml.Type(`tag:yaml.org,2002:${tag}`, { kind: 'scalar', resolve: (text: string | null) => pattern.test(text ?? ''), construct: (text: string | null) => construct(text ?? '') });
+const DIGITS = '0123456789';
+
+/** A scalar type: `starts` holds every character a match can begin with (a cheap first test). */
+const plain = (tag: string, starts: string, pattern: RegExp, construct: (text: string) => unknown) =>
+  new jsyaml.Type(`tag:yaml.org,2002:${tag}`, {
+    kind: 'scalar',
+    resolve: (text: string | null) => {
+      const scalar = text ?? '';
+      return (scalar === '' || starts.includes(scalar[0]!)) && pattern.test(scalar);
+    },
+    construct: (text: string | null) => construct(text ?? ''),
+  });
 
 const CORE_1_2 = jsyaml.FAILSAFE_SCHEMA.extend({
   implicit: [
-    plain('null', /^(?:~|[Nn]ull|NULL)?$/, () => null),
-    plain('bool', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (text) => text[0] === 't' || text[0] === 'T'),
-    plain('int', /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/, (text) =>
+    plain('null', '~nN', /^(?:~|[Nn]ull|NULL)?$/, () => null),
+    plain('bool', 'tTfF', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (text) => text[0] === 't' || text[0] === 'T'),
+    plain('int', `-+${DIGITS}`, /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/, (text) =>
       text.startsWith('0o') ? parseInt(text.slice(2), 8) : text.startsWith('0x') ? parseInt(text.slice(2), 16) : parseInt(text, 10),
     ),
-    plain('float', /^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, (text) =>
+    plain('float', `-+.${DIGITS}`, /^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, (text) =>
       /nan$/i.test(text) ? NaN : /inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : parseFloat(text),
     ),
   ],

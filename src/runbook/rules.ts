@@ -276,6 +276,8 @@ class RuleChecker {
     const children: Array<[PathSegment, unknown]> = Array.isArray(value) ? [...value.entries()] : Object.entries(value);
     for (const [key, child] of children) {
       if (typeof key === 'string' && skipKeys.includes(key)) continue;
+      // Most values are text without an expression, or not text at all: no step into them.
+      if (typeof child === 'string' ? !child.includes('${{') : child === null || typeof child !== 'object') continue;
       path.push(key);
       this.checkExpressionsIn(path, child, scope);
       path.pop();

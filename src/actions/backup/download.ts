@@ -1,7 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
-import { writeAtomically } from '../../adapters/file-store.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
@@ -24,6 +22,7 @@ export const backupDownloadArgs = z.strictObject({
 async function targetPath(to: string, key: string): Promise<string> {
   const path = resolve(to);
   if (to.endsWith('/')) return join(path, baseName(key));
+  const { stat } = await import('node:fs/promises');
   const info = await stat(path).catch(() => undefined);
   return info?.isDirectory() ? join(path, baseName(key)) : path;
 }
@@ -51,6 +50,8 @@ export function backupDownloadAction(open: OpenStore = openStore) {
         const progress = progressReporter(ctx.log, 'downloading', object.uri, info.size);
         const meter = new HashMeter((bytes) => progress.update(bytes));
         let sha256 = '';
+        // Loaded here, not at start-up: `validate` and `list` never write a file.
+        const { writeAtomically } = await import('../../adapters/file-store.js');
         await writeAtomically(path, [body, meter], {
           signal: ctx.signal,
           verify: () => {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import * as z from 'zod';
 import { formatDuration } from '../../runbook/duration.js';
@@ -42,6 +41,7 @@ export function backupUploadAction(open: OpenStore = openStore) {
       let sha256: string;
       let elapsedMs: number;
       try {
+        const { stat } = await import('node:fs/promises');
         const info = await stat(from);
         if (!info.isFile()) throw new ActionError(`${NAME}: ${from}: not a file`);
         size = info.size;
