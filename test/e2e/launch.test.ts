@@ -59,6 +59,6 @@ describe('starting from the bundle and its code cache', () => {
     rmSync(join(dir, 'dist', 'drctl.cjs'));
     const result = spawnSync(process.execPath, [join(dir, 'bin', 'drctl.cjs'), '--version'], { encoding: 'utf8' });
     expect(result.status).toBe(70);
-    expect(result.stderr).toMatch(/^drctl: cannot start: .*no such file.*\n  reinstall drctl, or run npm run build in its folder\n$/);
+    expect(result.stderr).toMatch(/^drctl: cannot start: .*no such file.*\n {2}reinstall drctl, or run npm run build in its folder\n$/);
   });
 });

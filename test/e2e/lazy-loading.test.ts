@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const HEAVY = ['@aws-sdk/', 'pg', '@inquirer/', 'ora', 'execa'];
+const HEAVY = ['@aws-sdk/', 'pg', '@inquirer/', 'ora', 'execa', 'node:child_process'];
 
 /**
  * Run the built CLI with a preloaded hook that logs every ES module import it resolves and, at
- * exit, every CommonJS module it required: between them, every package the command loaded.
+ * exit, every CommonJS module it required and every module of Node's it loaded: between them,
+ * everything the command loaded.
  */
 function importsOf(args: string[], dir = mkdtempSync(join(tmpdir(), 'drctl-imports-'))): string[] {
   const log = join(dir, 'imports.log');
@@ -24,7 +25,7 @@ export async function resolve(specifier, context, next) {
   appendFileSync(${JSON.stringify(log)}, specifier + '\\\\n');
   return next(specifier, context);
 }\`));
-process.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(require.cache).join('\\n') + '\\n'));
+process.on('exit', () => appendFileSync(${JSON.stringify(log)}, [...Object.keys(require.cache), ...process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'node:' + m.slice(13))].join('\\n') + '\\n'));
 `,
   );
   const result = spawnSync(process.execPath, ['--require', hook, join(ROOT, 'bin', 'drctl.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -38,7 +39,7 @@ const isHeavy = (entry: string): boolean =>
 
 describe('start-up stays light', () => {
   for (const args of [['--help'], ['list'], ['validate', 'runbooks']]) {
-    it(`drctl ${args.join(' ')} loads neither the AWS SDK, pg, nor the prompt and process libraries`, () => {
+    it(`drctl ${args.join(' ')} loads neither the AWS SDK, pg, nor the prompt and process libraries (nor Node's child_process)`, () => {
       const imports = importsOf(args);
       expect(imports.some((entry) => entry.endsWith(join('dist', 'launch.cjs'))), 'the hook saw drctl start').toBe(true);
       expect(imports.filter(isHeavy)).toEqual([]);
