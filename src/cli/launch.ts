@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,12 +73,13 @@ function readCache(build: string): Buffer | undefined {
 
 /** Write the cache beside the bundle, whole or not at all; never fails the command. */
 function keepCache(script: vm.Script, build: string, required: boolean): void {
+  const next = `${CACHE}.${process.pid}`;
   try {
     accessSync(here, constants.W_OK);
-    const next = `${CACHE}.${process.pid}`;
     writeFileSync(next, Buffer.concat([Buffer.from(build, 'latin1'), script.createCachedData()]));
     renameSync(next, CACHE);
   } catch (error) {
+    rmSync(next, { force: true });
     if (required) throw error;
   }
 }
