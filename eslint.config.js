@@ -24,7 +24,19 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/io/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['chalk', 'ora', '@inquirer/prompts'].map((name) => ({ name, message: 'Only src/io may talk to the terminal.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...['chalk', 'ora', '@inquirer/prompts'].map((name) => ({ name, message: 'Only src/io may talk to the terminal.' })),
+            { name: 'zod', message: 'Build schemas with the z of src/util/zod.ts, which sets zod up first.', allowTypeImports: true },
+          ],
+        },
+      ],
     },
+  },
+  {
+    files: ['src/util/zod.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { DURATION_PATTERN, parseDuration } from '../runbook/duration.js';
 
 /**

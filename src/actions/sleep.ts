@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { formatDuration } from '../runbook/duration.js';
 import { arg } from './args.js';
 import { defineAction } from './types.js';

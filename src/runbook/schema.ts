@@ -1,10 +1,5 @@
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { DURATION_PATTERN } from './duration.js';
-
-// zod compiles each object schema into a function the first time it parses with it. drctl parses
-// a handful of documents per command, and such compiled code never reaches the code cache
-// (src/cli/launch.ts), so compiling costs more than it saves: parse as written instead.
-z.config({ jitless: true });
 
 /**
  * The runbook format v1 as one schema: it validates documents and generates the JSON Schema

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import { matcherSchema } from '../../runbook/schema.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

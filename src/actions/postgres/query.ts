@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import type { PgPort } from '../../adapters/pg-port.js';
 import { pgPort } from '../../adapters/pg-port.js';
 import { arg } from '../args.js';

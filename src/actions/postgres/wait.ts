@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import type { PgConnection, PgPort } from '../../adapters/pg-port.js';
 import { PgServerError, pgPort } from '../../adapters/pg-port.js';
 import { formatDuration } from '../../runbook/duration.js';

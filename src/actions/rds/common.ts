@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import type { RdsInstance, RdsPort, RdsSnapshot } from '../../adapters/rds-port.js';
 import { awsFailure } from '../../adapters/aws.js';
 import { formatDuration } from '../../runbook/duration.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import { arg, pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { callAws, realRdsPort, restoredInstance, restoreOptionArgs, restoreOptions } from './common.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import type { RdsSnapshot } from '../../adapters/rds-port.js';
 import { arg, pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

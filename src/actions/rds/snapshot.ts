@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
 import { defineAction } from '../types.js';
 import { callAws, realRdsPort, waitForSnapshot } from './common.js';

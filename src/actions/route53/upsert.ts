@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../util/zod.js';
 import { awsFailure } from '../../adapters/aws.js';
 import type { DnsRecord, HostedZoneRef, Route53Port } from '../../adapters/route53-port.js';
 import { fqdn } from '../../adapters/route53-port.js';
