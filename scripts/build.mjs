@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // commander loads child_process for subcommands that are separate programs, which drctl has none
@@ -23,6 +24,19 @@ const lazyChildProcess = {
   },
 };
 
+// drctl decides colour itself (src/io/style.ts: NO_COLOR, CI, FORCE_COLOR, a terminal) and always
+// tells chalk the level. chalk's own detection would load Node's tty module, and with it net, on
+// every start only to be overruled: give chalk the detection it ships for runtimes without a
+// terminal, which loads nothing.
+const chalkWithoutDetection = {
+  name: 'chalk-without-colour-detection',
+  setup(build) {
+    build.onResolve({ filter: /^#supports-color$/ }, (args) =>
+      /[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), 'vendor', 'supports-color', 'browser.js') } : undefined,
+    );
+  },
+};
+
 const shared = { bundle: true, platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, sourcemap: false, logLevel: 'warning' };
 const next = new URL('../dist.next/', import.meta.url);
 const buildId = randomBytes(16).toString('hex');
@@ -34,7 +48,7 @@ await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist.next/drctl.cjs',
   format: 'cjs',
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, chalkWithoutDetection],
   external: ['@aws-sdk/*', '@smithy/*', 'pg', 'pg-*', 'ora', '@inquirer/*', 'execa'],
   // The bundle is CommonJS: give its modules the import.meta.url they were written with.
   define: { 'import.meta.url': '__drctlModuleUrl' },

@@ -3,11 +3,17 @@ import { DEFAULT_POLL_INTERVAL_MS } from './model.js';
 import { parseDuration } from './duration.js';
 import type { PreflightDoc, RollbackDoc, RunbookDoc, StepDoc } from './schema.js';
 
-/** Turn a schema-valid, rule-checked document into the model the planner and executor use. */
-export function normalizeRunbook(doc: RunbookDoc, file: string, digest: string): Runbook {
+/**
+ * Turn a schema-valid, rule-checked document into the model the planner and executor use. The
+ * digest is computed the first time it is read (only runs and resumes read it).
+ */
+export function normalizeRunbook(doc: RunbookDoc, file: string, digestOf: () => string): Runbook {
+  let digest: string | undefined;
   return {
     file,
-    digest,
+    get digest() {
+      return (digest ??= digestOf());
+    },
     name: doc.metadata.name,
     title: doc.metadata.title,
     description: doc.metadata.description,

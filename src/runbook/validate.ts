@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
@@ -10,6 +9,7 @@ import type * as z from 'zod';
 import type { RunbookDoc } from './schema.js';
 import { runbookSchema } from './schema.js';
 import { schemaDiagnostics } from './schema-issues.js';
+import { sha256Hash } from '../util/sha256.js';
 import type { ParsedSource } from './source.js';
 import { diagnosticAt, locate, parseSource } from './source.js';
 
@@ -35,12 +35,15 @@ function fileProblem(file: string, message: string, hint?: string): ValidationRe
   return { file, diagnostics: [diagnostic] };
 }
 
+/** The sha256 of a runbook file's bytes, computed when first asked for (validate never asks). */
+type Digest = () => string;
+
 /** A runbook file read and parsed as YAML, its checks still to come. */
 interface ReadRunbook {
   file: string;
   /** The file's text, for code frames in messages. */
   text: string;
-  digest: string;
+  digest: Digest;
   yaml: ParsedSource;
 }
 
@@ -54,7 +57,7 @@ export function validateBytes(file: string, bytes: Buffer): ValidationResult {
 }
 
 export function validateText(file: string, text: string, digest: string): ValidationResult {
-  return checkParsed(file, digest, parseSource(file, text.replace(/^\uFEFF/, '')));
+  return checkParsed(file, () => digest, parseSource(file, text.replace(/^\uFEFF/, '')));
 }
 
 function readRunbook(file: string): ReadRunbook | ValidationResult {
@@ -78,7 +81,7 @@ function readBytes(file: string, bytes: Buffer): ReadRunbook | ValidationResult 
   } catch {
     return fileProblem(file, 'is not UTF-8 text', 'save the runbook as UTF-8');
   }
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const digest = () => sha256Hash().update(bytes).digest('hex');
   return { file, text, digest, yaml: parseSource(file, text.replace(/^\uFEFF/, '')) };
 }
 
@@ -87,7 +90,7 @@ function checkRead(read: ReadRunbook | ValidationResult): ValidationResult {
 }
 
 /** Schema and rules, on a file parsed as YAML: every problem, at its line and column. */
-function checkParsed(file: string, digest: string, yaml: ParsedSource): ValidationResult {
+function checkParsed(file: string, digest: Digest, yaml: ParsedSource): ValidationResult {
   const { source, value: raw, empty, diagnostics } = yaml;
   if (empty) {
     return { file, diagnostics: [...diagnostics, { severity: 'error', file, line: 1, col: 1, path: '', message: 'the file is empty', hint: 'a runbook starts with apiVersion: drctl/v1 and kind: Runbook' }] };

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HEAVY = ['@aws-sdk/', 'pg', '@inquirer/', 'ora', 'execa', 'node:child_process'];
+/** Node's own modules that a short command has no use for: hashing, and terminals (chalk is told the colour level). */
+const NOT_AT_START = ['node:crypto', 'node:tty'];
 
 /**
  * Run the built CLI with a preloaded hook that logs every ES module import it resolves and, at
@@ -39,12 +41,20 @@ const isHeavy = (entry: string): boolean =>
 
 describe('start-up stays light', () => {
   for (const args of [['--help'], ['list'], ['validate', 'runbooks']]) {
-    it(`drctl ${args.join(' ')} loads neither the AWS SDK, pg, nor the prompt and process libraries (nor Node's child_process)`, () => {
+    it(`drctl ${args.join(' ')} loads neither the AWS SDK, pg, nor the prompt and process libraries (nor Node's child_process, crypto or tty)`, () => {
       const imports = importsOf(args);
       expect(imports.some((entry) => entry.endsWith(join('dist', 'launch.cjs'))), 'the hook saw drctl start').toBe(true);
       expect(imports.filter(isHeavy)).toEqual([]);
+      expect(imports.filter((entry) => NOT_AT_START.includes(entry))).toEqual([]);
     });
   }
+
+  it('the hook does see the modules of Node a command loads (drctl run hashes its runbook)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drctl-imports-'));
+    const runbook = join(dir, 'one.yaml');
+    writeFileSync(runbook, 'apiVersion: drctl/v1\nkind: Runbook\nmetadata: { name: one, title: One }\nobjectives: { rto: 1m }\nsteps:\n  - { id: a, title: A, run: "true" }\n');
+    expect(importsOf(['run', runbook, '--yes', '--state-dir', join(dir, 'state')], dir)).toContain('node:crypto');
+  });
 
   it('the hook does see a heavy library when a command needs it (drctl run loads execa)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-imports-'));

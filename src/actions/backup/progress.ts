@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { formatDuration } from '../../runbook/duration.js';
+import { sha256Hash } from '../../util/sha256.js';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -44,7 +44,7 @@ export function progressReporter(log: (text: string) => void, verb: string, what
 /** Passes bytes through, counting them and computing their sha256. */
 export class HashMeter extends Transform {
   bytes = 0;
-  private readonly hash = createHash('sha256');
+  private readonly hash = sha256Hash();
   private readonly onBytes: (bytes: number) => void;
 
   constructor(onBytes: (bytes: number) => void = () => {}) {

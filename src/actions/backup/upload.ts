@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import * as z from '../../util/zod.js';
 import { formatDuration } from '../../runbook/duration.js';
+import { sha256Hash } from '../../util/sha256.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { parseObjectUri, parses } from './location.js';
@@ -45,7 +45,7 @@ export function backupUploadAction(open: OpenStore = openStore) {
         const info = await stat(from);
         if (!info.isFile()) throw new ActionError(`${NAME}: ${from}: not a file`);
         size = info.size;
-        const hash = createHash('sha256');
+        const hash = sha256Hash();
         const hashing = progressReporter(ctx.log, 'hashing', from, size);
         let bytes = 0;
         for await (const chunk of createReadStream(from, { highWaterMark: READ_CHUNK, signal: ctx.signal }) as AsyncIterable<Buffer>) {
