@@ -209,10 +209,7 @@ export function validatePaths(paths: readonly string[]): ValidationResult[] {
       results.push(fileProblem(path, 'holds no runbooks (*.yaml or *.yml files)', 'point at a folder of runbooks, or at a runbook file'));
       continue;
     }
-    // Every file is read and parsed before any is checked, so the YAML reader's busiest functions
-    // are optimised while the checks run rather than when drctl is about to exit (Node waits for
-    // an optimisation under way before it ends).
-    const folder = files.map((name) => readRunbook(join(path, name))).map(checkRead);
+    const folder = files.map((name) => validateFile(join(path, name)));
     checkUniqueNames(folder);
     results.push(...folder);
   }
