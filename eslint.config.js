@@ -29,8 +29,9 @@ export default tseslint.config(
         {
           paths: [
             ...['chalk', 'ora', '@inquirer/prompts'].map((name) => ({ name, message: 'Only src/io may talk to the terminal.' })),
-            { name: 'zod', message: 'Build schemas with the z of src/util/zod.ts, which sets zod up first.', allowTypeImports: true },
+            { name: 'zod', message: 'Build schemas with the zod of src/util/zod.ts, which sets zod up first.', allowTypeImports: true },
           ],
+          patterns: [{ group: ['zod/*'], message: 'Build schemas with the zod of src/util/zod.ts, which sets zod up first.', allowTypeImports: true }],
         },
       ],
     },

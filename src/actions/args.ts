@@ -6,20 +6,26 @@ import { DURATION_PATTERN, parseDuration } from '../runbook/duration.js';
  * are substituted (run), where a whole-value expression may still be text: so numbers and booleans
  * also accept their text form.
  */
+/** A value turned into another before it is checked (`v.trim()`, one value as a list of one). */
+function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown, schema: T) {
+  return z.pipe(z.transform(prepare), schema);
+}
+
 export const arg = {
-  text: () => z.string().min(1, { error: 'must not be empty' }),
+  text: () => z.string().check(z.minLength(1, { error: 'must not be empty' })),
   number: () => z.coerce.number({ error: 'expected a number' }),
-  integer: () => z.coerce.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }),
-  boolean: () =>
-    z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' })),
+  integer: () => z.coerce.number({ error: 'expected a whole number' }).check(z.int({ error: 'expected a whole number' })),
+  boolean: () => prepared((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' })),
   /** A duration such as 30s or 2m, as milliseconds. */
   duration: () =>
-    z
-      .string()
-      .regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration such as 10s, 5m or 1h' })
-      .transform((text) => parseDuration(text)!),
-  list: <T extends z.ZodType>(item: T) => z.array(item),
+    z.pipe(
+      z.string().check(z.regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration such as 10s, 5m or 1h' })),
+      z.transform((text: string) => parseDuration(text)!),
+    ),
+  list: <T extends z.ZodMiniType>(item: T) => z.array(item),
+  prepared,
 };
 
-export const pollIntervalArg = (defaultText = '15s') => arg.duration().optional().meta({ description: `How often to check while waiting (default ${defaultText})` });
+/** How often to check while waiting (default DEFAULT_POLL_MS unless the action says otherwise), as milliseconds. */
+export const pollIntervalArg = () => z.optional(arg.duration());
 export const DEFAULT_POLL_MS = 15_000;

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../util/zod.js';
 
 /** AWS settings from the command line and the standard environment. */
 export interface AwsSettings {
@@ -35,7 +35,7 @@ export type ActionOutputs = Record<string, unknown>;
 export interface ActionDefinition<Args = Record<string, unknown>> {
   name: string;
   summary: string;
-  args: z.ZodType<Args>;
+  args: z.ZodMiniType<Args>;
   outputs: readonly string[];
   /** Arguments that may carry secrets (connection strings): masked wherever they are shown. */
   secretArgs?: readonly string[];

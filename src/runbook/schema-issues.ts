@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../util/zod.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { runbookSchema } from './schema.js';

@@ -12,108 +12,116 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const id = z
   .string({ error: 'expected an id (lowercase letters, digits and "-")' })
-  .regex(ID_PATTERN, { error: 'must be lowercase letters, digits and "-", starting with a letter or digit (e.g. restore-db)' });
+  .check(z.regex(ID_PATTERN, { error: 'must be lowercase letters, digits and "-", starting with a letter or digit (e.g. restore-db)' }));
 const duration = z
   .string({ error: 'expected a duration such as 90s, 15m or 1h30m' })
-  .regex(new RegExp(DURATION_PATTERN), { error: 'is not a duration: write it as 500ms, 90s, 15m, 1h30m or 2h' })
-  .meta({ description: 'A duration: 500ms, 90s, 15m, 1h30m, 2h' });
+  .check(z.regex(new RegExp(DURATION_PATTERN), { error: 'is not a duration: write it as 500ms, 90s, 15m, 1h30m or 2h' }))
+  .register(z.globalRegistry, { description: 'A duration: 500ms, 90s, 15m, 1h30m, 2h' });
 const text = z.string();
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const argv = z.array(scalar).min(1, { error: 'needs at least the program to run' });
-const envMap = z.record(z.string().regex(ENV_NAME_PATTERN, { error: 'is not an environment variable name' }), scalar);
+const argv = z.array(scalar).check(z.minLength(1, { error: 'needs at least the program to run' }));
+const envMap = z.record(z.string().check(z.regex(ENV_NAME_PATTERN, { error: 'is not an environment variable name' })), scalar);
 const numberOrExpression = z.union([z.number(), z.string()]);
+const optional = z.optional;
+/** An optional key with a description for editors (`drctl schema`). */
+function described<T extends z.ZodMiniType>(schema: T, description: string): z.ZodMiniOptional<T> {
+  const wrapped = z.optional(schema);
+  z.globalRegistry.add(wrapped as z.ZodMiniType, { description });
+  return wrapped;
+}
 
 const baseMatcher = z.strictObject({
-  equals: scalar.optional(),
-  contains: z.string().optional(),
-  matches: z.string().optional().meta({ description: 'A regular expression' }),
-  gt: numberOrExpression.optional(),
-  gte: numberOrExpression.optional(),
-  lt: numberOrExpression.optional(),
-  lte: numberOrExpression.optional(),
+  equals: optional(scalar),
+  contains: optional(z.string()),
+  matches: described(z.string(), 'A regular expression'),
+  gt: optional(numberOrExpression),
+  gte: optional(numberOrExpression),
+  lt: optional(numberOrExpression),
+  lte: optional(numberOrExpression),
 });
-export const matcherSchema = baseMatcher.extend({ not: baseMatcher.optional() });
+export const matcherSchema = z.extend(baseMatcher, { not: optional(baseMatcher) });
 
+const wholeNumber = z.number().check(z.int());
 const expectation = z.strictObject({
-  exit_code: z.union([z.number().int(), z.array(z.number().int()).min(1)]).optional(),
-  stdout: matcherSchema.optional(),
-  stderr: matcherSchema.optional(),
-  outputs: z.record(z.string(), matcherSchema).optional().meta({ description: 'Expectations on the step\'s outputs (for actions)' }),
+  exit_code: optional(z.union([wholeNumber, z.array(wholeNumber).check(z.minLength(1))])),
+  stdout: optional(matcherSchema),
+  stderr: optional(matcherSchema),
+  outputs: described(z.record(z.string(), matcherSchema), "Expectations on the step's outputs (for actions)"),
 });
 
 const outputSpec = z.strictObject({
   from: z.enum(['stdout', 'stderr', 'exit_code']),
-  trim: z.boolean().optional(),
-  regex: z.string().optional().meta({ description: 'The first capture group (or the whole match) becomes the value' }),
+  trim: optional(z.boolean()),
+  regex: described(z.string(), 'The first capture group (or the whole match) becomes the value'),
 });
 
 const retries = z.union([
-  z.number().int().min(0),
+  z.number().check(z.int(), z.gte(0)),
   z.strictObject({
-    attempts: z.number().int().min(1),
-    delay: duration.optional(),
-    backoff: z.number().min(1).optional(),
+    attempts: z.number().check(z.int(), z.gte(1)),
+    delay: optional(duration),
+    backoff: optional(z.number().check(z.gte(1))),
   }),
 ]);
 
 const confirm = z.union([z.boolean(), z.string(), z.strictObject({ type: z.string() })]);
 
 const commandKeys = {
-  run: text.optional().meta({ description: 'A bash script (-e -o pipefail); substituted values are shell-quoted' }),
-  exec: argv.optional().meta({ description: 'A program and its arguments, run without a shell' }),
-  uses: z.string().optional().meta({ description: 'A built-in action' }),
-  with: z.record(z.string(), z.unknown()).optional().meta({ description: 'The action\'s arguments' }),
+  run: described(text, 'A bash script (-e -o pipefail); substituted values are shell-quoted'),
+  exec: described(argv, 'A program and its arguments, run without a shell'),
+  uses: described(z.string(), 'A built-in action'),
+  with: described(z.record(z.string(), z.unknown()), "The action's arguments"),
 };
 
 const rollbackBody = z.strictObject({
   ...commandKeys,
-  env: envMap.optional(),
-  cwd: text.optional(),
-  timeout: duration.optional(),
+  env: optional(envMap),
+  cwd: optional(text),
+  timeout: optional(duration),
 });
 
 export const stepSchema = z.strictObject({
   id,
   title: text,
-  description: text.optional(),
+  description: optional(text),
   ...commandKeys,
-  manual: text.optional().meta({ description: 'Done by hand: the operator reads this and confirms when done' }),
-  budget: duration.optional(),
-  timeout: duration.optional(),
-  retries: retries.optional(),
-  until: expectation.optional(),
-  interval: duration.optional(),
-  if: z.union([z.string(), z.boolean()]).optional(),
-  confirm: confirm.optional(),
-  env: envMap.optional(),
-  cwd: text.optional(),
-  expect: expectation.optional(),
-  outputs: z.record(z.string().regex(NAME_PATTERN, { error: 'is not an output name (letters, digits, "_" and "-")' }), outputSpec).optional(),
-  on_failure: z.enum(['abort', 'continue', 'rollback']).optional(),
-  rollback: z.union([z.string(), rollbackBody]).optional(),
-  idempotent: z.boolean().optional(),
+  manual: described(text, 'Done by hand: the operator reads this and confirms when done'),
+  budget: optional(duration),
+  timeout: optional(duration),
+  retries: optional(retries),
+  until: optional(expectation),
+  interval: optional(duration),
+  if: optional(z.union([z.string(), z.boolean()])),
+  confirm: optional(confirm),
+  env: optional(envMap),
+  cwd: optional(text),
+  expect: optional(expectation),
+  outputs: optional(z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an output name (letters, digits, "_" and "-")' })), outputSpec)),
+  on_failure: optional(z.enum(['abort', 'continue', 'rollback'])),
+  rollback: optional(z.union([z.string(), rollbackBody])),
+  idempotent: optional(z.boolean()),
 });
 
 export const preflightSchema = z.strictObject({
-  title: text.optional(),
-  require: z.array(z.string()).min(1).optional().meta({ description: 'Tools that must be on PATH' }),
+  title: optional(text),
+  require: described(z.array(z.string()).check(z.minLength(1)), 'Tools that must be on PATH'),
   ...commandKeys,
-  env: envMap.optional(),
-  cwd: text.optional(),
-  timeout: duration.optional(),
-  expect: expectation.optional(),
+  env: optional(envMap),
+  cwd: optional(text),
+  timeout: optional(duration),
+  expect: optional(expectation),
 });
 
 export const INPUT_TYPES = ['string', 'number', 'boolean', 'duration', 'choice'] as const;
 export type InputType = (typeof INPUT_TYPES)[number];
 
 export const inputSchema = z.strictObject({
-  description: text.optional(),
-  type: z.enum(INPUT_TYPES).optional(),
-  default: scalar.optional(),
-  options: z.array(scalar).min(1).optional(),
-  secret: z.boolean().optional(),
-  env: z.string().regex(ENV_NAME_PATTERN, { error: 'is not an environment variable name' }).optional(),
+  description: optional(text),
+  type: optional(z.enum(INPUT_TYPES)),
+  default: optional(scalar),
+  options: optional(z.array(scalar).check(z.minLength(1))),
+  secret: optional(z.boolean()),
+  env: optional(z.string().check(z.regex(ENV_NAME_PATTERN, { error: 'is not an environment variable name' }))),
 });
 
 export const runbookSchema = z
@@ -123,18 +131,18 @@ export const runbookSchema = z
     metadata: z.strictObject({
       name: id,
       title: text,
-      description: text.optional(),
-      severity: text.optional(),
-      owner: text.optional(),
-      tags: z.array(z.string()).optional(),
+      description: optional(text),
+      severity: optional(text),
+      owner: optional(text),
+      tags: optional(z.array(z.string())),
     }),
-    objectives: z.strictObject({ rto: duration.optional(), rpo: duration.optional() }).optional(),
-    inputs: z.record(z.string().regex(NAME_PATTERN, { error: 'is not an input name (letters, digits, "_" and "-")' }), inputSchema).optional(),
-    env: envMap.optional(),
-    preflight: z.array(preflightSchema).optional(),
-    steps: z.array(stepSchema).min(1, { error: 'needs at least one step' }),
+    objectives: optional(z.strictObject({ rto: optional(duration), rpo: optional(duration) })),
+    inputs: optional(z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an input name (letters, digits, "_" and "-")' })), inputSchema)),
+    env: optional(envMap),
+    preflight: optional(z.array(preflightSchema)),
+    steps: z.array(stepSchema).check(z.minLength(1, { error: 'needs at least one step' })),
   })
-  .meta({ title: 'drctl runbook', description: 'A disaster-recovery runbook (drctl format v1)' });
+  .register(z.globalRegistry, { title: 'drctl runbook', description: 'A disaster-recovery runbook (drctl format v1)' });
 
 export type RunbookDoc = z.infer<typeof runbookSchema>;
 export type StepDoc = z.infer<typeof stepSchema>;

@@ -5,7 +5,7 @@ import { sortDiagnostics } from './diagnostics.js';
 import type { Runbook } from './model.js';
 import { normalizeRunbook } from './normalize.js';
 import { checkRules } from './rules.js';
-import type * as z from 'zod';
+import type * as z from '../util/zod.js';
 import type { RunbookDoc } from './schema.js';
 import { runbookSchema } from './schema.js';
 import { schemaDiagnostics } from './schema-issues.js';

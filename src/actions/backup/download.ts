@@ -11,11 +11,10 @@ import { openStore, storeFailure } from './store.js';
 const NAME = 'backup.download';
 
 export const backupDownloadArgs = z.strictObject({
-  uri: arg
-    .text()
-    .superRefine(parses((v) => parseObjectUri(v)))
-    .meta({ description: 'The backup: s3://bucket/key or file:///path' }),
-  to: arg.text().meta({ description: 'A file path, or a folder ending in / to keep the object\'s name' }),
+  /** The backup: s3://bucket/key or file:///path. */
+  uri: arg.text().check(z.superRefine(parses((v) => parseObjectUri(v)))),
+  /** A file path, or a folder ending in / to keep the object's name. */
+  to: arg.text(),
 });
 
 /** `to` as a file path: a folder (ending in /, or one that exists) keeps the object's name. */

@@ -21,15 +21,10 @@ function older(a: StoredObject, b: StoredObject | undefined): boolean {
 }
 
 export const backupLatestArgs = z.strictObject({
-  location: arg
-    .text()
-    .superRefine(parses(parseLocation))
-    .meta({ description: 'Where the backups are: s3://bucket/prefix/ or file:///dir/' }),
-  match: arg
-    .text()
-    .refine((v) => globProblem(v) === undefined, { error: 'expected a glob such as backup_*.sql.gz' })
-    .optional()
-    .meta({ description: 'Only objects whose name under the location matches this glob (* does not cross /)' }),
+  /** Where the backups are: s3://bucket/prefix/ or file:///dir/. */
+  location: arg.text().check(z.superRefine(parses(parseLocation))),
+  /** Only objects whose name under the location matches this glob (* does not cross /). */
+  match: z.optional(arg.text().check(z.refine((v: string) => globProblem(v) === undefined, { error: 'expected a glob such as backup_*.sql.gz' }))),
 });
 
 /**

@@ -14,11 +14,10 @@ const NAME = 'backup.upload';
 const READ_CHUNK = 1024 * 1024;
 
 export const backupUploadArgs = z.strictObject({
-  from: arg.text().meta({ description: 'The file to upload' }),
-  uri: arg
-    .text()
-    .superRefine(parses((v) => parseObjectUri(v, 'name')))
-    .meta({ description: "Where to: s3://bucket/key or file:///path (ending in / to keep the file's name)" }),
+  /** The file to upload. */
+  from: arg.text(),
+  /** Where to: s3://bucket/key or file:///path (ending in / to keep the file's name). */
+  uri: arg.text().check(z.superRefine(parses((v) => parseObjectUri(v, 'name')))),
 });
 
 /**

@@ -10,10 +10,10 @@ export const httpCheck = defineAction({
   summary: 'Check that an HTTP endpoint answers with the expected status (and body)',
   args: z.strictObject({
     url: z.url({ error: 'expected an http(s) URL' }),
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']).default('GET'),
-    status: arg.integer().default(200),
-    body: matcherSchema.optional(),
-    headers: z.record(z.string(), z.string()).optional(),
+    method: z._default(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']), 'GET'),
+    status: z._default(arg.integer(), 200),
+    body: z.optional(matcherSchema),
+    headers: z.optional(z.record(z.string(), z.string())),
   }),
   outputs: ['status', 'duration_ms'],
   async run(args, ctx) {

@@ -18,7 +18,8 @@ export interface CheckResult {
 const checkArg = z.strictObject({
   name: arg.text(),
   sql: arg.text(),
-  expect: matcherSchema.meta({ description: 'Applied to the first column of the first row, as text' }),
+  /** Applied to the first column of the first row, as text. */
+  expect: matcherSchema,
 });
 
 export function createPostgresCheck(port: PgPort) {
@@ -27,16 +28,16 @@ export function createPostgresCheck(port: PgPort) {
     summary: 'Run SQL checks against PostgreSQL, each with an expectation on its first value',
     args: z.strictObject({
       url: urlArg(),
-      checks: arg
-        .list(checkArg)
-        .min(1, { error: 'give at least one check' })
-        .superRefine((checks, ctx) => {
+      checks: arg.list(checkArg).check(
+        z.minLength(1, { error: 'give at least one check' }),
+        z.superRefine((checks: Array<{ name: string }>, ctx) => {
           const seen = new Set<string>();
           checks.forEach((check, i) => {
             if (seen.has(check.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `two checks are named "${check.name}"` });
             seen.add(check.name);
           });
         }),
+      ),
     }),
     outputs: ['results'],
     secretArgs: ['url'],

@@ -1,5 +1,6 @@
 import type { PgConnection, PgPort, PgResult } from '../../adapters/pg-port.js';
 import { PgServerError } from '../../adapters/pg-port.js';
+import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
 import type { ActionContext } from '../types.js';
 import { ActionError } from '../types.js';
@@ -21,12 +22,11 @@ function isPostgresUrl(text: string): boolean {
   }
 }
 
-/** The `url` argument: a connection URL, a secret (the message never quotes it). */
-export const urlArg = () =>
-  arg
-    .text()
-    .refine(isPostgresUrl, { error: 'expected a postgresql://user:password@host:port/database URL' })
-    .meta({ description: 'postgresql://user:password@host:port/database — a secret: masked wherever it would be shown' });
+/**
+ * The `url` argument: postgresql://user:password@host:port/database, a secret (masked wherever it
+ * would be shown; the message never quotes it).
+ */
+export const urlArg = () => arg.text().check(z.refine(isPostgresUrl, { error: 'expected a postgresql://user:password@host:port/database URL' }));
 
 /** Where a connection URL points, without its credentials: what messages and the journal name. */
 export interface PgTarget {

@@ -11,7 +11,8 @@ export function createPostgresQuery(port: PgPort) {
     summary: 'Run SQL against PostgreSQL and keep its rows',
     args: z.strictObject({
       url: urlArg(),
-      sql: arg.text().meta({ description: 'The SQL to run (several statements: the last one that returns rows gives the outputs)' }),
+      /** The SQL to run (several statements: the last one that returns rows gives the outputs). */
+      sql: arg.text(),
     }),
     outputs: ['rows', 'row_count', 'value'],
     secretArgs: ['url'],

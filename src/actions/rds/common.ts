@@ -34,7 +34,7 @@ export const TERMINAL_INSTANCE_STATUSES: ReadonlySet<string> = new Set([
 export const TERMINAL_SNAPSHOT_STATUSES: ReadonlySet<string> = new Set(['failed', 'error', 'deleting', 'deleted', 'incompatible-restore']);
 
 /** A list argument that may also be written as one value (`security_groups: sg-123`). */
-export const listOrOne = () => z.preprocess((v) => (typeof v === 'string' ? [v] : v), arg.list(arg.text()).min(1, { error: 'must not be empty' }));
+export const listOrOne = () => arg.prepared((v) => (typeof v === 'string' ? [v] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' })));
 
 /** Elapsed time for progress lines: 45s, 2m30s. */
 export function elapsedText(ms: number): string {
@@ -123,9 +123,12 @@ export async function waitForSnapshot(port: RdsPort, ctx: ActionContext, action:
 
 /** Restore options shared by the two restore actions. */
 export const restoreOptionArgs = {
-  instance_class: arg.text().optional().meta({ description: 'DB instance class of the new instance (default: as the source)' }),
-  subnet_group: arg.text().optional().meta({ description: 'DB subnet group of the new instance' }),
-  security_groups: listOrOne().optional().meta({ description: 'VPC security group ids of the new instance' }),
+  /** DB instance class of the new instance (default: as the source). */
+  instance_class: z.optional(arg.text()),
+  /** DB subnet group of the new instance. */
+  subnet_group: z.optional(arg.text()),
+  /** VPC security group ids of the new instance. */
+  security_groups: z.optional(listOrOne()),
 };
 
 export function restoreOptions(target: string, args: { instance_class?: string | undefined; subnet_group?: string | undefined; security_groups?: string[] | undefined }) {

@@ -11,8 +11,9 @@ export function promoteReplicaAction(portFor: RdsPortFactory = realRdsPort) {
     name: NAME,
     summary: 'Promote an RDS read replica to a standalone instance',
     args: z.strictObject({
-      instance: arg.text().meta({ description: 'The read replica to promote' }),
-      wait: arg.boolean().default(true),
+      /** The read replica to promote. */
+      instance: arg.text(),
+      wait: z._default(arg.boolean(), true),
       poll_interval: pollIntervalArg(),
     }),
     outputs: ['endpoint'],

@@ -8,13 +8,13 @@ const NAME = 'rds.restore-pitr';
 
 /** `latest`, or an ISO time that says its zone (a bare local time is ambiguous at 3 a.m.). */
 const timeArg = () =>
-  z.preprocess(
+  arg.prepared(
     (v) => (v instanceof Date ? v.toISOString() : v),
-    arg
-      .text()
-      .refine((v) => v.toLowerCase() === 'latest' || (/(?:Z|[+-]\d{2}:?\d{2})$/i.test(v) && !Number.isNaN(Date.parse(v))), {
+    arg.text().check(
+      z.refine((v: string) => v.toLowerCase() === 'latest' || (/(?:Z|[+-]\d{2}:?\d{2})$/i.test(v) && !Number.isNaN(Date.parse(v))), {
         error: 'expected an ISO time with its zone, such as 2026-11-22T02:50:00Z, or latest',
       }),
+    ),
   );
 
 export function restorePitrAction(portFor: RdsPortFactory = realRdsPort) {
@@ -22,11 +22,14 @@ export function restorePitrAction(portFor: RdsPortFactory = realRdsPort) {
     name: NAME,
     summary: 'Restore an RDS instance to a point in time, as a new instance',
     args: z.strictObject({
-      source: arg.text().meta({ description: 'The DB instance to restore from' }),
-      target: arg.text().meta({ description: 'Identifier of the new instance' }),
-      time: timeArg().meta({ description: 'ISO time with zone, or latest (the latest restorable time)' }),
+      /** The DB instance to restore from. */
+      source: arg.text(),
+      /** Identifier of the new instance. */
+      target: arg.text(),
+      /** ISO time with zone, or latest (the latest restorable time). */
+      time: timeArg(),
       ...restoreOptionArgs,
-      wait: arg.boolean().default(true),
+      wait: z._default(arg.boolean(), true),
       poll_interval: pollIntervalArg(),
     }),
     outputs: ['endpoint', 'arn', 'restored_to'],

@@ -23,14 +23,17 @@ export function restoreSnapshotAction(portFor: RdsPortFactory = realRdsPort) {
     summary: 'Restore an RDS instance from a snapshot (or the newest snapshot of an instance), as a new instance',
     args: z
       .strictObject({
-        snapshot: arg.text().optional().meta({ description: 'DB snapshot identifier or ARN' }),
-        latest_of: arg.text().optional().meta({ description: 'Use the newest available automated or manual snapshot of this instance' }),
-        target: arg.text().meta({ description: 'Identifier of the new instance' }),
+        /** DB snapshot identifier or ARN. */
+        snapshot: z.optional(arg.text()),
+        /** Use the newest available automated or manual snapshot of this instance. */
+        latest_of: z.optional(arg.text()),
+        /** Identifier of the new instance. */
+        target: arg.text(),
         ...restoreOptionArgs,
-        wait: arg.boolean().default(true),
+        wait: z._default(arg.boolean(), true),
         poll_interval: pollIntervalArg(),
       })
-      .refine((a) => (a.snapshot === undefined) !== (a.latest_of === undefined), { error: 'give either snapshot or latest_of (exactly one)' }),
+      .check(z.refine((a) => (a.snapshot === undefined) !== (a.latest_of === undefined), { error: 'give either snapshot or latest_of (exactly one)' })),
     outputs: ['endpoint', 'arn', 'snapshot'],
     async run(args, ctx) {
       const port = await portFor(ctx);

@@ -17,9 +17,11 @@ export function snapshotAction(portFor: RdsPortFactory = realRdsPort, now: () =>
     name: NAME,
     summary: 'Take a manual RDS snapshot of an instance',
     args: z.strictObject({
-      instance: arg.text().meta({ description: 'The DB instance to snapshot' }),
-      snapshot_id: arg.text().optional().meta({ description: 'Snapshot identifier (default <instance>-drctl-<yyyymmddHHMMss>, UTC)' }),
-      wait: arg.boolean().default(true),
+      /** The DB instance to snapshot. */
+      instance: arg.text(),
+      /** Snapshot identifier (default <instance>-drctl-<yyyymmddHHMMss>, UTC). */
+      snapshot_id: z.optional(arg.text()),
+      wait: z._default(arg.boolean(), true),
       poll_interval: pollIntervalArg(),
     }),
     outputs: ['snapshot_id'],

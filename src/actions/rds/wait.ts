@@ -11,11 +11,13 @@ export function waitAction(portFor: RdsPortFactory = realRdsPort) {
     name: NAME,
     summary: 'Wait for an RDS instance to reach a status (failing at once on a terminal one)',
     args: z.strictObject({
-      instance: arg.text().meta({ description: 'The DB instance to watch' }),
-      status: z
-        .preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), arg.text())
-        .default('available')
-        .meta({ description: 'The status to wait for (default available; deleted waits until it is gone)' }),
+      /** The DB instance to watch. */
+      instance: arg.text(),
+      /** The status to wait for (default available; deleted waits until it is gone). */
+      status: z._default(
+        arg.prepared((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), arg.text()),
+        'available',
+      ),
       poll_interval: pollIntervalArg(),
     }),
     outputs: ['status', 'endpoint'],

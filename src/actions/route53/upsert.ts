@@ -22,27 +22,33 @@ const RECORD_TYPES = ['A', 'AAAA', 'CAA', 'CNAME', 'DS', 'HTTPS', 'MX', 'NAPTR',
 
 const upsertArgs = z
   .strictObject({
-    zone: arg.text().meta({ description: 'Hosted zone id (Z0123...) or name (example.com.)' }),
-    name: arg.text().meta({ description: 'Record name, e.g. db.example.com' }),
-    type: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(RECORD_TYPES, { error: `expected a record type: ${RECORD_TYPES.join(', ')}` })),
-    ttl: arg.integer().min(0, { error: 'must be 0 or more' }).optional().meta({ description: `Seconds (default ${DEFAULT_TTL}; not with alias)` }),
-    values: z
-      .preprocess((v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : v), arg.list(arg.text()).min(1, { error: 'must not be empty' }))
-      .optional()
-      .meta({ description: 'The record values (one value may be written without a list)' }),
-    alias: z
-      .strictObject({
+    /** Hosted zone id (Z0123...) or name (example.com.). */
+    zone: arg.text(),
+    /** Record name, e.g. db.example.com. */
+    name: arg.text(),
+    type: arg.prepared((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(RECORD_TYPES, { error: `expected a record type: ${RECORD_TYPES.join(', ')}` })),
+    /** Seconds (default: DEFAULT_TTL; not with alias). */
+    ttl: z.optional(arg.integer().check(z.gte(0, { error: 'must be 0 or more' }))),
+    /** The record values (one value may be written without a list). */
+    values: z.optional(
+      arg.prepared((v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' }))),
+    ),
+    /** An alias target instead of values: { dns_name, zone_id, evaluate_health }. */
+    alias: z.optional(
+      z.strictObject({
         dns_name: arg.text(),
         zone_id: arg.text(),
-        evaluate_health: arg.boolean().default(false),
-      })
-      .optional()
-      .meta({ description: 'An alias target instead of values: { dns_name, zone_id, evaluate_health }' }),
-    wait: arg.boolean().default(true).meta({ description: 'Wait until the change is INSYNC (default true)' }),
+        evaluate_health: z._default(arg.boolean(), false),
+      }),
+    ),
+    /** Wait until the change is INSYNC (default true). */
+    wait: z._default(arg.boolean(), true),
     poll_interval: pollIntervalArg(),
   })
-  .refine((a) => (a.values === undefined) !== (a.alias === undefined), { error: 'give either values or alias (exactly one)' })
-  .refine((a) => a.alias === undefined || a.ttl === undefined, { error: 'an alias record takes no ttl (it uses the target’s)', path: ['ttl'] });
+  .check(
+    z.refine((a) => (a.values === undefined) !== (a.alias === undefined), { error: 'give either values or alias (exactly one)' }),
+    z.refine((a) => a.alias === undefined || a.ttl === undefined, { error: 'an alias record takes no ttl (it uses the target’s)', path: ['ttl'] }),
+  );
 
 type UpsertArgs = z.output<typeof upsertArgs>;
 

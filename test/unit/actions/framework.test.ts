@@ -29,6 +29,21 @@ describe("validate checks an action's with: arguments", () => {
 `))[0]).toMatch(/^11:11 http.check needs the argument "url"/);
   });
 
+  it("words a problem the action gives no message of its own for in zod's English", () => {
+    expect(problems(runbook(`  - id: health
+    title: Health
+    uses: http.check
+    with: { url: "http://x/health", method: FETCH }
+  - id: pause
+    title: Pause
+    uses: sleep
+    with: { duration: 5 }
+`))).toEqual([
+      '11:45 http.check: argument method: Invalid option: expected one of "GET"|"HEAD"|"POST"|"PUT"|"OPTIONS"',
+      '15:23 sleep: argument duration: expected string, received number',
+    ]);
+  });
+
   it('points at uses: when with: is missing altogether', () => {
     expect(problems(runbook(`  - id: pause
     title: Pause
