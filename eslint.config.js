@@ -1,6 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const ZOD_THROUGH_SETUP = 'Build schemas with the zod of src/util/zod.ts, which sets zod up first.';
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
@@ -29,9 +31,9 @@ export default tseslint.config(
         {
           paths: [
             ...['chalk', 'ora', '@inquirer/prompts'].map((name) => ({ name, message: 'Only src/io may talk to the terminal.' })),
-            { name: 'zod', message: 'Build schemas with the zod of src/util/zod.ts, which sets zod up first.', allowTypeImports: true },
+            { name: 'zod', message: ZOD_THROUGH_SETUP, allowTypeImports: true },
           ],
-          patterns: [{ group: ['zod/*'], message: 'Build schemas with the zod of src/util/zod.ts, which sets zod up first.', allowTypeImports: true }],
+          patterns: [{ group: ['zod/*'], message: ZOD_THROUGH_SETUP, allowTypeImports: true }],
         },
       ],
     },

@@ -1,16 +1,16 @@
 import * as z from '../util/zod.js';
 import { DURATION_PATTERN, parseDuration } from '../runbook/duration.js';
 
-/**
- * Argument types for actions. Values arrive as written in `with:` (validate) or after expressions
- * are substituted (run), where a whole-value expression may still be text: so numbers and booleans
- * also accept their text form.
- */
 /** A value turned into another before it is checked (`v.trim()`, one value as a list of one). */
 function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown, schema: T) {
   return z.pipe(z.transform(prepare), schema);
 }
 
+/**
+ * Argument types for actions. Values arrive as written in `with:` (validate) or after expressions
+ * are substituted (run), where a whole-value expression may still be text: so numbers and booleans
+ * also accept their text form.
+ */
 export const arg = {
   text: () => z.string().check(z.minLength(1, { error: 'must not be empty' })),
   number: () => z.coerce.number({ error: 'expected a number' }),
@@ -26,6 +26,6 @@ export const arg = {
   prepared,
 };
 
-/** How often to check while waiting (default DEFAULT_POLL_MS unless the action says otherwise), as milliseconds. */
+/** How often to check while waiting (default {@link DEFAULT_POLL_MS} unless the action says otherwise), as milliseconds. */
 export const pollIntervalArg = () => z.optional(arg.duration());
 export const DEFAULT_POLL_MS = 15_000;

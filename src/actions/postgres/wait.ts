@@ -20,7 +20,7 @@ export function createPostgresWait(port: PgPort) {
     summary: 'Wait until PostgreSQL accepts connections and answers SELECT 1',
     args: z.strictObject({
       url: urlArg(),
-      /** How often to try while waiting (default: DEFAULT_WAIT_POLL_MS). */
+      /** How often to try while waiting (default {@link DEFAULT_WAIT_POLL_MS}). */
       poll_interval: pollIntervalArg(),
     }),
     outputs: ['server_version'],

@@ -27,7 +27,7 @@ const upsertArgs = z
     /** Record name, e.g. db.example.com. */
     name: arg.text(),
     type: arg.prepared((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(RECORD_TYPES, { error: `expected a record type: ${RECORD_TYPES.join(', ')}` })),
-    /** Seconds (default: DEFAULT_TTL; not with alias). */
+    /** Seconds (default {@link DEFAULT_TTL}; not with alias). */
     ttl: z.optional(arg.integer().check(z.gte(0, { error: 'must be 0 or more' }))),
     /** The record values (one value may be written without a list). */
     values: z.optional(
