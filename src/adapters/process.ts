@@ -1,6 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-/** Runs commands as a process group, so a timeout or Ctrl-C stops children and grandchildren too. */
+/**
+ * Runs commands as a process group, so a timeout or Ctrl-C stops children and grandchildren too.
+ *
+ * A command can leave its process group: `setsid`, a daemon's double fork into a new session. So
+ * every command also gets a tag of its own in its environment (PROCESS_TAG_VARIABLE), which its
+ * descendants inherit through setsid and forks alike; stopping a command stops its group and every
+ * process of this host whose environment carries the tag, and tells which of them it could not stop.
+ * A program that clears its environment (env -i), or runs as another user whose environment drctl
+ * may not read, or in another pid namespace, is out of sight once it leaves the group.
+ */
 export interface ProcessSpec {
   file: string;
   args: string[];
@@ -9,8 +18,15 @@ export interface ProcessSpec {
   timeoutMs?: number | undefined;
   signal: AbortSignal;
   onOutput: (stream: 'stdout' | 'stderr', chunk: string) => void;
-  /** The new process group's id, once it exists (the journal keeps it for resume). */
-  onSpawn?: (pgid: number) => void;
+  /** The new process group's id and the command's tag, once they exist (the journal keeps them for resume). */
+  onSpawn?: (pgid: number, tag: string) => void;
+}
+
+/** A process of a stopped command that was still alive after SIGKILL (or that drctl may not signal). */
+export interface Survivor {
+  pid: number;
+  /** Its command line (or, when that is unreadable, its name). */
+  command: string;
 }
 
 export interface ProcessResult {
@@ -19,6 +35,11 @@ export interface ProcessResult {
   ended: 'exited' | 'timeout' | 'aborted' | 'spawn-error';
   error?: string | undefined;
   durationMs: number;
+  /**
+   * Set when the command was stopped (timeout or interruption): the processes that outlived it,
+   * empty when none did; undefined where they cannot be told (no /proc: only the group was killed).
+   */
+  survivors?: Survivor[] | undefined;
 }
 
 export interface ProcessRunner {
@@ -31,11 +52,31 @@ const OUTPUT_DRAIN_MS = 250;
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
 
-/** Process groups running now, so an emergency exit (a second Ctrl-C) can leave nothing behind. */
-const activeGroups = new Set<number>();
+/** How long processes get to disappear after SIGKILL before they are reported as survivors. */
+const SURVIVOR_WAIT_MS = 1_500;
 
+/** The environment variable that tags every process a command starts (a colon-separated list when drctl runs inside a drctl step). */
+export const PROCESS_TAG_VARIABLE = 'DRCTL_PROCESS_TAG';
+
+/** Commands running now (process group id → tag), so an emergency exit (a second Ctrl-C) can leave nothing behind. */
+const activeGroups = new Map<number, string>();
+
+/** Emergency stop: SIGKILL every running command's group and every process carrying its tag. */
 export function killActiveGroups(): void {
-  for (const pgid of activeGroups) signalGroup(pgid, 'SIGKILL');
+  for (const pgid of activeGroups.keys()) signalGroup(pgid, 'SIGKILL');
+  for (const found of findProcesses(undefined, new Set(activeGroups.values())) ?? []) signalPid(found.pid, 'SIGKILL');
+}
+
+/** Whether a process started by the command with this tag still runs, inside its group or not (false where /proc cannot tell). */
+export function tagAlive(tag: string): boolean {
+  return (findProcesses(undefined, new Set([tag]))?.length ?? 0) > 0;
+}
+
+/** How a stopped command's processes ended, for the step's reason. */
+export function describeStopped(survivors: readonly Survivor[] | undefined): string {
+  if (survivors === undefined) return 'its process group was killed';
+  if (survivors.length === 0) return 'its processes were killed';
+  return `could not stop: ${survivors.map((s) => `pid ${s.pid} (${s.command})`).join(', ')}`;
 }
 
 /** Whether a process group from an earlier drctl (one killed with -9, say) still runs. */
@@ -46,6 +87,110 @@ export function groupAlive(pgid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
   return livingMembers(pgid) !== 0;
+}
+
+interface Found {
+  pid: number;
+  pgrp: number;
+}
+
+/**
+ * Living processes (not zombies) of this host that belong to process group `pgid` or whose
+ * environment carries one of `tags`; undefined when /proc cannot tell. drctl itself is never one.
+ */
+function findProcesses(pgid: number | undefined, tags: ReadonlySet<string>): Found[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const found: Found[] = [];
+  for (const name of entries) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    let state: string | undefined;
+    let pgrp: number;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      state = fields[0];
+      pgrp = Number(fields[2]);
+    } catch {
+      continue; // it ended while we looked
+    }
+    if (state === 'Z' || state === 'X') continue;
+    if (pgrp === pgid || (tags.size > 0 && carriesTag(pid, tags))) found.push({ pid, pgrp });
+  }
+  return found;
+}
+
+function carriesTag(pid: number, tags: ReadonlySet<string>): boolean {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return false; // another user's process, or gone
+  }
+  const key = `${PROCESS_TAG_VARIABLE}=`;
+  for (const entry of environ.split('\0')) {
+    if (entry.startsWith(key) && entry.slice(key.length).split(':').some((tag) => tags.has(tag))) return true;
+  }
+  return false;
+}
+
+/** A process's command line, for a message. */
+function commandOf(pid: number): string {
+  try {
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+    if (command) return command.length > 120 ? `${command.slice(0, 119)}…` : command;
+  } catch {
+    // gone, or unreadable
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * The end of stopping a command, once its shell has exited: every process of its group or with its
+ * tag gets SIGTERM (escaped ones included), then whatever is left when the grace period that began
+ * at `termAt` is over gets SIGKILL. Resolves to the processes still alive after that.
+ */
+async function finishStopping(pgid: number, tag: string, termAt: number, termed: Set<number>): Promise<Survivor[] | undefined> {
+  const tags = new Set([tag]);
+  for (;;) {
+    const left = findProcesses(pgid, tags);
+    if (left === undefined) {
+      signalGroup(pgid, 'SIGKILL');
+      return undefined;
+    }
+    if (left.length === 0) return [];
+    for (const found of left) {
+      if (found.pgrp !== pgid && !termed.has(found.pid)) {
+        termed.add(found.pid);
+        signalPid(found.pid, 'SIGTERM');
+      }
+    }
+    if (performance.now() >= termAt + KILL_GRACE_MS) break;
+    await sleep(100);
+  }
+  const killedAt = performance.now();
+  for (;;) {
+    signalGroup(pgid, 'SIGKILL');
+    const left = findProcesses(pgid, tags) ?? [];
+    if (left.length === 0) return [];
+    if (performance.now() - killedAt >= SURVIVOR_WAIT_MS) return left.map((found) => ({ pid: found.pid, command: commandOf(found.pid) }));
+    for (const found of left) signalPid(found.pid, 'SIGKILL');
+    await sleep(50);
+  }
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Members of a process group that are not zombies (dead, waiting for a parent to reap them); -1 when /proc cannot tell. */
@@ -74,9 +219,13 @@ export function createProcessRunner(): ProcessRunner {
   return {
     async run(spec) {
       const { execa } = await import('execa');
+      const { randomBytes } = await import('node:crypto');
       const started = performance.now();
+      const tag = randomBytes(12).toString('hex');
+      const outer = spec.env[PROCESS_TAG_VARIABLE];
       const child = execa(spec.file, spec.args, {
-        env: spec.env,
+        // Keep the tag of a drctl this one runs inside: its stop reaches what this one starts.
+        env: { ...spec.env, [PROCESS_TAG_VARIABLE]: outer ? `${outer}:${tag}` : tag },
         extendEnv: false,
         ...(spec.cwd ? { cwd: spec.cwd } : {}),
         stdin: 'ignore',
@@ -87,16 +236,28 @@ export function createProcessRunner(): ProcessRunner {
         cleanup: false,
       });
       if (child.pid !== undefined) {
-        activeGroups.add(child.pid);
-        spec.onSpawn?.(child.pid);
+        activeGroups.set(child.pid, tag);
+        spec.onSpawn?.(child.pid, tag);
       }
       let ended: ProcessResult['ended'] = 'exited';
       let killTimer: NodeJS.Timeout | undefined;
+      let termAt = 0;
+      /** Processes outside the group that were sent SIGTERM (group members get the group's). */
+      const termed = new Set<number>();
       const killGroup = (why: 'timeout' | 'aborted'): void => {
         if (ended !== 'exited') return;
         ended = why;
+        termAt = performance.now();
         signalGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+        for (const found of findProcesses(undefined, new Set([tag])) ?? []) {
+          if (found.pgrp === child.pid) continue;
+          termed.add(found.pid);
+          signalPid(found.pid, 'SIGTERM');
+        }
+        killTimer = setTimeout(() => {
+          signalGroup(child.pid, 'SIGKILL');
+          for (const found of findProcesses(undefined, new Set([tag])) ?? []) signalPid(found.pid, 'SIGKILL');
+        }, KILL_GRACE_MS);
       };
       const timer = spec.timeoutMs !== undefined ? setTimeout(() => killGroup('timeout'), spec.timeoutMs) : undefined;
       const onAbort = (): void => killGroup('aborted');
@@ -113,22 +274,25 @@ export function createProcessRunner(): ProcessRunner {
         }, OUTPUT_DRAIN_MS).unref();
       });
       const result = await child;
-      if (child.pid !== undefined) activeGroups.delete(child.pid);
+      const durationMs = performance.now() - started;
       clearTimeout(timer);
       spec.signal.removeEventListener('abort', onAbort);
-      // A stopped step leaves nothing behind: whatever the leader started goes with it.
-      if (ended !== 'exited') {
-        signalGroup(child.pid, 'SIGKILL');
+      // A stopped command leaves nothing behind: whatever it started goes with it, in its group or
+      // escaped from it. A command that ended by itself keeps what it left running on purpose
+      // (`kubectl port-forward &` for the next steps): drctl stops only what it was told to stop.
+      let survivors: Survivor[] | undefined;
+      if (ended !== 'exited' && child.pid !== undefined) {
         clearTimeout(killTimer);
+        survivors = await finishStopping(child.pid, tag, termAt, termed);
       }
-      const durationMs = performance.now() - started;
+      if (child.pid !== undefined) activeGroups.delete(child.pid);
       if (result.failed && result.exitCode === undefined && ended === 'exited') {
         const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
         const missingCwd = code === 'ENOENT' && spec.cwd !== undefined && !existsSync(spec.cwd);
         const error = missingCwd ? `the step's folder does not exist: ${spec.cwd}` : code === 'ENOENT' ? `command not found: ${spec.file}` : result.shortMessage;
         return { exitCode: null, ended: 'spawn-error', error, durationMs };
       }
-      return { exitCode: result.exitCode ?? null, ended, durationMs };
+      return { exitCode: result.exitCode ?? null, ended, durationMs, ...(ended !== 'exited' ? { survivors } : {}) };
     },
   };
 }
@@ -139,5 +303,13 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // The group is already gone.
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already, or not ours to signal (then it is reported as a survivor).
   }
 }

@@ -1,4 +1,5 @@
 import type { ProcessRunner } from '../adapters/process.js';
+import { describeStopped } from '../adapters/process.js';
 import { formatDuration } from '../runbook/duration.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, RetryPolicy } from '../runbook/model.js';
@@ -208,7 +209,7 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
   hooks.onAttemptEnd({ attempt, exitCode: result.exitCode, durationMs: result.durationMs, ended: result.ended, error: result.error, stdoutTail: observed.stdout, stderrTail: observed.stderr, truncated: stdout.truncated || stderr.truncated });
   const base = { interrupted: result.ended === 'aborted', timedOut: result.ended === 'timeout', exitCode: result.exitCode, attempts: attempt, durationMs: result.durationMs, observed };
   if (result.ended === 'aborted') return { ...base, ok: false, outputs: {}, reason: 'interrupted' };
-  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}; its processes were killed` };
+  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}; ${describeStopped(result.survivors)}` };
   if (result.ended === 'spawn-error') return { ...base, ok: false, outputs: {}, reason: result.error };
   let outputs: Record<string, Literal> = {};
   try {
