@@ -63,6 +63,7 @@ const activeGroups = new Map<number, string>();
 
 /** Emergency stop: SIGKILL every running command's group and every process carrying its tag. */
 export function killActiveGroups(): void {
+  if (activeGroups.size === 0) return;
   for (const pgid of activeGroups.keys()) signalGroup(pgid, 'SIGKILL');
   for (const found of findProcesses(undefined, new Set(activeGroups.values())) ?? []) signalPid(found.pid, 'SIGKILL');
 }
