@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { DURATION_PATTERN, parseDuration } from '../runbook/duration.js';
+import { DURATION_PATTERN, MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../runbook/duration.js';
 
 /** A value turned into another before it is checked (`v.trim()`, one value as a list of one). */
 function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown, schema: T) {
@@ -19,7 +19,10 @@ export const arg = {
   /** A duration such as 30s or 2m, as milliseconds. */
   duration: () =>
     z.pipe(
-      z.string().check(z.regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration such as 10s, 5m or 1h' })),
+      z.string().check(
+        z.regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration such as 10s, 5m or 1h' }),
+        z.refine((text: string) => !(parseDuration(text)! > MAX_DURATION_MS), { error: `longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes`, abort: true }),
+      ),
       z.transform((text: string) => parseDuration(text)!),
     ),
   list: <T extends z.ZodMiniType>(item: T) => z.array(item),

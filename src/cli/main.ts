@@ -2,9 +2,12 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { UserError } from '../util/errors.js';
 
+let pipesWatched = false;
+
 /** The one top-level catch: every error becomes a message and an exit code. */
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
+  watchPipes();
   try {
     const code = await buildProgram().parseAsync(argv).then(() => process.exitCode ?? 0);
     process.exitCode = typeof code === 'number' ? code : Number(code);
@@ -12,6 +15,29 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = reportError(error, debug);
   }
 }
+
+/**
+ * A reader that went away (`drctl validate | head -1`) is no error of drctl's: what it would have
+ * read is dropped, and the command finishes (a run goes on: a pager closed is no reason to stop).
+ */
+function watchPipes(): void {
+  if (pipesWatched) return;
+  pipesWatched = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
+/** Errors of the machine rather than of drctl: a full disk, a read-only or forbidden path. */
+const ENVIRONMENT: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+};
 
 function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
@@ -23,6 +49,13 @@ function reportError(error: unknown, debug: boolean): number {
     process.stderr.write(`drctl: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
+  }
+  const errno = error as NodeJS.ErrnoException;
+  const environment = errno.code !== undefined && errno.path !== undefined ? ENVIRONMENT[errno.code] : undefined;
+  if (environment !== undefined) {
+    process.stderr.write(`drctl: cannot ${errno.syscall ?? 'use'} ${errno.path}: ${environment} (${errno.code})\n  hint: make room or fix the permissions, then try again\n`);
+    if (debug && errno.stack) process.stderr.write(`${errno.stack}\n`);
+    return 2;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`drctl: internal error: ${message}\n  this is a bug in drctl, not in your runbook; re-run with --debug for the stack trace\n`);

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Literal } from '../runbook/expression.js';
 import type { InputSpec, Runbook } from '../runbook/model.js';
 import { typeProblem } from '../runbook/rules.js';
 import { locate, parseSource } from '../runbook/source.js';
 import { UserError } from '../util/errors.js';
+import { readRegularFile } from '../util/read-regular-file.js';
 import { didYouMean } from '../util/suggest.js';
 
 export interface ResolvedInputs {
@@ -33,11 +33,15 @@ export function parseInputOptions(pairs: readonly string[]): Record<string, stri
 
 /** Read `--inputs-file`: a YAML or JSON mapping of input names to values. */
 export function readInputsFile(file: string): Map<string, Given> {
+  // Only a regular file of at most 5 MiB: /dev/zero or a named pipe is refused, never read until memory runs out.
+  const read = readRegularFile(file, 'an inputs file');
+  if (!read.ok) throw new UserError(`--inputs-file ${file}: ${read.problem}`, { hint: 'give --inputs-file a YAML or JSON file of input values' });
+  if (read.bytes.includes(0)) throw new UserError(`--inputs-file ${file}: is a binary file, not YAML or JSON`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read inputs file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(read.bytes).replace(/^\uFEFF/, '');
+  } catch {
+    throw new UserError(`--inputs-file ${file}: is not UTF-8 text`, { hint: 'save it as UTF-8' });
   }
   const { source, value: raw, diagnostics } = parseSource(file, text);
   const first = diagnostics.find((d) => d.severity === 'error');

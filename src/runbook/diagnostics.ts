@@ -44,8 +44,24 @@ export function formatDiagnostic(d: Diagnostic, sourceText?: string): string {
   return lines.join('\n');
 }
 
+/** The last text framed and where its lines start: one file's diagnostics are framed one after another. */
+let framed: { text: string; starts: number[] } | undefined;
+
+/** Line `line` (from 1) of `text`, found without splitting the whole text again for each diagnostic. */
+function lineOf(text: string, line: number): string | undefined {
+  if (framed?.text !== text) {
+    const starts = [0];
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+    framed = { text, starts };
+  }
+  const start = framed.starts[line - 1];
+  if (start === undefined) return undefined;
+  const next = framed.starts[line];
+  return text.slice(start, next === undefined ? text.length : next - 1);
+}
+
 function codeFrame(text: string, line: number, col: number): string | undefined {
-  const source = text.split('\n')[line - 1];
+  const source = lineOf(text, line);
   if (source === undefined) return undefined;
   const shown = source.length > 160 ? `${source.slice(0, 157)}...` : source;
   const gutter = `${String(line).padStart(5)} | `;

@@ -4,6 +4,14 @@ const DURATION_RE = new RegExp(DURATION_PATTERN);
 const PART_RE = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
+/**
+ * The longest duration drctl takes anywhere (budgets, timeouts, intervals, RTO and RPO, action
+ * arguments, duration inputs, --incident-start offsets): 14 days. Anything longer is a typo, and
+ * a timer past 24.8 days (2^31 ms) would fire at once instead of never.
+ */
+export const MAX_DURATION_MS = 336 * 3_600_000;
+export const MAX_DURATION_TEXT = '336h (14 days)';
+
 export function isDuration(text: string): boolean {
   return DURATION_RE.test(text);
 }
@@ -16,6 +24,12 @@ export function parseDuration(text: string): number | undefined {
     total += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   }
   return Math.round(total);
+}
+
+/** Why a duration that parses is still refused (longer than the maximum), or undefined. */
+export function durationLimitProblem(text: string): string | undefined {
+  const ms = parseDuration(text);
+  return ms !== undefined && !(ms <= MAX_DURATION_MS) ? `${JSON.stringify(text)} is longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes` : undefined;
 }
 
 /** 0s, 950ms, 42s, 3m05s, 1h02m: short, fixed-width enough for a table. */

@@ -21,10 +21,13 @@ export type Segment =
 export class ExpressionError extends Error {
   /** Offset of the problem within the template string. */
   readonly offset: number;
-  constructor(message: string, offset: number) {
+  /** How to fix it, when there is more to say than what an expression looks like. */
+  readonly hint: string | undefined;
+  constructor(message: string, offset: number, hint?: string) {
     super(message);
     this.name = 'ExpressionError';
     this.offset = offset;
+    this.hint = hint;
   }
 }
 
@@ -80,6 +83,11 @@ type Token =
   | { kind: 'op'; op: string; offset: number }
   | { kind: 'end'; offset: number };
 
+/** Sticky: each matches where the tokenizer stands, without copying the rest of the text. */
+const NUMBER = /-?\d+(?:\.\d+)?/y;
+const NAME = /[A-Za-z_][A-Za-z0-9_-]*/y;
+const NAME_PART = /[A-Za-z0-9_-]+/y;
+
 const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '<', '>', '!', '(', ')', '.'];
 
 function tokenize(source: string, base: number): Token[] {
@@ -116,14 +124,17 @@ function tokenize(source: string, base: number): Token[] {
     const previous = tokens[tokens.length - 1];
     const afterDot = previous?.kind === 'op' && previous.op === '.';
     if (!afterDot && /[-\d]/.test(c)) {
-      const match = /^-?\d+(?:\.\d+)?/.exec(source.slice(i));
+      NUMBER.lastIndex = i;
+      const match = NUMBER.exec(source);
       if (match) {
         tokens.push({ kind: 'literal', value: Number(match[0]), offset });
         i += match[0].length;
         continue;
       }
     }
-    const identifier = (afterDot ? /^[A-Za-z0-9_-]+/ : /^[A-Za-z_][A-Za-z0-9_-]*/).exec(source.slice(i));
+    const namePattern = afterDot ? NAME_PART : NAME;
+    namePattern.lastIndex = i;
+    const identifier = namePattern.exec(source);
     if (identifier) {
       const name = identifier[0];
       if (!afterDot && (name === 'true' || name === 'false')) tokens.push({ kind: 'literal', value: name === 'true', offset });
@@ -144,6 +155,13 @@ function tokenize(source: string, base: number): Token[] {
   return tokens;
 }
 
+/**
+ * How deep an expression may nest: each `!`, parenthesis and operator is a level (a || b || c is
+ * three deep). Real conditions use a handful; the limit keeps parsing and evaluation, which
+ * recurse, far from the stack's end.
+ */
+export const MAX_EXPRESSION_DEPTH = 64;
+
 const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '<=': 4, '>': 4, '>=': 4 };
 
 /** Parse one expression (the text between `${{` and `}}`); `base` offsets positions in errors. */
@@ -156,12 +174,20 @@ export function parseExpression(source: string, base = 0): Expr {
   const describe = (token: Token): string =>
     token.kind === 'end' ? 'end of expression' : token.kind === 'op' ? `"${token.op}"` : token.kind === 'ident' ? `"${token.name}"` : JSON.stringify(token.value);
 
-  function primary(): Expr {
+  const tooDeep = (offset: number): ExpressionError =>
+    new ExpressionError(`the expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels (each "!", "(" and operator is one)`, offset, 'simplify it, or work a part out in an earlier step and use its output');
+
+  /** The expression and its height (the longest path from it to a leaf), from `level` levels down. */
+  function primary(level: number): [Expr, number] {
     const token = next();
-    if (token.kind === 'literal') return { kind: 'literal', value: token.value };
-    if (token.kind === 'op' && token.op === '!') return { kind: 'not', operand: primary() };
+    if (level > MAX_EXPRESSION_DEPTH) throw tooDeep(token.offset);
+    if (token.kind === 'literal') return [{ kind: 'literal', value: token.value }, 1];
+    if (token.kind === 'op' && token.op === '!') {
+      const [operand, height] = primary(level + 1);
+      return [{ kind: 'not', operand }, height + 1];
+    }
     if (token.kind === 'op' && token.op === '(') {
-      const inner = binary(0);
+      const inner = binary(0, level + 1);
       const close = next();
       if (close.kind !== 'op' || close.op !== ')') throw new ExpressionError(`expected ")" but found ${describe(close)}`, close.offset);
       return inner;
@@ -176,26 +202,29 @@ export function parseExpression(source: string, base = 0): Expr {
         path.push(part.name);
         end = part.offset + part.name.length;
       }
-      return { kind: 'ref', path, offset: token.offset, length: end - token.offset };
+      return [{ kind: 'ref', path, offset: token.offset, length: end - token.offset }, 1];
     }
     throw new ExpressionError(`expected a value but found ${describe(token)}`, token.offset);
   }
 
-  function binary(minPrecedence: number): Expr {
-    let left = primary();
+  function binary(minPrecedence: number, level: number): [Expr, number] {
+    let [left, height] = primary(level);
     for (;;) {
       const token = peek();
       if (token.kind !== 'op') break;
       const precedence = PRECEDENCE[token.op];
       if (precedence === undefined || precedence < minPrecedence) break;
       next();
-      const right = binary(precedence + 1);
+      const [right, rightHeight] = binary(precedence + 1, level + 1);
       left = { kind: 'binary', op: token.op as BinaryOp, left, right };
+      // a && b && c builds to the left, in this loop: the height, not the recursion, grows.
+      height = Math.max(height, rightHeight) + 1;
+      if (level + height > MAX_EXPRESSION_DEPTH + 1) throw tooDeep(token.offset);
     }
-    return left;
+    return [left, height];
   }
 
-  const expr = binary(0);
+  const [expr] = binary(0, 1);
   const rest = peek();
   if (rest.kind !== 'end') throw new ExpressionError(`unexpected ${describe(rest)} after the expression`, rest.offset);
   return expr;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/package-root.js';
@@ -20,6 +20,14 @@ function looksLikePath(ref: string): boolean {
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
   }
@@ -69,7 +77,8 @@ export function discoverRunbooks(dir: string): { entries: RunbookEntry[]; invali
  */
 export function findRunbookFile(ref: string, dir: string): string {
   if (looksLikePath(ref) || isFile(ref)) {
-    if (!existsSync(ref)) throw new UserError(`no runbook file at ${ref}`, { hint: 'check the path, or give a runbook name (see drctl list)' });
+    // A link that loops or points nowhere is still there: reading it says which.
+    if (!existsSync(ref) && !isLink(ref)) throw new UserError(`no runbook file at ${ref}`, { hint: 'check the path, or give a runbook name (see drctl list)' });
     return ref;
   }
   for (const folder of [dir, SHIPPED_RUNBOOKS_DIR]) {

@@ -2,7 +2,7 @@ import { ACTIONS, actionNamed } from '../actions/registry.js';
 import { checkActionArgs } from '../actions/validate-args.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
-import { formatDuration, isDuration, parseDuration } from './duration.js';
+import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import type { Segment } from './expression.js';
 import { collectRefs, ExpressionError, parseTemplate } from './expression.js';
 import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';
@@ -16,6 +16,9 @@ export function checkRules(doc: RunbookDoc, source: SourceFile): Diagnostic[] {
   checker.checkAll();
   return checker.diagnostics;
 }
+
+/** The longest metadata.name: its run ids (name, time, tag) must fit in a file name. */
+export const MAX_NAME_LENGTH = 100;
 
 export const RUN_REFS = ['id', 'mode', 'incident_start'] as const;
 const STEP_REF_KINDS = ['outputs', 'status'];
@@ -57,6 +60,8 @@ class RuleChecker {
   }
 
   checkAll(): void {
+    this.checkName();
+    this.checkDurations();
     this.checkObjectives();
     for (const [name, spec] of Object.entries(this.inputs)) this.checkInput(name, spec);
     this.checkExpressionsIn(['env'], this.doc.env, { visibleBefore: 0, where: 'in the runbook env' });
@@ -66,6 +71,30 @@ class RuleChecker {
       this.checkExpressionsIn(path, item, { visibleBefore: 0, where: 'in preflight (it runs before any step)' });
     });
     this.checkSteps();
+  }
+
+  /** The run id (name, time, tag) is a folder name: it must fit in one. */
+  private checkName(): void {
+    const name = this.doc.metadata.name;
+    if (name.length > MAX_NAME_LENGTH) {
+      this.report(['metadata', 'name'], `the runbook name is ${name.length} characters long; the most is ${MAX_NAME_LENGTH}`, { hint: 'a short name such as database-loss; the title can say more' });
+    }
+  }
+
+  /** Every duration of the runbook within the longest drctl takes (the schema checks their form). */
+  private checkDurations(): void {
+    const check = (path: PathSegment[], text: string | undefined): void => {
+      const problem = text === undefined ? undefined : durationLimitProblem(text);
+      if (problem) this.report(path, problem, { hint: `write at most ${MAX_DURATION_TEXT}, e.g. 4h or 90m` });
+    };
+    check(['objectives', 'rto'], this.doc.objectives?.rto);
+    check(['objectives', 'rpo'], this.doc.objectives?.rpo);
+    (this.doc.preflight ?? []).forEach((item, index) => check(['preflight', index, 'timeout'], item.timeout));
+    this.doc.steps.forEach((step, index) => {
+      for (const key of ['budget', 'timeout', 'interval'] as const) check(['steps', index, key], step[key]);
+      if (typeof step.retries === 'object') check(['steps', index, 'retries', 'delay'], step.retries.delay);
+      if (typeof step.rollback === 'object') check(['steps', index, 'rollback', 'timeout'], step.rollback.timeout);
+    });
   }
 
   private checkObjectives(): void {
@@ -302,7 +331,7 @@ class RuleChecker {
   private checkTemplate(path: PathSegment[], text: string, scope: RefScope): void {
     const segments = this.segmentsOf(text);
     if (segments instanceof ExpressionError) {
-      this.report(path, `invalid expression: ${segments.message}`, { index: segments.offset, hint: 'expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == \'x\' }}' });
+      this.report(path, `invalid expression: ${segments.message}`, { index: segments.offset, hint: segments.hint ?? 'expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == \'x\' }}' });
       return;
     }
     for (const segment of segments) {
@@ -371,7 +400,8 @@ export function typeProblem(type: string, value: unknown, options?: readonly unk
     case 'boolean':
       return typeof value === 'boolean' || value === 'true' || value === 'false' ? undefined : `${JSON.stringify(value)} is not true or false`;
     case 'duration':
-      return typeof value === 'string' && isDuration(value) ? undefined : `${JSON.stringify(value)} is not a duration (e.g. 90s, 15m, 1h30m)`;
+      if (typeof value !== 'string' || !isDuration(value)) return `${JSON.stringify(value)} is not a duration (e.g. 90s, 15m, 1h30m)`;
+      return durationLimitProblem(value);
     case 'choice':
       return options && !options.some((option) => String(option) === String(value)) ? `${JSON.stringify(value)} is not one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : undefined;
     default:

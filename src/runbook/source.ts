@@ -3,7 +3,7 @@ import type { Document, LineCounter, Node, Pair } from 'yaml';
 import type * as Yaml from 'yaml';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { formatPath } from './diagnostics.js';
-import { loadPlainYaml } from './plain-yaml.js';
+import { deepNesting, loadPlainYaml, MAX_YAML_DEPTH } from './plain-yaml.js';
 
 let yamlLibrary: typeof Yaml | undefined;
 
@@ -57,6 +57,12 @@ export interface ParsedSource {
  */
 export function parseSource(file: string, text: string): ParsedSource {
   const source = new SourceFile(file, text);
+  // Both readers recurse once per level: a file nested thousands deep is refused before either reads it.
+  const deep = deepNesting(text);
+  if (deep !== undefined) {
+    const [line, col] = lineAndColumn(text, deep);
+    return { source, value: undefined, empty: false, diagnostics: [tooDeep(file, line, col, '')] };
+  }
   const fast = loadPlainYaml(text);
   if (fast.ok) return { source, value: fast.value, empty: fast.value === undefined, diagnostics: [] };
   const diagnostics = yamlDiagnostics(source);
@@ -64,11 +70,68 @@ export function parseSource(file: string, text: string): ParsedSource {
   if (fatal) return { source, value: undefined, empty: false, diagnostics };
   if (source.doc.contents === null) return { source, value: undefined, empty: true, diagnostics };
   try {
-    return { source, value: source.doc.toJS({ maxAliasCount: 1000 }), empty: false, diagnostics };
+    const value: unknown = source.doc.toJS({ maxAliasCount: 1000 });
+    // Aliases can nest what the text does not: an alias of an alias of ... each one level deeper.
+    const path = deeperThan(value, MAX_YAML_DEPTH);
+    if (path) {
+      const [line, col] = locate(source, path);
+      return { source, value: undefined, empty: false, diagnostics: [...diagnostics, tooDeep(file, line, col, formatPath(path))] };
+    }
+    return { source, value, empty: false, diagnostics };
   } catch (error) {
     diagnostics.push(diagnosticAt(source, [], `cannot read the YAML: ${(error as Error).message}`));
     return { source, value: undefined, empty: false, diagnostics };
   }
+}
+
+function tooDeep(file: string, line: number, col: number, path: string): Diagnostic {
+  return {
+    severity: 'error',
+    file,
+    line,
+    col,
+    path,
+    message: `YAML nests deeper than ${MAX_YAML_DEPTH} levels here`,
+    hint: 'flatten this mapping or list: a runbook or inputs file needs a handful of levels',
+  };
+}
+
+/** Line and column (from 1) of an offset, without the position-keeping parser. */
+function lineAndColumn(text: string, offset: number): [number, number] {
+  let line = 1;
+  let lineStart = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
+    line++;
+    lineStart = at + 1;
+  }
+  return [line, offset - lineStart + 1];
+}
+
+/**
+ * The path of the first mapping or list deeper than `limit` levels, walked without recursion.
+ * A subtree shared through aliases is walked once per reference: the alias limit bounds how often.
+ */
+function deeperThan(root: unknown, limit: number): PathSegment[] | undefined {
+  interface Visit {
+    node: unknown;
+    depth: number;
+    key: PathSegment | undefined;
+    parent: Visit | undefined;
+  }
+  const stack: Visit[] = [{ node: root, depth: 0, key: undefined, parent: undefined }];
+  while (stack.length > 0) {
+    const visit = stack.pop()!;
+    const { node, depth } = visit;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > limit) {
+      const path: PathSegment[] = [];
+      for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+      return path;
+    }
+    const entries: Array<[PathSegment, unknown]> = Array.isArray(node) ? [...node.entries()] : Object.entries(node);
+    for (const [key, child] of entries) stack.push({ node: child, depth: depth + 1, key, parent: visit });
+  }
+  return undefined;
 }
 
 function yamlDiagnostics(source: SourceFile): Diagnostic[] {
@@ -142,16 +205,34 @@ interface Located {
   pair?: Pair;
 }
 
+/** Per mapping, built once: each key's first pair (a diagnostic per key of a large mapping stays linear). */
+const keyIndexes = new WeakMap<object, Map<string, Pair>>();
+
+function keyIndex(map: Yaml.YAMLMap): Map<string, Pair> {
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const item of map.items) {
+      if (yaml().isScalar(item.key)) {
+        const key = String(item.key.value);
+        if (!index.has(key)) index.set(key, item as Pair);
+      }
+    }
+    keyIndexes.set(map, index);
+  }
+  return index;
+}
+
 /** Walk the document along a path; stops at the deepest node that exists. */
 function walk(source: SourceFile, path: readonly PathSegment[]): { found: Located; depth: number } {
-  const { isAlias, isMap, isScalar, isSeq } = yaml();
+  const { isAlias, isMap, isSeq } = yaml();
   let current: Located = { node: source.doc.contents as Node | null };
   let depth = 0;
   for (const segment of path) {
     let node = current.node;
     if (isAlias(node)) node = node.resolve(source.doc) as Node | undefined;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = keyIndex(node).get(String(segment));
       if (!pair) break;
       current = { node: pair.value as Node | null, pair: pair as Pair };
     } else if (isSeq(node) && typeof segment === 'number') {
@@ -180,26 +261,51 @@ export function locateInString(source: SourceFile, path: readonly PathSegment[],
   const { found, depth } = walk(source, path);
   const node = found.node;
   if (depth === path.length && yaml().isScalar(node) && node.range && typeof node.value === 'string') {
-    const start = node.range[0];
-    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return blockPosition(source, start, node.value, index);
-    const raw = source.text.slice(start, node.range[1]);
-    const quote = node.type === 'QUOTE_SINGLE' ? "'" : node.type === 'QUOTE_DOUBLE' ? '"' : '';
-    const offset = rawOffset(raw.slice(quote.length), node.value, index, quote);
-    if (offset !== undefined) return position(source.lines, start + quote.length + offset);
+    const map = charMap(source, node as Scalar & { value: string; range: [number, number, number] });
+    const at = map(index);
+    if (at !== undefined) return at;
   }
   return locate(source, path);
 }
 
+type Scalar = Yaml.Scalar;
+type CharMap = (index: number) => [number, number] | undefined;
+
+/** Per scalar, built once: where each character of its value stands in the file. */
+const charMaps = new WeakMap<object, CharMap>();
+
+function charMap(source: SourceFile, node: Scalar & { value: string; range: [number, number, number] }): CharMap {
+  let map = charMaps.get(node);
+  if (!map) {
+    map = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? blockMap(source, node.range[0], node.value) : quotedMap(source, node);
+    charMaps.set(node, map);
+  }
+  return map;
+}
+
+function quotedMap(source: SourceFile, node: Scalar & { value: string; range: [number, number, number] }): CharMap {
+  const start = node.range[0];
+  const quote = node.type === 'QUOTE_SINGLE' ? "'" : node.type === 'QUOTE_DOUBLE' ? '"' : '';
+  const raw = source.text.slice(start + quote.length, node.range[1]);
+  const offsets = rawOffsets(raw, node.value, quote);
+  return (index) => {
+    const offset = offsets[index];
+    return offset === undefined || offset < 0 ? undefined : position(source.lines, start + quote.length + offset);
+  };
+}
+
 /**
- * Where the value's character `index` stands in the raw scalar text: walks both in step,
- * undoing YAML's folding (a line break and indentation read as one space) and escapes
- * ('' in single quotes, backslash escapes in double quotes).
+ * Where each of the value's characters stands in the raw scalar text (-1 once they part): walks
+ * both in step, once, undoing YAML's folding (a line break and indentation read as one space) and
+ * escapes ('' in single quotes, backslash escapes in double quotes).
  */
-function rawOffset(raw: string, value: string, index: number, quote: string): number | undefined {
+function rawOffsets(raw: string, value: string, quote: string): Int32Array {
+  const offsets = new Int32Array(value.length + 1).fill(-1);
   let r = 0;
-  for (let v = 0; v < index; v++) {
+  for (let v = 0; v <= value.length; v++) {
+    offsets[v] = r;
+    if (v === value.length || r >= raw.length) break;
     const c = value[v];
-    if (r >= raw.length) return undefined;
     if (quote === "'" && raw[r] === "'" && raw[r + 1] === "'") r += 2;
     else if (quote === '"' && raw[r] === '\\') {
       const escape = raw[r + 1];
@@ -208,22 +314,40 @@ function rawOffset(raw: string, value: string, index: number, quote: string): nu
     else if ((c === ' ' || c === '\n') && (raw[r] === '\n' || raw[r] === '\r')) {
       // A folded line break: the break, blank lines and the next line's indentation.
       r++;
-      while (r < raw.length && /[ \t\r\n]/.test(raw[r]!)) r++;
-    } else return undefined;
+      while (r < raw.length && (raw[r] === ' ' || raw[r] === '\t' || raw[r] === '\r' || raw[r] === '\n')) r++;
+    } else break;
   }
-  return r;
+  return offsets;
 }
 
-function blockPosition(source: SourceFile, start: number, value: string, index: number): [number, number] {
-  const before = value.slice(0, index);
-  const lineInBlock = before.split('\n').length - 1;
-  const colInLine = before.length - (before.lastIndexOf('\n') + 1);
+function blockMap(source: SourceFile, start: number, value: string): CharMap {
   // The content starts on the line after the `|` header; its indentation is the first content line's.
   const [headerLine] = position(source.lines, start);
-  const allLines = source.text.split('\n');
-  const firstContent = allLines.slice(headerLine).find((l) => l.trim() !== '') ?? '';
-  const indent = firstContent.length - firstContent.trimStart().length;
-  return [headerLine + 1 + lineInBlock, indent + colInLine + 1];
+  const { text } = source;
+  const starts = source.lines.lineStarts;
+  let indent = 0;
+  for (let line = headerLine; line < starts.length; line++) {
+    const from = starts[line]!;
+    const to = line + 1 < starts.length ? starts[line + 1]! - 1 : text.length;
+    const content = text.slice(from, to);
+    if (content.trim() === '') continue;
+    indent = content.length - content.trimStart().length;
+    break;
+  }
+  const breaks: number[] = [];
+  for (let at = value.indexOf('\n'); at !== -1; at = value.indexOf('\n', at + 1)) breaks.push(at);
+  return (index) => {
+    // How many line breaks come before index: a binary search over them.
+    let low = 0;
+    let high = breaks.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (breaks[mid]! < index) low = mid + 1;
+      else high = mid;
+    }
+    const lineStart = low === 0 ? 0 : breaks[low - 1]! + 1;
+    return [headerLine + 1 + low, indent + (index - lineStart) + 1];
+  };
 }
 
 export function diagnosticAt(

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { sortDiagnostics } from './diagnostics.js';
@@ -10,6 +10,7 @@ import type { RunbookDoc } from './schema.js';
 import { runbookSchema } from './schema.js';
 import { schemaDiagnostics } from './schema-issues.js';
 import { sha256Hash } from '../util/sha256.js';
+import { readRegularFile } from '../util/read-regular-file.js';
 import type { ParsedSource } from './source.js';
 import { diagnosticAt, locate, parseSource } from './source.js';
 
@@ -61,16 +62,9 @@ export function validateText(file: string, text: string, digest: string): Valida
 }
 
 function readRunbook(file: string): ReadRunbook | ValidationResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return fileProblem(file, 'no such file');
-    if (code === 'EISDIR') return fileProblem(file, 'is a directory, not a runbook file');
-    return fileProblem(file, `cannot read the file (${code ?? (error as Error).message})`);
-  }
-  return readBytes(file, bytes);
+  // Only a regular file of at most 5 MiB: a named pipe, a device or a huge file is refused unread.
+  const read = readRegularFile(file, 'a runbook file');
+  return read.ok ? readBytes(file, read.bytes) : fileProblem(file, read.problem);
 }
 
 function readBytes(file: string, bytes: Buffer): ReadRunbook | ValidationResult {
@@ -196,15 +190,22 @@ export function validatePaths(paths: readonly string[]): ValidationResult[] {
     let isDirectory = false;
     try {
       isDirectory = statSync(path).isDirectory();
-    } catch {
-      results.push(fileProblem(path, 'no such file or folder'));
+    } catch (error) {
+      // A link that loops, a folder that cannot be entered: reading the file says what it is.
+      results.push((error as NodeJS.ErrnoException).code === 'ENOENT' ? fileProblem(path, 'no such file or folder') : validateFile(path));
       continue;
     }
     if (!isDirectory) {
       results.push(validateFile(path));
       continue;
     }
-    const files = readdirSync(path).filter(isRunbookFileName).sort();
+    let files: string[];
+    try {
+      files = readdirSync(path).filter(isRunbookFileName).sort();
+    } catch (error) {
+      results.push(fileProblem(path, `cannot read the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`));
+      continue;
+    }
     if (files.length === 0) {
       results.push(fileProblem(path, 'holds no runbooks (*.yaml or *.yml files)', 'point at a folder of runbooks, or at a runbook file'));
       continue;

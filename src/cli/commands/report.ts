@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { loadRun, stateDirOf } from '../../journal/runs.js';
 import { buildReport } from '../../report/build.js';
 import type { ReportFormat } from '../../report/render.js';
 import { REPORT_FORMATS, renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
 export function reportCommand(runId: string, options: { stateDir?: string; format: string; output?: string }): number {
   if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
@@ -14,13 +14,8 @@ export function reportCommand(runId: string, options: { stateDir?: string; forma
     throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, { hint: `follow it with: drctl runs --runbook ${record.runbook}` });
   }
   const text = renderReport(buildReport(record), options.format as ReportFormat);
-  if (options.output) {
-    try {
-      writeFileSync(options.output, text, { mode: 0o600 });
-    } catch (error) {
-      throw new UserError(`cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
+  // Written beside the target and renamed over it: a link planted at --output is replaced, not followed.
+  if (options.output) writeFileAtomic(options.output, text);
   else process.stdout.write(text);
   return 0;
 }

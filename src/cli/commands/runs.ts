@@ -1,10 +1,11 @@
 import { styleFor } from '../../io/style.js';
 import { table } from '../../io/table.js';
-import { listRuns, stateDirOf } from '../../journal/runs.js';
+import { checkRunbookName, listRuns, stateDirOf } from '../../journal/runs.js';
 import { buildReport } from '../../report/build.js';
 import { formatDuration } from '../../runbook/duration.js';
 
 export function runsCommand(options: { stateDir?: string; runbook?: string; json?: boolean }): number {
+  if (options.runbook !== undefined) checkRunbookName(options.runbook);
   const stateDir = stateDirOf(options.stateDir, process.env);
   const { runs, damaged } = listRuns(stateDir);
   const reports = runs.filter((r) => !options.runbook || r.runbook === options.runbook).map(buildReport);
