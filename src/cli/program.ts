@@ -126,7 +126,8 @@ export function buildProgram(): Command {
         .command('resume')
         .description('continue an interrupted run from its journal (default: the latest run)')
         .argument('[run-id]', 'the run to continue (see drctl runs)')
-        .option('--force', 'resume even though the runbook file changed since the run began'),
+        .option('--force', 'resume even though the runbook file changed since the run began')
+        .option('--no-preflight', 'do not run the preflight checks again (they run by default: hours may have passed)'),
     ),
   )
     .addHelpText('after', examples('drctl resume', 'drctl resume database-loss-20261122T031500Z-4f2a --yes', 'DATABASE_URL=... drctl resume   # secrets are never journaled: give them again'))
@@ -194,6 +195,8 @@ export interface RunOptions extends CommonRunOptions {
 
 export interface ResumeOptions extends CommonRunOptions {
   force?: boolean;
+  /** false with --no-preflight. */
+  preflight?: boolean;
 }
 
 export interface PlanOptions {

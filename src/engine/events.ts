@@ -1,9 +1,7 @@
+import type { FailureDecision, JournalEntryBody, RunMode, RunStatus, StepStatus } from '../journal/entries.js';
 import type { CommandView } from './plan.js';
-import type { RunMode } from './scope.js';
 
-/** Statuses a step ends in (report.json, section 6). */
-export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'rolled_back' | 'not_run';
-export type RunStatus = 'succeeded' | 'failed' | 'rolled_back' | 'aborted' | 'interrupted';
+export type { RunMode, RunStatus, StepStatus } from '../journal/entries.js';
 
 /** The clock as the operator sees it before each step and while it runs. */
 export interface ClockView {
@@ -27,27 +25,6 @@ export interface StepCard {
   manual: boolean;
 }
 
-/**
- * Everything the engine tells the operator, as typed events: the engine never prints.
- * Every host renders every kind (see the exhaustive switch in the hosts).
- */
-export type RunEvent =
-  | { kind: 'run.started'; runId: string; runbook: string; title: string; mode: RunMode; incidentStart: string; resumed: boolean; totalSteps: number; rtoMs?: number | undefined }
-  | { kind: 'preflight.check'; title: string; ok: boolean; detail?: string | undefined }
-  | { kind: 'step.card'; card: StepCard }
-  | { kind: 'step.skipped'; number: number; id: string; reason: string }
-  | { kind: 'step.started'; number: number; id: string; attempt: number; attempts: number; budgetMs?: number | undefined }
-  | { kind: 'step.output'; id: string; stream: 'stdout' | 'stderr'; text: string }
-  | { kind: 'step.attempt.failed'; id: string; attempt: number; reason: string; retryInMs?: number | undefined }
-  | { kind: 'step.polling'; id: string; attempt: number; reason: string; nextInMs: number }
-  | { kind: 'step.over_budget'; id: string; budgetMs: number }
-  | { kind: 'step.finished'; number: number; id: string; status: StepStatus; durationMs: number; budgetMs?: number | undefined; reason?: string | undefined }
-  | { kind: 'rto.at_risk'; projectedMs: number; rtoMs: number; elapsedMs: number }
-  | { kind: 'rollback.started'; steps: string[] }
-  | { kind: 'rollback.step'; id: string; ok: boolean; reason?: string | undefined }
-  | { kind: 'run.interrupted'; signal: string }
-  | { kind: 'run.finished'; summary: RunSummary };
-
 export interface RunSummaryStep {
   number: number;
   id: string;
@@ -69,32 +46,83 @@ export interface RunSummary {
   reportFile: string;
 }
 
-/** Questions the engine asks; each carries the answer a non-interactive host gives with --yes. */
+/** What only the operator sees: the journal keeps none of these. */
+export type DisplayEvent =
+  | { type: 'run.header'; runId: string; runbook: string; title: string; mode: RunMode; incidentStart: string; resumed: boolean; totalSteps: number; rtoMs?: number | undefined }
+  | { type: 'preflight.check'; title: string; ok: boolean; detail?: string | undefined }
+  | { type: 'step.card'; card: StepCard }
+  | { type: 'step.attempt.started'; number: number; id: string; attempt: number; attempts: number; budgetMs?: number | undefined }
+  | { type: 'step.output'; id: string; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'step.attempt.failed'; id: string; attempt: number; reason: string; retryInMs?: number | undefined }
+  | { type: 'step.polling'; id: string; attempt: number; reason: string; nextInMs: number }
+  /** A step failed, before the decision on what follows (which step.finished records). */
+  | { type: 'step.failed'; number: number; id: string; durationMs: number; budgetMs?: number | undefined; reason: string }
+  | { type: 'run.summary'; summary: RunSummary };
+
+/**
+ * Everything that happens in a run, as typed events: the engine never prints and never writes the
+ * journal. Journal entries are events too: one subscriber journals them (src/lifecycle/recorder.ts),
+ * the host shows what the operator needs (see the exhaustive switch in src/io/render-run.ts).
+ */
+export type RunEvent = JournalEntryBody | DisplayEvent;
+
+export type DisplayEventType = DisplayEvent['type'];
+
+const DISPLAY_TYPES: Record<DisplayEventType, true> = {
+  'run.header': true,
+  'preflight.check': true,
+  'step.card': true,
+  'step.attempt.started': true,
+  'step.output': true,
+  'step.attempt.failed': true,
+  'step.polling': true,
+  'step.failed': true,
+  'run.summary': true,
+};
+
+export function isDisplayEvent(event: RunEvent): event is DisplayEvent {
+  return Object.hasOwn(DISPLAY_TYPES, event.type);
+}
+
+/** The answer to "a step failed: what now?": one of the failure decisions, or try again. */
+export type FailureAnswer = FailureDecision | 'retry';
+
+/**
+ * Questions the engine asks. Every question carries `default`: the answer the non-interactive
+ * host (--yes) gives, so the engine never needs to know which host it talks to.
+ */
 export type Question =
   | { kind: 'step.action'; card: StepCard; choices: Array<'run' | 'skip' | 'abort' | 'all'>; default: 'run' }
   | { kind: 'step.confirm'; id: string; question: string; default: true }
-  | { kind: 'step.type'; id: string; expected: string; default: string }
-  | { kind: 'manual.done'; id: string; text: string; default: 'done' }
-  | { kind: 'failure.action'; id: string; reason: string; canRollback: boolean; default: 'retry' | 'skip' | 'rollback' | 'abort' }
-  | { kind: 'inflight.action'; id: string; title: string; default: 'rerun' | 'skip' | 'abort' };
+  /**
+   * A typed confirmation: the operator types `expected` (shown masked when it holds a secret,
+   * so the host checks the text with `matches`), or "skip" or "abort".
+   */
+  | { kind: 'step.type'; id: string; expected: string; matches: (typed: string) => boolean; default: 'confirmed' }
+  | { kind: 'manual.done'; id: string; text: string; default: 'acknowledged' }
+  /** `default` is the runbook's on_failure: continue, rollback, or fail (on_failure: abort). */
+  | { kind: 'failure.action'; id: string; reason: string; canRollback: boolean; default: Exclude<FailureDecision, 'abort'> }
+  | { kind: 'inflight.action'; id: string; title: string; default: 'abort' }
+  | { kind: 'inflight.rollback'; id: string; title: string; default: 'failed' };
 
 export type Answer<Q extends Question> = Q extends { kind: 'step.action' }
   ? 'run' | 'skip' | 'abort' | 'all'
   : Q extends { kind: 'step.confirm' }
     ? boolean
     : Q extends { kind: 'step.type' }
-      ? string
+      ? 'confirmed' | typeof TYPED_SKIP | typeof TYPED_ABORT
       : Q extends { kind: 'manual.done' }
-        ? 'done' | 'abort'
+        ? 'done' | 'acknowledged' | 'abort'
         : Q extends { kind: 'failure.action' }
-          ? 'retry' | 'skip' | 'rollback' | 'abort'
+          ? FailureAnswer
           : Q extends { kind: 'inflight.action' }
             ? 'rerun' | 'skip' | 'abort'
-            : never;
+            : Q extends { kind: 'inflight.rollback' }
+              ? 'rerun' | 'done' | 'failed'
+              : never;
 
 /** The UI, injected: a terminal host, a non-interactive host for --yes, or a recording host in tests. */
 export interface Host {
-  readonly interactive: boolean;
   emit(event: RunEvent): void;
   ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>>;
   /** Called once at the end (restore the terminal, stop spinners). */
@@ -102,5 +130,5 @@ export interface Host {
 }
 
 /** What an operator may type at a typed confirmation instead of the text: skip the step, or stop the run. */
-export const TYPED_SKIP = 'skip';
-export const TYPED_ABORT = 'abort';
+export const TYPED_SKIP = 'skip' as const;
+export const TYPED_ABORT = 'abort' as const;

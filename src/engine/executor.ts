@@ -1,35 +1,47 @@
 import type { ProcessRunner } from '../adapters/process.js';
-import type { JournalWriter } from '../journal/journal.js';
+import type { FailureDecision, RunStatus } from '../journal/entries.js';
 import type { RunRecord, StepRecord } from '../journal/record.js';
+import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from './clock.js';
-import type { Answer, ClockView, Host, Question, RunEvent, RunStatus, StepCard } from './events.js';
-import { TYPED_ABORT } from './events.js';
+import type { Answer, ClockView, Question, RunEvent, StepCard } from './events.js';
+import { TYPED_ABORT, TYPED_SKIP } from './events.js';
+import { LineSplitter } from './line-splitter.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
+import { resolveFrom } from './preflight.js';
 import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor, CommandOutcome } from './step-runner.js';
-import { resolveFrom } from './preflight.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
 
+/**
+ * Where the executor's events go and where its questions are answered. The lifecycle wires it to
+ * the host (what the operator sees) and the journal (what the run record keeps), masking secrets.
+ */
+export interface RunChannel {
+  emit(event: RunEvent): void;
+  ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>>;
+}
+
 export interface ExecutorDeps {
-  host: Host;
+  channel: RunChannel;
   runner: ProcessRunner;
   clock: Clock;
-  journal: JournalWriter;
   redactor: Redactor;
   actions?: ActionExecutor | undefined;
 }
 
 export interface ExecuteOptions {
-  yes: boolean;
-  acceptManual: boolean;
+  /** Run every step without asking first (steps with `confirm` still ask): --yes. */
+  runAll: boolean;
   startAt?: string | undefined;
   /** Continue a run rebuilt from its journal. */
   resume?: RunRecord | undefined;
+  /** Fires when the run must stop before its next step (the journal's disk is full). */
+  drain?: AbortSignal | undefined;
 }
 
 /** A step's result as the executor keeps it: the journal's record of it, less where and when. */
@@ -37,17 +49,17 @@ export type StepResult = Omit<StepRecord, 'id' | 'startedAt' | 'finishedAt'>;
 
 export interface ExecutionResult {
   status: RunStatus;
-  results: Map<string, StepResult>;
-  waitingMs: number;
   finishedAt: number;
 }
 
 class Interrupted extends Error {}
-class OperatorAbort extends Error {}
+
+type StepOutcome = 'next' | 'abort' | 'fail' | 'rollback';
 
 /**
- * Walks the plan step by step: asks the host, runs commands, journals every transition, keeps
- * the clock, handles failures (retry, skip, roll back, abort) and interruptions.
+ * Walks the plan step by step: asks the operator (through the channel), runs commands, emits
+ * every transition, keeps the clock, handles failures (retry, skip, roll back, abort) and
+ * interruptions. Resumed, it does exactly what the journal says is left (see remainingWork).
  */
 export class Executor {
   private readonly results = new Map<string, StepResult>();
@@ -66,11 +78,11 @@ export class Executor {
     private readonly signal: AbortSignal,
     runbookEnv: Record<string, string>,
   ) {
-    this.runAll = options.yes;
+    this.runAll = options.runAll;
     this.runbookEnv = runbookEnv;
     this.exprEnv = expressionEnv(context, runbookEnv);
     for (const [id, step] of options.resume?.steps ?? []) {
-      this.results.set(id, { ...step, reason: step.reason });
+      this.results.set(id, { ...step });
       this.states.set(id, { status: step.status, outputs: literalOutputs(step.outputs) });
     }
     this.waitingMs = options.resume?.waitingMs ?? 0;
@@ -81,32 +93,26 @@ export class Executor {
   }
 
   private emit(event: RunEvent): void {
-    this.deps.host.emit(this.deps.redactor.value(event));
-  }
-
-  private journal(type: string, fields: Record<string, unknown> = {}, options: { sync?: boolean } = {}): void {
-    this.deps.journal.append(type, this.deps.redactor.value(fields), options);
+    this.deps.channel.emit(event);
   }
 
   private scope(): Scope {
     return runScope(this.context, this.exprEnv, this.states, 'empty');
   }
 
-  private async ask<Q extends Question>(question: Q, stepId?: string): Promise<Answer<Q>> {
+  private async ask<Q extends Question>(question: Q, stepId: string | null): Promise<Answer<Q>> {
     const started = this.deps.clock.now();
-    this.journal('prompt.asked', { step: stepId ?? null, question: question.kind });
+    this.emit({ type: 'prompt.asked', step: stepId, question: question.kind });
     let answer: Answer<Q>;
     try {
-      // The host shows the question: it never sees a secret.
-      answer = await this.deps.host.ask(this.deps.redactor.value(question), this.signal);
+      answer = await this.deps.channel.ask(question, this.signal);
     } catch (error) {
       if (this.signal.aborted) throw new Interrupted();
       throw error;
     }
     const waitMs = this.deps.clock.now() - started;
     this.waitingMs += waitMs;
-    // A typed confirmation may echo a secret; the redactor masks it.
-    this.journal('prompt.answered', { step: stepId ?? null, question: question.kind, answer, wait_ms: waitMs });
+    this.emit({ type: 'prompt.answered', step: stepId, question: question.kind, answer, wait_ms: waitMs });
     return answer;
   }
 
@@ -127,59 +133,76 @@ export class Executor {
     const rto = view.rtoMs;
     if (rto === undefined) return;
     const risky = view.projectedMs > rto;
-    if (risky && !this.atRisk) {
-      this.emit({ kind: 'rto.at_risk', projectedMs: view.projectedMs, rtoMs: rto, elapsedMs: view.elapsedMs });
-      this.journal('rto.at_risk', { projected_ms: view.projectedMs, rto_ms: rto, elapsed_ms: view.elapsedMs });
-    }
+    if (risky && !this.atRisk) this.emit({ type: 'rto.at_risk', projected_ms: view.projectedMs, rto_ms: rto, elapsed_ms: view.elapsedMs });
     this.atRisk = risky;
   }
 
+  private checkpoint(): void {
+    if (this.signal.aborted || this.options.drain?.aborted) throw new Interrupted();
+  }
+
+  private interruptReason(): string {
+    const reason = (this.signal.reason ?? this.options.drain?.reason) as Error | string | undefined;
+    return reason instanceof Error ? reason.message : String(reason ?? 'SIGINT');
+  }
+
   async execute(): Promise<ExecutionResult> {
-    let status: RunStatus = 'succeeded';
-    const startIndex = this.options.startAt ? this.plan.steps.findIndex((p) => p.step.id === this.options.startAt) : 0;
-    // A run interrupted while rolling back finishes its rollback; it never goes forward again.
-    const rollingBack = this.options.resume?.rollback !== undefined;
+    const remaining = this.options.resume ? remainingWork(this.options.resume) : ({ kind: 'steps' } as const);
+    let status: RunStatus;
     try {
-      if (rollingBack) status = await this.rollback();
-      for (let index = 0; !rollingBack && index < this.plan.steps.length; index++) {
-        const planned = this.plan.steps[index]!;
-        const step = planned.step;
-        if (this.results.has(step.id)) continue;
-        if (index < startIndex) {
-          this.finishStep(step, { status: 'skipped', attempts: 0, exitCode: null, durationMs: 0, waitingMs: 0, overBudget: false, outputs: {}, reason: `before --start-at ${this.options.startAt}` });
-          continue;
-        }
-        const outcome = await this.walkStep(index);
-        if (outcome === 'abort' || outcome === 'fail') {
-          status = outcome === 'abort' ? 'aborted' : 'failed';
+      switch (remaining.kind) {
+        case 'finished':
+          status = this.options.resume!.finished!.status;
           break;
-        }
-        if (outcome === 'rollback') {
+        case 'end':
+          status = remaining.status;
+          break;
+        case 'rollback':
           status = await this.rollback();
           break;
-        }
+        case 'steps':
+          status = await this.walkSteps();
+          break;
       }
     } catch (error) {
-      if (error instanceof Interrupted || this.signal.aborted) {
-        this.journal('run.interrupted', { signal: String((this.signal.reason as Error | undefined)?.message ?? 'SIGINT') });
-        this.emit({ kind: 'run.interrupted', signal: String((this.signal.reason as Error | undefined)?.message ?? 'SIGINT') });
-        return { status: 'interrupted', results: this.results, waitingMs: this.waitingMs, finishedAt: this.deps.clock.now() };
-      }
-      if (error instanceof OperatorAbort) status = 'aborted';
-      else throw error;
+      if (!(error instanceof Interrupted) && !this.signal.aborted) throw error;
+      this.emit({ type: 'run.interrupted', signal: this.interruptReason() });
+      return { status: 'interrupted', finishedAt: this.deps.clock.now() };
     }
-    return { status, results: this.results, waitingMs: this.waitingMs, finishedAt: this.deps.clock.now() };
+    return { status, finishedAt: this.deps.clock.now() };
+  }
+
+  private async walkSteps(): Promise<RunStatus> {
+    const startIndex = this.options.startAt ? this.plan.steps.findIndex((p) => p.step.id === this.options.startAt) : 0;
+    for (let index = 0; index < this.plan.steps.length; index++) {
+      const step = this.plan.steps[index]!.step;
+      if (this.results.has(step.id)) continue;
+      if (index < startIndex) {
+        this.finishStep(step, skippedResult(`before --start-at ${this.options.startAt}`, 0));
+        continue;
+      }
+      this.checkpoint();
+      const outcome = await this.walkStep(index);
+      if (outcome === 'abort') return 'aborted';
+      if (outcome === 'fail') return 'failed';
+      if (outcome === 'rollback') return this.rollback();
+    }
+    return 'succeeded';
+  }
+
+  private abortRun(step: Step, reason: string): 'abort' {
+    this.emit({ type: 'run.aborting', step: step.id, reason });
+    return 'abort';
   }
 
   /** One step: the card, the operator's choice, the run, and what to do if it fails. */
-  private async walkStep(index: number): Promise<'next' | 'abort' | 'fail' | 'rollback'> {
+  private async walkStep(index: number): Promise<StepOutcome> {
     const planned = this.plan.steps[index]!;
     const step = planned.step;
     const scope = this.scope();
     const condition = evaluateCondition(step.if, scope);
     if (condition.decided && !condition.value) {
-      this.emit({ kind: 'step.skipped', number: planned.number, id: step.id, reason: `if: ${String(step.if)} is false` });
-      this.finishStep(step, { status: 'skipped', attempts: 0, exitCode: null, durationMs: 0, waitingMs: 0, overBudget: false, outputs: {}, reason: 'condition false' });
+      this.finishStep(step, skippedResult(`if: ${String(step.if)} is false`, 0));
       return 'next';
     }
     const view = this.clockView(index);
@@ -195,18 +218,19 @@ export class Executor {
       confirm: step.confirm.kind === 'none' ? 'none' : step.confirm.kind,
       manual: step.body.kind === 'manual',
     };
-    this.emit({ kind: 'step.card', card });
+    this.emit({ type: 'step.card', card });
     this.checkProjection(view);
     const waitBefore = this.waitingMs;
 
-    if (this.options.resume?.inFlight === step.id && !step.idempotent) {
+    // A manual step that was in flight only asks again: reading its text twice harms nothing.
+    if (this.options.resume?.inFlight?.step === step.id && !step.idempotent && step.body.kind !== 'manual') {
       const choice = await this.ask({ kind: 'inflight.action', id: step.id, title: step.title, default: 'abort' }, step.id);
-      if (choice === 'abort') return 'abort';
+      if (choice === 'abort') return this.abortRun(step, 'aborted by the operator after an interrupted attempt');
       if (choice === 'skip') return this.skip(step, 'skipped by the operator after an interrupted attempt', waitBefore);
     }
-    if (this.deps.host.interactive && !this.runAll) {
+    if (!this.runAll) {
       const choice = await this.ask({ kind: 'step.action', card, choices: ['run', 'skip', 'abort', 'all'], default: 'run' }, step.id);
-      if (choice === 'abort') return 'abort';
+      if (choice === 'abort') return this.abortRun(step, 'aborted by the operator');
       if (choice === 'skip') return this.skip(step, 'skipped by the operator', waitBefore);
       if (choice === 'all') this.runAll = true;
     }
@@ -215,37 +239,32 @@ export class Executor {
       if (!(await this.ask({ kind: 'step.confirm', id: step.id, question, default: true }, step.id))) return this.skip(step, 'not confirmed by the operator', waitBefore);
     } else if (step.confirm.kind === 'type') {
       const expected = renderString(step.confirm.text, scope).text;
-      const typed = await this.ask({ kind: 'step.type', id: step.id, expected, default: expected }, step.id);
-      // --yes approves typed confirmations too. An operator either types the text, or chooses to skip or abort.
-      if (this.deps.host.interactive && typed !== expected) {
-        if (typed === TYPED_ABORT) return 'abort';
-        return this.skip(step, 'skipped by the operator at the typed confirmation', waitBefore);
-      }
+      // --yes confirms. An operator types the text, or chooses to skip or abort.
+      const typed = await this.ask({ kind: 'step.type', id: step.id, expected, matches: (text) => text === expected, default: 'confirmed' }, step.id);
+      if (typed === TYPED_ABORT) return this.abortRun(step, 'aborted by the operator at the typed confirmation');
+      if (typed === TYPED_SKIP) return this.skip(step, 'skipped by the operator at the typed confirmation', waitBefore);
     }
     if (step.body.kind === 'manual') return this.manual(step, scope, waitBefore);
     return this.runWithFailureHandling(step, scope, planned.number, waitBefore);
   }
 
   private skip(step: Step, reason: string, waitBefore: number): 'next' {
-    const number = step.index + 1;
-    this.emit({ kind: 'step.skipped', number, id: step.id, reason });
-    this.finishStep(step, { status: 'skipped', attempts: 0, exitCode: null, durationMs: 0, waitingMs: this.waitingMs - waitBefore, overBudget: false, outputs: {}, reason });
+    this.finishStep(step, skippedResult(reason, this.waitingMs - waitBefore));
     return 'next';
   }
 
-  private async manual(step: Step, scope: Scope, waitBefore: number): Promise<'next' | 'abort'> {
-    this.journal('step.started', { step: step.id, number: step.index + 1, kind: 'manual' });
+  private async manual(step: Step, scope: Scope, waitBefore: number): Promise<StepOutcome> {
+    this.emit({ type: 'step.started', step: step.id, number: step.index + 1, kind: 'manual' });
     const text = renderString((step.body as { text: string }).text, scope).text;
-    const answer = await this.ask({ kind: 'manual.done', id: step.id, text, default: 'done' }, step.id);
-    if (answer === 'abort') return 'abort';
+    const answer = await this.ask({ kind: 'manual.done', id: step.id, text, default: 'acknowledged' }, step.id);
+    if (answer === 'abort') return this.abortRun(step, 'aborted by the operator at a manual step');
     const waited = this.waitingMs - waitBefore;
-    const reason = this.deps.host.interactive ? 'done by the operator' : 'acknowledged with --accept-manual';
+    const reason = answer === 'done' ? 'done by the operator' : 'acknowledged with --accept-manual';
     this.finishStep(step, { status: 'succeeded', attempts: 1, exitCode: null, durationMs: 0, waitingMs: waited, overBudget: step.budgetMs !== undefined && waited > step.budgetMs, outputs: {}, reason });
-    this.emit({ kind: 'step.finished', number: step.index + 1, id: step.id, status: 'succeeded', durationMs: waited, budgetMs: step.budgetMs, reason });
     return 'next';
   }
 
-  private async runWithFailureHandling(step: Step, scope: Scope, number: number, waitBefore: number): Promise<'next' | 'fail' | 'abort' | 'rollback'> {
+  private async runWithFailureHandling(step: Step, scope: Scope, number: number, waitBefore: number): Promise<StepOutcome> {
     // An operator's retry after a failure adds attempts and running time to the same step.
     let attempts = 0;
     let durationMs = 0;
@@ -254,30 +273,22 @@ export class Executor {
       if (once.interrupted) throw new Interrupted();
       attempts += once.attempts;
       durationMs += once.durationMs;
-      const outcome = { ...once, attempts, durationMs };
-      const waited = this.waitingMs - waitBefore;
-      const overBudget = step.budgetMs !== undefined && outcome.durationMs > step.budgetMs;
-      if (outcome.ok) {
-        this.finishStep(step, { status: 'succeeded', attempts: outcome.attempts, exitCode: outcome.exitCode, durationMs: outcome.durationMs, waitingMs: waited, overBudget, outputs: outcome.outputs, recoveryPoint: outcome.recoveryPoint });
-        this.emit({ kind: 'step.finished', number, id: step.id, status: 'succeeded', durationMs: outcome.durationMs, budgetMs: step.budgetMs });
+      const overBudget = step.budgetMs !== undefined && durationMs > step.budgetMs;
+      if (once.ok) {
+        this.finishStep(step, { status: 'succeeded', attempts, exitCode: once.exitCode, durationMs, waitingMs: this.waitingMs - waitBefore, overBudget, outputs: once.outputs, recoveryPoint: once.recoveryPoint });
         return 'next';
       }
-      const reason = outcome.reason ?? 'failed';
-      this.emit({ kind: 'step.finished', number, id: step.id, status: 'failed', durationMs: outcome.durationMs, budgetMs: step.budgetMs, reason });
-      let decision: 'retry' | 'skip' | 'rollback' | 'abort' | 'continue';
-      if (this.deps.host.interactive) {
-        decision = await this.ask({ kind: 'failure.action', id: step.id, reason, canRollback: this.rollbackCandidates(step).length > 0, default: step.onFailure === 'continue' ? 'skip' : step.onFailure }, step.id);
-      } else decision = step.onFailure;
+      const reason = once.reason ?? 'failed';
+      this.emit({ type: 'step.failed', number, id: step.id, durationMs, budgetMs: step.budgetMs, reason });
+      const policy: Exclude<FailureDecision, 'abort'> = step.onFailure === 'abort' ? 'fail' : step.onFailure;
+      const decision = await this.ask({ kind: 'failure.action', id: step.id, reason, canRollback: this.rollbackCandidates(step).length > 0, default: policy }, step.id);
       if (decision === 'retry') continue;
-      const result: StepResult = { status: 'failed', attempts: outcome.attempts, exitCode: outcome.exitCode, durationMs: outcome.durationMs, waitingMs: this.waitingMs - waitBefore, overBudget, outputs: outcome.outputs, reason };
-      if (decision === 'skip' || decision === 'continue') {
-        this.finishStep(step, { ...result, reason: `${reason} (${decision === 'skip' ? 'skipped by the operator' : 'on_failure: continue'})` });
-        return 'next';
-      }
-      this.finishStep(step, result);
+      const result: StepResult = { status: 'failed', attempts, exitCode: once.exitCode, durationMs, waitingMs: this.waitingMs - waitBefore, overBudget, outputs: once.outputs, reason };
+      if (decision === 'continue') result.reason = `${reason} (${policy === 'continue' ? 'on_failure: continue' : 'the operator chose to go on'})`;
+      this.finishStep(step, result, decision);
+      if (decision === 'continue') return 'next';
       // The operator's own abort at the failure prompt is an abort (exit 4); on_failure: abort is a failure (exit 1).
-      if (decision === 'abort' && this.deps.host.interactive) return 'abort';
-      return decision === 'rollback' ? 'rollback' : 'fail';
+      return decision === 'fail' ? 'fail' : decision;
     }
   }
 
@@ -287,30 +298,37 @@ export class Executor {
     let budgetTimer: NodeJS.Timeout | undefined;
     if (step.budgetMs !== undefined) {
       const budgetMs = step.budgetMs;
-      budgetTimer = setTimeout(() => {
-        this.emit({ kind: 'step.over_budget', id: step.id, budgetMs });
-        this.journal('step.over_budget', { step: step.id, budget_ms: budgetMs });
-      }, budgetMs);
+      budgetTimer = setTimeout(() => this.emit({ type: 'step.over_budget', step: step.id, budget_ms: budgetMs }), budgetMs);
     }
-    this.journal('step.started', { step: step.id, number, kind: step.body.kind });
-    const lines = new LineSplitter((stream, text) => this.emit({ kind: 'step.output', id: step.id, stream, text }));
+    this.emit({ type: 'step.started', step: step.id, number, kind: step.body.kind });
+    const lines = new LineSplitter((stream, text) => this.emit({ type: 'step.output', id: step.id, stream, text }));
     try {
       return await runCommand(
         { id: step.id, body: step.body as CommandBody, env, cwd, timeoutMs: step.timeoutMs, retry: step.retry, until: step.until, intervalMs: step.intervalMs, expect: step.expect, outputs: step.outputs, scope },
         this.deps,
         {
           onOutput: (stream, text) => lines.push(stream, text),
-          onRecord: (fields) => this.journal('action.record', { step: step.id, record: fields }),
-          // Written at once, flushed with the step's next transition: resume checks it is gone.
-          onSpawn: (pgid) => this.journal('step.process', { step: step.id, pgid }, { sync: false }),
+          onRecord: (fields) => this.emit({ type: 'action.record', step: step.id, rollback: false, record: fields }),
+          onSpawn: (pgid) => this.emit({ type: 'step.process', step: step.id, rollback: false, pgid }),
           addSecret: (value) => this.deps.redactor.add(value),
-          onAttemptStart: (attempt) => this.emit({ kind: 'step.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
+          onAttemptStart: (attempt) => this.emit({ type: 'step.attempt.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
           onAttemptEnd: (record) => {
             lines.flush();
-            this.journal('step.attempt', { step: step.id, attempt: record.attempt, exit_code: record.exitCode, duration_ms: Math.round(record.durationMs), ended: record.ended, error: record.error ?? null, stdout_tail: record.stdoutTail, stderr_tail: record.stderrTail, truncated: record.truncated }, { sync: false });
+            this.emit({
+              type: 'step.attempt',
+              step: step.id,
+              attempt: record.attempt,
+              exit_code: record.exitCode,
+              duration_ms: Math.round(record.durationMs),
+              ended: record.ended,
+              error: record.error ?? null,
+              stdout_tail: record.stdoutTail,
+              stderr_tail: record.stderrTail,
+              truncated: record.truncated,
+            });
           },
-          onRetry: (attempt, reason, delayMs) => this.emit({ kind: 'step.attempt.failed', id: step.id, attempt, reason, retryInMs: delayMs }),
-          onPoll: (attempt, reason, nextInMs) => this.emit({ kind: 'step.polling', id: step.id, attempt, reason, nextInMs }),
+          onRetry: (attempt, reason, delayMs) => this.emit({ type: 'step.attempt.failed', id: step.id, attempt, reason, retryInMs: delayMs }),
+          onPoll: (attempt, reason, nextInMs) => this.emit({ type: 'step.polling', id: step.id, attempt, reason, nextInMs }),
         },
         this.signal,
       );
@@ -336,13 +354,15 @@ export class Executor {
     return resolveFrom(this.runbook.file, cwd);
   }
 
-  private finishStep(step: Step, result: StepResult): void {
+  private finishStep(step: Step, result: StepResult, then?: FailureDecision): void {
     this.results.set(step.id, result);
     this.states.set(step.id, { status: result.status, outputs: literalOutputs(result.outputs) });
     // Outputs that held a secret reach the journal masked: a resumed run cannot use them.
-    const redacted = Object.entries(result.outputs).filter(([, v]) => typeof v === 'string' && this.deps.redactor.text(v) !== v).map(([k]) => k);
-    this.journal('step.finished', {
-      redacted_outputs: redacted,
+    const redacted = Object.entries(result.outputs)
+      .filter(([, v]) => typeof v === 'string' && this.deps.redactor.text(v) !== v)
+      .map(([k]) => k);
+    this.emit({
+      type: 'step.finished',
       step: step.id,
       number: step.index + 1,
       status: result.status,
@@ -353,7 +373,10 @@ export class Executor {
       over_budget: result.overBudget,
       outputs: result.outputs,
       reason: result.reason ?? null,
+      redacted_outputs: redacted,
+      budget_ms: step.budgetMs ?? null,
       ...(result.recoveryPoint ? { recovery_point: result.recoveryPoint } : {}),
+      ...(then ? { then } : {}),
     });
   }
 
@@ -366,28 +389,53 @@ export class Executor {
     return this.runbook.steps.filter((s) => s !== failed && this.canUndo(s) && this.results.get(s.id)?.status === 'succeeded').reverse();
   }
 
-  /** Undo every step that succeeded and has a rollback, newest first. */
+  /**
+   * Undo every step that succeeded and has a rollback, newest first. Resumed, it goes on with the
+   * rollbacks that did not end, and never runs one again that may have run unless it is marked
+   * idempotent (an action's own rollback restores what it recorded, so it may run again).
+   */
   private async rollback(): Promise<RunStatus> {
-    const steps = this.rollbackCandidates();
-    this.emit({ kind: 'rollback.started', steps: steps.map((s) => s.id) });
-    this.journal('rollback.started', { steps: steps.map((s) => s.id) });
-    let allOk = true;
-    for (const step of steps) {
+    const journaled = this.options.resume?.rollback;
+    const ids = journaled ? journaled.steps : this.rollbackCandidates().map((s) => s.id);
+    if (!journaled) this.emit({ type: 'rollback.started', steps: ids });
+    let allOk = [...(journaled?.done.values() ?? [])].every(Boolean);
+    for (const id of ids) {
+      if (journaled?.done.has(id)) continue;
+      this.checkpoint();
+      const step = this.runbook.steps.find((s) => s.id === id);
+      if (!step || !this.canUndo(step)) {
+        this.emit({ type: 'rollback.step', step: id, ok: false, exit_code: null, duration_ms: 0, reason: 'the runbook no longer has a rollback for this step' });
+        allOk = false;
+        continue;
+      }
+      const automatic = step.rollback === undefined;
+      if (journaled?.inFlight?.step === id && !(automatic || step.rollback!.idempotent)) {
+        const choice = await this.ask({ kind: 'inflight.rollback', id, title: step.title, default: 'failed' }, id);
+        if (choice !== 'rerun') {
+          const ok = choice === 'done';
+          this.emit({ type: 'rollback.step', step: id, ok, exit_code: null, duration_ms: 0, reason: ok ? 'interrupted; the operator confirmed it is done' : 'interrupted; not run again' });
+          allOk &&= ok;
+          if (ok) this.markRolledBack(id);
+          continue;
+        }
+      }
       const scope = this.scope();
-      this.journal('rollback.step.started', { step: step.id });
-      const outcome = step.rollback ? await this.runRollback(step, step.rollback, scope) : await this.runAutomaticRollback(step, scope);
+      this.emit({ type: 'rollback.step.started', step: id, automatic });
+      const outcome = automatic ? await this.runAutomaticRollback(step, scope) : await this.runRollback(step, step.rollback!, scope);
       if (outcome.interrupted) throw new Interrupted();
       allOk &&= outcome.ok;
-      if (outcome.ok) {
-        const result = this.results.get(step.id)!;
-        result.status = 'rolled_back';
-        this.states.set(step.id, { status: 'rolled_back', outputs: literalOutputs(result.outputs) });
-      }
-      this.emit({ kind: 'rollback.step', id: step.id, ok: outcome.ok, reason: outcome.reason });
-      this.journal('rollback.step', { step: step.id, ok: outcome.ok, exit_code: outcome.exitCode, duration_ms: Math.round(outcome.durationMs), reason: outcome.reason ?? null });
+      if (outcome.ok) this.markRolledBack(id);
+      this.emit({ type: 'rollback.step', step: id, ok: outcome.ok, exit_code: outcome.exitCode, duration_ms: Math.round(outcome.durationMs), reason: outcome.reason ?? null });
     }
-    this.journal('rollback.finished', { ok: allOk });
+    this.emit({ type: 'rollback.finished', ok: allOk });
     return allOk ? 'rolled_back' : 'failed';
+  }
+
+  private markRolledBack(id: string): void {
+    const result = this.results.get(id);
+    if (!result) return;
+    result.status = 'rolled_back';
+    this.states.set(id, { status: 'rolled_back', outputs: literalOutputs(result.outputs) });
   }
 
   private async runAutomaticRollback(step: Step, scope: Scope): Promise<CommandOutcome> {
@@ -403,8 +451,8 @@ export class Executor {
           with: resolveValue(body.with, scope).value as Record<string, unknown>,
           signal,
           timeoutMs: step.timeoutMs,
-          onOutput: (text) => this.emit({ kind: 'step.output', id: step.id, stream: 'stdout', text }),
-          onRecord: (fields) => this.journal('action.record', { step: step.id, rollback: true, record: fields }),
+          onOutput: (text) => this.emit({ type: 'step.output', id: step.id, stream: 'stdout', text }),
+          onRecord: (fields) => this.emit({ type: 'action.record', step: step.id, rollback: true, record: fields }),
           addSecret: (value) => this.deps.redactor.add(value),
         },
         this.results.get(step.id)?.outputs ?? {},
@@ -417,38 +465,30 @@ export class Executor {
   }
 
   private runRollback(step: Step, rollback: NonNullable<Step['rollback']>, scope: Scope): Promise<CommandOutcome> {
+    const hooks = outputOnlyHooks((stream, text) => this.emit({ type: 'step.output', id: step.id, stream, text }));
+    // Its process group is journaled like a step's, so resume can see a rollback that outlived drctl.
+    hooks.onSpawn = (pgid) => this.emit({ type: 'step.process', step: step.id, rollback: true, pgid });
     return runCommand(
-      { id: `${step.id}:rollback`, body: rollback.body, env: this.stepEnv(rollback.env, step.id, scope), cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined, timeoutMs: rollback.timeoutMs, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, outputs: {}, scope },
+      {
+        id: `${step.id}:rollback`,
+        body: rollback.body,
+        env: this.stepEnv(rollback.env, step.id, scope),
+        cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined,
+        timeoutMs: rollback.timeoutMs,
+        retry: { attempts: 1, delayMs: 0, backoff: 1 },
+        intervalMs: 0,
+        outputs: {},
+        scope,
+      },
       this.deps,
-      outputOnlyHooks((stream, text) => this.emit({ kind: 'step.output', id: step.id, stream, text })),
+      hooks,
       this.signal,
     );
   }
 }
 
-/** Emits output a line at a time, so a secret split across two chunks is still masked whole. */
-class LineSplitter {
-  private pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-
-  constructor(private readonly emit: (stream: 'stdout' | 'stderr', text: string) => void) {}
-
-  push(stream: 'stdout' | 'stderr', chunk: string): void {
-    const text = this.pending[stream] + chunk;
-    const cut = text.lastIndexOf('\n');
-    if (cut < 0) {
-      this.pending[stream] = text;
-      return;
-    }
-    this.pending[stream] = text.slice(cut + 1);
-    this.emit(stream, text.slice(0, cut + 1));
-  }
-
-  flush(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.pending[stream]) this.emit(stream, `${this.pending[stream]}\n`);
-      this.pending[stream] = '';
-    }
-  }
+function skippedResult(reason: string, waitingMs: number): StepResult {
+  return { status: 'skipped', attempts: 0, exitCode: null, durationMs: 0, waitingMs, overBudget: false, outputs: {}, reason };
 }
 
 /** Outputs as expressions see them: lists and objects (query rows, say) as JSON text. */

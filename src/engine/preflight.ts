@@ -10,6 +10,7 @@ import type { Redactor } from './redact.js';
 import { renderString } from './render.js';
 import type { ActionExecutor } from './step-runner.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
+import { TailBuffer } from './tail-buffer.js';
 
 async function onPath(tool: string, path: string): Promise<boolean> {
   for (const dir of path.split(delimiter)) {
@@ -34,7 +35,7 @@ export async function runPreflight(
 ): Promise<string[]> {
   const failures: string[] = [];
   const report = (title: string, ok: boolean, detail?: string): void => {
-    deps.host.emit(deps.redactor.value({ kind: 'preflight.check', title, ok, detail }));
+    deps.host.emit(deps.redactor.value({ type: 'preflight.check', title, ok, detail }));
     if (!ok) failures.push(deps.redactor.text(detail ? `${title}: ${detail}` : title));
   };
   for (const item of runbook.preflight) {
@@ -46,15 +47,16 @@ export async function runPreflight(
     }
     const stepEnv = { ...env };
     for (const [k, v] of Object.entries(item.env)) stepEnv[k] = renderString(v, scope).text;
-    let output = '';
+    // Only the last line is shown: keep a bounded tail, whatever the check prints.
+    const output = new TailBuffer(4096);
     const outcome = await runCommand(
       { id: `preflight-${item.index + 1}`, body: item.body, env: stepEnv, cwd: item.cwd === undefined ? undefined : resolveFrom(runbook.file, renderString(item.cwd, scope).text), timeoutMs: item.timeoutMs ?? 60_000, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, expect: item.expect, outputs: {}, scope },
       deps,
-      outputOnlyHooks((_stream, text) => (output += text)),
+      outputOnlyHooks((_stream, text) => output.push(text)),
       signal,
     );
     if (outcome.interrupted) throw new UserError('interrupted during preflight: nothing was changed', { exitCode: 130 });
-    const lastLine = output.trim().split('\n').pop()?.slice(0, 200);
+    const lastLine = output.toString().trim().split('\n').pop()?.slice(0, 200);
     report(item.title, outcome.ok, outcome.ok ? undefined : `${outcome.reason ?? 'failed'}${lastLine ? ` (${lastLine})` : ''}`);
   }
   return failures;

@@ -1,4 +1,5 @@
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
+import type { FailureDecision } from '../journal/entries.js';
 import { formatDuration } from '../runbook/duration.js';
 import { assertNever } from '../util/errors.js';
 import { formatCommand } from './render-command.js';
@@ -52,42 +53,78 @@ export function renderSummary(summary: RunSummary, style: Style): string {
   return out.join('\n');
 }
 
-/** One line for each event, for logs and non-interactive runs. Every kind is rendered. */
+/** One line for each event the operator needs, for logs and non-interactive runs. Every type is decided here. */
 export function eventLine(event: RunEvent, style: Style): string | undefined {
-  switch (event.kind) {
-    case 'run.started':
+  switch (event.type) {
+    case 'run.header':
       return `${style.bold(event.resumed ? 'Resuming' : 'Running')} ${event.title} (${event.runbook}) · run ${event.runId} · mode ${event.mode} · incident start ${event.incidentStart}`;
     case 'preflight.check':
       return `${event.ok ? style.green('✓') : style.red('✗')} preflight: ${event.title}${event.detail ? ` — ${event.detail}` : ''}`;
     case 'step.card':
       return renderCard(event.card, style);
-    case 'step.skipped':
-      return `${style.dim(`- step ${event.number} ${event.id} skipped: ${event.reason}`)}`;
-    case 'step.started':
+    case 'step.attempt.started':
       return event.attempts > 1 ? style.dim(`  attempt ${event.attempt}/${event.attempts}`) : undefined;
     case 'step.output':
-      return event.text.replace(/\n$/, '').split('\n').map((line) => `  ${style.dim('│')} ${line}`).join('\n');
+      return event.text
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => `  ${style.dim('│')} ${line}`)
+        .join('\n');
     case 'step.attempt.failed':
       return style.yellow(`  attempt ${event.attempt} failed: ${event.reason}; retrying in ${formatDuration(event.retryInMs ?? 0)}`);
     case 'step.polling':
       return style.dim(`  check ${event.attempt}: ${event.reason}; again in ${formatDuration(event.nextInMs)}`);
     case 'step.over_budget':
-      return style.yellow(`  ⚠ ${event.id} has run past its budget of ${formatDuration(event.budgetMs)}`);
-    case 'step.finished': {
+      return style.yellow(`  ⚠ ${event.step} has run past its budget of ${formatDuration(event.budget_ms)}`);
+    case 'step.failed': {
       const took = `${formatDuration(event.durationMs)}${event.budgetMs !== undefined ? ` of ${formatDuration(event.budgetMs)} budget` : ''}`;
-      return event.status === 'succeeded' ? style.green(`✓ ${event.id} succeeded in ${took}`) : style.red(`✗ ${event.id} ${event.status} after ${took}: ${event.reason ?? ''}`);
+      return style.red(`✗ ${event.id} failed after ${took}: ${event.reason}`);
     }
+    case 'step.finished':
+      return finishedLine(event, style);
     case 'rto.at_risk':
-      return style.red(style.bold(`⚠ RTO AT RISK: projected finish T+${formatDuration(event.projectedMs)} is past the RTO of ${formatDuration(event.rtoMs)}`));
+      return style.red(style.bold(`⚠ RTO AT RISK: projected finish T+${formatDuration(event.projected_ms)} is past the RTO of ${formatDuration(event.rto_ms)}`));
+    case 'run.aborting':
+      return style.red(`Stopping: ${event.reason}${event.step ? ` (at ${event.step})` : ''}. Nothing is rolled back.`);
     case 'rollback.started':
       return style.yellow(event.steps.length ? `Rolling back: ${event.steps.join(', ')} (newest first)` : 'Rolling back: no succeeded step has a rollback');
     case 'rollback.step':
-      return event.ok ? style.yellow(`↺ rolled back ${event.id}`) : style.red(`✗ rollback of ${event.id} failed: ${event.reason ?? ''}`);
+      return event.ok ? style.yellow(`↺ rolled back ${event.step}`) : style.red(`✗ rollback of ${event.step} failed: ${event.reason ?? ''}`);
     case 'run.interrupted':
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
-    case 'run.finished':
+    case 'run.summary':
       return `\n${renderSummary(event.summary, style)}`;
+    case 'run.started':
+    case 'run.resumed':
+    case 'step.started':
+    case 'step.process':
+    case 'step.attempt':
+    case 'action.record':
+    case 'prompt.asked':
+    case 'prompt.answered':
+    case 'rollback.step.started':
+    case 'rollback.finished':
+    case 'run.finished':
+      // The journal's business: the header, the card, prompts and the summary show these to the operator.
+      return undefined;
     default:
       return assertNever(event, 'event');
   }
+}
+
+const THEN: Record<FailureDecision, string> = {
+  continue: 'going on with the next step',
+  rollback: 'rolling back',
+  fail: 'stopping the run (on_failure: abort)',
+  abort: 'stopping the run (aborted by the operator)',
+};
+
+function finishedLine(event: Extract<RunEvent, { type: 'step.finished' }>, style: Style): string {
+  if (event.status === 'skipped') return style.dim(`- step ${event.number} ${event.step} skipped: ${event.reason ?? ''}`);
+  // The failure itself was shown as it happened (step.failed): this says what follows it.
+  if (event.status === 'failed' && event.then) return style.dim(`  ${event.step}: ${THEN[event.then]}`);
+  // A manual step's time is the operator's.
+  const spent = event.duration_ms === 0 && event.waiting_ms > 0 ? event.waiting_ms : event.duration_ms;
+  const took = `${formatDuration(spent)}${event.budget_ms !== null ? ` of ${formatDuration(event.budget_ms)} budget` : ''}`;
+  return event.status === 'succeeded' ? style.green(`✓ ${event.step} succeeded in ${took}`) : style.red(`✗ ${event.step} ${event.status} after ${took}: ${event.reason ?? ''}`);
 }

@@ -1,7 +1,6 @@
-import type { RunMode } from '../engine/scope.js';
-import type { RunStatus, StepStatus } from '../engine/events.js';
 import type { Literal } from '../runbook/expression.js';
-import type { JournalEvent } from './journal.js';
+import { assertNever } from '../util/errors.js';
+import type { JournalEntry, PlannedStepInfo, RecoveryPoint, RunMode, RunOptionsRecord, RunStatus, StepStatus } from './entries.js';
 
 export interface StepRecord {
   id: string;
@@ -18,13 +17,23 @@ export interface StepRecord {
   /** Outputs that held a secret: journaled masked, so a resumed run cannot use them. */
   redactedOutputs?: string[] | undefined;
   /** RPO evidence a step produced (a backup's time and name). */
-  recoveryPoint?: { at: string; evidence: string } | undefined;
+  recoveryPoint?: RecoveryPoint | undefined;
 }
 
-export interface PlannedStepInfo {
-  id: string;
-  title: string;
-  budget_ms: number | null;
+/** A command that started and never reported its end: drctl stopped while it ran. */
+export interface InFlight {
+  step: string;
+  /** Its process group (it may outlive a killed drctl); unknown when drctl stopped before journaling it. */
+  pgid?: number | undefined;
+}
+
+export interface RollbackRecord {
+  /** The steps to undo, newest first, as decided when the rollback began. */
+  steps: string[];
+  /** Rollbacks that ended, with whether they worked. */
+  done: Map<string, boolean>;
+  inFlight?: (InFlight & { automatic: boolean }) | undefined;
+  finished?: { ok: boolean } | undefined;
 }
 
 /** A run rebuilt from its journal: what resume continues from and what reports are made of. */
@@ -40,101 +49,152 @@ export interface RunRecord {
   inputs: Record<string, Literal>;
   secretInputs: string[];
   objectives: { rto_ms: number | null; rpo_ms: number | null };
-  options: { yes: boolean; accept_manual: boolean; start_at: string | null; reports: string[]; aws_profile?: string | null; aws_region?: string | null };
+  options: RunOptionsRecord;
   plannedSteps: PlannedStepInfo[];
   steps: Map<string, StepRecord>;
   /** A step that started and never finished: the process died or was interrupted in it. */
-  inFlight?: string | undefined;
-  /** The process group of the in-flight step's last command: it may outlive a killed drctl. */
-  inFlightPgid?: number | undefined;
-  /** A rollback that began: a resumed run finishes it and never runs further steps. */
-  rollback?: { finished: boolean } | undefined;
+  inFlight?: InFlight | undefined;
+  /** The run's end was decided (a failure with on_failure: abort, an operator's abort) but not yet journaled. */
+  ending?: { status: 'failed' | 'aborted'; step: string | null } | undefined;
+  /** A failed step asked for a rollback that has not begun yet. */
+  rollbackDue: boolean;
+  rollback?: RollbackRecord | undefined;
   waitingMs: number;
+  /** How many times the run was resumed. */
+  resumes: number;
   finished?: { status: RunStatus; exitCode: number; at: string } | undefined;
   lastEventAt: string;
   tornTail: boolean;
 }
 
-export function rebuildRun(events: readonly JournalEvent[], tornTail = false): RunRecord {
-  const start = events[0]!;
+/** What a resumed run still has to do, derived from any prefix of its journal. */
+export type Remaining =
+  /** The run ended: nothing runs. */
+  | { kind: 'finished' }
+  /** Its end was decided; only the journal's last word (and the reports) are missing. */
+  | { kind: 'end'; status: 'failed' | 'aborted' | 'rolled_back' }
+  /** A rollback is due or under way: it is finished, and no further step runs. */
+  | { kind: 'rollback'; inFlight?: RollbackRecord['inFlight'] }
+  /** Steps remain: the next one not finished, and the one in flight, if any. */
+  | { kind: 'steps'; inFlight?: InFlight | undefined };
+
+export function remainingWork(record: RunRecord): Remaining {
+  if (record.finished && record.finished.status !== 'interrupted') return { kind: 'finished' };
+  if (record.rollback?.finished) return { kind: 'end', status: record.rollback.finished.ok ? 'rolled_back' : 'failed' };
+  if (record.rollback || record.rollbackDue) return { kind: 'rollback', inFlight: record.rollback?.inFlight };
+  if (record.ending) return { kind: 'end', status: record.ending.status };
+  return { kind: 'steps', inFlight: record.inFlight };
+}
+
+/** Rebuild a run from its journal entries (any prefix of a journal gives a consistent record). */
+export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): RunRecord {
+  const start = entries[0];
+  if (start?.type !== 'run.started') throw new Error('a run journal starts with run.started');
   const record: RunRecord = {
-    runId: start.run_id as string,
-    runbook: start.runbook as string,
-    title: start.title as string,
-    file: start.file as string,
-    digest: start.digest as string,
-    mode: start.mode as RunMode,
-    incidentStart: start.incident_start as string,
+    runId: start.run_id,
+    runbook: start.runbook,
+    title: start.title,
+    file: start.file,
+    digest: start.digest,
+    mode: start.mode,
+    incidentStart: start.incident_start,
     startedAt: start.t,
-    inputs: start.inputs as Record<string, Literal>,
-    secretInputs: start.secret_inputs as string[],
-    objectives: start.objectives as RunRecord['objectives'],
-    options: start.options as RunRecord['options'],
-    plannedSteps: start.steps as PlannedStepInfo[],
+    inputs: start.inputs,
+    secretInputs: start.secret_inputs,
+    objectives: start.objectives,
+    options: start.options,
+    plannedSteps: start.steps,
     steps: new Map(),
+    rollbackDue: false,
     waitingMs: 0,
+    resumes: 0,
     lastEventAt: start.t,
     tornTail,
   };
-  for (const event of events) {
-    record.lastEventAt = event.t;
-    switch (event.type) {
-      case 'step.started':
-        record.inFlight = event.step as string;
-        record.inFlightPgid = undefined;
-        break;
-      case 'step.process':
-        record.inFlightPgid = event.pgid as number;
-        break;
-      case 'prompt.answered':
-        record.waitingMs += (event.wait_ms as number) ?? 0;
-        break;
-      case 'step.finished': {
-        const id = event.step as string;
-        record.steps.set(id, {
-          id,
-          status: event.status as StepStatus,
-          attempts: (event.attempts as number) ?? 0,
-          exitCode: (event.exit_code as number | null) ?? null,
-          durationMs: (event.duration_ms as number) ?? 0,
-          waitingMs: (event.waiting_ms as number) ?? 0,
-          overBudget: (event.over_budget as boolean) ?? false,
-          outputs: (event.outputs as Record<string, unknown>) ?? {},
-          reason: event.reason as string | undefined,
-          startedAt: event.started_at as string | undefined,
-          finishedAt: event.t,
-          recoveryPoint: event.recovery_point as StepRecord['recoveryPoint'],
-          redactedOutputs: event.redacted_outputs as string[] | undefined,
-        });
-        if (record.inFlight === id) record.inFlight = undefined;
-        break;
-      }
-      case 'rollback.started':
-        record.rollback = { finished: false };
-        break;
-      case 'rollback.step':
-        if (event.ok === true) {
-          const step = record.steps.get(event.step as string);
-          if (step) step.status = 'rolled_back';
-        }
-        break;
-      case 'rollback.finished':
-        record.rollback = { finished: true };
-        break;
-      case 'run.resumed':
-        record.finished = undefined;
-        // A resume with --force may bring a changed list of steps: the report follows it.
-        if (Array.isArray(event.steps)) record.plannedSteps = event.steps as PlannedStepInfo[];
-        break;
-      case 'run.interrupted':
-        record.finished = { status: 'interrupted', exitCode: 130, at: event.t };
-        break;
-      case 'run.finished':
-        record.finished = { status: event.status as RunStatus, exitCode: event.exit_code as number, at: event.t };
-        break;
-      default:
-        break;
-    }
-  }
+  for (const entry of entries) applyEntry(record, entry);
   return record;
+}
+
+/** Bring a record up to date with one more entry: the reader and the live run share this. */
+export function applyEntry(record: RunRecord, entry: JournalEntry): void {
+  record.lastEventAt = entry.t;
+  switch (entry.type) {
+    case 'run.started':
+      return;
+    case 'run.resumed':
+      record.finished = undefined;
+      record.resumes += 1;
+      // A resume with --force may bring a changed list of steps: the report follows it.
+      record.plannedSteps = entry.steps;
+      return;
+    case 'step.started':
+      record.inFlight = { step: entry.step };
+      return;
+    case 'step.process':
+      if (entry.rollback) {
+        if (record.rollback?.inFlight?.step === entry.step) record.rollback.inFlight.pgid = entry.pgid;
+      } else if (record.inFlight?.step === entry.step) record.inFlight.pgid = entry.pgid;
+      return;
+    case 'prompt.answered':
+      record.waitingMs += entry.wait_ms;
+      return;
+    case 'step.finished': {
+      record.steps.set(entry.step, {
+        id: entry.step,
+        status: entry.status,
+        attempts: entry.attempts,
+        exitCode: entry.exit_code,
+        durationMs: entry.duration_ms,
+        waitingMs: entry.waiting_ms,
+        overBudget: entry.over_budget,
+        outputs: entry.outputs,
+        reason: entry.reason ?? undefined,
+        finishedAt: entry.t,
+        recoveryPoint: entry.recovery_point,
+        redactedOutputs: entry.redacted_outputs,
+      });
+      if (record.inFlight?.step === entry.step) record.inFlight = undefined;
+      if (entry.then === 'rollback') record.rollbackDue = true;
+      if (entry.then === 'fail' || entry.then === 'abort') record.ending = { status: entry.then === 'fail' ? 'failed' : 'aborted', step: entry.step };
+      return;
+    }
+    case 'run.aborting':
+      record.inFlight = undefined;
+      record.ending = { status: 'aborted', step: entry.step };
+      return;
+    case 'rollback.started':
+      record.rollbackDue = false;
+      record.inFlight = undefined;
+      record.rollback = { steps: entry.steps, done: new Map() };
+      return;
+    case 'rollback.step.started':
+      if (record.rollback) record.rollback.inFlight = { step: entry.step, automatic: entry.automatic };
+      return;
+    case 'rollback.step': {
+      if (!record.rollback) return;
+      record.rollback.done.set(entry.step, entry.ok);
+      if (record.rollback.inFlight?.step === entry.step) record.rollback.inFlight = undefined;
+      const step = record.steps.get(entry.step);
+      if (entry.ok && step) step.status = 'rolled_back';
+      return;
+    }
+    case 'rollback.finished':
+      if (record.rollback) record.rollback.finished = { ok: entry.ok };
+      return;
+    case 'run.interrupted':
+      record.finished = { status: 'interrupted', exitCode: 130, at: entry.t };
+      return;
+    case 'run.finished':
+      record.finished = { status: entry.status, exitCode: entry.exit_code, at: entry.t };
+      return;
+    case 'step.attempt':
+    case 'action.record':
+    case 'prompt.asked':
+    case 'step.over_budget':
+    case 'rto.at_risk':
+      // Details for reports and for the operator; they change nothing that resume needs.
+      return;
+    default:
+      assertNever(entry, 'journal entry');
+  }
 }

@@ -62,6 +62,8 @@ export interface Rollback {
   env: Record<string, string>;
   cwd?: string | undefined;
   timeoutMs?: number | undefined;
+  /** Safe to run again when a resumed run finds it was in flight (drctl never repeats it otherwise). */
+  idempotent: boolean;
 }
 
 export interface Step {

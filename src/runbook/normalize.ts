@@ -101,6 +101,6 @@ function confirmOf(confirm: StepDoc['confirm']): Confirm {
 function rollbackOf(rollback: string | RollbackDoc | undefined, step: StepDoc): Rollback | undefined {
   if (rollback === undefined) return undefined;
   const env = stringMap(step.env);
-  if (typeof rollback === 'string') return { body: { kind: 'run', script: rollback }, env, cwd: step.cwd };
-  return { body: commandBody(rollback)!, env: { ...env, ...stringMap(rollback.env) }, cwd: rollback.cwd ?? step.cwd, timeoutMs: ms(rollback.timeout) };
+  if (typeof rollback === 'string') return { body: { kind: 'run', script: rollback }, env, cwd: step.cwd, idempotent: false };
+  return { body: commandBody(rollback)!, env: { ...env, ...stringMap(rollback.env) }, cwd: rollback.cwd ?? step.cwd, timeoutMs: ms(rollback.timeout), idempotent: rollback.idempotent ?? false };
 }

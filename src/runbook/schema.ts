@@ -51,8 +51,8 @@ const expectation = z.strictObject({
 
 const outputSpec = z.strictObject({
   from: z.enum(['stdout', 'stderr', 'exit_code']),
-  trim: optional(z.boolean()),
-  regex: described(z.string(), 'The first capture group (or the whole match) becomes the value'),
+  trim: described(z.boolean(), 'Strip leading and trailing whitespace; default true, but false for the capture of a regex'),
+  regex: described(z.string(), 'The first capture group (or the whole match) becomes the value; RE2 syntax (no backreferences, no lookarounds), ^ and $ match at each line'),
 });
 
 const retries = z.union([
@@ -78,6 +78,7 @@ const rollbackBody = z.strictObject({
   env: optional(envMap),
   cwd: optional(text),
   timeout: optional(duration),
+  idempotent: described(z.boolean(), 'Safe to run again when a resumed run finds it was in flight'),
 });
 
 export const stepSchema = z.strictObject({

@@ -203,7 +203,7 @@ describe('a --yes drill of a runbook using every step feature', () => {
 
   it('skips a step whose if: is false and runs one whose if: is true', () => {
     expect(ws.exists('disabled-ran.txt')).toBe(false);
-    expect(stepOf(report, 'disabled')).toMatchObject({ status: 'skipped', attempts: 0, reason: 'condition false' });
+    expect(stepOf(report, 'disabled')).toMatchObject({ status: 'skipped', attempts: 0, reason: 'if: ${{ inputs.enabled }} is false' });
     expect(result.stderr).toContain('- step 9 disabled skipped: if: ${{ inputs.enabled }} is false');
     expect(ws.exists('region-ran.txt')).toBe(true);
     expect(stepOf(report, 'enabled-region').status).toBe('succeeded');
@@ -217,8 +217,9 @@ describe('a --yes drill of a runbook using every step feature', () => {
     const answers = journal.filter((e) => e.type === 'prompt.answered').map((e) => [e.step, e.question, e.answer]);
     expect(answers).toEqual([
       ['confirm-ask', 'step.confirm', true],
-      ['confirm-type', 'step.type', 'eu-west-1'],
-      ['dns', 'manual.done', 'done'],
+      ['confirm-type', 'step.type', 'confirmed'],
+      ['tolerated', 'failure.action', 'continue'],
+      ['dns', 'manual.done', 'acknowledged'],
     ]);
   });
 
@@ -310,7 +311,11 @@ describe('a --yes drill of a runbook using every step feature', () => {
       ...asked('confirm-type'),
       ...ran('confirm-type'),
       ...ran('bounded'),
-      ...ran('tolerated'),
+      // A failed step asks what now; --yes answers with the runbook's on_failure, journaled like any answer.
+      'step.started tolerated',
+      'step.attempt tolerated',
+      ...asked('tolerated'),
+      'step.finished tolerated',
       ...ran('rerunnable'),
       'step.started dns',
       ...asked('dns'),

@@ -122,7 +122,7 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     expect(answers).toEqual([
       ['prepare', 'step.action', 'run'],
       ['restore', 'step.action', 'run'],
-      ['restore', 'step.type', 'demo-db'],
+      ['restore', 'step.type', 'confirmed'],
       ['flip-dns', 'step.action', 'run'],
       ['flip-dns', 'manual.done', 'done'],
     ]);

@@ -3,20 +3,17 @@ import { drctl, exitWithin, header, linesOf, onlyRunId, readJournal, readReport,
 
 beforeAll(() => requireBuild());
 
-describe('a run interrupted while it rolls back', () => {
-  it('finishes the rollback on resume and never runs the steps after the failure', async () => {
-    const ws = workspace();
-    ws.runbook(
-      'rb.yaml',
-      `${header('undo', 'Undo on resume')}objectives: { rto: 1h }
+const UNDO = (idempotent: boolean): string => `${header('undo', 'Undo on resume')}objectives: { rto: 1h }
 steps:
   - id: a
     title: Changes something
     run: echo did-a >> log.txt
-    rollback: |
-      touch undoing-a
-      if [ ! -f fast.flag ]; then sleep 30; fi
-      echo undid-a >> log.txt
+    rollback:
+      idempotent: ${idempotent}
+      run: |
+        touch undoing-a
+        if [ ! -f fast.flag ]; then sleep 30; fi
+        echo undid-a >> log.txt
   - id: b
     title: Fails
     run: exit 1
@@ -24,8 +21,12 @@ steps:
   - id: c
     title: Must never run after b failed
     run: touch c-ran
-`,
-    );
+`;
+
+describe('a run interrupted while it rolls back', () => {
+  it('finishes the rollback on resume (running an idempotent rollback again) and never runs the steps after the failure', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', UNDO(true));
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     await waitFor(() => ws.exists('undoing-a'), 'the rollback of a to start');
     process.kill(running.pid, 'SIGINT');
@@ -40,6 +41,29 @@ steps:
     const report = readReport(ws.stateDir, runId);
     expect(report.status).toBe('rolled_back');
     expect(report.steps.map((s) => [s.id, s.status])).toEqual([['a', 'rolled_back'], ['b', 'failed'], ['c', 'not_run']]);
-    expect(readJournal(ws.stateDir, runId).filter((e) => e.type === 'rollback.started')).toHaveLength(2);
+    const journal = readJournal(ws.stateDir, runId);
+    // One rollback, continued: the interrupted rollback of a ran again because it is marked idempotent.
+    expect(journal.filter((e) => e.type === 'rollback.started')).toHaveLength(1);
+    expect(journal.filter((e) => e.type === 'rollback.step.started').map((e) => e.step)).toEqual(['a', 'a']);
+    expect(journal.at(-1)).toMatchObject({ type: 'run.finished', status: 'rolled_back', exit_code: 1 });
+  });
+
+  it('never runs a rollback that may have run again unless it is marked idempotent: --yes refuses, exit 2, nothing runs', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', UNDO(false));
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    await waitFor(() => ws.exists('undoing-a'), 'the rollback of a to start');
+    process.kill(running.pid, 'SIGINT');
+    expect((await exitWithin(running, 10_000)).code).toBe(130);
+    ws.write('fast.flag', '');
+    const journalBefore = ws.read(`state/runs/${onlyRunId(ws.stateDir)}/journal.jsonl`);
+
+    const resumed = drctl(['resume', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(resumed.status, resumed.all).toBe(2);
+    expect(resumed.stderr).toContain('the rollback of step a was running when run');
+    expect(resumed.stderr).toContain('is not marked idempotent: --yes cannot decide whether to run it again');
+    expect(linesOf(ws.path('log.txt'))).toEqual(['did-a']);
+    expect(ws.exists('c-ran')).toBe(false);
+    expect(ws.read(`state/runs/${onlyRunId(ws.stateDir)}/journal.jsonl`)).toBe(journalBefore);
   });
 });

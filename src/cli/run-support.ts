@@ -1,0 +1,72 @@
+import type { AwsSettings } from '../actions/types.js';
+import { createActionExecutor } from '../actions/runner.js';
+import { createProcessRunner, groupAlive, killActiveGroups } from '../adapters/process.js';
+import { systemClock } from '../engine/clock.js';
+import type { Host } from '../engine/events.js';
+import type { LifecycleDeps } from '../lifecycle/lifecycle.js';
+
+/** What `run` and `resume` share on the command line: the terminal, the signals, AWS settings. */
+
+export async function makeHost(interactive: boolean, onInterrupt: () => void): Promise<Host> {
+  if (!interactive) {
+    const { PlainHost } = await import('../io/plain-host.js');
+    return new PlainHost();
+  }
+  const { TerminalHost } = await import('../io/terminal-host.js');
+  return TerminalHost.open(onInterrupt);
+}
+
+/** Standard input and output are a terminal (and --yes was not given): questions can be asked. */
+export function isInteractive(yes: boolean): boolean {
+  return !yes && process.stdin.isTTY === true && process.stdout.isTTY === true;
+}
+
+/**
+ * Ctrl-C, SIGTERM or SIGHUP: stop the step's process tree, journal the interruption, exit 130.
+ * A second one while that is under way exits at once.
+ */
+export function interruptController(): { controller: AbortController; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      // A second Ctrl-C while the first is being handled: stop everything now, leave nothing running.
+      // The journal then ends without its interruption entry; drctl runs and resume treat it as interrupted.
+      killActiveGroups();
+      process.exit(130);
+    }
+    controller.abort(new Error(signal));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  return { controller, dispose: () => signals.forEach((signal) => process.off(signal, onSignal)) };
+}
+
+/** --profile and --region, then the standard environment; AWS_ENDPOINT_URL for emulators and S3-compatible stores. */
+export function awsSettings(options: { profile?: string | undefined; region?: string | undefined }): AwsSettings {
+  return {
+    profile: options.profile ?? process.env.AWS_PROFILE,
+    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    endpoint: process.env.AWS_ENDPOINT_URL,
+  };
+}
+
+/** Run a lifecycle function with the real world: this terminal, these signals, real processes. */
+export async function withRealWorld(interactive: boolean, body: (deps: LifecycleDeps) => Promise<number>): Promise<number> {
+  const { controller, dispose } = interruptController();
+  try {
+    const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));
+    return await body({
+      host,
+      signal: controller.signal,
+      clock: systemClock,
+      runner: createProcessRunner(),
+      actions: ({ aws, incidentStart }) => createActionExecutor({ aws, incidentStart }),
+      groupAlive,
+      env: process.env,
+      pid: process.pid,
+      warn: (message) => process.stderr.write(`drctl: warning: ${message}\n`),
+    });
+  } finally {
+    dispose();
+  }
+}

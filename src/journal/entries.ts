@@ -1,0 +1,145 @@
+import type { Literal } from '../runbook/expression.js';
+
+/**
+ * The run journal's vocabulary, defined once for the one writer and the one reader.
+ *
+ * Every line of `journal.jsonl` is one `JournalEntry`. The engine emits these as events; a single
+ * subscriber appends them (src/lifecycle/recorder.ts); `rebuildRun` (record.ts) reads them back
+ * with an exhaustive switch, so an entry type that the reader does not handle does not compile.
+ */
+
+export type RunMode = 'real' | 'drill' | 'dry-run';
+
+/** Statuses a step ends in (report.json, section 6). */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'rolled_back' | 'not_run';
+
+/** How a run ends (report.json, section 6). */
+export type RunStatus = 'succeeded' | 'failed' | 'rolled_back' | 'aborted' | 'interrupted';
+
+/**
+ * What follows a failed step, journaled with it so that a resumed run does exactly that:
+ * `continue` goes on, `rollback` undoes the steps done so far, `fail` ends the run as failed
+ * (on_failure: abort), `abort` ends it as aborted by the operator.
+ */
+export type FailureDecision = 'continue' | 'rollback' | 'fail' | 'abort';
+
+export interface PlannedStepInfo {
+  id: string;
+  title: string;
+  budget_ms: number | null;
+}
+
+export interface RunOptionsRecord {
+  yes: boolean;
+  accept_manual: boolean;
+  start_at: string | null;
+  reports: string[];
+  aws_profile?: string | null;
+  aws_region?: string | null;
+}
+
+export interface RecoveryPoint {
+  at: string;
+  evidence: string;
+}
+
+/** A command drctl started: its process group, so that resume can tell whether it still runs. */
+export interface ProcessInfo {
+  pgid: number;
+}
+
+export type JournalEntryBody =
+  | {
+      type: 'run.started';
+      run_id: string;
+      runbook: string;
+      title: string;
+      file: string;
+      digest: string;
+      mode: RunMode;
+      incident_start: string;
+      inputs: Record<string, Literal>;
+      secret_inputs: string[];
+      objectives: { rto_ms: number | null; rpo_ms: number | null };
+      options: RunOptionsRecord;
+      steps: PlannedStepInfo[];
+      pid: number;
+    }
+  | { type: 'run.resumed'; pid: number; in_flight: string | null; torn_tail: boolean; forced: boolean; preflight: 'ran' | 'skipped'; steps: PlannedStepInfo[] }
+  | { type: 'step.started'; step: string; number: number; kind: 'run' | 'exec' | 'uses' | 'manual' }
+  | ({ type: 'step.process'; step: string; rollback: boolean } & ProcessInfo)
+  | {
+      type: 'step.attempt';
+      step: string;
+      attempt: number;
+      exit_code: number | null;
+      duration_ms: number;
+      ended: string;
+      error: string | null;
+      stdout_tail: string;
+      stderr_tail: string;
+      truncated: boolean;
+    }
+  | { type: 'action.record'; step: string; rollback: boolean; record: Record<string, unknown> }
+  | { type: 'prompt.asked'; step: string | null; question: string }
+  | { type: 'prompt.answered'; step: string | null; question: string; answer: unknown; wait_ms: number }
+  | { type: 'step.over_budget'; step: string; budget_ms: number }
+  | { type: 'rto.at_risk'; projected_ms: number; rto_ms: number; elapsed_ms: number }
+  | {
+      type: 'step.finished';
+      step: string;
+      number: number;
+      status: StepStatus;
+      attempts: number;
+      exit_code: number | null;
+      duration_ms: number;
+      waiting_ms: number;
+      over_budget: boolean;
+      outputs: Record<string, unknown>;
+      reason: string | null;
+      /** Outputs that held a secret: journaled masked, so a resumed run cannot use them. */
+      redacted_outputs: string[];
+      recovery_point?: RecoveryPoint;
+      /** For a failed step: what the run does next. */
+      then?: FailureDecision;
+      budget_ms: number | null;
+    }
+  /** The operator stopped the run at a prompt (outside a step's failure): it ends as aborted. */
+  | { type: 'run.aborting'; step: string | null; reason: string }
+  | { type: 'rollback.started'; steps: string[] }
+  | { type: 'rollback.step.started'; step: string; automatic: boolean }
+  | { type: 'rollback.step'; step: string; ok: boolean; exit_code: number | null; duration_ms: number; reason: string | null }
+  | { type: 'rollback.finished'; ok: boolean }
+  | { type: 'run.interrupted'; signal: string }
+  | { type: 'run.finished'; status: Exclude<RunStatus, 'interrupted'>; exit_code: number };
+
+/** One line of the journal: an entry and when it was written (ISO). */
+export type JournalEntry = JournalEntryBody & { t: string };
+
+export type JournalEntryType = JournalEntryBody['type'];
+
+/** Every entry type (a Record, so a new type must be listed): the reader checks lines against it. */
+const ENTRY_TYPES: Record<JournalEntryType, true> = {
+  'run.started': true,
+  'run.resumed': true,
+  'step.started': true,
+  'step.process': true,
+  'step.attempt': true,
+  'action.record': true,
+  'prompt.asked': true,
+  'prompt.answered': true,
+  'step.over_budget': true,
+  'rto.at_risk': true,
+  'step.finished': true,
+  'run.aborting': true,
+  'rollback.started': true,
+  'rollback.step.started': true,
+  'rollback.step': true,
+  'rollback.finished': true,
+  'run.interrupted': true,
+  'run.finished': true,
+};
+
+export function isJournalEntryType(type: unknown): type is JournalEntryType {
+  return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
+}

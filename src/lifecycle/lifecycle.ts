@@ -1,0 +1,321 @@
+import { resolve } from 'node:path';
+import type { ProcessRunner } from '../adapters/process.js';
+import type { AwsSettings } from '../actions/types.js';
+import type { Clock } from '../engine/clock.js';
+import type { Host } from '../engine/events.js';
+import type { RunChannel } from '../engine/executor.js';
+import { Executor } from '../engine/executor.js';
+import type { ResolvedInputs } from '../engine/inputs.js';
+import { resolveInputs, secretValues } from '../engine/inputs.js';
+import type { Plan, PlanContext } from '../engine/plan.js';
+import { buildPlan, expressionEnv, resolveRunbookEnv, runScope } from '../engine/plan.js';
+import { runPreflight } from '../engine/preflight.js';
+import { Redactor } from '../engine/redact.js';
+import type { ActionExecutor } from '../engine/step-runner.js';
+import type { JournalEntryBody, PlannedStepInfo } from '../journal/entries.js';
+import { dropTornTail, JournalWriter } from '../journal/journal.js';
+import { acquireRunLock } from '../journal/lock.js';
+import type { RunRecord } from '../journal/record.js';
+import { remainingWork } from '../journal/record.js';
+import { journalFile, loadRun, prepareStateDir } from '../journal/runs.js';
+import { buildReport, exitCodeFor } from '../report/build.js';
+import type { Runbook } from '../runbook/model.js';
+import { outputRefs } from '../runbook/refs.js';
+import { validateFile } from '../runbook/validate.js';
+import { UserError } from '../util/errors.js';
+import { Recorder, runChannel } from './recorder.js';
+import type { ReportRequest } from './reports.js';
+import { ensureReportJson, reportJsonFile, summaryOf, writeRunReports } from './reports.js';
+
+/**
+ * The life of a run, in one place: refusals before anything runs, the lock, preflight, the
+ * journal, execution, the end, and the reports. `drctl run` starts a run here and `drctl resume`
+ * continues one; both are "options in, exit code out" around these two functions.
+ */
+
+/** The outside world a run needs, injected so tests can drive a whole run with fakes. */
+export interface LifecycleDeps {
+  host: Host;
+  /** Fires on Ctrl-C, SIGTERM or SIGHUP: the run stops and stays resumable. */
+  signal: AbortSignal;
+  clock: Clock;
+  runner: ProcessRunner;
+  actions(settings: { aws: AwsSettings; incidentStart: Date }): ActionExecutor;
+  /** Whether a process group started by an earlier drctl still runs. */
+  groupAlive(pgid: number): boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  pid: number;
+  /** A problem that does not change the run's outcome (a report that could not be written). */
+  warn(message: string): void;
+}
+
+/** What the operator asked for that decides whether the run may start at all. */
+export interface Approval {
+  /** --yes: every confirmation approved, no question asked. */
+  yes: boolean;
+  /** Standard input and output are a terminal, so questions can be asked. */
+  interactive: boolean;
+  acceptManual: boolean;
+}
+
+export interface StartRequest extends Approval {
+  stateDir: string;
+  runbook: Runbook;
+  inputs: ResolvedInputs;
+  mode: 'real' | 'drill';
+  runId: string;
+  incidentStart: Date;
+  startAt?: string | undefined;
+  reports: ReportRequest[];
+  aws: AwsSettings;
+}
+
+export interface ResumeRequest extends Approval {
+  stateDir: string;
+  /** The run to continue; the latest when absent. */
+  runId?: string | undefined;
+  /** Inputs given again (secrets are never journaled); the journaled ones fill the rest. */
+  inputs: { pairs: Record<string, string>; file?: Parameters<typeof resolveInputs>[1]['file'] };
+  /** Resume although the runbook file changed since the run began. */
+  force: boolean;
+  /** Do not run the preflight checks again (they run by default: hours may have passed). */
+  skipPreflight: boolean;
+  /** Reports to write at the end; the run's own --report options when empty. */
+  reports: ReportRequest[] | undefined;
+  aws: AwsSettings;
+}
+
+/** Refusals before step 1: each exits 2 having run nothing. */
+export function checkRunnable(runbook: Runbook, approval: Approval & { startAt?: string | undefined }): void {
+  if (!approval.yes && !approval.interactive) {
+    throw new UserError('drctl run needs a terminal to ask before each step, and this is not one', { hint: 'in CI or a script, pass --yes to approve every confirmation' });
+  }
+  if (approval.startAt !== undefined && !runbook.steps.some((s) => s.id === approval.startAt)) {
+    throw new UserError(`--start-at ${approval.startAt}: no such step in ${runbook.name}`, { hint: `steps: ${runbook.steps.map((s) => s.id).join(', ')}` });
+  }
+  const first = approval.startAt === undefined ? 0 : runbook.steps.findIndex((s) => s.id === approval.startAt);
+  const manual = runbook.steps
+    .slice(first)
+    .filter((s) => s.body.kind === 'manual')
+    .map((s) => s.id);
+  if (approval.yes && manual.length > 0 && !approval.acceptManual) {
+    throw new UserError(`--yes cannot do the manual steps of ${runbook.name}: ${manual.join(', ')}`, { hint: 'pass --accept-manual to record them as acknowledged (a drill or CI rehearsal), or run interactively' });
+  }
+}
+
+function plannedSteps(plan: Plan): PlannedStepInfo[] {
+  return plan.steps.map((p) => ({ id: p.step.id, title: p.step.title, budget_ms: p.step.budgetMs ?? null }));
+}
+
+/** Start a run of a runbook: preflight, then every step. Returns the exit code (section 6). */
+export async function startRun(request: StartRequest, deps: LifecycleDeps): Promise<number> {
+  const { runbook, runId, incidentStart } = request;
+  checkRunnable(runbook, request);
+  const context: PlanContext = { inputs: request.inputs, mode: request.mode, runId, incidentStart, env: deps.env };
+  const plan = buildPlan(runbook, context);
+  const redactor = new Redactor(secretValues(request.inputs));
+  prepareStateDir(request.stateDir);
+  const release = await acquireRunLock(request.stateDir, runbook.name, runId);
+  try {
+    deps.host.emit({ type: 'run.header', runId, runbook: runbook.name, title: runbook.title, mode: request.mode, incidentStart: incidentStart.toISOString(), resumed: false, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
+    await preflight(plan, context, request.aws, redactor, deps);
+    const inputs: Record<string, ResolvedInputs['values'][string]> = {};
+    for (const [name, value] of Object.entries(request.inputs.values)) if (!request.inputs.secretInputs.has(name)) inputs[name] = value;
+    const started: JournalEntryBody = {
+      type: 'run.started',
+      run_id: runId,
+      runbook: runbook.name,
+      title: runbook.title,
+      // Absolute, so `drctl resume` works from any folder.
+      file: resolve(runbook.file),
+      digest: runbook.digest,
+      mode: request.mode,
+      incident_start: incidentStart.toISOString(),
+      inputs,
+      secret_inputs: [...request.inputs.secretInputs],
+      objectives: { rto_ms: runbook.objectives.rtoMs ?? null, rpo_ms: runbook.objectives.rpoMs ?? null },
+      options: {
+        yes: request.yes,
+        accept_manual: request.acceptManual,
+        start_at: request.startAt ?? null,
+        reports: request.reports.map((r) => `${r.format}:${r.file}`),
+        aws_profile: request.aws.profile ?? null,
+        aws_region: request.aws.region ?? null,
+      },
+      steps: plannedSteps(plan),
+      pid: deps.pid,
+    };
+    return await execute({ stateDir: request.stateDir, plan, context, redactor, reports: request.reports, aws: request.aws, runAll: request.yes, startAt: request.startAt, first: started }, deps);
+  } finally {
+    deps.host.close();
+    release();
+  }
+}
+
+/** Continue a run from its journal, doing exactly what it says is left. Returns the exit code. */
+export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Promise<number> {
+  const known = loadRun(request.stateDir, request.runId);
+  refuseFinished(request.stateDir, known);
+  prepareStateDir(request.stateDir);
+  const release = await acquireRunLock(request.stateDir, known.runbook, known.runId);
+  try {
+    // Read again under the lock: another resume may have moved the run on since.
+    const record = loadRun(request.stateDir, known.runId);
+    refuseFinished(request.stateDir, record);
+    const runbook = runbookOf(record, request.force);
+    const pairs = { ...Object.fromEntries(Object.entries(record.inputs).map(([k, v]) => [k, String(v)])), ...request.inputs.pairs };
+    const inputs = resolveInputs(runbook, { pairs, ...(request.inputs.file ? { file: request.inputs.file } : {}), env: deps.env });
+    checkRunnable(runbook, { ...request, acceptManual: request.acceptManual || record.options.accept_manual });
+    checkResumable(record, runbook, request.yes, deps);
+    const context: PlanContext = { inputs, mode: record.mode, runId: record.runId, incidentStart: new Date(record.incidentStart), env: deps.env };
+    const plan = buildPlan(runbook, context);
+    const redactor = new Redactor(secretValues(inputs));
+    const aws = { ...request.aws, profile: request.aws.profile ?? record.options.aws_profile ?? undefined, region: request.aws.region ?? record.options.aws_region ?? undefined };
+    deps.host.emit({ type: 'run.header', runId: record.runId, runbook: runbook.name, title: runbook.title, mode: record.mode, incidentStart: record.incidentStart, resumed: true, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
+    if (!request.skipPreflight) await preflight(plan, context, aws, redactor, deps);
+    if (record.tornTail) dropTornTail(journalFile(request.stateDir, record.runId));
+    const resumed: JournalEntryBody = {
+      type: 'run.resumed',
+      pid: deps.pid,
+      in_flight: record.inFlight?.step ?? null,
+      torn_tail: record.tornTail,
+      forced: runbook.digest !== record.digest,
+      preflight: request.skipPreflight ? 'skipped' : 'ran',
+      steps: plannedSteps(plan),
+    };
+    const reports = request.reports ?? record.options.reports.map(parseStoredReport);
+    return await execute({ stateDir: request.stateDir, plan, context, redactor, reports, aws, runAll: request.yes, resume: record, first: resumed }, deps);
+  } finally {
+    deps.host.close();
+    release();
+  }
+}
+
+function parseStoredReport(value: string): ReportRequest {
+  const colon = value.indexOf(':');
+  return { format: value.slice(0, colon) as ReportRequest['format'], file: value.slice(colon + 1) };
+}
+
+/** A run that ended is not resumed; its report.json is put in place if a kill left it missing. */
+function refuseFinished(stateDir: string, record: RunRecord): void {
+  if (!record.finished || record.finished.status === 'interrupted') return;
+  ensureReportJson(stateDir, record);
+  throw new UserError(`run ${record.runId} already finished: ${record.finished.status}`, { hint: `see its report: drctl report ${record.runId}` });
+}
+
+function runbookOf(record: RunRecord, force: boolean): Runbook {
+  const result = validateFile(record.file);
+  if (!result.runbook) throw new UserError(`the runbook of run ${record.runId} (${record.file}) is no longer valid`, { hint: `drctl validate ${record.file}` });
+  if (result.runbook.digest !== record.digest && !force) {
+    throw new UserError(`${record.file} changed since run ${record.runId} began`, { hint: 'resuming with a different procedure may skip or repeat work; pass --force if you checked the change' });
+  }
+  return result.runbook;
+}
+
+/** What resume refuses before it runs anything: a command that may still run, or a decision --yes cannot take. */
+function checkResumable(record: RunRecord, runbook: Runbook, yes: boolean, deps: LifecycleDeps): void {
+  const remaining = remainingWork(record);
+  if (remaining.kind === 'steps' && remaining.inFlight) {
+    const { step: id, pgid } = remaining.inFlight;
+    if (pgid !== undefined && deps.groupAlive(pgid)) {
+      // drctl was killed but its command was not: running the step again now would run it twice.
+      throw new UserError(`step ${id} of run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, {
+        hint: `wait for it to end, or stop it with: kill -TERM -${pgid}; then resume`,
+      });
+    }
+    const step = runbook.steps.find((s) => s.id === id);
+    if (step && yes && !step.idempotent && step.body.kind !== 'manual') {
+      throw new UserError(`step ${id} was running when run ${record.runId} stopped and is not idempotent: --yes cannot decide whether to run it again`, {
+        hint: 'resume interactively to choose, or mark the step idempotent: true if running it twice is safe',
+      });
+    }
+  }
+  if (remaining.kind === 'rollback' && remaining.inFlight) {
+    const { step: id, pgid, automatic } = remaining.inFlight;
+    if (pgid !== undefined && deps.groupAlive(pgid)) {
+      throw new UserError(`the rollback of step ${id} in run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, {
+        hint: `wait for it to end, or stop it with: kill -TERM -${pgid}; then resume`,
+      });
+    }
+    const step = runbook.steps.find((s) => s.id === id);
+    if (yes && !automatic && step?.rollback && !step.rollback.idempotent) {
+      throw new UserError(`the rollback of step ${id} was running when run ${record.runId} stopped and is not marked idempotent: --yes cannot decide whether to run it again`, {
+        hint: 'resume interactively to choose, or mark the rollback idempotent: true if running it twice is safe',
+      });
+    }
+  }
+  if (remaining.kind !== 'steps') return;
+  for (const step of runbook.steps.filter((s) => !record.steps.has(s.id))) {
+    const lost = outputRefs(step).find((ref) => record.steps.get(ref.step)?.redactedOutputs?.includes(ref.output));
+    if (lost) {
+      throw new UserError(`step ${step.id} uses output ${lost.output} of step ${lost.step}, which held a secret and was not kept in the journal`, {
+        hint: `run again from that step: drctl run ${record.runbook} --start-at ${lost.step} --incident-start ${record.incidentStart}`,
+      });
+    }
+  }
+}
+
+async function preflight(plan: Plan, context: PlanContext, aws: AwsSettings, redactor: Redactor, deps: LifecycleDeps): Promise<void> {
+  const runbookEnv = resolveRunbookEnv(plan.runbook, context).text;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(deps.env)) if (v !== undefined) env[k] = v;
+  Object.assign(env, runbookEnv);
+  const scope = runScope(context, expressionEnv(context, runbookEnv), new Map(), 'empty');
+  const failures = await runPreflight(plan.runbook, scope, env, { host: deps.host, runner: deps.runner, clock: deps.clock, redactor, actions: deps.actions({ aws, incidentStart: context.incidentStart }) }, deps.signal);
+  if (failures.length > 0) {
+    throw new UserError(`preflight failed, nothing was changed:\n${failures.map((f) => `  - ${f}`).join('\n')}`, { hint: 'fix what it names (wrong cluster? missing tool?) and run again' });
+  }
+}
+
+interface Execution {
+  stateDir: string;
+  plan: Plan;
+  context: PlanContext;
+  redactor: Redactor;
+  reports: readonly ReportRequest[];
+  aws: AwsSettings;
+  runAll: boolean;
+  startAt?: string | undefined;
+  resume?: RunRecord | undefined;
+  /** The entry that opens this session of the run: run.started, or run.resumed. */
+  first: JournalEntryBody;
+}
+
+/** Journal, execute, end the run, write the reports, show the summary. */
+async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
+  const { stateDir, context } = run;
+  const drain = new AbortController();
+  const writer = new JournalWriter(journalFile(stateDir, context.runId), () => new Date(deps.clock.now()));
+  const recorder = new Recorder(writer, run.resume, (error) => drain.abort(error));
+  const channel: RunChannel = runChannel(deps.host, recorder, run.redactor);
+  let exitCode = 130;
+  try {
+    channel.emit(run.first);
+    const runbookEnv = resolveRunbookEnv(run.plan.runbook, context).text;
+    const executor = new Executor(
+      run.plan,
+      context,
+      { channel, runner: deps.runner, clock: deps.clock, redactor: run.redactor, actions: deps.actions({ aws: run.aws, incidentStart: context.incidentStart }) },
+      { runAll: run.runAll, startAt: run.startAt, resume: run.resume, drain: drain.signal },
+      deps.signal,
+      runbookEnv,
+    );
+    const result = await executor.execute();
+    if (result.status !== 'interrupted') {
+      // The verdict on the objectives comes from the same report that `drctl report` rebuilds.
+      const { rto, rpo } = buildReport({ ...recorder.record, finished: { status: result.status, exitCode: 0, at: new Date(result.finishedAt).toISOString() } });
+      exitCode = exitCodeFor(result.status, (rto?.met ?? true) && (rpo?.met ?? true));
+      channel.emit({ type: 'run.finished', status: result.status, exit_code: exitCode });
+    }
+  } finally {
+    recorder.close();
+  }
+  const report = writeRunReports(stateDir, recorder.record, run.reports, deps.warn);
+  const full = recorder.diskFull;
+  if (full) {
+    deps.warn(`${full.message}. The run stopped before its next step and can be resumed: free some space, then run drctl resume ${context.runId}`);
+    return 130;
+  }
+  if (report.status !== 'interrupted' && report.status !== 'running') deps.host.emit({ type: 'run.summary', summary: summaryOf(report, reportJsonFile(stateDir, context.runId)) });
+  return exitCode;
+}

@@ -1,0 +1,96 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { RunSummary } from '../engine/events.js';
+import type { RunRecord } from '../journal/record.js';
+import { runDir } from '../journal/runs.js';
+import type { RunReport } from '../report/build.js';
+import { buildReport } from '../report/build.js';
+import type { ReportFormat } from '../report/render.js';
+import { REPORT_FORMATS, renderReport } from '../report/render.js';
+import { UserError } from '../util/errors.js';
+import { makeFolder, writeFileAtomic } from '../util/write-file-atomic.js';
+
+export interface ReportRequest {
+  format: ReportFormat;
+  file: string;
+}
+
+/** `--report json:out.json` (repeatable), checked before step 1: a report that cannot be written must not fail the run at its end. */
+export function parseReportRequests(values: readonly string[]): ReportRequest[] {
+  const requests = values.map((value) => {
+    const colon = value.indexOf(':');
+    const format = value.slice(0, colon) as ReportFormat;
+    const file = value.slice(colon + 1);
+    if (colon <= 0 || !file || !(REPORT_FORMATS as readonly string[]).includes(format)) {
+      throw new UserError(`--report "${value}" is not <format>:<file>`, { hint: `formats: ${REPORT_FORMATS.join(', ')}; e.g. --report junit:drill.xml` });
+    }
+    return { format, file };
+  });
+  for (const { file } of requests) {
+    try {
+      makeFolder(dirname(resolve(file)));
+      if (existsSync(file) && statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      accessSync(dirname(resolve(file)), constants.W_OK);
+    } catch (error) {
+      const why = error instanceof UserError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+      throw new UserError(`--report ${file}: cannot write there (${why})`);
+    }
+  }
+  return requests;
+}
+
+export function reportJsonFile(stateDir: string, runId: string): string {
+  return join(runDir(stateDir, runId), 'report.json');
+}
+
+/**
+ * report.json beside the journal, then every --report file. The run's outcome stands whatever
+ * happens to a report file: a write that fails is a warning, and `drctl report` can write it again.
+ */
+export function writeRunReports(stateDir: string, record: RunRecord, requests: readonly ReportRequest[], warn: (message: string) => void): RunReport {
+  const report = buildReport(record);
+  const targets: ReportRequest[] = [{ file: reportJsonFile(stateDir, record.runId), format: 'json' }, ...requests];
+  for (const { file, format } of targets) {
+    try {
+      writeFileAtomic(file, renderReport(report, format));
+    } catch (error) {
+      warn(`could not write the ${format} report ${file}: ${(error as Error).message}`);
+    }
+  }
+  return report;
+}
+
+/** A run that ended but whose report.json is missing (drctl was killed just after the end): write it. */
+export function ensureReportJson(stateDir: string, record: RunRecord): void {
+  const file = reportJsonFile(stateDir, record.runId);
+  if (!record.finished || record.finished.status === 'interrupted' || existsSync(file)) return;
+  writeFileAtomic(file, renderReport(buildReport(record), 'json'));
+}
+
+/** The terminal's closing summary, from the same report the files hold. */
+export function summaryOf(report: RunReport, reportFile: string): RunSummary {
+  return {
+    runId: report.run_id,
+    status: report.status === 'running' ? 'interrupted' : report.status,
+    exitCode: report.exit_code ?? 130,
+    steps: report.steps.map((s, i) => ({
+      number: i + 1,
+      id: s.id,
+      title: s.title,
+      status: s.status,
+      budgetMs: s.budget_s === null ? undefined : s.budget_s * 1000,
+      durationMs: s.status === 'skipped' || s.status === 'not_run' ? undefined : actualMs(s),
+    })),
+    rto: report.rto ? { targetMs: report.rto.target_s * 1000, elapsedMs: report.rto.elapsed_s * 1000, met: report.rto.met } : null,
+    rpo: report.rpo ? { targetMs: report.rpo.target_s * 1000, achievedMs: report.rpo.achieved_s * 1000, met: report.rpo.met, evidence: report.rpo.evidence } : null,
+    runningMs: report.time.running_s * 1000,
+    waitingMs: report.time.waiting_for_operator_s * 1000,
+    reportFile,
+  };
+}
+
+/** A manual step's time is the operator's; a command step's is its running time. */
+function actualMs(step: { duration_s: number | null; waiting_s: number | null }): number | undefined {
+  if (step.duration_s === null) return undefined;
+  return (step.duration_s === 0 ? (step.waiting_s ?? 0) : step.duration_s) * 1000;
+}
