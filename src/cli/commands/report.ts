@@ -1,4 +1,5 @@
 import { loadRun, stateDirOf } from '../../journal/runs.js';
+import { ensureReportJson } from '../../lifecycle/reports.js';
 import { buildReport } from '../../report/build.js';
 import type { ReportFormat } from '../../report/render.js';
 import { REPORT_FORMATS, renderReport } from '../../report/render.js';
@@ -9,10 +10,13 @@ export function reportCommand(runId: string, options: { stateDir?: string; forma
   if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
     throw new UserError(`--format ${options.format} is not a report format`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
   }
-  const record = loadRun(stateDirOf(options.stateDir, process.env), runId);
+  const stateDir = stateDirOf(options.stateDir, process.env);
+  const record = loadRun(stateDir, runId);
   if (!record.finished) {
     throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, { hint: `follow it with: drctl runs --runbook ${record.runbook}` });
   }
+  // A drctl killed just after the run's end left no report.json: put it in place.
+  ensureReportJson(stateDir, record);
   const text = renderReport(buildReport(record), options.format as ReportFormat);
   // Written beside the target and renamed over it: a link planted at --output is replaced, not followed.
   if (options.output) writeFileAtomic(options.output, text);
