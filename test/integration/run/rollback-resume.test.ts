@@ -67,3 +67,53 @@ describe('a run interrupted while it rolls back', () => {
     expect(ws.read(`state/runs/${onlyRunId(ws.stateDir)}/journal.jsonl`)).toBe(journalBefore);
   });
 });
+
+describe('kill -9 of drctl while a rollback runs (the issue\'s runbook: change, check with on_failure: rollback, announce)', () => {
+  it('resume refuses while the orphaned rollback still runs, then finishes the rollback: exit 1, rolled back, announce never runs', async () => {
+    const ws = workspace();
+    ws.runbook(
+      'rb.yaml',
+      `${header('killed-undo', 'Killed during rollback')}objectives: { rto: 1h }
+steps:
+  - id: change
+    title: Change
+    run: echo changed >> log.txt
+    rollback:
+      idempotent: true
+      run: |
+        echo undo-started >> log.txt
+        while [ ! -f release.flag ]; do sleep 0.1; done
+        echo undone >> log.txt
+  - id: check
+    title: Check
+    run: exit 1
+    on_failure: rollback
+  - id: announce
+    title: Announce
+    run: touch announced
+`,
+    );
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    const runId = await waitFor(() => {
+      if (!ws.exists('log.txt') || !linesOf(ws.path('log.txt')).includes('undo-started')) return false;
+      const id = onlyRunId(ws.stateDir);
+      return readJournal(ws.stateDir, id).some((e) => e.type === 'step.process' && e.rollback === true) ? id : false;
+    }, 'the rollback to start and journal its process group');
+    process.kill(running.pid, 'SIGKILL');
+    await exitWithin(running, 10_000);
+
+    const refused = drctl(['resume', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(refused.status, refused.all).toBe(2);
+    expect(refused.stderr).toContain('the rollback of step change in run');
+    expect(refused.stderr).toContain('is still running as process group');
+
+    ws.write('release.flag', '');
+    await waitFor(() => linesOf(ws.path('log.txt')).includes('undone'), 'the orphaned rollback to end');
+    const resumed = drctl(['resume', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(resumed.status, resumed.all).toBe(1);
+    expect(ws.exists('announced')).toBe(false);
+    const report = readReport(ws.stateDir, runId);
+    expect(report.status).toBe('rolled_back');
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['change', 'rolled_back'], ['check', 'failed'], ['announce', 'not_run']]);
+  });
+});

@@ -3,7 +3,7 @@ import {
   drctl, exitWithin, header, isAlive, killGroup, killPid, linesOf, onlyRunId, readJournal, readReport, requireBuild, startDrctl, waitFor, workspace,
 } from './helpers.js';
 
-/** Ctrl-C or SIGTERM during a long step: exit 130, nothing left running, and the run can be resumed. */
+/** Ctrl-C, SIGTERM or SIGHUP (a closed terminal) during a long step: exit 130, nothing left running, and the run can be resumed. */
 
 beforeAll(() => requireBuild());
 
@@ -28,7 +28,7 @@ steps:
     run: touch done.txt
 `;
 
-describe.each(['SIGTERM', 'SIGINT'] as const)('%s sent to drctl during a long step', (signal) => {
+describe.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s sent to drctl during a long step', (signal) => {
   it('stops the step\'s processes, journals run.interrupted, exits 130, and `drctl resume --yes` finishes the run', async () => {
     const ws = workspace();
     ws.runbook('rb.yaml', RUNBOOK);
