@@ -1,4 +1,6 @@
 import type { Scope } from '../runbook/expression.js';
+import type { OutputRegex } from '../runbook/regex.js';
+import { compileRegex } from '../runbook/regex.js';
 import type { ExpectationDoc, MatcherDoc } from '../runbook/schema.js';
 import { resolveValue } from './render.js';
 
@@ -39,7 +41,17 @@ function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undef
   const expected = (value: unknown): unknown => (scope ? resolveValue(value, scope).value : value);
   if (matcher.equals !== undefined && text !== String(expected(matcher.equals))) return `was ${shown}, expected ${JSON.stringify(String(expected(matcher.equals)))}`;
   if (matcher.contains !== undefined && !text.includes(String(expected(matcher.contains)))) return `was ${shown}, expected it to contain ${JSON.stringify(expected(matcher.contains))}`;
-  if (matcher.matches !== undefined && !new RegExp(String(expected(matcher.matches)), 'm').test(text)) return `was ${shown}, expected it to match /${String(expected(matcher.matches))}/`;
+  if (matcher.matches !== undefined) {
+    const pattern = String(expected(matcher.matches));
+    let regex: OutputRegex;
+    try {
+      regex = compileRegex(pattern);
+    } catch (error) {
+      // Only a pattern built by an expression gets here: validate refuses the others.
+      return `cannot be matched: /${pattern}/ is not a pattern drctl can run (${(error as Error).message})`;
+    }
+    if (!regex.test(text)) return `was ${shown}, expected it to match /${pattern}/`;
+  }
   const number = Number(text.trim());
   const comparisons = [
     ['gt', (a: number, b: number) => a > b, '>'],

@@ -1,4 +1,5 @@
 import type { Literal } from '../runbook/expression.js';
+import { compileRegex } from '../runbook/regex.js';
 import type { OutputDoc } from '../runbook/schema.js';
 
 /** Extract a step's declared outputs from what it printed. Throws a readable reason when a regex finds nothing. */
@@ -11,11 +12,13 @@ export function extractOutputs(specs: Record<string, OutputDoc>, observed: { std
     }
     let value = observed[spec.from];
     if (spec.regex !== undefined) {
-      const match = new RegExp(spec.regex, 'm').exec(value);
+      const match = compileRegex(spec.regex).exec(value);
       if (!match) throw new Error(`output ${name}: /${spec.regex}/ found nothing in ${spec.from}`);
-      value = match[1] ?? match[0];
+      value = match[1] ?? match[0] ?? '';
     }
-    outputs[name] = spec.trim === false ? value : spec.trim || spec.regex === undefined ? value.trim() : value;
+    // trim defaults to on for a whole stream (its last newline is never wanted) and to off for a regex's capture.
+    const trim = spec.trim ?? spec.regex === undefined;
+    outputs[name] = trim ? value.trim() : value;
   }
   return outputs;
 }

@@ -6,6 +6,7 @@ import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, pa
 import type { Segment } from './expression.js';
 import { collectRefs, ExpressionError, parseTemplate } from './expression.js';
 import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';
+import { regexProblem } from './regex.js';
 import { shellContexts } from './shell-context.js';
 import type { SourceFile, Target } from './source.js';
 import { diagnosticAt } from './source.js';
@@ -210,7 +211,7 @@ class RuleChecker {
       this.checkCommandLine(step.rollback, [...path, 'rollback']);
     } else if (typeof step.rollback === 'string') this.checkCommandLine({ run: step.rollback }, [...path, 'rollback'], true);
     for (const [name, output] of Object.entries(step.outputs ?? {})) {
-      if (output.regex !== undefined) this.checkRegex([...path, 'outputs', name, 'regex'], output.regex);
+      if (output.regex !== undefined) this.checkRegex([...path, 'outputs', name, 'regex'], output.regex, 'output');
     }
     const declared = declaredOutputs(step);
     for (const key of ['expect', 'until'] as const) {
@@ -253,13 +254,23 @@ class RuleChecker {
     }
   }
 
-  private checkRegex(path: PathSegment[], pattern: string): void {
-    if (pattern.includes('${{')) return;
-    try {
-      new RegExp(pattern);
-    } catch (error) {
-      this.report(path, `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`);
+  /**
+   * A pattern must run on RE2 (linear time: no backreferences, no lookarounds). An output's regex is
+   * used as written, so an expression in it would never be substituted; a `matches` value is
+   * resolved first, so one holding an expression is checked when the step runs.
+   */
+  private checkRegex(path: PathSegment[], pattern: string, use: 'output' | 'matcher' = 'matcher'): void {
+    if (pattern.includes('${{')) {
+      if (use === 'output') {
+        this.report(path, 'an output regex is used as written: the expression in it would never be substituted', {
+          index: pattern.indexOf('${{'),
+          hint: 'write the pattern out in full, and compare with a value of another step in a later expectation (expect: { outputs: { <name>: { equals: ... } } }) or an if:',
+        });
+      }
+      return;
     }
+    const problem = regexProblem(pattern);
+    if (problem) this.report(path, problem.message, { hint: problem.hint });
   }
 
   private checkWarnings(step: StepDoc, path: PathSegment[]): void {
