@@ -7,6 +7,7 @@ import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';
 import type { Clock } from './clock.js';
 import { unmetExpectation } from './expect.js';
 import { extractOutputs } from './outputs.js';
+import { unpassableReason } from './passable.js';
 import { renderString, resolveValue } from './render.js';
 import { OUTPUT_TAIL_LIMIT, TailBuffer } from './tail-buffer.js';
 
@@ -191,6 +192,11 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
     const argv = task.body.argv.map((arg) => renderString(arg, task.scope).text);
     file = argv[0]!;
     args = argv.slice(1);
+  }
+  const unpassable = unpassableReason({ file, args, env: task.env, cwd: task.cwd }, task.body.kind === 'run' ? [task.body.script] : task.body.argv, task.scope);
+  if (unpassable) {
+    const observed = { exitCode: null, stdout: '', stderr: '', outputs: {} };
+    return { ok: false, interrupted: false, timedOut: false, exitCode: null, outputs: {}, reason: unpassable, attempts: attempt, durationMs: 0, observed };
   }
   const result = await deps.runner.run({
     file,

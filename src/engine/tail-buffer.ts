@@ -6,6 +6,12 @@ export class TailBuffer {
   constructor(private readonly limit: number) {}
 
   push(chunk: string): void {
+    if (chunk.length >= this.limit) {
+      // A chunk that fills the tail by itself replaces it: no copy (a pipe's chunk often does).
+      if (this.text.length > 0 || chunk.length > this.limit) this.truncated = true;
+      this.text = chunk;
+      return;
+    }
     this.text += chunk;
     if (this.text.length > this.limit * 2) this.trim();
   }

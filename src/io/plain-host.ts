@@ -1,5 +1,6 @@
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import { eventLine } from './render-run.js';
+import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { styleFor } from './style.js';
 
@@ -19,8 +20,14 @@ export class PlainHost implements Host {
   }
 
   emit(event: RunEvent): void {
-    const line = eventLine(event, this.style);
-    if (line === undefined) return;
+    // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
+    // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
+    // other line, which may quote a command's output (a preflight check's last line), after.
+    const clean = { colour: this.style.level > 0 };
+    const output = event.type === 'step.output' ? { ...event, text: sanitizeOutput(event.text, clean) } : undefined;
+    const rendered = eventLine(output ?? event, this.style);
+    if (rendered === undefined) return;
+    const line = output ? rendered : sanitizeOutput(rendered, clean);
     (event.kind === 'run.finished' ? this.results : this.out).write(`${line}\n`);
   }
 

@@ -5,6 +5,7 @@ import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import { TYPED_ABORT, TYPED_SKIP } from '../engine/events.js';
 import { formatDuration } from '../runbook/duration.js';
 import { eventLine } from './render-run.js';
+import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { colorEnabled, styleFor } from './style.js';
 
@@ -43,8 +44,14 @@ export class TerminalHost implements Host {
   emit(event: RunEvent): void {
     if (event.kind === 'step.started') this.startSpinner(event.id, event.budgetMs);
     if (event.kind === 'step.finished' || event.kind === 'run.interrupted' || event.kind === 'step.skipped') this.stopSpinner();
-    const line = eventLine(event, this.style);
-    if (line === undefined) return;
+    // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
+    // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
+    // other line, which may quote a command's output (a preflight check's last line), after.
+    const clean = { colour: this.style.level > 0 };
+    const output = event.type === 'step.output' ? { ...event, text: sanitizeOutput(event.text, clean) } : undefined;
+    const rendered = eventLine(output ?? event, this.style);
+    if (rendered === undefined) return;
+    const line = output ? rendered : sanitizeOutput(rendered, clean);
     this.spinner?.clear();
     this.out.write(`${line}\n`);
     this.spinner?.render();
