@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { DURATION_PATTERN, MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../runbook/duration.js';
+import { DURATION_PATTERN, MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../util/duration.js';
 
 /** A value turned into another before it is checked (`v.trim()`, one value as a list of one). */
 function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown, schema: T) {

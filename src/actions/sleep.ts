@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { arg } from './args.js';
 import { defineAction } from './types.js';
 

@@ -1,4 +1,4 @@
-import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../runbook/duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../util/duration.js';
 import { UserError } from '../util/errors.js';
 
 /** The earliest incident start drctl takes: older times are typos (1900, 0026), not incidents. */

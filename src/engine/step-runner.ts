@@ -1,6 +1,6 @@
 import type { ProcessRunner } from '../adapters/process.js';
 import { describeStopped } from '../adapters/process.js';
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, RetryPolicy } from '../runbook/model.js';
 import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';

@@ -1,5 +1,5 @@
 import type { RunbookEntry } from '../runbook/lookup.js';
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 

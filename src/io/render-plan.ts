@@ -1,5 +1,5 @@
 import type { Plan, PlannedStep } from '../engine/plan.js';
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { formatCommand } from './render-command.js';
 import type { Style } from './style.js';
 import { table } from './table.js';

@@ -1,6 +1,6 @@
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
 import type { FailureDecision } from '../journal/entries.js';
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { formatCommand } from './render-command.js';
 import type { Style } from './style.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import type { ExpectationDoc, MatcherDoc } from '../runbook/schema.js';
 import type { InputSpec, Runbook, Step } from '../runbook/model.js';
 import { formatCommand, rawView } from './render-command.js';

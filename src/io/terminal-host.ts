@@ -3,7 +3,7 @@ import type { Ora } from 'ora';
 import type oraFactory from 'ora';
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import { TYPED_ABORT, TYPED_SKIP } from '../engine/events.js';
-import { formatDuration } from '../runbook/duration.js';
+import { formatDuration } from '../util/duration.js';
 import { eventLine } from './render-run.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';

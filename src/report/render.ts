@@ -1,3 +1,4 @@
+import { formatDuration } from '../util/duration.js';
 import type { RunReport } from './build.js';
 
 export const REPORT_FORMATS = ['json', 'md', 'junit', 'html'] as const;
@@ -16,7 +17,8 @@ export function renderReport(report: RunReport, format: ReportFormat): string {
   }
 }
 
-const fmt = (s: number | null): string => (s === null ? '-' : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`);
+/** Seconds as the terminal shows durations; `-` for a time the run did not measure. */
+const fmt = (s: number | null): string => (s === null ? '-' : formatDuration(s * 1000));
 
 function verdict(met: boolean): string {
   return met ? 'met' : '**missed**';

@@ -1,6 +1,6 @@
 import type { Body, CommandBody, Confirm, InputSpec, PreflightItem, Rollback, Runbook, Step } from './model.js';
 import { DEFAULT_POLL_INTERVAL_MS } from './model.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../util/duration.js';
 import type { PreflightDoc, RollbackDoc, RunbookDoc, StepDoc } from './schema.js';
 
 /**

@@ -2,7 +2,7 @@ import { ACTIONS, actionNamed } from '../actions/registry.js';
 import { checkActionArgs } from '../actions/validate-args.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
-import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, parseDuration } from './duration.js';
+import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, parseDuration } from '../util/duration.js';
 import type { Segment } from './expression.js';
 import { collectRefs, ExpressionError, parseTemplate } from './expression.js';
 import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';

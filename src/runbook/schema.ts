@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../util/duration.js';
 
 /**
  * The runbook format v1 as one schema: it validates documents and generates the JSON Schema

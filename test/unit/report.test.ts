@@ -28,7 +28,7 @@ describe('reports', () => {
     expect(html).toContain('<title>Complete &lt;database&gt; loss: database-loss-20261122T031500Z-4f2a</title>');
     expect(html).toContain('exit code 1 &amp; &lt;oops&gt;');
     expect(html).not.toContain('<oops>');
-    expect(html).toContain('RTO</th><td>70m00s of 60m00s: <span class="bad">missed</span>');
+    expect(html).toContain('RTO</th><td>1h10m of 1h: <span class="bad">missed</span>');
     expect(html).toContain('<span class="ok">met</span>');
     expect(html.indexOf('RTO')).toBeLessThan(html.indexOf('<h2>Steps</h2>'));
   });
@@ -44,6 +44,6 @@ describe('reports', () => {
   it('md: a table of steps with the over-budget flag', () => {
     const md = renderReport(report, 'md');
     expect(md).toContain('# Complete <database> loss — DR drill report');
-    expect(md).toContain('| 2 | Restore "it" (`restore`) | failed: exit code 1 & <oops> | 2 | 10m00s | 15m00s | yes |');
+    expect(md).toContain('| 2 | Restore "it" (`restore`) | failed: exit code 1 & <oops> | 2 | 10m | 15m | yes |');
   });
 });

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import * as z from '../../util/zod.js';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { baseName, parseObjectUri, parses } from './location.js';

@@ -1,5 +1,5 @@
 import * as z from '../../util/zod.js';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';

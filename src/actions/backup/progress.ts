@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import { sha256Hash } from '../../util/sha256.js';
 
 export function formatBytes(bytes: number): string {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import * as z from '../../util/zod.js';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import { sha256Hash } from '../../util/sha256.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

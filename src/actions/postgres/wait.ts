@@ -1,7 +1,7 @@
 import * as z from '../../util/zod.js';
 import type { PgConnection, PgPort } from '../../adapters/pg-port.js';
 import { PgServerError, pgPort } from '../../adapters/pg-port.js';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import { pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { describeTarget, openConnection, problemOf, runQuery, textOf, urlArg } from './common.js';

@@ -1,7 +1,7 @@
 import * as z from '../../util/zod.js';
 import type { RdsInstance, RdsPort, RdsSnapshot } from '../../adapters/rds-port.js';
 import { awsFailure } from '../../adapters/aws.js';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 import { arg, DEFAULT_POLL_MS } from '../args.js';
 import { ActionError } from '../types.js';
 import type { ActionContext } from '../types.js';

@@ -2,7 +2,7 @@ import { styleFor } from '../../io/style.js';
 import { table } from '../../io/table.js';
 import { checkRunbookName, listRuns, stateDirOf } from '../../journal/runs.js';
 import { buildReport } from '../../report/build.js';
-import { formatDuration } from '../../runbook/duration.js';
+import { formatDuration } from '../../util/duration.js';
 
 export function runsCommand(options: { stateDir?: string; runbook?: string; json?: boolean }): number {
   if (options.runbook !== undefined) checkRunbookName(options.runbook);

@@ -32,21 +32,32 @@ export function durationLimitProblem(text: string): string | undefined {
   return ms !== undefined && !(ms <= MAX_DURATION_MS) ? `${JSON.stringify(text)} is longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes` : undefined;
 }
 
-/** 0s, 950ms, 42s, 3m05s, 1h02m: short, fixed-width enough for a table. */
+/**
+ * 0s, 950ms, 4.2s, 42s, 3m05s, 1h02m: short, fixed-width enough for a table. The one formatter of
+ * durations for the terminal, the reports and the actions. The value is rounded to the unit shown
+ * before it is split, so a carry moves up a place: 59.96s is 1m and 299.8s is 5m, never 60s in a
+ * minute's place.
+ */
 export function formatDuration(ms: number): string {
-  const negative = ms < 0;
-  const abs = Math.abs(ms);
-  let text: string;
-  if (abs < 1000) text = abs === 0 ? '0s' : `${Math.round(abs)}ms`;
-  else if (abs < 60_000) text = `${(abs / 1000).toFixed(abs < 10_000 && abs % 1000 >= 50 ? 1 : 0)}s`;
-  else if (abs < 3_600_000) {
-    const m = Math.floor(abs / 60_000);
-    const s = Math.floor((abs % 60_000) / 1000);
-    text = s ? `${m}m${String(s).padStart(2, '0')}s` : `${m}m`;
-  } else {
-    const h = Math.floor(abs / 3_600_000);
-    const m = Math.floor((abs % 3_600_000) / 60_000);
-    text = m ? `${h}h${String(m).padStart(2, '0')}m` : `${h}h`;
-  }
-  return negative ? `-${text}` : text;
+  const text = formatMagnitude(Math.abs(ms));
+  return ms < 0 && text !== '0s' ? `-${text}` : text;
+}
+
+function formatMagnitude(abs: number): string {
+  const millis = Math.round(abs);
+  if (millis === 0) return '0s';
+  if (millis < 1000) return `${millis}ms`;
+  // Tenths below 10s: 4.2s, and 3s rather than 3.0s.
+  const tenths = Math.round(abs / 100);
+  if (tenths < 100) return tenths % 10 === 0 ? `${tenths / 10}s` : `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(abs / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return withPart(Math.floor(seconds / 60), 'm', seconds % 60, 's');
+  const minutes = Math.round(abs / 60_000);
+  return withPart(Math.floor(minutes / 60), 'h', minutes % 60, 'm');
+}
+
+/** 3m05s, or 3m when the smaller part is zero. */
+function withPart(big: number, bigUnit: string, small: number, smallUnit: string): string {
+  return small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${String(small).padStart(2, '0')}${smallUnit}`;
 }
