@@ -1,6 +1,6 @@
 import type { AwsSettings } from '../actions/types.js';
 import { createActionExecutor } from '../actions/runner.js';
-import { createProcessRunner, groupAlive, killActiveGroups } from '../adapters/process.js';
+import { createProcessRunner, groupAlive, killActiveGroups, tagAlive } from '../adapters/process.js';
 import { systemClock } from '../engine/clock.js';
 import type { Host } from '../engine/events.js';
 import type { LifecycleDeps } from '../lifecycle/lifecycle.js';
@@ -61,7 +61,7 @@ export async function withRealWorld(interactive: boolean, body: (deps: Lifecycle
       clock: systemClock,
       runner: createProcessRunner(),
       actions: ({ aws, incidentStart }) => createActionExecutor({ aws, incidentStart }),
-      groupAlive,
+      commandAlive: ({ pgid, tag }) => (pgid !== undefined && groupAlive(pgid)) || (tag !== undefined && tagAlive(tag)),
       env: process.env,
       pid: process.pid,
       warn: (message) => process.stderr.write(`drctl: warning: ${message}\n`),

@@ -309,7 +309,7 @@ export class Executor {
         {
           onOutput: (stream, text) => lines.push(stream, text),
           onRecord: (fields) => this.emit({ type: 'action.record', step: step.id, rollback: false, record: fields }),
-          onSpawn: (pgid) => this.emit({ type: 'step.process', step: step.id, rollback: false, pgid }),
+          onSpawn: (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: false, pgid, ...(tag ? { tag } : {}) }),
           addSecret: (value) => this.deps.redactor.add(value),
           onAttemptStart: (attempt) => this.emit({ type: 'step.attempt.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
           onAttemptEnd: (record) => {
@@ -467,7 +467,7 @@ export class Executor {
   private runRollback(step: Step, rollback: NonNullable<Step['rollback']>, scope: Scope): Promise<CommandOutcome> {
     const hooks = outputOnlyHooks((stream, text) => this.emit({ type: 'step.output', id: step.id, stream, text }));
     // Its process group is journaled like a step's, so resume can see a rollback that outlived drctl.
-    hooks.onSpawn = (pgid) => this.emit({ type: 'step.process', step: step.id, rollback: true, pgid });
+    hooks.onSpawn = (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: true, pgid, ...(tag ? { tag } : {}) });
     return runCommand(
       {
         id: `${step.id}:rollback`,

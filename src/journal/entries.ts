@@ -46,6 +46,8 @@ export interface RecoveryPoint {
 /** A command drctl started: its process group, so that resume can tell whether it still runs. */
 export interface ProcessInfo {
   pgid: number;
+  /** DRCTL_PROCESS_TAG of the command: finds what it started outside its group (setsid, double fork). */
+  tag?: string;
 }
 
 export type JournalEntryBody =

@@ -25,6 +25,8 @@ export interface InFlight {
   step: string;
   /** Its process group (it may outlive a killed drctl); unknown when drctl stopped before journaling it. */
   pgid?: number | undefined;
+  /** The tag every process it started carries, even one that left the group. */
+  tag?: string | undefined;
 }
 
 export interface RollbackRecord {
@@ -132,8 +134,8 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     case 'step.process':
       if (entry.rollback) {
-        if (record.rollback?.inFlight?.step === entry.step) record.rollback.inFlight.pgid = entry.pgid;
-      } else if (record.inFlight?.step === entry.step) record.inFlight.pgid = entry.pgid;
+        if (record.rollback?.inFlight?.step === entry.step) Object.assign(record.rollback.inFlight, { pgid: entry.pgid, tag: entry.tag });
+      } else if (record.inFlight?.step === entry.step) Object.assign(record.inFlight, { pgid: entry.pgid, tag: entry.tag });
       return;
     case 'prompt.answered':
       record.waitingMs += entry.wait_ms;

@@ -41,8 +41,8 @@ export interface LifecycleDeps {
   clock: Clock;
   runner: ProcessRunner;
   actions(settings: { aws: AwsSettings; incidentStart: Date }): ActionExecutor;
-  /** Whether a process group started by an earlier drctl still runs. */
-  groupAlive(pgid: number): boolean;
+  /** Whether a command started by an earlier drctl still runs: its process group, or anything carrying its tag. */
+  commandAlive(command: { pgid?: number | undefined; tag?: string | undefined }): boolean;
   env: Readonly<Record<string, string | undefined>>;
   pid: number;
   /** A problem that does not change the run's outcome (a report that could not be written). */
@@ -217,11 +217,9 @@ function checkResumable(record: RunRecord, runbook: Runbook, yes: boolean, deps:
   const remaining = remainingWork(record);
   if (remaining.kind === 'steps' && remaining.inFlight) {
     const { step: id, pgid } = remaining.inFlight;
-    if (pgid !== undefined && deps.groupAlive(pgid)) {
+    if (deps.commandAlive(remaining.inFlight)) {
       // drctl was killed but its command was not: running the step again now would run it twice.
-      throw new UserError(`step ${id} of run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, {
-        hint: `wait for it to end, or stop it with: kill -TERM -${pgid}; then resume`,
-      });
+      throw new UserError(`step ${id} of run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, { hint: stopHint(remaining.inFlight) });
     }
     const step = runbook.steps.find((s) => s.id === id);
     if (step && yes && !step.idempotent && step.body.kind !== 'manual') {
@@ -232,10 +230,8 @@ function checkResumable(record: RunRecord, runbook: Runbook, yes: boolean, deps:
   }
   if (remaining.kind === 'rollback' && remaining.inFlight) {
     const { step: id, pgid, automatic } = remaining.inFlight;
-    if (pgid !== undefined && deps.groupAlive(pgid)) {
-      throw new UserError(`the rollback of step ${id} in run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, {
-        hint: `wait for it to end, or stop it with: kill -TERM -${pgid}; then resume`,
-      });
+    if (deps.commandAlive(remaining.inFlight)) {
+      throw new UserError(`the rollback of step ${id} in run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, { hint: stopHint(remaining.inFlight) });
     }
     const step = runbook.steps.find((s) => s.id === id);
     if (yes && !automatic && step?.rollback && !step.rollback.idempotent) {
@@ -253,6 +249,13 @@ function checkResumable(record: RunRecord, runbook: Runbook, yes: boolean, deps:
       });
     }
   }
+}
+
+/** How to stop what a killed drctl left running: its group, and what left the group but carries its tag. */
+function stopHint(command: { pgid?: number | undefined; tag?: string | undefined }): string {
+  const group = command.pgid !== undefined ? `kill -TERM -${command.pgid}` : undefined;
+  const tagged = command.tag !== undefined ? `the processes listed by: grep -l 'DRCTL_PROCESS_TAG=.*${command.tag}' /proc/[0-9]*/environ` : undefined;
+  return `wait for it to end, or stop it (${[group, tagged].filter(Boolean).join('; and ')}); then resume`;
 }
 
 async function preflight(plan: Plan, context: PlanContext, aws: AwsSettings, redactor: Redactor, deps: LifecycleDeps): Promise<void> {

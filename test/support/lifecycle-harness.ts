@@ -35,7 +35,7 @@ export class FakeRunner implements ProcessRunner {
     const script = spec.args.at(-1) ?? spec.file;
     const seen = this.executions.filter((e) => e.script === script).length;
     this.executions.push({ script, step: spec.env.DRCTL_STEP_ID });
-    spec.onSpawn?.(this.nextPgid++);
+    spec.onSpawn?.(this.nextPgid, `fake-${this.nextPgid++}`);
     const [verb, name, value] = script.trim().split(/\s+/);
     let exitCode = 0;
     let stdout = `${name ?? ''}\n`;
@@ -111,7 +111,7 @@ export function harness(options: { dir?: string; answer?: (question: Question) =
       clock: fakeClock(),
       runner,
       actions: () => fakeActions,
-      groupAlive: () => false,
+      commandAlive: () => false,
       env: { PATH: process.env.PATH },
       pid: process.pid,
       warn: (message) => warnings.push(message),
