@@ -1,7 +1,8 @@
-import { systemClock } from '../engine/clock.js';
-import type { ActionExecutor, ActionRunResult, ActionTask } from '../engine/step-runner.js';
+import { systemClock } from '../adapters/clock.js';
+import type { ActionExecutor, ActionRunResult, ActionTask } from '../ports/actions.js';
+import type { AwsSettings } from '../ports/aws.js';
 import { actionNamed } from './registry.js';
-import type { ActionContext, ActionDefinition, AwsSettings } from './types.js';
+import type { ActionContext, ActionDefinition } from './types.js';
 import { parseActionArgs } from './validate-args.js';
 
 /** Runs built-in actions for the engine: arguments parsed, secrets registered, evidence collected. */

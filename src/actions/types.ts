@@ -1,12 +1,5 @@
+import type { AwsSettings } from '../ports/aws.js';
 import type * as z from '../util/zod.js';
-
-/** AWS settings from the command line and the standard environment. */
-export interface AwsSettings {
-  region?: string | undefined;
-  profile?: string | undefined;
-  /** AWS_ENDPOINT_URL: an S3-compatible or emulated endpoint (S3 then uses path-style addressing). */
-  endpoint?: string | undefined;
-}
 
 /** What an action may use while it runs. Every side effect honours `signal`. */
 export interface ActionContext {

@@ -1,7 +1,7 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AwsSettings } from '../actions/types.js';
+import type { AwsSettings } from '../ports/aws.js';
 
 /**
  * AWS SDK v3 clients from the standard chain (credentials, AWS_PROFILE, AWS_REGION) plus

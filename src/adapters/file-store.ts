@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../actions/backup/store.js';
+import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../ports/backup-store.js';
 
 /** A file being written: hidden, beside its final name, renamed into place only once complete. */
 const PARTIAL = '.drctl-partial-';

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { ProcessResult, ProcessRunner, Survivor } from '../ports/process.js';
 
 /**
  * Runs commands as a process group, so a timeout or Ctrl-C stops children and grandchildren too.
@@ -10,41 +11,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
  * A program that clears its environment (env -i), or runs as another user whose environment drctl
  * may not read, or in another pid namespace, is out of sight once it leaves the group.
  */
-export interface ProcessSpec {
-  file: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd?: string | undefined;
-  timeoutMs?: number | undefined;
-  signal: AbortSignal;
-  onOutput: (stream: 'stdout' | 'stderr', chunk: string) => void;
-  /** The new process group's id and the command's tag, once they exist (the journal keeps them for resume). */
-  onSpawn?: (pgid: number, tag: string) => void;
-}
-
-/** A process of a stopped command that was still alive after SIGKILL (or that drctl may not signal). */
-export interface Survivor {
-  pid: number;
-  /** Its command line (or, when that is unreadable, its name). */
-  command: string;
-}
-
-export interface ProcessResult {
-  exitCode: number | null;
-  /** Why it ended early: the step's timeout, or the run was interrupted. */
-  ended: 'exited' | 'timeout' | 'aborted' | 'spawn-error';
-  error?: string | undefined;
-  durationMs: number;
-  /**
-   * Set when the command was stopped (timeout or interruption): the processes that outlived it,
-   * empty when none did; undefined where they cannot be told (no /proc: only the group was killed).
-   */
-  survivors?: Survivor[] | undefined;
-}
-
-export interface ProcessRunner {
-  run(spec: ProcessSpec): Promise<ProcessResult>;
-}
 
 /** How long output is still read after a command's shell exits. */
 const OUTPUT_DRAIN_MS = 250;

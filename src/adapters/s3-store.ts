@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import type { BackupStore, ObjectInfo, ObjectPage, WriteOptions } from '../actions/backup/store.js';
-import type { AwsSettings } from '../actions/types.js';
+import type { AwsSettings } from '../ports/aws.js';
+import type { BackupStore, ObjectInfo, ObjectPage, WriteOptions } from '../ports/backup-store.js';
 import { s3Client } from './aws.js';
 
 /** Multipart uploads: 8 MiB parts, 4 in flight, so memory stays near 40 MiB whatever the file's size. */

@@ -1,9 +1,9 @@
-import type { AwsSettings } from '../actions/types.js';
 import { createActionExecutor } from '../actions/runner.js';
 import { createProcessRunner, groupAlive, killActiveGroups, tagAlive } from '../adapters/process.js';
-import { systemClock } from '../engine/clock.js';
+import { systemClock } from '../adapters/clock.js';
 import type { Host } from '../engine/events.js';
 import type { LifecycleDeps } from '../lifecycle/lifecycle.js';
+import type { AwsSettings } from '../ports/aws.js';
 
 /** What `run` and `resume` share on the command line: the terminal, the signals, AWS settings. */
 

@@ -1,10 +1,10 @@
-import type { ProcessRunner } from '../adapters/process.js';
+import type { ProcessRunner } from '../ports/process.js';
 import type { FailureDecision, RunStatus } from '../journal/entries.js';
 import type { RunRecord, StepRecord } from '../journal/record.js';
 import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../ports/clock.js';
 import type { Answer, ClockView, Question, RunEvent, StepCard } from './events.js';
 import { TYPED_ABORT, TYPED_SKIP } from './events.js';
 import { LineSplitter } from './line-splitter.js';
@@ -14,7 +14,8 @@ import { resolveFrom } from './preflight.js';
 import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
-import type { ActionExecutor, CommandOutcome } from './step-runner.js';
+import type { ActionExecutor } from '../ports/actions.js';
+import type { CommandOutcome } from './step-runner.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
 
 /**

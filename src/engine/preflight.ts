@@ -1,14 +1,14 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ProcessRunner } from '../adapters/process.js';
+import type { ProcessRunner } from '../ports/process.js';
 import type { Scope } from '../runbook/expression.js';
 import type { Runbook } from '../runbook/model.js';
 import { UserError } from '../util/errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../ports/clock.js';
 import type { Host } from './events.js';
 import type { Redactor } from './redact.js';
 import { renderString } from './render.js';
-import type { ActionExecutor } from './step-runner.js';
+import type { ActionExecutor } from '../ports/actions.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
 import { TailBuffer } from './tail-buffer.js';
 

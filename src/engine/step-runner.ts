@@ -1,10 +1,11 @@
-import type { ProcessRunner } from '../adapters/process.js';
+import type { ProcessRunner } from '../ports/process.js';
 import { describeStopped } from '../adapters/process.js';
+import type { ActionExecutor } from '../ports/actions.js';
 import { formatDuration } from '../util/duration.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, RetryPolicy } from '../runbook/model.js';
 import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../ports/clock.js';
 import { unmetExpectation } from './expect.js';
 import { extractOutputs } from './outputs.js';
 import { unpassableReason } from './passable.js';
@@ -60,35 +61,10 @@ export interface CommandHooks {
   onPoll(attempt: number, reason: string, nextInMs: number): void;
 }
 
-export interface ActionTask {
-  stepId: string;
-  action: string;
-  /** Arguments with expressions substituted. */
-  with: Record<string, unknown>;
-  signal: AbortSignal;
-  timeoutMs?: number | undefined;
-  onOutput(text: string): void;
-  onRecord(fields: Record<string, unknown>): void;
-  /** A value to mask from now on (an action's connection string, say). */
-  addSecret(value: string): void;
-}
-
-export interface ActionRunResult {
-  outputs: Record<string, unknown>;
-  recoveryPoint?: { at: string; evidence: string } | undefined;
-}
-
 /** Hooks for a command whose attempts nobody follows (a rollback, a preflight check): only its output. */
 export function outputOnlyHooks(onOutput: CommandHooks['onOutput']): CommandHooks {
   const ignore = (): void => undefined;
   return { onOutput, onAttemptStart: ignore, onAttemptEnd: ignore, onRetry: ignore, onPoll: ignore };
-}
-
-/** Actions (`uses:`) plug in here: they run in-process and return their outputs. */
-export interface ActionExecutor {
-  run(task: ActionTask): Promise<ActionRunResult>;
-  canRollback(action: string): boolean;
-  rollback(task: ActionTask, outputs: Record<string, unknown>): Promise<void>;
 }
 
 let bashPath: string | null | undefined;

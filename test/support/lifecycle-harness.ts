@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessRunner, ProcessSpec } from '../../src/adapters/process.js';
-import type { Clock } from '../../src/engine/clock.js';
 import type { Answer, Host, Question, RunEvent } from '../../src/engine/events.js';
 import { resolveInputs } from '../../src/engine/inputs.js';
-import type { ActionExecutor } from '../../src/engine/step-runner.js';
 import type { LifecycleDeps } from '../../src/lifecycle/lifecycle.js';
+import type { ActionExecutor } from '../../src/ports/actions.js';
+import type { Clock } from '../../src/ports/clock.js';
+import type { ProcessRunner, ProcessSpec } from '../../src/ports/process.js';
 import type { Runbook } from '../../src/runbook/model.js';
 import { validateFile } from '../../src/runbook/validate.js';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import type { ProcessResult } from '../../src/adapters/process.js';
 import { createProcessRunner, describeStopped, PROCESS_TAG_VARIABLE, tagAlive } from '../../src/adapters/process.js';
+import type { ProcessResult } from '../../src/ports/process.js';
 
 /** The process runner stops what a command started outside its process group, and names what it could not stop. */
 

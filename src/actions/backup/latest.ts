@@ -4,7 +4,8 @@ import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
 import { formatBytes } from './progress.js';
-import type { OpenStore, StoredObject } from './store.js';
+import type { StoredObject } from '../../ports/backup-store.js';
+import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
 const NAME = 'backup.latest';

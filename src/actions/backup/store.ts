@@ -1,51 +1,8 @@
-import type { Readable } from 'node:stream';
 import { awsFailure } from '../../adapters/aws.js';
-import type { AwsSettings } from '../types.js';
+import type { AwsSettings } from '../../ports/aws.js';
+import type { BackupStore } from '../../ports/backup-store.js';
 import { ActionError } from '../types.js';
 import type { StoreRef } from './location.js';
-
-/** An object as a listing shows it. */
-export interface StoredObject {
-  key: string;
-  lastModified: Date;
-  size: number;
-}
-
-/** One page of a listing, in the store's order; `next` asks for the page after it. */
-export interface ObjectPage {
-  objects: StoredObject[];
-  next?: string | undefined;
-}
-
-export interface ObjectInfo {
-  size: number;
-  lastModified?: Date | undefined;
-  /** The object's own sha256 (hex), when the store keeps one: verified after a download. */
-  sha256?: string | undefined;
-  /** Where that sha256 came from, for the journal. */
-  sha256Source?: string | undefined;
-}
-
-export interface WriteOptions {
-  size: number;
-  sha256: string;
-  signal: AbortSignal;
-  /** Bytes safely stored so far. */
-  onProgress(bytes: number): void;
-}
-
-/**
- * The port the backup actions use: S3 (src/adapters/s3-store.ts) and the file system
- * (src/adapters/file-store.ts) implement it; unit tests pass fakes.
- */
-export interface BackupStore {
-  listPage(prefix: string, token: string | undefined, signal: AbortSignal): Promise<ObjectPage>;
-  /** The object's size and checksum, and its bytes as a stream. */
-  read(key: string, signal: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }>;
-  /** Store a stream of exactly `size` bytes, keeping `sha256` with it where the store can. */
-  write(key: string, body: Readable, options: WriteOptions): Promise<void>;
-  remove(key: string, signal: AbortSignal): Promise<void>;
-}
 
 export type OpenStore = (store: StoreRef, aws: AwsSettings) => Promise<BackupStore>;
 

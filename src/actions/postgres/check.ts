@@ -1,6 +1,7 @@
 import * as z from '../../util/zod.js';
-import type { PgPort } from '../../adapters/pg-port.js';
-import { PgServerError, pgPort } from '../../adapters/pg-port.js';
+import { pgPort } from '../../adapters/pg-port.js';
+import type { PgPort } from '../../ports/pg.js';
+import { PgServerError } from '../../ports/pg.js';
 import { matcherSchema } from '../../runbook/schema.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

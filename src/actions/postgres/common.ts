@@ -1,5 +1,5 @@
-import type { PgConnection, PgPort, PgResult } from '../../adapters/pg-port.js';
-import { PgServerError } from '../../adapters/pg-port.js';
+import type { PgConnection, PgPort, PgResult } from '../../ports/pg.js';
+import { PgServerError } from '../../ports/pg.js';
 import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
 import type { ActionContext } from '../types.js';

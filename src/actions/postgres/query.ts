@@ -1,6 +1,6 @@
 import * as z from '../../util/zod.js';
-import type { PgPort } from '../../adapters/pg-port.js';
 import { pgPort } from '../../adapters/pg-port.js';
+import type { PgPort } from '../../ports/pg.js';
 import { arg } from '../args.js';
 import { defineAction } from '../types.js';
 import { MAX_OUTPUT_ROWS, describeTarget, failure, firstValue, jsonValue, openConnection, rowCountOf, runQuery, urlArg } from './common.js';

@@ -1,6 +1,7 @@
 import * as z from '../../util/zod.js';
-import type { PgConnection, PgPort } from '../../adapters/pg-port.js';
-import { PgServerError, pgPort } from '../../adapters/pg-port.js';
+import { pgPort } from '../../adapters/pg-port.js';
+import type { PgConnection, PgPort } from '../../ports/pg.js';
+import { PgServerError } from '../../ports/pg.js';
 import { formatDuration } from '../../util/duration.js';
 import { pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

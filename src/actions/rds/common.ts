@@ -1,6 +1,6 @@
 import * as z from '../../util/zod.js';
-import type { RdsInstance, RdsPort, RdsSnapshot } from '../../adapters/rds-port.js';
 import { awsFailure } from '../../adapters/aws.js';
+import type { RdsInstance, RdsPort, RdsSnapshot } from '../../ports/rds.js';
 import { formatDuration } from '../../util/duration.js';
 import { arg, DEFAULT_POLL_MS } from '../args.js';
 import { ActionError } from '../types.js';

@@ -1,5 +1,5 @@
 import * as z from '../../util/zod.js';
-import type { RdsSnapshot } from '../../adapters/rds-port.js';
+import type { RdsSnapshot } from '../../ports/rds.js';
 import { arg, pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';
 import { callAws, realRdsPort, restoredInstance, restoreOptionArgs, restoreOptions } from './common.js';

@@ -1,7 +1,7 @@
 import * as z from '../../util/zod.js';
 import { awsFailure } from '../../adapters/aws.js';
-import type { DnsRecord, HostedZoneRef, Route53Port } from '../../adapters/route53-port.js';
 import { fqdn } from '../../adapters/route53-port.js';
+import type { DnsRecord, HostedZoneRef, Route53Port } from '../../ports/route53.js';
 import { formatDuration } from '../../util/duration.js';
 import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
 import { ActionError, defineAction } from '../types.js';

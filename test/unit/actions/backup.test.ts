@@ -8,13 +8,13 @@ import { backupDownloadAction } from '../../../src/actions/backup/download.js';
 import { backupLatestAction } from '../../../src/actions/backup/latest.js';
 import { globToRegExp, parseLocation, parseObjectUri } from '../../../src/actions/backup/location.js';
 import { HashMeter, progressReporter } from '../../../src/actions/backup/progress.js';
-import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../../../src/actions/backup/store.js';
 import { openStore } from '../../../src/actions/backup/store.js';
 import { backupUploadAction } from '../../../src/actions/backup/upload.js';
 import { checkActionArgs } from '../../../src/actions/validate-args.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
 import { objectSha256 } from '../../../src/adapters/s3-store.js';
+import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../../../src/ports/backup-store.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fakes: an action context that remembers what the action did, and a store behind the port.

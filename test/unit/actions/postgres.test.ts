@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PgConnectOptions, PgConnection, PgPort, PgResult } from '../../../src/adapters/pg-port.js';
-import { PgServerError, pickResult } from '../../../src/adapters/pg-port.js';
+import { pickResult } from '../../../src/adapters/pg-port.js';
+import type { PgConnectOptions, PgConnection, PgPort, PgResult } from '../../../src/ports/pg.js';
+import { PgServerError } from '../../../src/ports/pg.js';
 import { actionNamed } from '../../../src/actions/registry.js';
 import type { ActionContext } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';

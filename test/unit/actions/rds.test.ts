@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RdsInstance, RdsPort, RdsRestoreOptions, RdsSnapshot } from '../../../src/adapters/rds-port.js';
+import type { RdsInstance, RdsPort, RdsRestoreOptions, RdsSnapshot } from '../../../src/ports/rds.js';
 import { DEFAULT_POLL_MS } from '../../../src/actions/args.js';
 import { promoteReplicaAction } from '../../../src/actions/rds/promote-replica.js';
 import { restorePitrAction } from '../../../src/actions/rds/restore-pitr.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DnsRecord, HostedZoneRef, Route53Port } from '../../../src/adapters/route53-port.js';
 import { fqdn } from '../../../src/adapters/route53-port.js';
+import type { DnsRecord, HostedZoneRef, Route53Port } from '../../../src/ports/route53.js';
 import { route53Actions } from '../../../src/actions/route53/index.js';
 import { previousFrom, sameRecord, upsertAction } from '../../../src/actions/route53/upsert.js';
 import type { ActionContext } from '../../../src/actions/types.js';

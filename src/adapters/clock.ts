@@ -1,9 +1,6 @@
-/** Time, injectable so tests can control it. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
+import type { Clock } from '../ports/clock.js';
 
+/** The real clock: the system's time, and timers that stop early when the run is interrupted. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
