@@ -302,7 +302,7 @@ export class Executor {
       budgetTimer = setTimeout(() => this.emit({ type: 'step.over_budget', step: step.id, budget_ms: budgetMs }), budgetMs);
     }
     this.emit({ type: 'step.started', step: step.id, number, kind: step.body.kind });
-    const lines = new LineSplitter((stream, text) => this.emit({ type: 'step.output', id: step.id, stream, text }));
+    const lines = this.outputLines(step.id);
     try {
       return await runCommand(
         { id: step.id, body: step.body as CommandBody, env, cwd, timeoutMs: step.timeoutMs, retry: step.retry, until: step.until, intervalMs: step.intervalMs, expect: step.expect, outputs: step.outputs, scope },
@@ -337,6 +337,14 @@ export class Executor {
       lines.flush();
       clearTimeout(budgetTimer);
     }
+  }
+
+  /**
+   * A step's output as whole lines, masked before a long line is cut into pieces: a secret split
+   * across two reads, or inside a very long line, is still masked whole.
+   */
+  private outputLines(stepId: string): LineSplitter {
+    return new LineSplitter((stream, text) => this.emit({ type: 'step.output', id: stepId, stream, text }), (text) => this.deps.redactor.text(text));
   }
 
   private stepEnv(extra: Record<string, string>, stepId: string, scope: Scope): Record<string, string> {
@@ -444,6 +452,7 @@ export class Executor {
     const started = this.deps.clock.now();
     // The step's timeout bounds its automatic rollback too.
     const signal = step.timeoutMs === undefined ? this.signal : AbortSignal.any([this.signal, AbortSignal.timeout(step.timeoutMs)]);
+    const lines = this.outputLines(step.id);
     try {
       await this.deps.actions!.rollback(
         {
@@ -452,7 +461,7 @@ export class Executor {
           with: resolveValue(body.with, scope).value as Record<string, unknown>,
           signal,
           timeoutMs: step.timeoutMs,
-          onOutput: (text) => this.emit({ type: 'step.output', id: step.id, stream: 'stdout', text }),
+          onOutput: (text) => lines.push('stdout', text),
           onRecord: (fields) => this.emit({ type: 'action.record', step: step.id, rollback: true, record: fields }),
           addSecret: (value) => this.deps.redactor.add(value),
         },
@@ -462,14 +471,18 @@ export class Executor {
     } catch (error) {
       const reason = !this.signal.aborted && signal.aborted ? `timed out after ${Math.round((step.timeoutMs ?? 0) / 1000)}s` : (error as Error).message;
       return { ok: false, interrupted: this.signal.aborted, exitCode: 1, outputs: {}, reason, attempts: 1, durationMs: this.deps.clock.now() - started };
+    } finally {
+      lines.flush();
     }
   }
 
-  private runRollback(step: Step, rollback: NonNullable<Step['rollback']>, scope: Scope): Promise<CommandOutcome> {
-    const hooks = outputOnlyHooks((stream, text) => this.emit({ type: 'step.output', id: step.id, stream, text }));
+  private async runRollback(step: Step, rollback: NonNullable<Step['rollback']>, scope: Scope): Promise<CommandOutcome> {
+    const lines = this.outputLines(step.id);
+    const hooks = outputOnlyHooks((stream, text) => lines.push(stream, text));
     // Its process group is journaled like a step's, so resume can see a rollback that outlived drctl.
     hooks.onSpawn = (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: true, pgid, ...(tag ? { tag } : {}) });
-    return runCommand(
+    try {
+      return await runCommand(
       {
         id: `${step.id}:rollback`,
         body: rollback.body,
@@ -485,6 +498,9 @@ export class Executor {
       hooks,
       this.signal,
     );
+    } finally {
+      lines.flush();
+    }
   }
 }
 
