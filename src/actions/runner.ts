@@ -5,8 +5,15 @@ import { actionNamed } from './registry.js';
 import type { ActionContext, ActionDefinition } from './types.js';
 import { parseActionArgs } from './validate-args.js';
 
+export interface ActionSettings {
+  aws: AwsSettings;
+  incidentStart: Date;
+  /** The engine's matching of a value against a matcher (src/engine/expect.ts), handed down to the actions. */
+  unmetMatcher: ActionContext['unmetMatcher'];
+}
+
 /** Runs built-in actions for the engine: arguments parsed, secrets registered, evidence collected. */
-export function createActionExecutor(settings: { aws: AwsSettings; incidentStart: Date }): ActionExecutor {
+export function createActionExecutor(settings: ActionSettings): ActionExecutor {
   const lookup = (name: string): ActionDefinition => {
     const action = actionNamed(name);
     if (!action) throw new Error(`unknown action ${name}`);
@@ -24,6 +31,7 @@ export function createActionExecutor(settings: { aws: AwsSettings; incidentStart
       result.recoveryPoint = { at: at.toISOString(), evidence };
     },
     sleep: (ms) => systemClock.sleep(ms, task.signal),
+    unmetMatcher: settings.unmetMatcher,
   });
   const prepare = (task: ActionTask): { action: ActionDefinition; args: unknown } => {
     const action = lookup(task.action);

@@ -1,5 +1,6 @@
 import type { AwsSettings } from '../ports/aws.js';
 import type * as z from '../util/zod.js';
+import type { MatcherDoc } from './matcher.js';
 
 /** What an action may use while it runs. Every side effect honours `signal`. */
 export interface ActionContext {
@@ -17,6 +18,8 @@ export interface ActionContext {
   recoveryPoint(at: Date, evidence: string): void;
   /** Wait, ending early (with the signal's reason) when the run is interrupted or times out. */
   sleep(ms: number): Promise<void>;
+  /** Why `text` fails `matcher`, or undefined when it passes: the same test as a step's `expect:`. */
+  unmetMatcher(matcher: MatcherDoc, text: string): string | undefined;
 }
 
 export type ActionOutputs = Record<string, unknown>;

@@ -2,6 +2,7 @@ import { createActionExecutor } from '../actions/runner.js';
 import { createProcessRunner, groupAlive, killActiveGroups, tagAlive } from '../adapters/process.js';
 import { systemClock } from '../adapters/clock.js';
 import type { Host } from '../engine/events.js';
+import { unmetMatcherText } from '../engine/expect.js';
 import type { LifecycleDeps } from '../lifecycle/lifecycle.js';
 import type { AwsSettings } from '../ports/aws.js';
 
@@ -60,7 +61,7 @@ export async function withRealWorld(interactive: boolean, body: (deps: Lifecycle
       signal: controller.signal,
       clock: systemClock,
       runner: createProcessRunner(),
-      actions: ({ aws, incidentStart }) => createActionExecutor({ aws, incidentStart }),
+      actions: ({ aws, incidentStart }) => createActionExecutor({ aws, incidentStart, unmetMatcher: unmetMatcherText }),
       commandAlive: ({ pgid, tag }) => (pgid !== undefined && groupAlive(pgid)) || (tag !== undefined && tagAlive(tag)),
       env: process.env,
       pid: process.pid,

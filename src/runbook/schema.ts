@@ -1,4 +1,5 @@
 import * as z from '../util/zod.js';
+import { matcherSchema } from '../actions/matcher.js';
 import { DURATION_PATTERN } from '../util/duration.js';
 
 /**
@@ -21,7 +22,6 @@ const text = z.string();
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const argv = z.array(scalar).check(z.minLength(1, { error: 'needs at least the program to run' }));
 const envMap = z.record(z.string().check(z.regex(ENV_NAME_PATTERN, { error: 'is not an environment variable name' })), scalar);
-const numberOrExpression = z.union([z.number(), z.string()]);
 const optional = z.optional;
 /** An optional key with a description for editors (`drctl schema`). */
 function described<T extends z.ZodMiniType>(schema: T, description: string): z.ZodMiniOptional<T> {
@@ -29,17 +29,6 @@ function described<T extends z.ZodMiniType>(schema: T, description: string): z.Z
   z.globalRegistry.add(wrapped as z.ZodMiniType, { description });
   return wrapped;
 }
-
-const baseMatcher = z.strictObject({
-  equals: optional(scalar),
-  contains: optional(z.string()),
-  matches: described(z.string(), 'A regular expression'),
-  gt: optional(numberOrExpression),
-  gte: optional(numberOrExpression),
-  lt: optional(numberOrExpression),
-  lte: optional(numberOrExpression),
-});
-export const matcherSchema = z.extend(baseMatcher, { not: optional(baseMatcher) });
 
 const wholeNumber = z.number().check(z.int());
 const expectation = z.strictObject({
@@ -149,7 +138,7 @@ export type RunbookDoc = z.infer<typeof runbookSchema>;
 export type StepDoc = z.infer<typeof stepSchema>;
 export type PreflightDoc = z.infer<typeof preflightSchema>;
 export type InputDoc = z.infer<typeof inputSchema>;
-export type MatcherDoc = z.infer<typeof matcherSchema>;
+export type { MatcherDoc } from '../actions/matcher.js';
 export type ExpectationDoc = z.infer<typeof expectation>;
 export type RollbackDoc = z.infer<typeof rollbackBody>;
 export type OutputDoc = z.infer<typeof outputSpec>;

@@ -1,6 +1,6 @@
 import * as z from '../../util/zod.js';
-import { matcherSchema } from '../../runbook/schema.js';
 import { arg } from '../args.js';
+import { matcherSchema } from '../matcher.js';
 import { ActionError, defineAction } from '../types.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -37,8 +37,7 @@ export const httpCheck = defineAction({
       throw new ActionError(`http.check: ${args.method} ${args.url} answered ${response.status}, expected ${args.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
     }
     if (args.body) {
-      const { unmetMatcherText } = await import('../../engine/expect.js');
-      const problem = unmetMatcherText(args.body, body);
+      const problem = ctx.unmetMatcher(args.body, body);
       if (problem) throw new ActionError(`http.check: ${args.url}: body ${problem}`);
     }
     return { status: response.status, duration_ms: durationMs };

@@ -2,8 +2,8 @@ import * as z from '../../util/zod.js';
 import { pgPort } from '../../adapters/pg-port.js';
 import type { PgPort } from '../../ports/pg.js';
 import { PgServerError } from '../../ports/pg.js';
-import { matcherSchema } from '../../runbook/schema.js';
 import { arg } from '../args.js';
+import { matcherSchema } from '../matcher.js';
 import { ActionError, defineAction } from '../types.js';
 import { describeTarget, failure, firstValue, openConnection, problemOf, runQuery, textOf, urlArg } from './common.js';
 
@@ -44,7 +44,6 @@ export function createPostgresCheck(port: PgPort) {
     secretArgs: ['url'],
     async run(args, ctx) {
       const target = describeTarget(args.url);
-      const { unmetMatcherText } = await import('../../engine/expect.js');
       let conn;
       try {
         conn = await openConnection(port, args.url, ctx);
@@ -59,7 +58,7 @@ export function createPostgresCheck(port: PgPort) {
           let result: CheckResult;
           try {
             const value = firstValue(await runQuery(port, conn, args.url, check.sql, ctx));
-            const unmet = unmetMatcherText(check.expect, textOf(value));
+            const unmet = ctx.unmetMatcher(check.expect, textOf(value));
             result = unmet ? { name: check.name, value, ok: false, problem: value === null ? unmet.replace(/^was ""/, 'was NULL') : unmet } : { name: check.name, value, ok: true };
           } catch (error) {
             if (ctx.signal.aborted) throw error;

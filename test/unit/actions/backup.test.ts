@@ -13,6 +13,7 @@ import { backupUploadAction } from '../../../src/actions/backup/upload.js';
 import { checkActionArgs } from '../../../src/actions/validate-args.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
+import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { objectSha256 } from '../../../src/adapters/s3-store.js';
 import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../../../src/ports/backup-store.js';
 
@@ -34,6 +35,7 @@ function fakeContext(options: { incidentStart?: Date; signal?: AbortSignal } = {
     log: (text) => logs.push(text),
     record: (fields) => records.push(fields),
     recoveryPoint: (when, evidence) => points.push({ at: when.toISOString(), evidence }),
+    unmetMatcher: unmetMatcherText,
     sleep: async () => {},
   };
   return { ctx, logs, records, points };

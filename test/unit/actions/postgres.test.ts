@@ -5,6 +5,7 @@ import { PgServerError } from '../../../src/ports/pg.js';
 import { actionNamed } from '../../../src/actions/registry.js';
 import type { ActionContext } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
+import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { parseActionArgs } from '../../../src/actions/validate-args.js';
 import { createPostgresCheck } from '../../../src/actions/postgres/check.js';
 import { describeTarget, jsonValue, MAX_OUTPUT_ROWS, problemOf } from '../../../src/actions/postgres/common.js';
@@ -108,6 +109,7 @@ function context(extra: { timeoutMs?: number; onSleep?: (ms: number, ctx: TestCo
     log: (text) => ctx.logs.push(text),
     record: (fields) => ctx.records.push(fields),
     recoveryPoint: () => undefined,
+    unmetMatcher: unmetMatcherText,
     sleep: async (ms) => {
       ctx.sleeps.push(ms);
       extra.onSleep?.(ms, ctx);

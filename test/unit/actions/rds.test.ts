@@ -9,6 +9,7 @@ import { waitAction } from '../../../src/actions/rds/wait.js';
 import { rdsActions } from '../../../src/actions/rds/index.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
+import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { checkActionArgs, parseActionArgs } from '../../../src/actions/validate-args.js';
 
 /** A scripted RDS: each describe of an instance takes the next state from its script (the last one repeats). */
@@ -97,6 +98,7 @@ function context(options: { realSleep?: boolean; timeoutMs?: number } = {}): Tes
     recoveryPoint: (at, evidence) => {
       ctx.point = { at, evidence };
     },
+    unmetMatcher: unmetMatcherText,
     sleep: (ms) => {
       ctx.sleeps.push(ms);
       if (controller.signal.aborted) return Promise.reject(controller.signal.reason as Error);

@@ -5,6 +5,7 @@ import { route53Actions } from '../../../src/actions/route53/index.js';
 import { previousFrom, sameRecord, upsertAction } from '../../../src/actions/route53/upsert.js';
 import type { ActionContext } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
+import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { checkActionArgs, parseActionArgs } from '../../../src/actions/validate-args.js';
 
 /** An in-memory Route 53: zones, their record sets, and changes that stay PENDING for `pendingChecks` GetChange calls. */
@@ -61,6 +62,7 @@ function context(options: { timeoutMs?: number; realSleep?: boolean } = {}) {
     log: (text: string) => ctx.logs.push(text),
     record: (fields: Record<string, unknown>) => ctx.records.push(fields),
     recoveryPoint: () => undefined,
+    unmetMatcher: unmetMatcherText,
     sleep: (ms: number) => {
       ctx.sleeps.push(ms);
       return options.realSleep ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
