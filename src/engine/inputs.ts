@@ -1,10 +1,9 @@
 import type { Literal } from '../runbook/expression.js';
 import type { InputSpec, Runbook } from '../runbook/model.js';
-import { typeProblem } from '../runbook/rules.js';
+import { Suggestions, typeProblem } from '../runbook/rules.js';
 import { locate, parseSource } from '../runbook/source.js';
 import { UserError } from '../util/errors.js';
 import { readRegularFile } from '../util/read-regular-file.js';
-import { didYouMean } from '../util/suggest.js';
 
 export interface ResolvedInputs {
   values: Record<string, Literal>;
@@ -71,10 +70,12 @@ export function resolveInputs(
   const env = options.env ?? {};
   const problems: string[] = [];
   const known = runbook.inputs.map((i) => i.name);
+  const knownNames = new Set(known);
+  const suggest = new Suggestions();
   for (const [name, entry] of given) {
-    if (!known.includes(name)) {
+    if (!knownNames.has(name)) {
       const where = entry.where ? `${entry.where}: ` : '';
-      const suggestion = didYouMean(name, known);
+      const suggestion = suggest.didYouMean(name, known);
       problems.push(`${where}unknown input "${name}"${suggestion ? `: ${suggestion}` : known.length ? ` (inputs: ${known.join(', ')})` : ' (this runbook takes no inputs)'}`);
     }
   }

@@ -30,6 +30,25 @@ interface RefScope {
   where: string;
 }
 
+/**
+ * "Did you mean" within a budget of comparisons. Each guess compares the unknown name with every
+ * candidate, so thousands of unknown names among thousands of steps would cost their product;
+ * past the budget, hints fall back to their plain form and the report stays linear.
+ */
+export class Suggestions {
+  private left: number;
+
+  constructor(budget = 200_000) {
+    this.left = budget;
+  }
+
+  didYouMean(word: string, candidates: readonly string[]): string {
+    if (candidates.length > this.left) return '';
+    this.left -= candidates.length;
+    return didYouMean(word, candidates);
+  }
+}
+
 class RuleChecker {
   readonly diagnostics: Diagnostic[] = [];
   private readonly inputs: Record<string, InputDoc>;
@@ -38,6 +57,9 @@ class RuleChecker {
   private readonly templates = new Map<string, Segment[] | ExpressionError>();
   /** Secret inputs, each with the pattern that finds it named in a command line. */
   private readonly secretInputs: Array<{ name: string; pattern: RegExp }>;
+  private readonly inputNames: string[];
+  private readonly stepIds: string[];
+  private readonly suggest = new Suggestions();
 
   constructor(
     private readonly doc: RunbookDoc,
@@ -50,6 +72,8 @@ class RuleChecker {
     doc.steps.forEach((step, index) => {
       if (!this.stepIndex.has(step.id)) this.stepIndex.set(step.id, index);
     });
+    this.inputNames = Object.keys(this.inputs);
+    this.stepIds = [...this.stepIndex.keys()];
   }
 
   private report(path: readonly PathSegment[], message: string, options: { hint?: string | undefined; severity?: 'error' | 'warning'; target?: Target; index?: number } = {}): void {
@@ -147,7 +171,7 @@ class RuleChecker {
   private checkUses(item: { uses?: string | undefined; with?: unknown }, path: PathSegment[]): void {
     if (item.uses !== undefined && !ACTIONS.has(item.uses)) {
       const names = [...ACTIONS.keys()];
-      const hint = didYouMean(item.uses, names) || `built-in actions: ${names.join(', ')}`;
+      const hint = this.suggest.didYouMean(item.uses, names) || `built-in actions: ${names.join(', ')}`;
       this.report([...path, 'uses'], `unknown action "${item.uses}"`, { hint });
     }
     const action = item.uses !== undefined ? actionNamed(item.uses) : undefined;
@@ -220,7 +244,7 @@ class RuleChecker {
       this.checkExpectation(expectation, [...path, key]);
       for (const name of Object.keys(expectation.outputs ?? {})) {
         if (!declared.includes(name)) {
-          this.report([...path, key, 'outputs', name], `step "${step.id}" has no output "${name}" to check`, { target: 'key', hint: didYouMean(name, declared) || (declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs') });
+          this.report([...path, key, 'outputs', name], `step "${step.id}" has no output "${name}" to check`, { target: 'key', hint: this.suggest.didYouMean(name, declared) || (declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs') });
         }
       }
     }
@@ -360,7 +384,7 @@ class RuleChecker {
     switch (root) {
       case 'inputs':
         if (name === undefined || path.length !== 2) return { message: `"${dotted}" should be inputs.<name>` };
-        if (!Object.hasOwn(this.inputs, name)) return { message: `unknown input "${name}"`, hint: didYouMean(name, Object.keys(this.inputs)) || 'declare it under inputs:' };
+        if (!Object.hasOwn(this.inputs, name)) return { message: `unknown input "${name}"`, hint: this.suggest.didYouMean(name, this.inputNames) || 'declare it under inputs:' };
         return undefined;
       case 'env':
         return name !== undefined && path.length === 2 ? undefined : { message: `"${dotted}" should be env.<NAME>` };
@@ -370,7 +394,7 @@ class RuleChecker {
       case 'steps':
         return this.stepRefProblem(dotted, name, kind, output, path.length, scope);
       default:
-        return { message: `unknown name "${root}" in expression`, hint: didYouMean(root ?? '', ['inputs', 'steps', 'env', 'run']) || 'expressions may name inputs, steps, env and run' };
+        return { message: `unknown name "${root}" in expression`, hint: this.suggest.didYouMean(root ?? '', ['inputs', 'steps', 'env', 'run']) || 'expressions may name inputs, steps, env and run' };
     }
   }
 
@@ -379,14 +403,14 @@ class RuleChecker {
       return { message: `"${dotted}" should be steps.<id>.outputs.<name> or steps.<id>.status` };
     }
     const index = this.stepIndex.get(id);
-    if (index === undefined) return { message: `unknown step "${id}"`, hint: didYouMean(id, this.stepIndex.keys()) || undefined };
+    if (index === undefined) return { message: `unknown step "${id}"`, hint: this.suggest.didYouMean(id, this.stepIds) || undefined };
     if (index >= scope.visibleBefore) return { message: `step "${id}" has not run yet ${scope.where}`, hint: 'an expression may only name steps that run before it' };
     const step = this.doc.steps[index]!;
     if (kind === 'status') return undefined;
     const declared = declaredOutputs(step);
     if (!declared.includes(output!)) {
       const list = declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs';
-      return { message: `step "${id}" has no output "${output}"`, hint: didYouMean(output!, declared) || list };
+      return { message: `step "${id}" has no output "${output}"`, hint: this.suggest.didYouMean(output!, declared) || list };
     }
     return undefined;
   }

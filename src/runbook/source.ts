@@ -35,7 +35,9 @@ export class SourceFile {
   #positions(): { doc: Document.Parsed; lines: LineCounter } {
     if (!this.#parsed) {
       const lines = new (yaml().LineCounter)();
-      const doc = yaml().parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+      // Duplicate keys are looked for below, in one pass: the parser's own check compares each key
+      // with every earlier one, and a mapping of 60,000 keys took a minute.
+      const doc = yaml().parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true });
       this.#parsed = { doc, lines };
     }
     return this.#parsed;
@@ -157,11 +159,43 @@ function yamlDiagnostics(source: SourceFile): Diagnostic[] {
       hint: duplicate ? 'each key may appear once in a mapping; remove or rename one of them' : yamlHint(error.code),
     });
   }
+  for (const offset of duplicateKeys(doc)) {
+    const [line, col] = position(lines, offset);
+    diagnostics.push({ severity: 'error', file, line, col, path: '', message: duplicateKeyMessage('Map keys must be unique'), hint: 'each key may appear once in a mapping; remove or rename one of them' });
+  }
   for (const warning of doc.warnings) {
     const [line, col] = position(lines, warning.pos[0]);
     diagnostics.push({ severity: 'warning', file, line, col, path: '', message: `YAML: ${firstLine(warning.message)}` });
   }
   return diagnostics;
+}
+
+/**
+ * Where each key that repeats an earlier key of the same mapping starts: scalar keys compare by
+ * value (1 and "1" differ), as the parser's own check would, in one pass without recursion.
+ */
+function duplicateKeys(doc: Document.Parsed): number[] {
+  const { isMap, isScalar, isSeq, isPair } = yaml();
+  const offsets: number[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const item of node.items) {
+        const key = item.key;
+        if (isScalar(key)) {
+          const id = typeof key.value === 'string' ? `s:${key.value}` : key.value;
+          if (seen.has(id) && key.range) offsets.push(key.range[0]);
+          seen.add(id);
+        }
+        stack.push(item.key, item.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(isPair(item) ? item.value : item);
+    } else if (isPair(node)) stack.push(node.key, node.value);
+  }
+  return offsets.sort((a, b) => a - b);
 }
 
 /** A key indented deeper than its siblings: point at that key, on the line where YAML gave up. */

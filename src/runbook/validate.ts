@@ -96,17 +96,22 @@ function checkParsed(file: string, digest: Digest, yaml: ParsedSource): Validati
   }
   const parsed = runbookSchema.safeParse(raw, { reportInput: true });
   if (parsed.success) {
-    diagnostics.push(...checkRules(parsed.data, source));
+    append(diagnostics, checkRules(parsed.data, source));
     const ok = !diagnostics.some((d) => d.severity === 'error');
     const namePosition = (): [number, number] => locate(source, ['metadata', 'name']);
     return { file, diagnostics: sortDiagnostics(diagnostics), namePosition, ...(ok ? { runbook: normalizeRunbook(parsed.data, file, digest) } : {}) };
   }
-  diagnostics.push(...schemaDiagnostics(parsed.error.issues, source));
+  append(diagnostics, schemaDiagnostics(parsed.error.issues, source));
   // Run the cross-key rules too, on a copy with the schema's problems patched over (stray keys
   // removed, missing or ill-typed values replaced by placeholders), so one run reports everything.
   const repaired = repairForRules(raw, parsed.error.issues);
-  if (repaired) diagnostics.push(...checkRules(repaired, source));
+  if (repaired) append(diagnostics, checkRules(repaired, source));
   return { file, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
+}
+
+/** Add every item: push(...items) passes them as arguments, and 200,000 problems overflow the stack. */
+function append<T>(into: T[], items: readonly T[]): void {
+  for (const item of items) into.push(item);
 }
 
 type Issue = z.core.$ZodIssue;

@@ -109,7 +109,8 @@ export function makeFolder(dir: string, mode = 0o700): void {
     } catch (error) {
       if (error instanceof UserError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' || current === root) throw new UserError(`cannot use ${current} (${reason(error)})`);
+      // ENOTDIR: a file stands somewhere above; going up finds it and names it.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || current === root) throw new UserError(`cannot use ${current} (${reason(error)})`);
     }
     missing.push(current);
   }
