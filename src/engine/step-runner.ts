@@ -52,7 +52,8 @@ export interface CommandOutcome {
 
 export interface CommandHooks {
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
-  onSpawn?(pgid: number): void;
+  /** A command started: its process group, and the tag its environment carries to every process it starts. */
+  onSpawn?(pgid: number, tag?: string): void;
   onRecord?(fields: Record<string, unknown>): void;
   addSecret?(value: string): void;
   onAttemptStart(attempt: number): void;

@@ -9,7 +9,6 @@ import { styleFor } from './style.js';
  * its default. It never waits for input, so it can never hang.
  */
 export class PlainHost implements Host {
-  readonly interactive = false;
   private readonly style: Style;
 
   constructor(
@@ -28,7 +27,7 @@ export class PlainHost implements Host {
     const rendered = eventLine(output ?? event, this.style);
     if (rendered === undefined) return;
     const line = output ? rendered : sanitizeOutput(rendered, clean);
-    (event.kind === 'run.finished' ? this.results : this.out).write(`${line}\n`);
+    (event.type === 'run.summary' ? this.results : this.out).write(`${line}\n`);
   }
 
   async ask<Q extends Question>(question: Q): Promise<Answer<Q>> {

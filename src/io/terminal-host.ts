@@ -22,7 +22,6 @@ interface Widgets {
  * while a step is quiet.
  */
 export class TerminalHost implements Host {
-  readonly interactive = true;
   private readonly style: Style;
   private spinner: Ora | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -42,8 +41,8 @@ export class TerminalHost implements Host {
   }
 
   emit(event: RunEvent): void {
-    if (event.kind === 'step.started') this.startSpinner(event.id, event.budgetMs);
-    if (event.kind === 'step.finished' || event.kind === 'run.interrupted' || event.kind === 'step.skipped') this.stopSpinner();
+    if (event.type === 'step.attempt.started') this.startSpinner(event.id, event.budgetMs);
+    if (event.type === 'step.attempt' || event.type === 'step.failed' || event.type === 'step.finished' || event.type === 'run.interrupted') this.stopSpinner();
     // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
     // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
     // other line, which may quote a command's output (a preflight check's last line), after.
@@ -109,29 +108,32 @@ export class TerminalHost implements Host {
         );
       case 'step.confirm':
         return this.widgets.confirm({ message: question.question, default: false }, context);
-      case 'step.type':
+      case 'step.type': {
         // A typo must never decide anything: only the exact text, "skip" or "abort" are accepted.
-        return this.widgets.input(
+        const typed = await this.widgets.input(
           {
             message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"):`,
-            validate: (value) => value === question.expected || value === TYPED_SKIP || value === TYPED_ABORT || `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
+            validate: (value) => question.matches(value) || value === TYPED_SKIP || value === TYPED_ABORT || `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
           },
           context,
         );
+        return question.matches(typed) ? 'confirmed' : typed;
+      }
       case 'manual.done':
         this.out.write(`${this.style.yellow('Do this by hand:')}\n${question.text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-        return this.widgets.select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' }, { name: 'abort the run', value: 'abort' }] }, context);
+        return this.widgets.select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' as const }, { name: 'abort the run', value: 'abort' as const }] }, context);
       case 'failure.action':
         return this.widgets.select(
           {
             message: `${question.id} failed: ${question.reason}. What now?`,
             choices: [
               { name: 'retry', value: 'retry' },
-              { name: 'skip (record it as failed and go on)', value: 'skip' },
+              { name: 'skip (record it as failed and go on)', value: 'continue' },
               ...(question.canRollback ? [{ name: 'roll back the steps done so far, newest first', value: 'rollback' }] : []),
               { name: 'abort (stop here, roll back nothing)', value: 'abort' },
             ],
-            default: question.default === 'rollback' && !question.canRollback ? 'abort' : question.default,
+            // The runbook's on_failure is the choice offered first; on_failure: abort offers the operator's abort.
+            default: question.default === 'fail' || (question.default === 'rollback' && !question.canRollback) ? 'abort' : question.default,
           },
           context,
         );
@@ -145,6 +147,19 @@ export class TerminalHost implements Host {
               { name: 'abort', value: 'abort' },
             ],
             default: 'abort',
+          },
+          context,
+        );
+      case 'inflight.rollback':
+        return this.widgets.select(
+          {
+            message: `The rollback of "${question.title}" was running when the run stopped and is not marked idempotent. It may have done part of its work.`,
+            choices: [
+              { name: 'run the rollback again', value: 'rerun' },
+              { name: 'it is done (I checked): record it as rolled back', value: 'done' },
+              { name: 'leave it: record the rollback as failed and go on', value: 'failed' },
+            ],
+            default: 'failed',
           },
           context,
         );
