@@ -1,7 +1,19 @@
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const ZOD_THROUGH_SETUP = 'Build schemas with the zod of src/util/zod.ts, which sets zod up first.';
+
+/**
+ * The folders of src/, top to bottom: each may import only the folders below it, so imports point
+ * one way and no two folders import each other (docs/ARCHITECTURE.md draws it).
+ */
+const LAYERS = ['cli', 'io', 'lifecycle', 'report', 'engine', 'journal', 'runbook', 'actions', 'adapters', 'ports', 'util'];
+const layerZones = LAYERS.slice(1).map((layer, index) => ({
+  target: `./src/${layer}`,
+  from: LAYERS.slice(0, index + 1).map((above) => `./src/${above}`),
+  message: index + 2 < LAYERS.length ? `src/${layer} may import only ${LAYERS.slice(index + 2).join(', ')} (see docs/ARCHITECTURE.md).` : `src/${layer} imports no other folder of src/ (see docs/ARCHITECTURE.md).`,
+}));
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
@@ -41,5 +53,12 @@ export default tseslint.config(
   {
     files: ['src/util/zod.ts'],
     rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // Imports point down the layers. Sources import each other as .js (ESM), so the resolver maps that to .ts.
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } })] },
+    rules: { 'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }] },
   },
 );
