@@ -10,7 +10,7 @@ import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } 
 /** A file being written: hidden, beside its final name, renamed into place only once complete. */
 const PARTIAL = '.drctl-partial-';
 
-export function isPartialFile(name: string): boolean {
+function isPartialFile(name: string): boolean {
   return name.startsWith('.') && name.includes(PARTIAL);
 }
 

@@ -49,7 +49,7 @@ function serverError(error: unknown): unknown {
 }
 
 /** The real port: node-postgres, one Client per connection. */
-export function createPgPort(): PgPort {
+function createPgPort(): PgPort {
   return {
     async connect(options) {
       const { default: pg } = await import('pg');

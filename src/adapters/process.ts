@@ -16,7 +16,7 @@ import type { ProcessResult, ProcessRunner, Survivor } from '../ports/process.js
 const OUTPUT_DRAIN_MS = 250;
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
-export const KILL_GRACE_MS = 2_000;
+const KILL_GRACE_MS = 2_000;
 
 /** How long processes get to disappear after SIGKILL before they are reported as survivors. */
 const SURVIVOR_WAIT_MS = 1_500;

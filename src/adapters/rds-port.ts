@@ -4,7 +4,7 @@ import type { AwsSettings } from '../ports/aws.js';
 import type { RdsInstance, RdsPort, RdsRestoreOptions, RdsSnapshot } from '../ports/rds.js';
 import { rdsClient } from './aws.js';
 
-export function toRdsInstance(db: DBInstance | undefined, fallbackId: string): RdsInstance {
+function toRdsInstance(db: DBInstance | undefined, fallbackId: string): RdsInstance {
   return {
     id: db?.DBInstanceIdentifier ?? fallbackId,
     status: db?.DBInstanceStatus ?? 'unknown',
@@ -16,7 +16,7 @@ export function toRdsInstance(db: DBInstance | undefined, fallbackId: string): R
   };
 }
 
-export function toRdsSnapshot(snapshot: DBSnapshot | undefined, fallbackId: string): RdsSnapshot {
+function toRdsSnapshot(snapshot: DBSnapshot | undefined, fallbackId: string): RdsSnapshot {
   return {
     id: snapshot?.DBSnapshotIdentifier ?? fallbackId,
     instance: snapshot?.DBInstanceIdentifier,

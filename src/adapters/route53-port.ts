@@ -11,11 +11,11 @@ export function fqdn(name: string): string {
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
-export function bareId(id: string, prefix: 'hostedzone' | 'change'): string {
+function bareId(id: string, prefix: 'hostedzone' | 'change'): string {
   return id.replace(new RegExp(`^/?${prefix}/`), '');
 }
 
-export function fromRecordSet(set: ResourceRecordSet): DnsRecord {
+function fromRecordSet(set: ResourceRecordSet): DnsRecord {
   return {
     name: fqdn(set.Name ?? ''),
     type: set.Type ?? '',
@@ -29,7 +29,7 @@ export function fromRecordSet(set: ResourceRecordSet): DnsRecord {
   };
 }
 
-export function toRecordSet(record: DnsRecord): ResourceRecordSet {
+function toRecordSet(record: DnsRecord): ResourceRecordSet {
   return {
     Name: record.name,
     Type: record.type as ResourceRecordSet['Type'],

@@ -5,8 +5,8 @@ import type { BackupStore, ObjectInfo, ObjectPage, WriteOptions } from '../ports
 import { s3Client } from './aws.js';
 
 /** Multipart uploads: 8 MiB parts, 4 in flight, so memory stays near 40 MiB whatever the file's size. */
-export const PART_SIZE = 8 * 1024 * 1024;
-export const QUEUE_SIZE = 4;
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 4;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 let uploads = 0;

@@ -8,7 +8,7 @@ import type { AwsSettings } from '../ports/aws.js';
 
 /** What `run` and `resume` share on the command line: the terminal, the signals, AWS settings. */
 
-export async function makeHost(interactive: boolean, onInterrupt: () => void): Promise<Host> {
+async function makeHost(interactive: boolean, onInterrupt: () => void): Promise<Host> {
   if (!interactive) {
     const { PlainHost } = await import('../io/plain-host.js');
     return new PlainHost();
@@ -26,7 +26,7 @@ export function isInteractive(yes: boolean): boolean {
  * Ctrl-C, SIGTERM or SIGHUP: stop the step's process tree, journal the interruption, exit 130.
  * A second one while that is under way exits at once.
  */
-export function interruptController(): { controller: AbortController; dispose: () => void } {
+function interruptController(): { controller: AbortController; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {

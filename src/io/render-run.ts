@@ -7,7 +7,7 @@ import type { Style } from './style.js';
 import { table } from './table.js';
 
 /** "T+12m30s of RTO 1h · projected finish T+48m (within RTO)" */
-export function clockLine(clock: ClockView, style: Style): string {
+function clockLine(clock: ClockView, style: Style): string {
   const elapsed = `T+${formatDuration(clock.elapsedMs)}`;
   if (clock.rtoMs === undefined) return `${elapsed} since incident start · projected finish T+${formatDuration(clock.projectedMs)} · no RTO set`;
   const left = clock.rtoMs - clock.projectedMs;
@@ -16,7 +16,7 @@ export function clockLine(clock: ClockView, style: Style): string {
   return `${elapsed} of RTO ${formatDuration(clock.rtoMs)} · ${projection} (${verdict})`;
 }
 
-export function renderCard(card: StepCard, style: Style): string {
+function renderCard(card: StepCard, style: Style): string {
   const budget = card.budgetMs === undefined ? 'no budget' : `budget ${formatDuration(card.budgetMs)}`;
   const lines = [
     '',
@@ -29,7 +29,7 @@ export function renderCard(card: StepCard, style: Style): string {
   return lines.join('\n');
 }
 
-export function renderSummary(summary: RunSummary, style: Style): string {
+function renderSummary(summary: RunSummary, style: Style): string {
   const rows = [['#', 'STEP', 'STATUS', 'BUDGET', 'ACTUAL', 'OVER/UNDER'].map((h) => style.bold(h))];
   for (const step of summary.steps) {
     const diff = step.budgetMs !== undefined && step.durationMs !== undefined && (step.status === 'succeeded' || step.status === 'failed' || step.status === 'rolled_back') ? step.durationMs - step.budgetMs : undefined;

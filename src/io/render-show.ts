@@ -73,7 +73,7 @@ function stepLines(step: Step, style: Style): string[] {
   return lines;
 }
 
-export function describeExpectation(expectation: ExpectationDoc): string {
+function describeExpectation(expectation: ExpectationDoc): string {
   const parts: string[] = [];
   if (expectation.exit_code !== undefined) parts.push(`exit code ${Array.isArray(expectation.exit_code) ? expectation.exit_code.join('|') : expectation.exit_code}`);
   if (expectation.stdout) parts.push(`stdout ${describeMatcher(expectation.stdout)}`);

@@ -7,7 +7,7 @@ import type { ValidationResult } from './validate.js';
 import { isRunbookFileName, validateFile } from './validate.js';
 
 /** The runbooks that ship with drctl (beside dist/ in the package). */
-export const SHIPPED_RUNBOOKS_DIR = join(packageRoot(), 'runbooks');
+const SHIPPED_RUNBOOKS_DIR = join(packageRoot(), 'runbooks');
 
 export function runbooksDir(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   return option ?? env.DRCTL_RUNBOOKS ?? './runbooks';

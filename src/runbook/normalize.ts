@@ -46,7 +46,7 @@ function stringMap(map: Record<string, string | number | boolean> | undefined): 
   return Object.fromEntries(Object.entries(map ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-export function commandBody(doc: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined; uses?: string | undefined; with?: Record<string, unknown> | undefined }): CommandBody | undefined {
+function commandBody(doc: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined; uses?: string | undefined; with?: Record<string, unknown> | undefined }): CommandBody | undefined {
   if (doc.run !== undefined) return { kind: 'run', script: doc.run };
   if (doc.exec !== undefined) return { kind: 'exec', argv: doc.exec.map(String) };
   if (doc.uses !== undefined) return { kind: 'uses', action: doc.uses, with: doc.with ?? {} };

@@ -97,7 +97,7 @@ function describeType(expected: string): string {
   return names[expected] ?? expected;
 }
 
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null (an empty value)';
   if (Array.isArray(value)) return 'a list';

@@ -7,7 +7,7 @@ import { DURATION_PATTERN } from '../util/duration.js';
  * that editors use (`drctl schema`). Rules that need more than one key at a time live in rules.ts.
  */
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -70,7 +70,7 @@ const rollbackBody = z.strictObject({
   idempotent: described(z.boolean(), 'Safe to run again when a resumed run finds it was in flight'),
 });
 
-export const stepSchema = z.strictObject({
+const stepSchema = z.strictObject({
   id,
   title: text,
   description: optional(text),
@@ -92,7 +92,7 @@ export const stepSchema = z.strictObject({
   idempotent: optional(z.boolean()),
 });
 
-export const preflightSchema = z.strictObject({
+const preflightSchema = z.strictObject({
   title: optional(text),
   require: described(z.array(z.string()).check(z.minLength(1)), 'Tools that must be on PATH'),
   ...commandKeys,
@@ -102,10 +102,10 @@ export const preflightSchema = z.strictObject({
   expect: optional(expectation),
 });
 
-export const INPUT_TYPES = ['string', 'number', 'boolean', 'duration', 'choice'] as const;
+const INPUT_TYPES = ['string', 'number', 'boolean', 'duration', 'choice'] as const;
 export type InputType = (typeof INPUT_TYPES)[number];
 
-export const inputSchema = z.strictObject({
+const inputSchema = z.strictObject({
   description: optional(text),
   type: optional(z.enum(INPUT_TYPES)),
   default: optional(scalar),

@@ -53,10 +53,6 @@ export function validateFile(file: string): ValidationResult {
   return checkRead(readRunbook(file));
 }
 
-export function validateBytes(file: string, bytes: Buffer): ValidationResult {
-  return checkRead(readBytes(file, bytes));
-}
-
 export function validateText(file: string, text: string, digest: string): ValidationResult {
   return checkParsed(file, () => digest, parseSource(file, text.replace(/^\uFEFF/, '')));
 }

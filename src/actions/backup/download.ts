@@ -10,7 +10,7 @@ import { openStore, storeFailure } from './store.js';
 
 const NAME = 'backup.download';
 
-export const backupDownloadArgs = z.strictObject({
+const backupDownloadArgs = z.strictObject({
   /** The backup: s3://bucket/key or file:///path. */
   uri: arg.text().check(z.superRefine(parses((v) => parseObjectUri(v)))),
   /** A file path, or a folder ending in / to keep the object's name. */

@@ -21,7 +21,7 @@ function older(a: StoredObject, b: StoredObject | undefined): boolean {
   return !b || a.lastModified.getTime() < b.lastModified.getTime() || (a.lastModified.getTime() === b.lastModified.getTime() && a.key < b.key);
 }
 
-export const backupLatestArgs = z.strictObject({
+const backupLatestArgs = z.strictObject({
   /** Where the backups are: s3://bucket/prefix/ or file:///dir/. */
   location: arg.text().check(z.superRefine(parses(parseLocation))),
   /** Only objects whose name under the location matches this glob (* does not cross /). */

@@ -22,8 +22,8 @@ export interface ObjectRef {
   uri: string;
 }
 
-export const LOCATION_HINT = 'expected s3://bucket/prefix/ or file:///dir/';
-export const OBJECT_HINT = 'expected s3://bucket/key or file:///path';
+const LOCATION_HINT = 'expected s3://bucket/prefix/ or file:///dir/';
+const OBJECT_HINT = 'expected s3://bucket/key or file:///path';
 
 // Loosely S3's rules: old us-east-1 buckets may have capitals and underscores.
 const BUCKET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

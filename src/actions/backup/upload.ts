@@ -13,7 +13,7 @@ import { openStore, storeFailure } from './store.js';
 const NAME = 'backup.upload';
 const READ_CHUNK = 1024 * 1024;
 
-export const backupUploadArgs = z.strictObject({
+const backupUploadArgs = z.strictObject({
   /** The file to upload. */
   from: arg.text(),
   /** Where to: s3://bucket/key or file:///path (ending in / to keep the file's name). */

@@ -6,9 +6,9 @@ import type { ActionContext } from '../types.js';
 import { ActionError } from '../types.js';
 
 /** How long connecting may take before an attempt fails. */
-export const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 /** How long stopping a running statement (pg_cancel_backend on a second connection) may take. */
-export const CANCEL_TIMEOUT_MS = 5_000;
+const CANCEL_TIMEOUT_MS = 5_000;
 /** The most rows kept in the `rows` output (row_count still counts them all). */
 export const MAX_OUTPUT_ROWS = 1_000;
 
@@ -62,7 +62,7 @@ export function describeTarget(url: string): PgTarget {
 }
 
 /** The URL and its password removed from text (the runner masks the whole URL; the password alone is ours to keep out). */
-export function scrub(text: string, url: string): string {
+function scrub(text: string, url: string): string {
   const secrets = [url];
   try {
     const parsed = new URL(url);

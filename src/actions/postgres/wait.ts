@@ -8,7 +8,7 @@ import { ActionError, defineAction } from '../types.js';
 import { describeTarget, openConnection, problemOf, runQuery, textOf, urlArg } from './common.js';
 
 /** How often postgres.wait tries by default: a server coming up is worth noticing quickly. */
-export const DEFAULT_WAIT_POLL_MS = 2_000;
+const DEFAULT_WAIT_POLL_MS = 2_000;
 
 /** Errors that waiting cannot fix: wrong credentials, no such database. */
 function isFinal(error: unknown): boolean {

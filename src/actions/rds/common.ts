@@ -18,7 +18,7 @@ export const realRdsPort: RdsPortFactory = async (ctx) => {
  * Statuses an instance never leaves on its own: waiting on, it would only burn the step's timeout.
  * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
  */
-export const TERMINAL_INSTANCE_STATUSES: ReadonlySet<string> = new Set([
+const TERMINAL_INSTANCE_STATUSES: ReadonlySet<string> = new Set([
   'failed',
   'incompatible-restore',
   'incompatible-parameters',
@@ -31,13 +31,13 @@ export const TERMINAL_INSTANCE_STATUSES: ReadonlySet<string> = new Set([
   'deleted',
 ]);
 
-export const TERMINAL_SNAPSHOT_STATUSES: ReadonlySet<string> = new Set(['failed', 'error', 'deleting', 'deleted', 'incompatible-restore']);
+const TERMINAL_SNAPSHOT_STATUSES: ReadonlySet<string> = new Set(['failed', 'error', 'deleting', 'deleted', 'incompatible-restore']);
 
 /** A list argument that may also be written as one value (`security_groups: sg-123`). */
-export const listOrOne = () => arg.prepared((v) => (typeof v === 'string' ? [v] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' })));
+const listOrOne = () => arg.prepared((v) => (typeof v === 'string' ? [v] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' })));
 
 /** Elapsed time for progress lines: 45s, 2m30s. */
-export function elapsedText(ms: number): string {
+function elapsedText(ms: number): string {
   return ms < 60_000 ? `${Math.round(ms / 1000)}s` : formatDuration(ms);
 }
 

@@ -13,7 +13,7 @@ const DEFAULT_TTL = 300;
 /** How the action gets its Route 53 port: the SDK in drctl, a fake in unit tests. */
 export type Route53PortFactory = (ctx: ActionContext) => Route53Port | Promise<Route53Port>;
 
-export const realRoute53Port: Route53PortFactory = async (ctx) => {
+const realRoute53Port: Route53PortFactory = async (ctx) => {
   const { createRoute53Port } = await import('../../adapters/route53-port.js');
   return createRoute53Port(ctx.aws);
 };
@@ -52,7 +52,7 @@ const upsertArgs = z
 
 type UpsertArgs = z.output<typeof upsertArgs>;
 
-export function describeRecord(record: DnsRecord | null): string {
+function describeRecord(record: DnsRecord | null): string {
   if (!record) return '(none)';
   if (record.alias) return `alias ${record.alias.dns_name} (zone ${record.alias.zone_id})`;
   return `${(record.values ?? []).join(', ')} (ttl ${record.ttl ?? '-'})`;
