@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireBuild, ROOT } from './drctl.js';
+import type { CliResult } from './drctl.js';
+import { drctl, requireBuild, ROOT } from './drctl.js';
 
 /** A copy of the installed package (bin, dist, package.json), sharing node_modules and runbooks. */
 function installedCopy(): string {
@@ -13,8 +13,11 @@ function installedCopy(): string {
   return dir;
 }
 
-function validate(dir: string): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [join(dir, 'bin', 'drctl.cjs'), 'validate', join(dir, 'runbooks')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+/** drctl as started from that copy. */
+const fromCopy = (dir: string): readonly string[] => [process.execPath, join(dir, 'bin', 'drctl.cjs')];
+
+function validate(dir: string): CliResult {
+  return drctl(['validate', join(dir, 'runbooks')], { command: fromCopy(dir) });
 }
 
 const buildOf = (dir: string): string => /^\/\* drctl build ([0-9a-f]{32}) \*\//.exec(readFileSync(join(dir, 'dist', 'drctl.cjs'), 'latin1'))![1]!;
@@ -57,7 +60,7 @@ describe('starting from the bundle and its code cache', () => {
   it('says what to do, with no stack trace, when the bundle is missing', () => {
     const dir = installedCopy();
     rmSync(join(dir, 'dist', 'drctl.cjs'));
-    const result = spawnSync(process.execPath, [join(dir, 'bin', 'drctl.cjs'), '--version'], { encoding: 'utf8' });
+    const result = drctl(['--version'], { command: fromCopy(dir) });
     expect(result.status).toBe(70);
     expect(result.stderr).toMatch(/^drctl: cannot start: .*no such file.*\n {2}reinstall drctl, or run npm run build in its folder\n$/);
   });

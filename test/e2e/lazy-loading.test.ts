@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BIN, drctl, ROOT } from './drctl.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const HEAVY = ['@aws-sdk/', 'pg', '@inquirer/', 'ora', 'execa', 'node:child_process'];
 /** Node's own modules that a short command has no use for: hashing, and terminals (chalk is told the colour level). */
 const NOT_AT_START = ['node:crypto', 'node:tty'];
@@ -30,7 +29,7 @@ export async function resolve(specifier, context, next) {
 process.on('exit', () => appendFileSync(${JSON.stringify(log)}, [...Object.keys(require.cache), ...process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'node:' + m.slice(13))].join('\\n') + '\\n'));
 `,
   );
-  const result = spawnSync(process.execPath, ['--require', hook, join(ROOT, 'bin', 'drctl.cjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const result = drctl(args, { cwd: ROOT, command: [process.execPath, '--require', hook, BIN] });
   expect(result.status, result.stderr).toBe(0);
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { drctl } from './drctl.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = 'hunter2-plan-secret';
 
 describe('plan masks a secret wherever it surfaces', () => {
@@ -27,7 +26,7 @@ steps:
 `,
     );
     for (const args of [['plan', 'rb.yaml'], ['plan', 'rb.yaml', '--json'], ['run', 'rb.yaml', '--dry-run']]) {
-      const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.cjs'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DB_PASSWORD: SECRET } });
+      const result = drctl(args, { cwd: dir, env: { DB_PASSWORD: SECRET } });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout + result.stderr, args.join(' ')).not.toContain(SECRET);
       expect(result.stdout).toContain('***');

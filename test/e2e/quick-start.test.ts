@@ -1,19 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { drctl, ROOT } from './drctl.js';
 
 describe("the README's quick start", () => {
   it('runs the local restore drill to the end, meeting its RTO and RPO (exit 0)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-quick-'));
-    const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'drctl.cjs'), 'run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const result = drctl(['run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`], { cwd: dir });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     const [runId] = readdirSync(join(dir, '.drctl', 'runs'));
     const report = JSON.parse(readFileSync(join(dir, '.drctl', 'runs', runId!, 'report.json'), 'utf8')) as {

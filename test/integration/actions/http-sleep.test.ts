@@ -1,25 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+import { drctlAsync } from '../../support/cli.js';
 
 /** Runs drctl without blocking this process: the HTTP server under test lives here. */
 async function runDrctl(dir: string, runbook: string): Promise<{ status: number | null; out: string; report: Record<string, unknown> }> {
   writeFileSync(join(dir, 'rb.yaml'), runbook);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drctl.cjs'), 'run', 'rb.yaml', '--yes', '--state-dir', 'st'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const result = { status, stdout: out, stderr: '' };
+  const result = await drctlAsync(['run', 'rb.yaml', '--yes', '--state-dir', 'st'], { cwd: dir });
   const [runId] = readdirSync(join(dir, 'st', 'runs'));
   const report = JSON.parse(readFileSync(join(dir, 'st', 'runs', runId!, 'report.json'), 'utf8')) as Record<string, unknown>;
-  return { status: result.status, out: result.stdout + result.stderr, report };
+  return { status: result.status, out: result.all, report };
 }
 
 describe('http.check and sleep, run by drctl against a local HTTP server', () => {

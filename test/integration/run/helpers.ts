@@ -1,25 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 
 /**
  * Helpers for the integration tests of `drctl run`, `resume`, `runs` and `report`: every test gets
- * its own folder, writes its own runbook there and runs the BUILT binary the way an operator would.
+ * its own folder, writes its own runbook there and runs the BUILT binary the way an operator would
+ * (through test/support/cli.ts, re-exported here).
  */
-
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'drctl.cjs');
-
-/** Fail a whole file with one clear message when the bundle was not built. */
-export function requireBuild(): void {
-  if (!existsSync(join(ROOT, 'dist', 'drctl.cjs'))) {
-    throw new Error(`${join(ROOT, 'dist', 'drctl.cjs')} is missing: run \`npm run build\` before the integration tests`);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Workspaces
@@ -71,97 +60,10 @@ export function workspace(prefix = 'drctl-it-'): Workspace {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Running the binary
+// Running the binary: test/support/cli.ts, the one way tests start drctl
 
-export interface CliResult {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** stdout and stderr together. */
-  all: string;
-}
-
-export interface SpawnOptions {
-  cwd: string;
-  /** Added to (or, with undefined, removed from) the environment. */
-  env?: Record<string, string | undefined>;
-  timeoutMs?: number;
-}
-
-/** Variables of the test runner that would change what drctl does. */
-const ISOLATED = ['DRCTL_RUNBOOKS', 'DRCTL_STATE_DIR', 'FORCE_COLOR', 'DATABASE_URL'];
-
-export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', CI: '1' };
-  for (const name of ISOLATED) delete env[name];
-  for (const [name, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
-/** Run `node bin/drctl.cjs ...` to the end. Its standard input is a pipe, never a terminal. */
-export function drctl(args: readonly string[], options: SpawnOptions): CliResult {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd,
-    env: cliEnv(options.env),
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 20_000,
-    killSignal: 'SIGKILL',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  if (result.error) throw result.error;
-  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr, all: `${result.stdout}\n${result.stderr}` };
-}
-
-export interface Running {
-  child: ChildProcess;
-  pid: number;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const started = new Set<ChildProcess>();
-
-/** Start drctl in the background (for signals, locks, crashes). It is SIGKILLed when the test ends if still alive. */
-export function startDrctl(args: readonly string[], options: SpawnOptions): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  started.add(child);
-  void exited.then(() => started.delete(child));
-  try {
-    onTestFinished(() => {
-      if (started.has(child)) child.kill('SIGKILL');
-    });
-  } catch {
-    // not in a test
-  }
-  if (child.pid === undefined) throw new Error('drctl did not start');
-  return { child, pid: child.pid, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Resolves with the exit, or rejects after `ms` (the process is then killed). */
-export async function exitWithin(running: Running, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      running.child.kill('SIGKILL');
-      reject(new Error(`drctl did not exit within ${ms}ms\nstdout:\n${running.stdout()}\nstderr:\n${running.stderr()}`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([running.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export type { CliOptions, CliResult, Exit, Running } from '../../support/cli.js';
+export { BIN, cliEnv, drctl, drctlAsync, drctlCommandLine, exitWithin, requireBuild, ROOT, sh, startDrctl } from '../../support/cli.js';
 
 // ---------------------------------------------------------------------------------------------
 // Waiting and processes
@@ -347,9 +249,4 @@ export class TmuxSession {
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { encoding: 'utf8', timeout: 10_000 });
   }
-}
-
-/** Single-quote a value for the shell command tmux runs. */
-export function sh(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
 }

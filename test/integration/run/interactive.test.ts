@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
-import { BIN, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sh, sleep, stepOf, waitFor, workspace } from './helpers.js';
+import { drctlCommandLine, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sleep, stepOf, waitFor, workspace } from './helpers.js';
 import { requireTool } from '../../support/tools.js';
 
 /**
@@ -22,8 +22,7 @@ afterEach(() => {
 /** Start `drctl run <runbook> --state-dir st` in a terminal; the exit code lands in ./exitcode. */
 function startInTerminal(ws: Workspace, runbook: string, env: Record<string, string> = {}): TmuxSession {
   session = new TmuxSession();
-  const vars = Object.entries({ ...env, NO_COLOR: '1' }).map(([k, v]) => `${k}=${sh(v)}`).join(' ');
-  session.start(`cd ${sh(ws.dir)} && env -u CI ${vars} ${sh(process.execPath)} ${sh(BIN)} run ${sh(runbook)} --state-dir st; echo EXIT=$? > exitcode; sleep 600`);
+  session.start(`${drctlCommandLine(['run', runbook, '--state-dir', 'st'], { cwd: ws.dir, env })}; echo EXIT=$? > exitcode; sleep 600`);
   return session;
 }
 

@@ -240,13 +240,13 @@ describe('resume after a step whose output held a secret', () => {
   it('refuses (exit 2) to run a later step with the masked value, and says which step to run again', async () => {
     const ws = workspace();
     const runbook = crashyRunbook(true)
-      .replace("objectives:\n  rto: 1h\n", "objectives:\n  rto: 1h\ninputs:\n  token: { secret: true, env: DRCTL_TEST_TOKEN }\n")
+      .replace("objectives:\n  rto: 1h\n", "objectives:\n  rto: 1h\ninputs:\n  token: { secret: true, env: CRASHY_TOKEN }\n")
       .replace('run: echo ran >> count.txt; echo first-done', 'run: echo ran >> count.txt; echo "conn=$TOKEN"\n    env: { TOKEN: "${{ inputs.token }}" }')
       .replace('run: touch last.txt', 'run: test -n ${{ steps.first.outputs.marker }} && touch last.txt');
     ws.runbook('rb.yaml', runbook);
-    process.env.DRCTL_TEST_TOKEN = 's3cr3t-token';
+    process.env.CRASHY_TOKEN = 's3cr3t-token';
     onTestFinished(() => {
-      delete process.env.DRCTL_TEST_TOKEN;
+      delete process.env.CRASHY_TOKEN;
     });
     const crashed = await crashDuringSlowStep(ws, 'rb.yaml');
     const finished = readJournal(ws.stateDir, crashed.runId).find((e) => e.type === 'step.finished' && e.step === 'first')!;

@@ -1,23 +1,23 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CliResult } from '../../support/cli.js';
+import { drctlAsync } from '../../support/cli.js';
 import type { RecordingKubectl } from '../../support/kubectl.js';
 import { recordingKubectl } from '../../support/kubectl.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'drctl.cjs');
+export { ROOT } from '../../support/cli.js';
 
 /**
  * One rehearsal of a shipped runbook: a temp folder, a recording kubectl first on PATH (no
- * Kubernetes API server exists here), and drctl run as an operator's CI job would.
+ * Kubernetes API server exists here), and drctl run as an operator's CI job would (CI=1).
  */
 export interface Rehearsal {
   dir: string;
   stateDir: string;
   kubectl: RecordingKubectl;
   /** Run drctl (asynchronously, so servers in this process keep answering). */
-  drctl(args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string; all: string }>;
+  drctl(args: string[], env?: Record<string, string>): Promise<CliResult>;
   report(): Record<string, unknown> & { status: string; steps: Array<{ id: string; status: string; outputs: Record<string, unknown>; reason?: string }> };
   journal(): Array<Record<string, unknown> & { type: string }>;
 }
@@ -35,17 +35,7 @@ export function rehearsal(options: { kubeContext?: string; env?: Record<string, 
     dir,
     stateDir,
     kubectl,
-    drctl(args, env = {}) {
-      const child = spawn(process.execPath, [BIN, ...args, '--state-dir', stateDir], {
-        cwd: dir,
-        env: { ...process.env, ...options.env, ...env, PATH: `${kubectl.binDir}:${process.env.PATH}`, NO_COLOR: '1', CI: '1' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr, all: stdout + stderr })));
-    },
+    drctl: (args, env = {}) => drctlAsync([...args, '--state-dir', stateDir], { cwd: dir, env: { CI: '1', ...options.env, ...env }, path: [kubectl.binDir] }),
     report: () => JSON.parse(readFileSync(join(stateDir, 'runs', runId(), 'report.json'), 'utf8')),
     journal: () => readFileSync(join(stateDir, 'runs', runId(), 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
   };

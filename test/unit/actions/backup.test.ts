@@ -13,33 +13,14 @@ import { backupUploadAction } from '../../../src/actions/backup/upload.js';
 import { checkActionArgs } from '../../../src/actions/validate-args.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
-import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { objectSha256 } from '../../../src/adapters/s3-store.js';
 import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../../../src/ports/backup-store.js';
+import { fakeActionContext, INCIDENT_START } from '../../support/action-context.js';
 
 // ---------------------------------------------------------------------------------------------
-// Fakes: an action context that remembers what the action did, and a store behind the port.
+// Fakes: a store behind the port (the action context is test/support/action-context.ts).
 
-const INCIDENT = new Date('2026-11-22T03:00:00.000Z');
-const at = (offsetS: number): Date => new Date(INCIDENT.getTime() + offsetS * 1000);
-
-function fakeContext(options: { incidentStart?: Date; signal?: AbortSignal } = {}) {
-  const logs: string[] = [];
-  const records: Array<Record<string, unknown>> = [];
-  const points: Array<{ at: string; evidence: string }> = [];
-  const ctx: ActionContext = {
-    stepId: 'step',
-    signal: options.signal ?? new AbortController().signal,
-    incidentStart: options.incidentStart ?? INCIDENT,
-    aws: {},
-    log: (text) => logs.push(text),
-    record: (fields) => records.push(fields),
-    recoveryPoint: (when, evidence) => points.push({ at: when.toISOString(), evidence }),
-    unmetMatcher: unmetMatcherText,
-    sleep: async () => {},
-  };
-  return { ctx, logs, records, points };
-}
+const at = (offsetS: number): Date => new Date(INCIDENT_START.getTime() + offsetS * 1000);
 
 interface FakeObject {
   data: Buffer;
@@ -135,13 +116,13 @@ describe('backup.latest', () => {
   it.each([1, 2, 3])('reads every page: the newest backup (on page %i of 3) wins', async (newestPage) => {
     const { pages, newest } = threePages(newestPage - 1);
     const store = new FakeStore(pages);
-    const { ctx, points, records, logs } = fakeContext();
+    const ctx = fakeActionContext();
     const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/' }, ctx);
     expect(store.tokens).toEqual([undefined, '1', '2']);
     expect(outputs).toEqual({ uri: `s3://bkt/${newest.key}`, key: newest.key, last_modified: '2026-11-22T02:53:08.000Z', age_s: 412, size: 123_456 });
-    expect(points).toEqual([{ at: '2026-11-22T02:53:08.000Z', evidence: `s3://bkt/${newest.key}` }]);
-    expect(records[0]).toMatchObject({ location: 's3://bkt/pg/', pages: 3, listed: 3000, matching: 3000, newer_than_incident: 0 });
-    expect(logs.join('\n')).toContain('6m52s before the incident start');
+    expect(ctx.points).toEqual([{ at: new Date('2026-11-22T02:53:08.000Z'), evidence: `s3://bkt/${newest.key}` }]);
+    expect(ctx.records[0]).toMatchObject({ location: 's3://bkt/pg/', pages: 3, listed: 3000, matching: 3000, newer_than_incident: 0 });
+    expect(ctx.logs.join('\n')).toContain('6m52s before the incident start');
   });
 
   it('leaves out backups taken after the incident start (they may hold the damage); one taken at that very instant counts', async () => {
@@ -153,16 +134,16 @@ describe('backup.latest', () => {
       ],
       [{ key: 'p/d.gz', lastModified: at(3600), size: 4 }],
     ]);
-    const { ctx, records } = fakeContext();
+    const ctx = fakeActionContext();
     const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/p' }, ctx);
     expect(outputs).toMatchObject({ key: 'p/b.gz', age_s: 0, size: 2 });
-    expect(records[0]).toMatchObject({ newer_than_incident: 2, chosen: 's3://bkt/p/b.gz' });
+    expect(ctx.records[0]).toMatchObject({ newer_than_incident: 2, chosen: 's3://bkt/p/b.gz' });
   });
 
   it('at the same LastModified (S3 keeps whole seconds) picks the greater key, whatever the page order', async () => {
     const same = at(-60);
     const store = new FakeStore([[{ key: 'p/backup_2.gz', lastModified: same, size: 1 }], [{ key: 'p/backup_1.gz', lastModified: same, size: 1 }]]);
-    const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/p/' }, fakeContext().ctx);
+    const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/p/' }, fakeActionContext());
     expect(outputs.key).toBe('p/backup_2.gz');
   });
 
@@ -176,7 +157,7 @@ describe('backup.latest', () => {
         { key: 'pg/notes.txt', lastModified: at(-10), size: 4 },
       ],
     ]);
-    const { ctx } = fakeContext();
+    const ctx = fakeActionContext();
     expect(await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/', match: 'backup_*.sql.gz' }, ctx)).toMatchObject({ key: 'pg/backup_1.sql.gz' });
     expect(await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/', match: '**/backup_*.sql.gz' }, ctx)).toMatchObject({ key: 'pg/old/backup_3.sql.gz' });
     expect(await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/' }, ctx)).toMatchObject({ key: 'pg/notes.txt' });
@@ -184,39 +165,39 @@ describe('backup.latest', () => {
 
   it('no backups at all: one line naming the action and the location', async () => {
     const store = new FakeStore([[]]);
-    await expect(run(backupLatestAction(async () => store), { location: 's3://b/p/' }, fakeContext().ctx)).rejects.toThrow(new ActionError('backup.latest: s3://b/p/: no backups'));
+    await expect(run(backupLatestAction(async () => store), { location: 's3://b/p/' }, fakeActionContext())).rejects.toThrow(new ActionError('backup.latest: s3://b/p/: no backups'));
     const some = new FakeStore([[{ key: 'p/x.txt', lastModified: at(-5), size: 1 }]]);
-    await expect(run(backupLatestAction(async () => some), { location: 's3://b/p/', match: '*.gz' }, fakeContext().ctx)).rejects.toThrow('backup.latest: s3://b/p/: no backups matching "*.gz"');
+    await expect(run(backupLatestAction(async () => some), { location: 's3://b/p/', match: '*.gz' }, fakeActionContext())).rejects.toThrow('backup.latest: s3://b/p/: no backups matching "*.gz"');
   });
 
   it('only backups newer than the incident start: refuses, naming the oldest of them and the incident start', async () => {
     const store = new FakeStore([[{ key: 'p/b.gz', lastModified: at(120), size: 1 }], [{ key: 'p/a.gz', lastModified: at(60), size: 1 }]]);
-    const { ctx, points } = fakeContext();
+    const ctx = fakeActionContext();
     const failure = run(backupLatestAction(async () => store), { location: 's3://b/p/' }, ctx);
     await expect(failure).rejects.toBeInstanceOf(ActionError);
     await expect(failure).rejects.toThrow(
       /^backup\.latest: s3:\/\/b\/p\/: the only backups are newer than the incident start \(2026-11-22T03:00:00\.000Z\): the oldest, s3:\/\/b\/p\/a\.gz, was taken at 2026-11-22T03:01:00\.000Z; a backup taken after the disaster may hold the damage/,
     );
-    expect(points).toEqual([]);
+    expect(ctx.points).toEqual([]);
   });
 
   it('an AWS failure is one line: the action, the location and the AWS error code', async () => {
     const store = new FakeStore();
     store.listError = awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
-    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeContext().ctx)).rejects.toThrow(new ActionError('backup.latest: s3://nope/p/: NoSuchBucket: The specified bucket does not exist (HTTP 404)'));
+    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeActionContext())).rejects.toThrow(new ActionError('backup.latest: s3://nope/p/: NoSuchBucket: The specified bucket does not exist (HTTP 404)'));
     store.listError = awsError('AccessDenied', 'Access Denied', 403);
-    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeContext().ctx)).rejects.toThrow('backup.latest: s3://nope/p/: AccessDenied: Access Denied (HTTP 403)');
+    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeActionContext())).rejects.toThrow('backup.latest: s3://nope/p/: AccessDenied: Access Denied (HTTP 403)');
     store.listError = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeContext().ctx)).rejects.toThrow(/^backup\.latest: s3:\/\/nope\/p\/: no AWS credentials/);
+    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeActionContext())).rejects.toThrow(/^backup\.latest: s3:\/\/nope\/p\/: no AWS credentials/);
   });
 
   it('an interruption passes through untouched (the runner reports it as such)', async () => {
-    const controller = new AbortController();
+    const ctx = fakeActionContext();
     const store = new FakeStore();
     const aborted = Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
     store.listError = aborted;
-    controller.abort(new Error('SIGINT'));
-    await expect(run(backupLatestAction(async () => store), { location: 's3://b/p/' }, fakeContext({ signal: controller.signal }).ctx)).rejects.toBe(aborted);
+    ctx.controller.abort(new Error('SIGINT'));
+    await expect(run(backupLatestAction(async () => store), { location: 's3://b/p/' }, ctx)).rejects.toBe(aborted);
   });
 
   it('file:// locations: the newest file under the folder, its path as key', async () => {
@@ -228,9 +209,9 @@ describe('backup.latest', () => {
     utimesSync(join(dir, 'backup_1.sql.gz'), at(-600), at(-600));
     utimesSync(join(dir, 'backup_2.sql.gz'), at(-300), at(-300));
     utimesSync(join(dir, '.backup_3.sql.gz.drctl-partial-1-abcd'), at(-10), at(-10));
-    const outputs = await run(backupLatestAction(), { location: `file://${dir}/` }, fakeContext().ctx);
+    const outputs = await run(backupLatestAction(), { location: `file://${dir}/` }, fakeActionContext());
     expect(outputs).toEqual({ uri: `file://${dir}/backup_2.sql.gz`, key: join(dir, 'backup_2.sql.gz'), last_modified: at(-300).toISOString(), age_s: 300, size: 4 });
-    await expect(run(backupLatestAction(), { location: `file://${dir}/missing/` }, fakeContext().ctx)).rejects.toThrow(`backup.latest: file://${dir}/missing/: ENOENT: no such file or directory`);
+    await expect(run(backupLatestAction(), { location: `file://${dir}/missing/` }, fakeActionContext())).rejects.toThrow(`backup.latest: file://${dir}/missing/: ENOENT: no such file or directory`);
   });
 
   it('validate names unknown and missing arguments and a location that is not s3:// or file://', () => {
@@ -282,21 +263,21 @@ describe('backup.download', () => {
   it('streams to a temporary file and renames it into place; a folder keeps the object name', async () => {
     const dir = tmp();
     const store = new FakeStore([], new Map([['pg/backup_1.sql.gz', { data, lastModified: at(-60), sha256: sha(data) }]]));
-    const { ctx, records, logs } = fakeContext();
+    const ctx = fakeActionContext();
     const outputs = await run(backupDownloadAction(async () => store), { uri: 's3://bkt/pg/backup_1.sql.gz', to: `${dir}/restore/` }, ctx);
     const path = join(dir, 'restore', 'backup_1.sql.gz');
     expect(outputs).toEqual({ path, bytes: data.length, sha256: sha(data) });
     expect(readFileSync(path)).toEqual(data);
     expect(readdirSync(join(dir, 'restore'))).toEqual(['backup_1.sql.gz']);
-    expect(records[0]).toMatchObject({ uri: 's3://bkt/pg/backup_1.sql.gz', path, verified: 'size+sha256', sha256_source: 'metadata sha256' });
-    expect(logs.at(-1)).toContain('size and sha256 verified (metadata sha256)');
+    expect(ctx.records[0]).toMatchObject({ uri: 's3://bkt/pg/backup_1.sql.gz', path, verified: 'size+sha256', sha256_source: 'metadata sha256' });
+    expect(ctx.logs.at(-1)).toContain('size and sha256 verified (metadata sha256)');
   });
 
   it('a sha256 mismatch fails, deletes the partial file and leaves an existing file as it was', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'db.gz'), 'yesterday');
     const store = new FakeStore([], new Map([['k/db.gz', { data, lastModified: at(-60), sha256: sha('something else') }]]));
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: dir }, fakeContext().ctx)).rejects.toThrow(
+    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: dir }, fakeActionContext())).rejects.toThrow(
       `backup.download: s3://bkt/k/db.gz: sha256 mismatch: the object's metadata sha256 is ${sha('something else')}, the bytes downloaded hash to ${sha(data)}; nothing was kept`,
     );
     expect(readdirSync(dir)).toEqual(['db.gz']);
@@ -306,7 +287,7 @@ describe('backup.download', () => {
   it('fewer bytes than the object has fails and keeps nothing', async () => {
     const dir = tmp();
     const store = new FakeStore([], new Map([['k/db.gz', { data, lastModified: at(-60), claimedSize: data.length + 10 }]]));
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: join(dir, 'out.gz') }, fakeContext().ctx)).rejects.toThrow(
+    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: join(dir, 'out.gz') }, fakeActionContext())).rejects.toThrow(
       `backup.download: s3://bkt/k/db.gz: got ${data.length} bytes, the object has ${data.length + 10}: the download was cut short; nothing was kept`,
     );
     expect(readdirSync(dir)).toEqual([]);
@@ -314,22 +295,22 @@ describe('backup.download', () => {
 
   it('an interrupted download leaves no partial file', async () => {
     const dir = tmp();
-    const controller = new AbortController();
+    const ctx = fakeActionContext();
     const store = new FakeStore([], new Map([['k/db.gz', { data, lastModified: at(-60) }]]));
     store.body = () =>
       new Readable({
         read() {
           this.push(Buffer.alloc(1024));
-          setTimeout(() => controller.abort(new Error('SIGINT')), 5);
+          setTimeout(() => ctx.controller.abort(new Error('SIGINT')), 5);
         },
       });
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: `${dir}/` }, fakeContext({ signal: controller.signal }).ctx)).rejects.toThrow();
+    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: `${dir}/` }, ctx)).rejects.toThrow();
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a missing object is one line with the AWS error code', async () => {
     const store = new FakeStore();
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/none.gz', to: `${tmp()}/` }, fakeContext().ctx)).rejects.toThrow(
+    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/none.gz', to: `${tmp()}/` }, fakeActionContext())).rejects.toThrow(
       'backup.download: s3://bkt/none.gz: NoSuchKey: The specified key does not exist. (HTTP 404)',
     );
   });
@@ -348,25 +329,25 @@ describe('backup.upload', () => {
     const file = join(dir, 'dump.sql.gz');
     writeFileSync(file, 'a dump');
     const store = new FakeStore();
-    const { ctx, records } = fakeContext();
+    const ctx = fakeActionContext();
     const outputs = await run(backupUploadAction(async () => store), { from: file, uri: 's3://bkt/pg/' }, ctx);
     expect(outputs).toEqual({ uri: 's3://bkt/pg/dump.sql.gz', bytes: 6, sha256: sha('a dump') });
     expect(store.written.get('pg/dump.sql.gz')).toEqual({ data: Buffer.from('a dump'), sha256: sha('a dump') });
-    expect(records[0]).toMatchObject({ from: file, uri: 's3://bkt/pg/dump.sql.gz', bytes: 6 });
+    expect(ctx.records[0]).toMatchObject({ from: file, uri: 's3://bkt/pg/dump.sql.gz', bytes: 6 });
   });
 
   it('a missing file is one line naming it', async () => {
     const file = join(tmp(), 'missing.gz');
-    await expect(run(backupUploadAction(async () => new FakeStore()), { from: file, uri: 's3://bkt/pg/' }, fakeContext().ctx)).rejects.toThrow(`backup.upload: ${file}: ENOENT: no such file or directory`);
+    await expect(run(backupUploadAction(async () => new FakeStore()), { from: file, uri: 's3://bkt/pg/' }, fakeActionContext())).rejects.toThrow(`backup.upload: ${file}: ENOENT: no such file or directory`);
   });
 
   it('file:// copies, and a later download round-trips the bytes', async () => {
     const dir = tmp();
     const data = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
     writeFileSync(join(dir, 'src.bin'), data);
-    const up = await run(backupUploadAction(), { from: join(dir, 'src.bin'), uri: `file://${dir}/store/` }, fakeContext().ctx);
+    const up = await run(backupUploadAction(), { from: join(dir, 'src.bin'), uri: `file://${dir}/store/` }, fakeActionContext());
     expect(up).toEqual({ uri: `file://${dir}/store/src.bin`, bytes: data.length, sha256: sha(data) });
-    const down = await run(backupDownloadAction(), { uri: up.uri as string, to: join(dir, 'back.bin') }, fakeContext().ctx);
+    const down = await run(backupDownloadAction(), { uri: up.uri as string, to: join(dir, 'back.bin') }, fakeActionContext());
     expect(down).toEqual({ path: join(dir, 'back.bin'), bytes: data.length, sha256: sha(data) });
     expect(existsSync(join(dir, 'store', 'src.bin'))).toBe(true);
     expect(readdirSync(join(dir, 'store'))).toEqual(['src.bin']);

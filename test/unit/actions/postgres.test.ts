@@ -3,14 +3,14 @@ import { pickResult } from '../../../src/adapters/pg-port.js';
 import type { PgConnectOptions, PgConnection, PgPort, PgResult } from '../../../src/ports/pg.js';
 import { PgServerError } from '../../../src/ports/pg.js';
 import { actionNamed } from '../../../src/actions/registry.js';
-import type { ActionContext } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
-import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { parseActionArgs } from '../../../src/actions/validate-args.js';
 import { createPostgresCheck } from '../../../src/actions/postgres/check.js';
 import { describeTarget, jsonValue, MAX_OUTPUT_ROWS, problemOf } from '../../../src/actions/postgres/common.js';
 import { createPostgresQuery } from '../../../src/actions/postgres/query.js';
 import { createPostgresWait } from '../../../src/actions/postgres/wait.js';
+import type { FakeActionContext, FakeActionContextOptions } from '../../support/action-context.js';
+import { fakeActionContext } from '../../support/action-context.js';
 
 const PASSWORD = 'Pa55-w0rd-XYZZY';
 const URL_ = `postgresql://app:${PASSWORD}@db.example:5433/shop?sslmode=disable`;
@@ -87,40 +87,11 @@ class FakePostgres implements PgPort {
   }
 }
 
-interface TestContext extends ActionContext {
-  logs: string[];
-  records: Array<Record<string, unknown>>;
-  sleeps: number[];
-  controller: AbortController;
-}
-
-function context(extra: { timeoutMs?: number; onSleep?: (ms: number, ctx: TestContext) => void } = {}): TestContext {
-  const controller = new AbortController();
-  const ctx: TestContext = {
-    stepId: 'db',
-    signal: controller.signal,
-    timeoutMs: extra.timeoutMs,
-    incidentStart: new Date('2024-01-01T00:00:00Z'),
-    aws: {},
-    logs: [],
-    records: [],
-    sleeps: [],
-    controller,
-    log: (text) => ctx.logs.push(text),
-    record: (fields) => ctx.records.push(fields),
-    recoveryPoint: () => undefined,
-    unmetMatcher: unmetMatcherText,
-    sleep: async (ms) => {
-      ctx.sleeps.push(ms);
-      extra.onSleep?.(ms, ctx);
-      if (controller.signal.aborted) throw controller.signal.reason;
-    },
-  };
-  return ctx;
-}
+/** The context of a step with the id `db` (the id shows in the connection's application name). */
+const context = (options: FakeActionContextOptions = {}): FakeActionContext => fakeActionContext({ stepId: 'db', ...options });
 
 /** Everything an action left behind that an operator or the journal could see. */
-function visible(ctx: TestContext, error?: unknown): string {
+function visible(ctx: FakeActionContext, error?: unknown): string {
   return JSON.stringify({ logs: ctx.logs, records: ctx.records, error: error instanceof Error ? error.message : error });
 }
 

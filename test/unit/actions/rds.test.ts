@@ -9,8 +9,8 @@ import { waitAction } from '../../../src/actions/rds/wait.js';
 import { rdsActions } from '../../../src/actions/rds/index.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
-import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { checkActionArgs, parseActionArgs } from '../../../src/actions/validate-args.js';
+import { fakeActionContext } from '../../support/action-context.js';
 
 /** A scripted RDS: each describe of an instance takes the next state from its script (the last one repeats). */
 class FakeRds implements RdsPort {
@@ -72,49 +72,6 @@ class FakeRds implements RdsPort {
   }
 }
 
-interface TestContext extends ActionContext {
-  logs: string[];
-  records: Array<Record<string, unknown>>;
-  sleeps: number[];
-  point?: { at: Date; evidence: string };
-  controller: AbortController;
-}
-
-/** A context whose sleep returns at once (recording the interval) unless `realSleep`. */
-function context(options: { realSleep?: boolean; timeoutMs?: number } = {}): TestContext {
-  const controller = new AbortController();
-  const ctx: TestContext = {
-    stepId: 'step',
-    signal: controller.signal,
-    timeoutMs: options.timeoutMs,
-    incidentStart: new Date('2026-11-22T03:00:00Z'),
-    aws: {},
-    logs: [],
-    records: [],
-    sleeps: [],
-    controller,
-    log: (text) => ctx.logs.push(text),
-    record: (fields) => ctx.records.push(fields),
-    recoveryPoint: (at, evidence) => {
-      ctx.point = { at, evidence };
-    },
-    unmetMatcher: unmetMatcherText,
-    sleep: (ms) => {
-      ctx.sleeps.push(ms);
-      if (controller.signal.aborted) return Promise.reject(controller.signal.reason as Error);
-      if (!options.realSleep) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
-        controller.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          reject(controller.signal.reason as Error);
-        });
-      });
-    },
-  };
-  return ctx;
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function run(action: ActionDefinition<any>, withArgs: Record<string, unknown>, ctx: ActionContext) {
   return action.run(parseActionArgs(action, withArgs), ctx);
@@ -129,7 +86,7 @@ describe('rds actions: registry', () => {
 describe('waiting on an instance', () => {
   it('polls DescribeDBInstances at poll_interval until the status is reached', async () => {
     const rds = new FakeRds().script('db-restore', { status: 'creating', endpoint: undefined }, { status: 'creating', endpoint: undefined }, { status: 'backing-up' }, { status: 'available' });
-    const ctx = context();
+    const ctx = fakeActionContext();
     const out = await run(waitAction(() => rds), { instance: 'db-restore', poll_interval: '2s' }, ctx);
     expect(out).toEqual({ status: 'available', endpoint: 'db-restore.abc.us-east-1.rds.amazonaws.com' });
     expect(ctx.sleeps).toEqual([2000, 2000, 2000]);
@@ -141,7 +98,7 @@ describe('waiting on an instance', () => {
 
   it('defaults to a 15s poll interval and to waiting for available', async () => {
     const rds = new FakeRds().script('db', { status: 'modifying' }, { status: 'available' });
-    const ctx = context();
+    const ctx = fakeActionContext();
     await run(waitAction(() => rds), { instance: 'db' }, ctx);
     expect(ctx.sleeps).toEqual([DEFAULT_POLL_MS]);
     expect(DEFAULT_POLL_MS).toBe(15_000);
@@ -149,20 +106,20 @@ describe('waiting on an instance', () => {
 
   it('waits for another status when asked (case-insensitive)', async () => {
     const rds = new FakeRds().script('db', { status: 'available' }, { status: 'stopping' }, { status: 'stopped' });
-    const ctx = context();
+    const ctx = fakeActionContext();
     expect(await run(waitAction(() => rds), { instance: 'db', status: 'Stopped', poll_interval: '1s' }, ctx)).toMatchObject({ status: 'stopped' });
     expect(ctx.sleeps).toEqual([1000, 1000]);
   });
 
   it('waiting for deleted ends when the instance is gone', async () => {
     const rds = new FakeRds().script('db', { status: 'deleting' }, 'gone');
-    expect(await run(waitAction(() => rds), { instance: 'db', status: 'deleted', poll_interval: '1s' }, context())).toEqual({ status: 'deleted', endpoint: null });
+    expect(await run(waitAction(() => rds), { instance: 'db', status: 'deleted', poll_interval: '1s' }, fakeActionContext())).toEqual({ status: 'deleted', endpoint: null });
   });
 
   for (const status of ['failed', 'incompatible-restore', 'incompatible-parameters', 'incompatible-network', 'storage-full', 'inaccessible-encryption-credentials']) {
     it(`fails at once, in one line naming the instance, on the terminal status ${status}`, async () => {
       const rds = new FakeRds().script('db-restore', { status: 'creating' }, { status });
-      const ctx = context();
+      const ctx = fakeActionContext();
       const error = await run(waitAction(() => rds), { instance: 'db-restore', poll_interval: '1s' }, ctx).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ActionError);
       expect((error as Error).message).toBe(`rds.wait: db-restore is ${status}: it will not become available`);
@@ -173,14 +130,14 @@ describe('waiting on an instance', () => {
 
   it('fails at once when the instance disappears', async () => {
     const rds = new FakeRds().script('db-restore', { status: 'creating' }, 'gone');
-    await expect(run(waitAction(() => rds), { instance: 'db-restore', poll_interval: '1s' }, context())).rejects.toThrow(
+    await expect(run(waitAction(() => rds), { instance: 'db-restore', poll_interval: '1s' }, fakeActionContext())).rejects.toThrow(
       'rds.wait: db-restore no longer exists (DBInstanceNotFound) while waiting for available',
     );
   });
 
   it("is ended by the step's timeout through ctx.signal, which also reaches every AWS call", async () => {
     const rds = new FakeRds().script('db-restore', { status: 'creating' });
-    const ctx = context({ realSleep: true, timeoutMs: 120 });
+    const ctx = fakeActionContext({ realSleep: true, timeoutMs: 120 });
     const timer = setTimeout(() => ctx.controller.abort(new Error('timeout')), 120);
     const started = Date.now();
     const error = await run(waitAction(() => rds), { instance: 'db-restore', poll_interval: '20ms' }, ctx).catch((e: unknown) => e);
@@ -194,14 +151,14 @@ describe('waiting on an instance', () => {
   it('an AWS failure becomes one line with the action, the instance and the AWS error code', async () => {
     const rds = new FakeRds();
     rds.fail.describeInstance = Object.assign(new Error('User: x is not authorized to perform: rds:DescribeDBInstances\nmore'), { name: 'AccessDenied', Code: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
-    await expect(run(waitAction(() => rds), { instance: 'db' }, context())).rejects.toThrow(
+    await expect(run(waitAction(() => rds), { instance: 'db' }, fakeActionContext())).rejects.toThrow(
       /^rds\.wait: db: AccessDenied: User: x is not authorized to perform: rds:DescribeDBInstances \(HTTP 403\)$/,
     );
   });
 
   it('an abort during an AWS call is passed through, not dressed as an AWS failure', async () => {
     const rds = new FakeRds();
-    const ctx = context();
+    const ctx = fakeActionContext();
     ctx.controller.abort(new Error('timeout'));
     rds.fail.describeInstance = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
     const error = await run(waitAction(() => rds), { instance: 'db' }, ctx).catch((e: unknown) => e);
@@ -214,43 +171,43 @@ describe('rds.restore-pitr', () => {
   it('with time latest: restores to the latest restorable time, which is the recovery point', async () => {
     const latest = new Date('2026-11-22T02:55:13Z');
     const rds = new FakeRds().script('prod', { status: 'available', latestRestorableTime: latest }).script('db-restore', { status: 'creating', endpoint: undefined }, { status: 'available' });
-    const ctx = context();
+    const ctx = fakeActionContext();
     const out = await run(restorePitrAction(() => rds), { source: 'prod', target: 'db-restore', time: 'latest', instance_class: 'db.r6g.large', security_groups: 'sg-1', poll_interval: '5s' }, ctx);
     expect(out).toEqual({ endpoint: 'db-restore.abc.us-east-1.rds.amazonaws.com', arn: 'arn:aws:rds:us-east-1:1:db:db-restore', restored_to: '2026-11-22T02:55:13.000Z' });
     const restore = rds.calls.find((c) => c.op === 'restoreToPointInTime')!;
     expect(restore.args).toEqual(['prod', undefined, { target: 'db-restore', instanceClass: 'db.r6g.large', subnetGroup: undefined, securityGroups: ['sg-1'] }]);
-    expect(ctx.point).toEqual({ at: latest, evidence: 'rds:prod@2026-11-22T02:55:13.000Z' });
+    expect(ctx.points).toEqual([{ at: latest, evidence: 'rds:prod@2026-11-22T02:55:13.000Z' }]);
     expect(ctx.sleeps).toEqual([5000]);
     expect(ctx.records[0]).toMatchObject({ source: 'prod', target: 'db-restore', restore_time: '2026-11-22T02:55:13.000Z', use_latest_restorable_time: true });
   });
 
   it('with an ISO time: restores to exactly that time without waiting when wait is false', async () => {
     const rds = new FakeRds();
-    const ctx = context();
+    const ctx = fakeActionContext();
     const out = await run(restorePitrAction(() => rds), { source: 'prod', target: 'db-restore', time: '2026-11-22T04:50:00+02:00', wait: 'false' }, ctx);
     expect(out).toEqual({ endpoint: null, arn: 'arn:aws:rds:us-east-1:1:db:db-restore', restored_to: '2026-11-22T02:50:00.000Z' });
     expect(rds.calls.map((c) => c.op)).toEqual(['restoreToPointInTime']);
     expect(rds.calls[0]!.args[1]).toEqual(new Date('2026-11-22T02:50:00Z'));
-    expect(ctx.point?.evidence).toBe('rds:prod@2026-11-22T02:50:00.000Z');
+    expect(ctx.points.at(-1)?.evidence).toBe('rds:prod@2026-11-22T02:50:00.000Z');
   });
 
   it('refuses a time without a zone, and names a missing source', async () => {
     const action = restorePitrAction(() => new FakeRds());
     expect(() => parseActionArgs(action, { source: 'a', target: 'b', time: '2026-11-22 02:50' })).toThrow(/argument time: expected an ISO time with its zone/);
-    await expect(run(action, { source: 'prod', target: 'b', time: 'latest' }, context())).rejects.toThrow('rds.restore-pitr: prod: DBInstanceNotFound: no such source instance');
+    await expect(run(action, { source: 'prod', target: 'b', time: 'latest' }, fakeActionContext())).rejects.toThrow('rds.restore-pitr: prod: DBInstanceNotFound: no such source instance');
   });
 
   it('reports an AWS refusal of the restore in one line', async () => {
     const rds = new FakeRds();
     rds.fail.restoreToPointInTime = Object.assign(new Error('DB instance already exists'), { name: 'DBInstanceAlreadyExistsFault', Code: 'DBInstanceAlreadyExists', $metadata: { httpStatusCode: 400 } });
-    await expect(run(restorePitrAction(() => rds), { source: 'prod', target: 'db-restore', time: '2026-11-22T02:50:00Z' }, context())).rejects.toThrow(
+    await expect(run(restorePitrAction(() => rds), { source: 'prod', target: 'db-restore', time: '2026-11-22T02:50:00Z' }, fakeActionContext())).rejects.toThrow(
       'rds.restore-pitr: prod → db-restore: DBInstanceAlreadyExists: DB instance already exists (HTTP 400)',
     );
   });
 
   it('fails fast when the restore ends incompatible', async () => {
     const rds = new FakeRds().script('db-restore', { status: 'creating' }, { status: 'incompatible-restore' });
-    await expect(run(restorePitrAction(() => rds), { source: 'prod', target: 'db-restore', time: '2026-11-22T02:50:00Z', poll_interval: '1s' }, context())).rejects.toThrow(
+    await expect(run(restorePitrAction(() => rds), { source: 'prod', target: 'db-restore', time: '2026-11-22T02:50:00Z', poll_interval: '1s' }, fakeActionContext())).rejects.toThrow(
       'rds.restore-pitr: db-restore is incompatible-restore: it will not become available',
     );
   });
@@ -274,27 +231,27 @@ describe('rds.restore-snapshot', () => {
   it('restores the newest snapshot, records its capture time as the recovery point', async () => {
     const rds = new FakeRds().script('db-restore', { status: 'creating' }, { status: 'available' });
     rds.snapshots = [...snapshots];
-    const ctx = context();
+    const ctx = fakeActionContext();
     const out = await run(restoreSnapshotAction(() => rds), { latest_of: 'prod', target: 'db-restore', subnet_group: 'private', poll_interval: '1s' }, ctx);
     expect(out).toEqual({ endpoint: 'db-restore.abc.us-east-1.rds.amazonaws.com', arn: 'arn:aws:rds:us-east-1:1:db:db-restore', snapshot: 'prod-before-upgrade' });
     expect(rds.calls.find((c) => c.op === 'restoreFromSnapshot')!.args).toEqual(['prod-before-upgrade', { target: 'db-restore', instanceClass: undefined, subnetGroup: 'private', securityGroups: undefined }]);
-    expect(ctx.point).toEqual({ at: at('2026-11-22T01:30:00Z'), evidence: 'rds-snapshot:prod-before-upgrade' });
+    expect(ctx.points).toEqual([{ at: at('2026-11-22T01:30:00Z'), evidence: 'rds-snapshot:prod-before-upgrade' }]);
     expect(ctx.records[0]).toMatchObject({ latest_of: 'prod', snapshot: 'prod-before-upgrade', snapshot_type: 'manual', candidates: 4 });
   });
 
   it('says so when an instance has no available snapshot', async () => {
     const rds = new FakeRds();
     rds.snapshots = [{ id: 's', instance: 'prod', status: 'creating', createdAt: new Date() }];
-    await expect(run(restoreSnapshotAction(() => rds), { latest_of: 'prod', target: 't' }, context())).rejects.toThrow('rds.restore-snapshot: prod: no available snapshot (1 found, none available)');
-    await expect(run(restoreSnapshotAction(() => rds), { latest_of: 'nope', target: 't' }, context())).rejects.toThrow(/nope: no available snapshot \(none found/);
+    await expect(run(restoreSnapshotAction(() => rds), { latest_of: 'prod', target: 't' }, fakeActionContext())).rejects.toThrow('rds.restore-snapshot: prod: no available snapshot (1 found, none available)');
+    await expect(run(restoreSnapshotAction(() => rds), { latest_of: 'nope', target: 't' }, fakeActionContext())).rejects.toThrow(/nope: no available snapshot \(none found/);
   });
 
   it('restores a named snapshot, and refuses a missing or unfinished one', async () => {
     const rds = new FakeRds();
     rds.snapshots = [...snapshots];
-    expect(await run(restoreSnapshotAction(() => rds), { snapshot: 'old-copy', target: 't', wait: false }, context())).toMatchObject({ snapshot: 'old-copy', endpoint: null });
-    await expect(run(restoreSnapshotAction(() => rds), { snapshot: 'missing', target: 't' }, context())).rejects.toThrow('rds.restore-snapshot: snapshot missing: DBSnapshotNotFound: no such snapshot');
-    await expect(run(restoreSnapshotAction(() => rds), { snapshot: 'rds:prod-2026-11-22-03-00', target: 't' }, context())).rejects.toThrow('snapshot rds:prod-2026-11-22-03-00 is creating, not available');
+    expect(await run(restoreSnapshotAction(() => rds), { snapshot: 'old-copy', target: 't', wait: false }, fakeActionContext())).toMatchObject({ snapshot: 'old-copy', endpoint: null });
+    await expect(run(restoreSnapshotAction(() => rds), { snapshot: 'missing', target: 't' }, fakeActionContext())).rejects.toThrow('rds.restore-snapshot: snapshot missing: DBSnapshotNotFound: no such snapshot');
+    await expect(run(restoreSnapshotAction(() => rds), { snapshot: 'rds:prod-2026-11-22-03-00', target: 't' }, fakeActionContext())).rejects.toThrow('snapshot rds:prod-2026-11-22-03-00 is creating, not available');
   });
 
   it('takes exactly one of snapshot and latest_of', () => {
@@ -314,7 +271,7 @@ describe('rds.promote-replica', () => {
       { status: 'rebooting', replicaSource: 'prod' },
       { status: 'available' },
     );
-    const ctx = context();
+    const ctx = fakeActionContext();
     expect(await run(promoteReplicaAction(() => rds), { instance: 'replica', poll_interval: '3s' }, ctx)).toEqual({ endpoint: 'replica.abc.us-east-1.rds.amazonaws.com' });
     expect(rds.calls.map((c) => c.op)).toEqual(['describeInstance', 'promoteReadReplica', 'describeInstance', 'describeInstance', 'describeInstance']);
     expect(ctx.sleeps).toEqual([3000, 3000]);
@@ -330,7 +287,7 @@ describe('rds.promote-replica', () => {
       { status: 'rebooting', replicaSource: 'prod' },
       { status: 'available', replicaSource: 'prod' },
     );
-    const ctx = context();
+    const ctx = fakeActionContext();
     await run(promoteReplicaAction(() => rds), { instance: 'replica', poll_interval: '1s' }, ctx);
     expect(ctx.logs).toContain('waiting for replica: available, still a replica of prod (0s)');
     expect(rds.calls.filter((c) => c.op === 'describeInstance')).toHaveLength(4);
@@ -340,14 +297,14 @@ describe('rds.promote-replica', () => {
   it('takes a promotion the service answers as already available at its word (as moto does)', async () => {
     const rds = new FakeRds().script('replica', { status: 'available', replicaSource: 'prod' });
     rds.promoteReadReplica = async (id: string) => ({ id, status: 'available', replicaSource: 'prod' });
-    const ctx = context();
+    const ctx = fakeActionContext();
     await run(promoteReplicaAction(() => rds), { instance: 'replica' }, ctx);
     expect(ctx.sleeps).toEqual([]);
   });
 
   it('does not call promote again on an instance that is no longer a replica', async () => {
     const rds = new FakeRds().script('replica', { status: 'available' });
-    const ctx = context();
+    const ctx = fakeActionContext();
     await run(promoteReplicaAction(() => rds), { instance: 'replica' }, ctx);
     expect(rds.calls.map((c) => c.op)).toEqual(['describeInstance', 'describeInstance']);
     expect(ctx.logs[0]).toContain('is not a read replica');
@@ -362,7 +319,7 @@ describe('rds.snapshot', () => {
       { id: 'prod-drctl-20261122030405', instance: 'prod', status: 'creating', progress: 40 },
       { id: 'prod-drctl-20261122030405', instance: 'prod', status: 'available' },
     ];
-    const ctx = context();
+    const ctx = fakeActionContext();
     const out = await run(snapshotAction(() => rds, () => new Date('2026-11-22T03:04:05.678Z')), { instance: 'prod', poll_interval: '1s' }, ctx);
     expect(out).toEqual({ snapshot_id: 'prod-drctl-20261122030405' });
     expect(ctx.logs).toContain('waiting for snapshot prod-drctl-20261122030405: creating, 40% (0s)');
@@ -372,6 +329,6 @@ describe('rds.snapshot', () => {
   it('fails fast on a failed snapshot', async () => {
     const rds = new FakeRds();
     rds.snapshots = [{ id: 'mine', instance: 'prod', status: 'failed' }];
-    await expect(run(snapshotAction(() => rds), { instance: 'prod', snapshot_id: 'mine' }, context())).rejects.toThrow('rds.snapshot: snapshot mine is failed: it will not become available');
+    await expect(run(snapshotAction(() => rds), { instance: 'prod', snapshot_id: 'mine' }, fakeActionContext())).rejects.toThrow('rds.snapshot: snapshot mine is failed: it will not become available');
   });
 });

@@ -3,10 +3,10 @@ import { fqdn } from '../../../src/adapters/route53-port.js';
 import type { DnsRecord, HostedZoneRef, Route53Port } from '../../../src/ports/route53.js';
 import { route53Actions } from '../../../src/actions/route53/index.js';
 import { previousFrom, sameRecord, upsertAction } from '../../../src/actions/route53/upsert.js';
-import type { ActionContext } from '../../../src/actions/types.js';
 import { ActionError } from '../../../src/actions/types.js';
-import { unmetMatcherText } from '../../../src/engine/expect.js';
 import { checkActionArgs, parseActionArgs } from '../../../src/actions/validate-args.js';
+import type { FakeActionContextOptions } from '../../support/action-context.js';
+import { fakeActionContext } from '../../support/action-context.js';
 
 /** An in-memory Route 53: zones, their record sets, and changes that stay PENDING for `pendingChecks` GetChange calls. */
 class FakeRoute53 implements Route53Port {
@@ -48,28 +48,8 @@ class FakeRoute53 implements Route53Port {
   }
 }
 
-function context(options: { timeoutMs?: number; realSleep?: boolean } = {}) {
-  const controller = new AbortController();
-  const ctx = {
-    stepId: 'dns',
-    signal: controller.signal,
-    timeoutMs: options.timeoutMs,
-    incidentStart: new Date(),
-    aws: {},
-    logs: [] as string[],
-    records: [] as Array<Record<string, unknown>>,
-    sleeps: [] as number[],
-    log: (text: string) => ctx.logs.push(text),
-    record: (fields: Record<string, unknown>) => ctx.records.push(fields),
-    recoveryPoint: () => undefined,
-    unmetMatcher: unmetMatcherText,
-    sleep: (ms: number) => {
-      ctx.sleeps.push(ms);
-      return options.realSleep ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
-    },
-  } satisfies ActionContext & Record<string, unknown>;
-  return ctx;
-}
+/** The context of a step with the id `dns` (the id shows in the change comment). */
+const context = (options: FakeActionContextOptions = {}) => fakeActionContext({ stepId: 'dns', ...options });
 
 const OLD: DnsRecord = { name: 'db.example.com.', type: 'CNAME', ttl: 60, values: ['old-db.abc.rds.amazonaws.com'] };
 const WITH = { zone: 'example.com', name: 'db.example.com', type: 'CNAME', ttl: 60, values: ['db-restore.abc.rds.amazonaws.com'], poll_interval: '2s' };
