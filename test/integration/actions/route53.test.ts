@@ -109,7 +109,7 @@ steps:
     expect(all).toContain('restoring api.example.com. A to 10.0.0.1 (ttl 120)');
     expect(journal.find((e) => e.type === 'rollback.step' && e.step === 'dns')).toMatchObject({ ok: true });
     const records = journal.filter((e) => e.type === 'action.record' && e.step === 'dns') as unknown as Array<{ rollback?: boolean; record: Record<string, unknown> }>;
-    expect(records.find((e) => e.rollback === undefined && e.record.change_id !== undefined && e.record.previous !== undefined)?.record).toMatchObject({
+    expect(records.find((e) => e.rollback === false && e.record.change_id !== undefined && e.record.previous !== undefined)?.record).toMatchObject({
       zone_id: zoneId,
       name: 'api.example.com.',
       record_type: 'A',

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
-import { drctlCommandLine, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sleep, stepOf, waitFor, workspace } from './helpers.js';
+import { drctlCommandLine, exitWithin, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sleep, startDrctl, stepOf, waitFor, workspace } from './helpers.js';
 import { requireTool } from '../../support/tools.js';
 
 /**
@@ -224,5 +224,41 @@ steps:
     await walkWithRetry();
     expect(code).toBe(0);
     expect(stepOf(readReport(ws.path('st'), onlyRunId(ws.path('st'))), 'check').attempts).toBe(2);
+  });
+});
+
+describe.skipIf(!hasTmux)('resuming in a terminal a run interrupted during a rollback that is not marked idempotent', () => {
+  it('asks what to do about that rollback; "it is done" records it as rolled back without running it again', async () => {
+    const ws = workspace();
+    ws.runbook(
+      'rb.yaml',
+      `${header('undo-ask', 'Undo, asked')}steps:
+  - id: change
+    title: Change the thing
+    run: echo changed >> log.txt
+    rollback: |
+      echo undo-started >> log.txt
+      sleep 30
+  - id: check
+    title: Check
+    run: exit 1
+    on_failure: rollback
+`,
+    );
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.path('st')], { cwd: ws.dir });
+    await waitFor(() => ws.exists('log.txt') && linesOf(ws.path('log.txt')).includes('undo-started'), 'the rollback to start');
+    process.kill(running.pid, 'SIGINT');
+    expect((await exitWithin(running, 10_000)).code).toBe(130);
+
+    session = new TmuxSession();
+    session.start(`${drctlCommandLine(['resume', '--state-dir', 'st'], { cwd: ws.dir })}; echo EXIT=$? > exitcode; sleep 600`);
+    const prompt = await session.waitForScreen('? The rollback of "Change the thing" was running when the run stopped and is not marked idempotent.', 'the in-flight rollback prompt');
+    expect(prompt).toContain('run the rollback again');
+    await choose(session, 'Down', 'it is done (I checked): record it as rolled back');
+    expect(await exitCode(ws, session)).toBe(1);
+    expect(linesOf(ws.path('log.txt'))).toEqual(['changed', 'undo-started']);
+    const report = readReport(ws.path('st'), onlyRunId(ws.path('st')));
+    expect(report.status).toBe('rolled_back');
+    expect(stepOf(report, 'change').status).toBe('rolled_back');
   });
 });
