@@ -12,7 +12,10 @@ const LAYERS = ['cli', 'io', 'lifecycle', 'report', 'engine', 'journal', 'runboo
 const layerZones = LAYERS.slice(1).map((layer, index) => ({
   target: `./src/${layer}`,
   from: LAYERS.slice(0, index + 1).map((above) => `./src/${above}`),
-  message: index + 2 < LAYERS.length ? `src/${layer} may import only ${LAYERS.slice(index + 2).join(', ')} (see docs/ARCHITECTURE.md).` : `src/${layer} imports no other folder of src/ (see docs/ARCHITECTURE.md).`,
+  message:
+    index + 2 < LAYERS.length
+      ? `src/${layer} may import only ${LAYERS.slice(index + 2).join(', ')} (see docs/ARCHITECTURE.md).`
+      : `src/${layer} imports no other folder of src/ (see docs/ARCHITECTURE.md).`,
 }));
 
 export default tseslint.config(
@@ -20,7 +23,20 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -30,7 +46,10 @@ export default tseslint.config(
   {
     // The command's CommonJS entry point.
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -22,7 +22,10 @@ for (let i = 0; i < steps; i++) {
     '    timeout: 5m',
     i % 3 === 0 ? '    retries: { attempts: 3, delay: 1s, backoff: 2 }' : '    retries: 1',
     '    outputs: { value: { from: stdout, trim: true } }',
-    `    if: \${{ inputs.replicas > ${i % 5} || steps.step-${Math.max(0, i - 1)}.status == 'succeeded' }}`.replace(` || steps.step-0.status == 'succeeded'`, i === 0 ? '' : ` || steps.step-0.status == 'succeeded'`),
+    `    if: \${{ inputs.replicas > ${i % 5} || steps.step-${Math.max(0, i - 1)}.status == 'succeeded' }}`.replace(
+      ` || steps.step-0.status == 'succeeded'`,
+      i === 0 ? '' : ` || steps.step-0.status == 'succeeded'`,
+    ),
     `    rollback: echo undo ${i}`,
   );
 }

@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 const lazyChildProcess = {
   name: 'lazy-child-process-for-commander',
   setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined));
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
     build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
       contents: "module.exports = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });",
       loader: 'js',
@@ -32,12 +34,22 @@ const chalkWithoutDetection = {
   name: 'chalk-without-colour-detection',
   setup(build) {
     build.onResolve({ filter: /^#supports-color$/ }, (args) =>
-      /[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), 'vendor', 'supports-color', 'browser.js') } : undefined,
+      /[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), 'vendor', 'supports-color', 'browser.js') }
+        : undefined,
     );
   },
 };
 
-const shared = { bundle: true, platform: 'node', target: 'node20', minifySyntax: true, minifyWhitespace: true, sourcemap: false, logLevel: 'warning' };
+const shared = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minifySyntax: true,
+  minifyWhitespace: true,
+  sourcemap: false,
+  logLevel: 'warning',
+};
 const next = new URL('../dist.next/', import.meta.url);
 const buildId = randomBytes(16).toString('hex');
 
@@ -60,9 +72,10 @@ await build({
 const bundleFile = new URL('drctl.cjs', next);
 const bundled = (await readFile(bundleFile, 'utf8')).replace(/\bimport\((?="[^"]+"\))/g, '__drctlImport(');
 const leftover = /\bimport\(/.exec(bundled);
-if (leftover) throw new Error(`dist/drctl.cjs still has an import() the launcher cannot serve: ${bundled.slice(leftover.index, leftover.index + 80)}`);
+if (leftover)
+  throw new Error(`dist/drctl.cjs still has an import() the launcher cannot serve: ${bundled.slice(leftover.index, leftover.index + 80)}`);
 // The launcher reads the bundle as latin1, the fastest decoding, which is exact for ASCII only.
-if (/[^\t\n\r\x20-\x7e]/.test(bundled)) throw new Error('dist/drctl.cjs is not ASCII: keep esbuild\'s default charset');
+if (/[^\t\n\r\x20-\x7e]/.test(bundled)) throw new Error("dist/drctl.cjs is not ASCII: keep esbuild's default charset");
 await writeFile(bundleFile, bundled);
 
 await build({
@@ -78,7 +91,10 @@ await build({
 const WARM_UP = [['--help'], ['list'], ['show', 'database-loss'], ['validate', 'runbooks', 'examples']];
 const warm = spawnSync(
   process.execPath,
-  ['-e', `require('./dist.next/launch.cjs').warmCodeCache(${JSON.stringify(WARM_UP)}).catch((error) => { console.error(error); process.exitCode = 1; });`],
+  [
+    '-e',
+    `require('./dist.next/launch.cjs').warmCodeCache(${JSON.stringify(WARM_UP)}).catch((error) => { console.error(error); process.exitCode = 1; });`,
+  ],
   { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'inherit'] },
 );
 if (warm.status !== 0) throw new Error(`warming the code cache failed (exit ${warm.status ?? warm.signal})`);

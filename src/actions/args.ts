@@ -21,7 +21,10 @@ export const arg = {
     z.pipe(
       z.string().check(
         z.regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration such as 10s, 5m or 1h' }),
-        z.refine((text: string) => !(parseDuration(text)! > MAX_DURATION_MS), { error: `longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes`, abort: true }),
+        z.refine((text: string) => !(parseDuration(text)! > MAX_DURATION_MS), {
+          error: `longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes`,
+          abort: true,
+        }),
       ),
       z.transform((text: string) => parseDuration(text)!),
     ),

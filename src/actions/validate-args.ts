@@ -37,12 +37,25 @@ export function checkActionArgs(action: ActionDefinition, raw: unknown): ArgProb
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const names = argNames(action);
-        problems.push({ path: [...path, key], message: `${action.name} has no argument "${key}"`, hint: didYouMean(key, names) || `its arguments: ${names.join(', ')}`, atKey: true });
+        problems.push({
+          path: [...path, key],
+          message: `${action.name} has no argument "${key}"`,
+          hint: didYouMean(key, names) || `its arguments: ${names.join(', ')}`,
+          atKey: true,
+        });
       }
     } else if (value === undefined && issue.code === 'invalid_type') {
-      problems.push({ path: path.slice(0, -1), message: `${action.name} needs the argument "${String(path[path.length - 1])}"`, hint: `add it under with:`, atKey: true });
+      problems.push({
+        path: path.slice(0, -1),
+        message: `${action.name} needs the argument "${String(path[path.length - 1])}"`,
+        hint: `add it under with:`,
+        atKey: true,
+      });
     } else {
-      problems.push({ path, message: `${action.name}: argument ${path.join('.') || 'with'}: ${issue.message.replace(/^Invalid input: /, '')}` });
+      problems.push({
+        path,
+        message: `${action.name}: argument ${path.join('.') || 'with'}: ${issue.message.replace(/^Invalid input: /, '')}`,
+      });
     }
   }
   return problems;

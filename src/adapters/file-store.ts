@@ -19,7 +19,11 @@ function isPartialFile(name: string): boolean {
  * `verify` accepts it) renamed into place. On any failure, interruption included, the partial file
  * is deleted and `path` is left as it was.
  */
-export async function writeAtomically(path: string, streams: ReadonlyArray<Readable | Transform>, options: { signal: AbortSignal; verify?: () => void | Promise<void> }): Promise<void> {
+export async function writeAtomically(
+  path: string,
+  streams: ReadonlyArray<Readable | Transform>,
+  options: { signal: AbortSignal; verify?: () => void | Promise<void> },
+): Promise<void> {
   const dir = dirname(path);
   // (the name cut short so that the temporary name stays within NAME_MAX)
   const temp = join(dir, `.${basename(path).slice(0, 200)}${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -58,7 +62,8 @@ export class FileStore implements BackupStore {
 
   async read(key: string, signal: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }> {
     const info = await stat(key);
-    if (info.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${key}'`), { code: 'EISDIR', syscall: 'read' });
+    if (info.isDirectory())
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${key}'`), { code: 'EISDIR', syscall: 'read' });
     // Exactly the bytes there were when we looked: a file still growing fails the size check, not silently.
     return { info: { size: info.size, lastModified: info.mtime }, body: createReadStream(key, { signal, highWaterMark: 1024 * 1024 }) };
   }

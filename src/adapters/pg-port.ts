@@ -34,16 +34,19 @@ interface RawResult {
 /** Of several statements' results: the last that returned rows, else the last that counted rows, else the last. */
 export function pickResult<R extends { fields?: unknown[] | undefined; rowCount: number | null }>(results: readonly R[]): R | undefined {
   return (
-    results.findLast((r) => (r.fields?.length ?? 0) > 0) ??
-    results.findLast((r) => r.rowCount !== null) ??
-    results[results.length - 1]
+    results.findLast((r) => (r.fields?.length ?? 0) > 0) ?? results.findLast((r) => r.rowCount !== null) ?? results[results.length - 1]
   );
 }
 
 function serverError(error: unknown): unknown {
   const e = error as { code?: unknown; severity?: unknown; message?: unknown; detail?: unknown; hint?: unknown } | null;
   if (e && typeof e.code === 'string' && typeof e.severity === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
-    return new PgServerError(e.code, String(e.message ?? ''), typeof e.detail === 'string' ? e.detail : undefined, typeof e.hint === 'string' ? e.hint : undefined);
+    return new PgServerError(
+      e.code,
+      String(e.message ?? ''),
+      typeof e.detail === 'string' ? e.detail : undefined,
+      typeof e.hint === 'string' ? e.hint : undefined,
+    );
   }
   return error;
 }

@@ -101,7 +101,14 @@ function carriesTag(pid: number, tags: ReadonlySet<string>): boolean {
   }
   const key = `${PROCESS_TAG_VARIABLE}=`;
   for (const entry of environ.split('\0')) {
-    if (entry.startsWith(key) && entry.slice(key.length).split(':').some((tag) => tags.has(tag))) return true;
+    if (
+      entry.startsWith(key) &&
+      entry
+        .slice(key.length)
+        .split(':')
+        .some((tag) => tags.has(tag))
+    )
+      return true;
   }
   return false;
 }
@@ -256,7 +263,11 @@ export function createProcessRunner(): ProcessRunner {
       if (result.failed && result.exitCode === undefined && ended === 'exited') {
         const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
         const missingCwd = code === 'ENOENT' && spec.cwd !== undefined && !existsSync(spec.cwd);
-        const error = missingCwd ? `the step's folder does not exist: ${spec.cwd}` : code === 'ENOENT' ? `command not found: ${spec.file}` : result.shortMessage;
+        const error = missingCwd
+          ? `the step's folder does not exist: ${spec.cwd}`
+          : code === 'ENOENT'
+            ? `command not found: ${spec.file}`
+            : result.shortMessage;
         return { exitCode: null, ended: 'spawn-error', error, durationMs };
       }
       return { exitCode: result.exitCode ?? null, ended, durationMs, ...(ended !== 'exited' ? { survivors } : {}) };

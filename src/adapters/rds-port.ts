@@ -38,7 +38,9 @@ export function createRdsPort(settings: AwsSettings): RdsPort {
   type Sdk = typeof RdsSdk;
   let loaded: Promise<[RDSClient, Sdk]> | undefined;
   const load = (): Promise<[RDSClient, Sdk]> => (loaded ??= Promise.all([rdsClient(settings), import('@aws-sdk/client-rds')]));
-  const restoreFields = (o: RdsRestoreOptions): { DBInstanceClass?: string; DBSubnetGroupName?: string; VpcSecurityGroupIds?: string[] } => ({
+  const restoreFields = (
+    o: RdsRestoreOptions,
+  ): { DBInstanceClass?: string; DBSubnetGroupName?: string; VpcSecurityGroupIds?: string[] } => ({
     ...(o.instanceClass ? { DBInstanceClass: o.instanceClass } : {}),
     ...(o.subnetGroup ? { DBSubnetGroupName: o.subnetGroup } : {}),
     ...(o.securityGroups?.length ? { VpcSecurityGroupIds: o.securityGroups } : {}),
@@ -70,9 +72,16 @@ export function createRdsPort(settings: AwsSettings): RdsPort {
     },
     async restoreFromSnapshot(snapshot, options, signal) {
       const [client, m] = await load();
-      const out = await client.send(new m.RestoreDBInstanceFromDBSnapshotCommand({ DBSnapshotIdentifier: snapshot, DBInstanceIdentifier: options.target, ...restoreFields(options) }), {
-        abortSignal: signal,
-      });
+      const out = await client.send(
+        new m.RestoreDBInstanceFromDBSnapshotCommand({
+          DBSnapshotIdentifier: snapshot,
+          DBInstanceIdentifier: options.target,
+          ...restoreFields(options),
+        }),
+        {
+          abortSignal: signal,
+        },
+      );
       return toRdsInstance(out.DBInstance, options.target);
     },
     async promoteReadReplica(id, signal) {
@@ -82,7 +91,9 @@ export function createRdsPort(settings: AwsSettings): RdsPort {
     },
     async createSnapshot(instance, snapshotId, signal) {
       const [client, m] = await load();
-      const out = await client.send(new m.CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId }), { abortSignal: signal });
+      const out = await client.send(new m.CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: snapshotId }), {
+        abortSignal: signal,
+      });
       return toRdsSnapshot(out.DBSnapshot, snapshotId);
     },
     async describeSnapshot(id, signal) {
@@ -101,7 +112,10 @@ export function createRdsPort(settings: AwsSettings): RdsPort {
       let marker: string | undefined;
       do {
         const [client, m] = await load();
-        const out = await client.send(new m.DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, ...(marker ? { Marker: marker } : {}) }), { abortSignal: signal });
+        const out = await client.send(
+          new m.DescribeDBSnapshotsCommand({ DBInstanceIdentifier: instance, ...(marker ? { Marker: marker } : {}) }),
+          { abortSignal: signal },
+        );
         for (const snapshot of out.DBSnapshots ?? []) found.push(toRdsSnapshot(snapshot, ''));
         marker = out.Marker || undefined;
       } while (marker);

@@ -22,7 +22,13 @@ function fromRecordSet(set: ResourceRecordSet): DnsRecord {
     ...(set.TTL !== undefined ? { ttl: set.TTL } : {}),
     ...(set.ResourceRecords ? { values: set.ResourceRecords.map((r) => r.Value ?? '') } : {}),
     ...(set.AliasTarget
-      ? { alias: { dns_name: set.AliasTarget.DNSName ?? '', zone_id: set.AliasTarget.HostedZoneId ?? '', evaluate_health: set.AliasTarget.EvaluateTargetHealth ?? false } }
+      ? {
+          alias: {
+            dns_name: set.AliasTarget.DNSName ?? '',
+            zone_id: set.AliasTarget.HostedZoneId ?? '',
+            evaluate_health: set.AliasTarget.EvaluateTargetHealth ?? false,
+          },
+        }
       : {}),
     ...(set.HealthCheckId ? { health_check_id: set.HealthCheckId } : {}),
     ...(set.SetIdentifier ? { set_identifier: set.SetIdentifier } : {}),
@@ -34,7 +40,13 @@ function toRecordSet(record: DnsRecord): ResourceRecordSet {
     Name: record.name,
     Type: record.type as ResourceRecordSet['Type'],
     ...(record.alias
-      ? { AliasTarget: { DNSName: record.alias.dns_name, HostedZoneId: record.alias.zone_id, EvaluateTargetHealth: record.alias.evaluate_health } }
+      ? {
+          AliasTarget: {
+            DNSName: record.alias.dns_name,
+            HostedZoneId: record.alias.zone_id,
+            EvaluateTargetHealth: record.alias.evaluate_health,
+          },
+        }
       : { TTL: record.ttl, ResourceRecords: (record.values ?? []).map((Value) => ({ Value })) }),
     ...(record.health_check_id ? { HealthCheckId: record.health_check_id } : {}),
     ...(record.set_identifier ? { SetIdentifier: record.set_identifier } : {}),
@@ -51,7 +63,11 @@ export function createRoute53Port(settings: AwsSettings): Route53Port {
   type Sdk = typeof Route53Sdk;
   let loaded: Promise<[Route53Client, Sdk]> | undefined;
   const load = (): Promise<[Route53Client, Sdk]> => (loaded ??= Promise.all([route53Client(settings), import('@aws-sdk/client-route-53')]));
-  const zoneRef = (z: HostedZone): HostedZoneRef => ({ id: bareId(z.Id ?? '', 'hostedzone'), name: fqdn(z.Name ?? ''), private: z.Config?.PrivateZone });
+  const zoneRef = (z: HostedZone): HostedZoneRef => ({
+    id: bareId(z.Id ?? '', 'hostedzone'),
+    name: fqdn(z.Name ?? ''),
+    private: z.Config?.PrivateZone,
+  });
   return {
     async zonesNamed(name, signal) {
       const wanted = fqdn(name);
@@ -65,7 +81,10 @@ export function createRoute53Port(settings: AwsSettings): Route53Port {
         // Sorted by name from `wanted` on: the exact matches come first, then other names.
         found.push(...zones.filter((z) => z.name === wanted));
         const passed = zones.some((z) => z.name !== wanted);
-        next = out.IsTruncated && !passed && out.NextDNSName ? { DNSName: out.NextDNSName, ...(out.NextHostedZoneId ? { HostedZoneId: out.NextHostedZoneId } : {}) } : undefined;
+        next =
+          out.IsTruncated && !passed && out.NextDNSName
+            ? { DNSName: out.NextDNSName, ...(out.NextHostedZoneId ? { HostedZoneId: out.NextHostedZoneId } : {}) }
+            : undefined;
       }
       return found;
     },
@@ -87,13 +106,19 @@ export function createRoute53Port(settings: AwsSettings): Route53Port {
       while (start) {
         const from: Start = start;
         const [client, m] = await load();
-        const out = await client.send(new m.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...from, MaxItems: 100 }), { abortSignal: signal });
+        const out = await client.send(new m.ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...from, MaxItems: 100 }), {
+          abortSignal: signal,
+        });
         const sets = (out.ResourceRecordSets ?? []).map(fromRecordSet);
         found.push(...sets.filter((r) => r.name === wanted && r.type === type));
         const passed = sets.some((r) => r.name !== wanted || r.type !== type);
         start =
           out.IsTruncated && !passed && out.NextRecordName && out.NextRecordType
-            ? { StartRecordName: out.NextRecordName, StartRecordType: out.NextRecordType, ...(out.NextRecordIdentifier ? { StartRecordIdentifier: out.NextRecordIdentifier } : {}) }
+            ? {
+                StartRecordName: out.NextRecordName,
+                StartRecordType: out.NextRecordType,
+                ...(out.NextRecordIdentifier ? { StartRecordIdentifier: out.NextRecordIdentifier } : {}),
+              }
             : undefined;
       }
       return found;
@@ -101,7 +126,10 @@ export function createRoute53Port(settings: AwsSettings): Route53Port {
     async change(zoneId, action, record, comment, signal) {
       const [client, m] = await load();
       const out = await client.send(
-        new m.ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: comment, Changes: [{ Action: action, ResourceRecordSet: toRecordSet(record) }] } }),
+        new m.ChangeResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          ChangeBatch: { Comment: comment, Changes: [{ Action: action, ResourceRecordSet: toRecordSet(record) }] },
+        }),
         { abortSignal: signal },
       );
       return { id: bareId(out.ChangeInfo?.Id ?? '', 'change'), status: out.ChangeInfo?.Status ?? 'PENDING' };

@@ -12,7 +12,11 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 let uploads = 0;
 
 /** The sha256 an object carries: our `sha256` metadata, else a full-object (not composite) ChecksumSHA256. */
-export function objectSha256(object: { Metadata?: Record<string, string> | undefined; ChecksumSHA256?: string | undefined; ChecksumType?: string | undefined }): { sha256: string; source: string } | undefined {
+export function objectSha256(object: {
+  Metadata?: Record<string, string> | undefined;
+  ChecksumSHA256?: string | undefined;
+  ChecksumType?: string | undefined;
+}): { sha256: string; source: string } | undefined {
   const meta = object.Metadata?.sha256?.trim().toLowerCase();
   if (meta && SHA256_HEX.test(meta)) return { sha256: meta, source: 'metadata sha256' };
   const checksum = object.ChecksumSHA256;
@@ -40,16 +44,23 @@ export class S3Store implements BackupStore {
 
   async listPage(prefix: string, token: string | undefined, signal: AbortSignal): Promise<ObjectPage> {
     const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-    const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, ContinuationToken: token }), { abortSignal: signal });
+    const out = await this.client.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+      { abortSignal: signal },
+    );
     return {
-      objects: (out.Contents ?? []).filter((o) => o.Key !== undefined && o.LastModified !== undefined).map((o) => ({ key: o.Key!, lastModified: o.LastModified!, size: o.Size ?? 0 })),
+      objects: (out.Contents ?? [])
+        .filter((o) => o.Key !== undefined && o.LastModified !== undefined)
+        .map((o) => ({ key: o.Key!, lastModified: o.LastModified!, size: o.Size ?? 0 })),
       next: out.IsTruncated ? out.NextContinuationToken : undefined,
     };
   }
 
   async read(key: string, signal: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }> {
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }), {
+      abortSignal: signal,
+    });
     const checksum = objectSha256(out);
     return {
       info: { size: out.ContentLength ?? 0, lastModified: out.LastModified, sha256: checksum?.sha256, sha256Source: checksum?.source },
@@ -88,7 +99,11 @@ export class S3Store implements BackupStore {
     } catch (error) {
       if (uploadId !== undefined) {
         const { AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), { abortSignal: AbortSignal.timeout(5000) }).catch(() => {});
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), {
+            abortSignal: AbortSignal.timeout(5000),
+          })
+          .catch(() => {});
       }
       throw error;
     } finally {

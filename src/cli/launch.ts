@@ -47,7 +47,10 @@ function loadBundle(rebuildCache: boolean): Drctl {
   const source = readFileSync(BUNDLE, 'latin1'); // esbuild writes ASCII
   const build = BUILD_LINE.exec(source)?.[1];
   const cached = rebuildCache || build === undefined ? undefined : readCache(build);
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __drctlImport) {${source}\n})`, { filename: BUNDLE, cachedData: cached });
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __drctlImport) {${source}\n})`, {
+    filename: BUNDLE,
+    cachedData: cached,
+  });
   if (build !== undefined && (rebuildCache || cached === undefined || script.cachedDataRejected)) {
     process.once('exit', () => keepCache(script, build, rebuildCache));
   }

@@ -9,7 +9,9 @@ export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
   watchPipes();
   try {
-    const code = await buildProgram().parseAsync(argv).then(() => process.exitCode ?? 0);
+    const code = await buildProgram()
+      .parseAsync(argv)
+      .then(() => process.exitCode ?? 0);
     process.exitCode = typeof code === 'number' ? code : Number(code);
   } catch (error) {
     process.exitCode = reportError(error, debug);
@@ -53,12 +55,16 @@ function reportError(error: unknown, debug: boolean): number {
   const errno = error as NodeJS.ErrnoException;
   const environment = errno.code !== undefined && errno.path !== undefined ? ENVIRONMENT[errno.code] : undefined;
   if (environment !== undefined) {
-    process.stderr.write(`drctl: cannot ${errno.syscall ?? 'use'} ${errno.path}: ${environment} (${errno.code})\n  hint: make room or fix the permissions, then try again\n`);
+    process.stderr.write(
+      `drctl: cannot ${errno.syscall ?? 'use'} ${errno.path}: ${environment} (${errno.code})\n  hint: make room or fix the permissions, then try again\n`,
+    );
     if (debug && errno.stack) process.stderr.write(`${errno.stack}\n`);
     return 2;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`drctl: internal error: ${message}\n  this is a bug in drctl, not in your runbook; re-run with --debug for the stack trace\n`);
+  process.stderr.write(
+    `drctl: internal error: ${message}\n  this is a bug in drctl, not in your runbook; re-run with --debug for the stack trace\n`,
+  );
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return 70;
 }

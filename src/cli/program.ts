@@ -31,7 +31,13 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .addHelpText(
       'after',
-      examples('drctl list', 'drctl show database-loss', 'drctl plan database-loss --inputs-file prod.yaml', 'drctl run database-loss --incident-start -20m --inputs-file prod.yaml', 'drctl resume'),
+      examples(
+        'drctl list',
+        'drctl show database-loss',
+        'drctl plan database-loss --inputs-file prod.yaml',
+        'drctl run database-loss --incident-start -20m --inputs-file prod.yaml',
+        'drctl resume',
+      ),
     );
 
   program
@@ -62,7 +68,10 @@ export function buildProgram(): Command {
     .argument('[paths...]', 'runbook files or folders (default: the runbooks folder)')
     .addOption(dirOption())
     .option('--json', 'machine-readable output')
-    .addHelpText('after', examples('drctl validate', 'drctl validate runbooks/ extra/failover.yaml', 'drctl validate --json runbooks/ | jq .'))
+    .addHelpText(
+      'after',
+      examples('drctl validate', 'drctl validate runbooks/ extra/failover.yaml', 'drctl validate --json runbooks/ | jq .'),
+    )
     .action(async (paths: string[], options: { dir?: string; json?: boolean }) => {
       const { validateCommand } = await import('./commands/validate.js');
       process.exitCode = validateCommand(paths, options);
@@ -77,7 +86,13 @@ export function buildProgram(): Command {
       .option('--incident-start <time>', 'when the disaster began: ISO time or an offset such as -45m')
       .option('--json', 'machine-readable output'),
   )
-    .addHelpText('after', examples('drctl plan database-loss --input namespace=payments --input backup_bucket=acme-backups', 'DATABASE_URL=postgres://... drctl plan database-loss --inputs-file prod.yaml --json'))
+    .addHelpText(
+      'after',
+      examples(
+        'drctl plan database-loss --input namespace=payments --input backup_bucket=acme-backups',
+        'DATABASE_URL=postgres://... drctl plan database-loss --inputs-file prod.yaml --json',
+      ),
+    )
     .action(async (runbook: string, options: PlanOptions) => {
       const { planCommand } = await import('./commands/plan.js');
       process.exitCode = planCommand(runbook, options);
@@ -130,7 +145,14 @@ export function buildProgram(): Command {
         .option('--no-preflight', 'do not run the preflight checks again (they run by default: hours may have passed)'),
     ),
   )
-    .addHelpText('after', examples('drctl resume', 'drctl resume database-loss-20261122T031500Z-4f2a --yes', 'DATABASE_URL=... drctl resume   # secrets are never journaled: give them again'))
+    .addHelpText(
+      'after',
+      examples(
+        'drctl resume',
+        'drctl resume database-loss-20261122T031500Z-4f2a --yes',
+        'DATABASE_URL=... drctl resume   # secrets are never journaled: give them again',
+      ),
+    )
     .action(async (runId: string | undefined, options: ResumeOptions) => {
       const { resumeCommand } = await import('./commands/resume.js');
       process.exitCode = await resumeCommand(runId, options);
@@ -155,7 +177,10 @@ export function buildProgram(): Command {
     .option('--format <format>', 'json, md, junit or html', 'json')
     .option('--output <file>', 'write to a file instead of standard output')
     .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
-    .addHelpText('after', examples('drctl report database-loss-20261122T031500Z-4f2a', 'drctl report <run-id> --format md --output drill-report.md'))
+    .addHelpText(
+      'after',
+      examples('drctl report database-loss-20261122T031500Z-4f2a', 'drctl report <run-id> --format md --output drill-report.md'),
+    )
     .action(async (runId: string, options: { format: string; output?: string; stateDir?: string }) => {
       const { reportCommand } = await import('./commands/report.js');
       process.exitCode = reportCommand(runId, options);

@@ -48,7 +48,17 @@ export interface RunSummary {
 
 /** What only the operator sees: the journal keeps none of these. */
 export type DisplayEvent =
-  | { type: 'run.header'; runId: string; runbook: string; title: string; mode: RunMode; incidentStart: string; resumed: boolean; totalSteps: number; rtoMs?: number | undefined }
+  | {
+      type: 'run.header';
+      runId: string;
+      runbook: string;
+      title: string;
+      mode: RunMode;
+      incidentStart: string;
+      resumed: boolean;
+      totalSteps: number;
+      rtoMs?: number | undefined;
+    }
   | { type: 'preflight.check'; title: string; ok: boolean; detail?: string | undefined }
   | { type: 'step.card'; card: StepCard }
   | { type: 'step.attempt.started'; number: number; id: string; attempt: number; attempts: number; budgetMs?: number | undefined }

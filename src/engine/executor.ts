@@ -237,11 +237,15 @@ export class Executor {
     }
     if (step.confirm.kind === 'ask') {
       const question = step.confirm.question !== undefined ? renderString(step.confirm.question, scope).display : `Run "${step.title}"?`;
-      if (!(await this.ask({ kind: 'step.confirm', id: step.id, question, default: true }, step.id))) return this.skip(step, 'not confirmed by the operator', waitBefore);
+      if (!(await this.ask({ kind: 'step.confirm', id: step.id, question, default: true }, step.id)))
+        return this.skip(step, 'not confirmed by the operator', waitBefore);
     } else if (step.confirm.kind === 'type') {
       const expected = renderString(step.confirm.text, scope).text;
       // --yes confirms. An operator types the text, or chooses to skip or abort.
-      const typed = await this.ask({ kind: 'step.type', id: step.id, expected, matches: (text) => text === expected, default: 'confirmed' }, step.id);
+      const typed = await this.ask(
+        { kind: 'step.type', id: step.id, expected, matches: (text) => text === expected, default: 'confirmed' },
+        step.id,
+      );
       if (typed === TYPED_ABORT) return this.abortRun(step, 'aborted by the operator at the typed confirmation');
       if (typed === TYPED_SKIP) return this.skip(step, 'skipped by the operator at the typed confirmation', waitBefore);
     }
@@ -261,7 +265,16 @@ export class Executor {
     if (answer === 'abort') return this.abortRun(step, 'aborted by the operator at a manual step');
     const waited = this.waitingMs - waitBefore;
     const reason = answer === 'done' ? 'done by the operator' : 'acknowledged with --accept-manual';
-    this.finishStep(step, { status: 'succeeded', attempts: 1, exitCode: null, durationMs: 0, waitingMs: waited, overBudget: step.budgetMs !== undefined && waited > step.budgetMs, outputs: {}, reason });
+    this.finishStep(step, {
+      status: 'succeeded',
+      attempts: 1,
+      exitCode: null,
+      durationMs: 0,
+      waitingMs: waited,
+      overBudget: step.budgetMs !== undefined && waited > step.budgetMs,
+      outputs: {},
+      reason,
+    });
     return 'next';
   }
 
@@ -276,16 +289,38 @@ export class Executor {
       durationMs += once.durationMs;
       const overBudget = step.budgetMs !== undefined && durationMs > step.budgetMs;
       if (once.ok) {
-        this.finishStep(step, { status: 'succeeded', attempts, exitCode: once.exitCode, durationMs, waitingMs: this.waitingMs - waitBefore, overBudget, outputs: once.outputs, recoveryPoint: once.recoveryPoint });
+        this.finishStep(step, {
+          status: 'succeeded',
+          attempts,
+          exitCode: once.exitCode,
+          durationMs,
+          waitingMs: this.waitingMs - waitBefore,
+          overBudget,
+          outputs: once.outputs,
+          recoveryPoint: once.recoveryPoint,
+        });
         return 'next';
       }
       const reason = once.reason ?? 'failed';
       this.emit({ type: 'step.failed', number, id: step.id, durationMs, budgetMs: step.budgetMs, reason });
       const policy: Exclude<FailureDecision, 'abort'> = step.onFailure === 'abort' ? 'fail' : step.onFailure;
-      const decision = await this.ask({ kind: 'failure.action', id: step.id, reason, canRollback: this.rollbackCandidates(step).length > 0, default: policy }, step.id);
+      const decision = await this.ask(
+        { kind: 'failure.action', id: step.id, reason, canRollback: this.rollbackCandidates(step).length > 0, default: policy },
+        step.id,
+      );
       if (decision === 'retry') continue;
-      const result: StepResult = { status: 'failed', attempts, exitCode: once.exitCode, durationMs, waitingMs: this.waitingMs - waitBefore, overBudget, outputs: once.outputs, reason };
-      if (decision === 'continue') result.reason = `${reason} (${policy === 'continue' ? 'on_failure: continue' : 'the operator chose to go on'})`;
+      const result: StepResult = {
+        status: 'failed',
+        attempts,
+        exitCode: once.exitCode,
+        durationMs,
+        waitingMs: this.waitingMs - waitBefore,
+        overBudget,
+        outputs: once.outputs,
+        reason,
+      };
+      if (decision === 'continue')
+        result.reason = `${reason} (${policy === 'continue' ? 'on_failure: continue' : 'the operator chose to go on'})`;
       this.finishStep(step, result, decision);
       if (decision === 'continue') return 'next';
       // The operator's own abort at the failure prompt is an abort (exit 4); on_failure: abort is a failure (exit 1).
@@ -305,14 +340,34 @@ export class Executor {
     const lines = this.outputLines(step.id);
     try {
       return await runCommand(
-        { id: step.id, body: step.body as CommandBody, env, cwd, timeoutMs: step.timeoutMs, retry: step.retry, until: step.until, intervalMs: step.intervalMs, expect: step.expect, outputs: step.outputs, scope },
+        {
+          id: step.id,
+          body: step.body as CommandBody,
+          env,
+          cwd,
+          timeoutMs: step.timeoutMs,
+          retry: step.retry,
+          until: step.until,
+          intervalMs: step.intervalMs,
+          expect: step.expect,
+          outputs: step.outputs,
+          scope,
+        },
         this.deps,
         {
           onOutput: (stream, text) => lines.push(stream, text),
           onRecord: (fields) => this.emit({ type: 'action.record', step: step.id, rollback: false, record: fields }),
           onSpawn: (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: false, pgid, ...(tag ? { tag } : {}) }),
           addSecret: (value) => this.deps.redactor.add(value),
-          onAttemptStart: (attempt) => this.emit({ type: 'step.attempt.started', number, id: step.id, attempt, attempts: step.retry.attempts, budgetMs: step.budgetMs }),
+          onAttemptStart: (attempt) =>
+            this.emit({
+              type: 'step.attempt.started',
+              number,
+              id: step.id,
+              attempt,
+              attempts: step.retry.attempts,
+              budgetMs: step.budgetMs,
+            }),
           onAttemptEnd: (record) => {
             lines.flush();
             this.emit({
@@ -328,7 +383,8 @@ export class Executor {
               truncated: record.truncated,
             });
           },
-          onRetry: (attempt, reason, delayMs) => this.emit({ type: 'step.attempt.failed', id: step.id, attempt, reason, retryInMs: delayMs }),
+          onRetry: (attempt, reason, delayMs) =>
+            this.emit({ type: 'step.attempt.failed', id: step.id, attempt, reason, retryInMs: delayMs }),
           onPoll: (attempt, reason, nextInMs) => this.emit({ type: 'step.polling', id: step.id, attempt, reason, nextInMs }),
         },
         this.signal,
@@ -344,7 +400,10 @@ export class Executor {
    * across two reads, or inside a very long line, is still masked whole.
    */
   private outputLines(stepId: string): LineSplitter {
-    return new LineSplitter((stream, text) => this.emit({ type: 'step.output', id: stepId, stream, text }), (text) => this.deps.redactor.text(text));
+    return new LineSplitter(
+      (stream, text) => this.emit({ type: 'step.output', id: stepId, stream, text }),
+      (text) => this.deps.redactor.text(text),
+    );
   }
 
   private stepEnv(extra: Record<string, string>, stepId: string, scope: Scope): Record<string, string> {
@@ -413,7 +472,14 @@ export class Executor {
       this.checkpoint();
       const step = this.runbook.steps.find((s) => s.id === id);
       if (!step || !this.canUndo(step)) {
-        this.emit({ type: 'rollback.step', step: id, ok: false, exit_code: null, duration_ms: 0, reason: 'the runbook no longer has a rollback for this step' });
+        this.emit({
+          type: 'rollback.step',
+          step: id,
+          ok: false,
+          exit_code: null,
+          duration_ms: 0,
+          reason: 'the runbook no longer has a rollback for this step',
+        });
         allOk = false;
         continue;
       }
@@ -422,7 +488,14 @@ export class Executor {
         const choice = await this.ask({ kind: 'inflight.rollback', id, title: step.title, default: 'failed' }, id);
         if (choice !== 'rerun') {
           const ok = choice === 'done';
-          this.emit({ type: 'rollback.step', step: id, ok, exit_code: null, duration_ms: 0, reason: ok ? 'interrupted; the operator confirmed it is done' : 'interrupted; not run again' });
+          this.emit({
+            type: 'rollback.step',
+            step: id,
+            ok,
+            exit_code: null,
+            duration_ms: 0,
+            reason: ok ? 'interrupted; the operator confirmed it is done' : 'interrupted; not run again',
+          });
           allOk &&= ok;
           if (ok) this.markRolledBack(id);
           continue;
@@ -434,7 +507,14 @@ export class Executor {
       if (outcome.interrupted) throw new Interrupted();
       allOk &&= outcome.ok;
       if (outcome.ok) this.markRolledBack(id);
-      this.emit({ type: 'rollback.step', step: id, ok: outcome.ok, exit_code: outcome.exitCode, duration_ms: Math.round(outcome.durationMs), reason: outcome.reason ?? null });
+      this.emit({
+        type: 'rollback.step',
+        step: id,
+        ok: outcome.ok,
+        exit_code: outcome.exitCode,
+        duration_ms: Math.round(outcome.durationMs),
+        reason: outcome.reason ?? null,
+      });
     }
     this.emit({ type: 'rollback.finished', ok: allOk });
     return allOk ? 'rolled_back' : 'failed';
@@ -469,8 +549,17 @@ export class Executor {
       );
       return { ok: true, interrupted: false, exitCode: 0, outputs: {}, attempts: 1, durationMs: this.deps.clock.now() - started };
     } catch (error) {
-      const reason = !this.signal.aborted && signal.aborted ? `timed out after ${Math.round((step.timeoutMs ?? 0) / 1000)}s` : (error as Error).message;
-      return { ok: false, interrupted: this.signal.aborted, exitCode: 1, outputs: {}, reason, attempts: 1, durationMs: this.deps.clock.now() - started };
+      const reason =
+        !this.signal.aborted && signal.aborted ? `timed out after ${Math.round((step.timeoutMs ?? 0) / 1000)}s` : (error as Error).message;
+      return {
+        ok: false,
+        interrupted: this.signal.aborted,
+        exitCode: 1,
+        outputs: {},
+        reason,
+        attempts: 1,
+        durationMs: this.deps.clock.now() - started,
+      };
     } finally {
       lines.flush();
     }
@@ -483,21 +572,21 @@ export class Executor {
     hooks.onSpawn = (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: true, pgid, ...(tag ? { tag } : {}) });
     try {
       return await runCommand(
-      {
-        id: `${step.id}:rollback`,
-        body: rollback.body,
-        env: this.stepEnv(rollback.env, step.id, scope),
-        cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined,
-        timeoutMs: rollback.timeoutMs,
-        retry: { attempts: 1, delayMs: 0, backoff: 1 },
-        intervalMs: 0,
-        outputs: {},
-        scope,
-      },
-      this.deps,
-      hooks,
-      this.signal,
-    );
+        {
+          id: `${step.id}:rollback`,
+          body: rollback.body,
+          env: this.stepEnv(rollback.env, step.id, scope),
+          cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined,
+          timeoutMs: rollback.timeoutMs,
+          retry: { attempts: 1, delayMs: 0, backoff: 1 },
+          intervalMs: 0,
+          outputs: {},
+          scope,
+        },
+        this.deps,
+        hooks,
+        this.signal,
+      );
     } finally {
       lines.flush();
     }

@@ -39,8 +39,10 @@ function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undef
   const shown = JSON.stringify(typeof actual === 'string' && actual.length > 200 ? `${actual.slice(0, 200)}...` : actual);
   const text = actual === null || actual === undefined ? '' : typeof actual === 'string' ? actual : JSON.stringify(actual);
   const expected = (value: unknown): unknown => (scope ? resolveValue(value, scope).value : value);
-  if (matcher.equals !== undefined && text !== String(expected(matcher.equals))) return `was ${shown}, expected ${JSON.stringify(String(expected(matcher.equals)))}`;
-  if (matcher.contains !== undefined && !text.includes(String(expected(matcher.contains)))) return `was ${shown}, expected it to contain ${JSON.stringify(expected(matcher.contains))}`;
+  if (matcher.equals !== undefined && text !== String(expected(matcher.equals)))
+    return `was ${shown}, expected ${JSON.stringify(String(expected(matcher.equals)))}`;
+  if (matcher.contains !== undefined && !text.includes(String(expected(matcher.contains))))
+    return `was ${shown}, expected it to contain ${JSON.stringify(expected(matcher.contains))}`;
   if (matcher.matches !== undefined) {
     const pattern = String(expected(matcher.matches));
     let regex: OutputRegex;
@@ -65,6 +67,7 @@ function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undef
     const limit = Number(expected(bound));
     if (text.trim() === '' || Number.isNaN(number) || !holds(number, limit)) return `was ${shown}, expected ${symbol} ${limit}`;
   }
-  if (matcher.not && unmetMatcher(matcher.not, actual, scope) === undefined) return `was ${shown}, expected it not to match ${JSON.stringify(matcher.not)}`;
+  if (matcher.not && unmetMatcher(matcher.not, actual, scope) === undefined)
+    return `was ${shown}, expected it not to match ${JSON.stringify(matcher.not)}`;
   return undefined;
 }

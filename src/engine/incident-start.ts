@@ -27,19 +27,28 @@ export function parseIncidentStart(text: string | undefined, now: Date): Date {
   const time = new Date(normalized(match));
   if (Number.isNaN(time.getTime())) throw new UserError(`--incident-start ${JSON.stringify(text)} is not a time`, { hint: TIME_HINT });
   if (time.getTime() < Date.parse(EARLIEST_INCIDENT_START)) {
-    throw new UserError(`--incident-start ${time.toISOString()} is before ${EARLIEST_INCIDENT_START.slice(0, 10)}`, { hint: 'the incident start is when this disaster began; check the year' });
+    throw new UserError(`--incident-start ${time.toISOString()} is before ${EARLIEST_INCIDENT_START.slice(0, 10)}`, {
+      hint: 'the incident start is when this disaster began; check the year',
+    });
   }
   if (time.getTime() > now.getTime() + CLOCK_SKEW_MS) {
-    throw new UserError(`--incident-start ${time.toISOString()} is in the future`, { hint: 'the incident start is when the disaster began' });
+    throw new UserError(`--incident-start ${time.toISOString()} is in the future`, {
+      hint: 'the incident start is when the disaster began',
+    });
   }
   return time;
 }
 
 function fromOffset(text: string, duration: string, now: Date): Date {
   const ms = parseDuration(duration);
-  if (ms === undefined) throw new UserError(`--incident-start ${JSON.stringify(text)} is not an offset`, { hint: 'write e.g. -45m or -1h30m, or an ISO time such as 2026-11-22T03:00:00Z' });
+  if (ms === undefined)
+    throw new UserError(`--incident-start ${JSON.stringify(text)} is not an offset`, {
+      hint: 'write e.g. -45m or -1h30m, or an ISO time such as 2026-11-22T03:00:00Z',
+    });
   if (!(ms <= MAX_DURATION_MS)) {
-    throw new UserError(`--incident-start ${JSON.stringify(text)} goes back more than ${MAX_DURATION_TEXT}`, { hint: 'for an older incident, give the ISO time it began, e.g. 2026-11-02T03:00:00Z' });
+    throw new UserError(`--incident-start ${JSON.stringify(text)} goes back more than ${MAX_DURATION_TEXT}`, {
+      hint: 'for an older incident, give the ISO time it began, e.g. 2026-11-02T03:00:00Z',
+    });
   }
   return new Date(now.getTime() - ms);
 }

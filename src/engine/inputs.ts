@@ -34,7 +34,8 @@ export function parseInputOptions(pairs: readonly string[]): Record<string, stri
 export function readInputsFile(file: string): Map<string, Given> {
   // Only a regular file of at most 5 MiB: /dev/zero or a named pipe is refused, never read until memory runs out.
   const read = readRegularFile(file, 'an inputs file');
-  if (!read.ok) throw new UserError(`--inputs-file ${file}: ${read.problem}`, { hint: 'give --inputs-file a YAML or JSON file of input values' });
+  if (!read.ok)
+    throw new UserError(`--inputs-file ${file}: ${read.problem}`, { hint: 'give --inputs-file a YAML or JSON file of input values' });
   if (read.bytes.includes(0)) throw new UserError(`--inputs-file ${file}: is a binary file, not YAML or JSON`);
   let text: string;
   try {
@@ -76,7 +77,9 @@ export function resolveInputs(
     if (!knownNames.has(name)) {
       const where = entry.where ? `${entry.where}: ` : '';
       const suggestion = suggest.didYouMean(name, known);
-      problems.push(`${where}unknown input "${name}"${suggestion ? `: ${suggestion}` : known.length ? ` (inputs: ${known.join(', ')})` : ' (this runbook takes no inputs)'}`);
+      problems.push(
+        `${where}unknown input "${name}"${suggestion ? `: ${suggestion}` : known.length ? ` (inputs: ${known.join(', ')})` : ' (this runbook takes no inputs)'}`,
+      );
     }
   }
   const resolved: ResolvedInputs = { values: {}, secretInputs: new Set(), sources: {} };
@@ -104,7 +107,9 @@ export function resolveInputs(
     }
     const coerced = coerce(spec, raw);
     if ('problem' in coerced) {
-      problems.push(`${where}input "${spec.name}": ${spec.secret ? 'the given value' : coerced.problem}${spec.secret ? ` is not a valid ${spec.type}` : ''}`);
+      problems.push(
+        `${where}input "${spec.name}": ${spec.secret ? 'the given value' : coerced.problem}${spec.secret ? ` is not a valid ${spec.type}` : ''}`,
+      );
       continue;
     }
     resolved.values[spec.name] = coerced.value;
@@ -112,7 +117,9 @@ export function resolveInputs(
   }
   if (problems.length === 1) throw new UserError(problems[0]!, { hint: `see the inputs with: drctl show ${runbook.name}` });
   if (problems.length > 1) {
-    throw new UserError(`${problems.length} problems with the inputs of ${runbook.name}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { hint: `see the inputs with: drctl show ${runbook.name}` });
+    throw new UserError(`${problems.length} problems with the inputs of ${runbook.name}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      hint: `see the inputs with: drctl show ${runbook.name}`,
+    });
   }
   return resolved;
 }
@@ -140,5 +147,8 @@ function coerce(spec: InputSpec, raw: unknown): { value: Literal } | { problem: 
 
 /** The values of the secret inputs, to mask wherever anything is shown or written. */
 export function secretValues(inputs: ResolvedInputs): string[] {
-  return [...inputs.secretInputs].map((name) => inputs.values[name]).filter((v) => v !== null && v !== undefined && v !== '').map(String);
+  return [...inputs.secretInputs]
+    .map((name) => inputs.values[name])
+    .filter((v) => v !== null && v !== undefined && v !== '')
+    .map(String);
 }

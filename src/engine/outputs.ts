@@ -3,7 +3,10 @@ import { compileRegex } from '../runbook/regex.js';
 import type { OutputDoc } from '../runbook/schema.js';
 
 /** Extract a step's declared outputs from what it printed. Throws a readable reason when a regex finds nothing. */
-export function extractOutputs(specs: Record<string, OutputDoc>, observed: { stdout: string; stderr: string; exitCode: number | null }): Record<string, Literal> {
+export function extractOutputs(
+  specs: Record<string, OutputDoc>,
+  observed: { stdout: string; stderr: string; exitCode: number | null },
+): Record<string, Literal> {
   const outputs: Record<string, Literal> = {};
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.from === 'exit_code') {

@@ -27,14 +27,24 @@ export function planToJson(plan: Plan): Record<string, unknown> {
     objectives: { rto_s: seconds(runbook.objectives.rtoMs), rpo_s: seconds(runbook.objectives.rpoMs) },
     inputs: plan.inputs.map((i) => ({ name: i.name, value: i.display, source: i.source, secret: i.secret })),
     env: plan.env,
-    preflight: plan.preflight.map((check) => ({ title: check.title, ...(check.command ? commandJson(check.command) as object : { require: check.item.kind === 'require' ? check.item.tools : [] }) })),
+    preflight: plan.preflight.map((check) => ({
+      title: check.title,
+      ...(check.command ? (commandJson(check.command) as object) : { require: check.item.kind === 'require' ? check.item.tools : [] }),
+    })),
     steps: plan.steps.map((planned) => ({
       number: planned.number,
       id: planned.step.id,
       title: planned.step.title,
       kind: planned.step.body.kind,
       command: commandJson(planned.command),
-      if: planned.step.if === undefined ? null : { expression: planned.step.if, decided: planned.condition.decided, value: planned.condition.decided ? planned.condition.value : null },
+      if:
+        planned.step.if === undefined
+          ? null
+          : {
+              expression: planned.step.if,
+              decided: planned.condition.decided,
+              value: planned.condition.decided ? planned.condition.value : null,
+            },
       will_run: planned.condition.decided ? planned.condition.value : null,
       budget_s: seconds(planned.step.budgetMs),
       cumulative_budget_s: planned.cumulativeMs / 1000,

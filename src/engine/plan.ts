@@ -63,7 +63,12 @@ export function expressionEnv(context: PlanContext, runbookEnv: Record<string, s
 }
 
 /** The scope expressions see during a run. */
-export function runScope(context: PlanContext, env: Readonly<Record<string, string | undefined>>, steps: ReadonlyMap<string, StepState>, unknownSteps: 'placeholder' | 'empty'): Scope {
+export function runScope(
+  context: PlanContext,
+  env: Readonly<Record<string, string | undefined>>,
+  steps: ReadonlyMap<string, StepState>,
+  unknownSteps: 'placeholder' | 'empty',
+): Scope {
   return makeScope({
     inputs: context.inputs.values,
     secretInputs: context.inputs.secretInputs,
@@ -75,7 +80,10 @@ export function runScope(context: PlanContext, env: Readonly<Record<string, stri
 }
 
 /** Resolve the runbook-level env once: its values may name inputs, env and run. */
-export function resolveRunbookEnv(runbook: Runbook, context: PlanContext): { text: Record<string, string>; display: Record<string, string> } {
+export function resolveRunbookEnv(
+  runbook: Runbook,
+  context: PlanContext,
+): { text: Record<string, string>; display: Record<string, string> } {
   const scope = runScope(context, context.env, new Map(), 'empty');
   const text: Record<string, string> = {};
   const display: Record<string, string> = {};
@@ -159,6 +167,7 @@ export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
 
 function confirmView(confirm: Confirm, scope: Scope): Confirm {
   if (confirm.kind === 'type') return { kind: 'type', text: renderString(confirm.text, scope).display };
-  if (confirm.kind === 'ask' && confirm.question !== undefined) return { kind: 'ask', question: renderString(confirm.question, scope).display };
+  if (confirm.kind === 'ask' && confirm.question !== undefined)
+    return { kind: 'ask', question: renderString(confirm.question, scope).display };
   return confirm;
 }

@@ -42,7 +42,11 @@ export async function runPreflight(
     if (item.kind === 'require') {
       const missing: string[] = [];
       for (const tool of item.tools) if (!(await onPath(tool, env.PATH ?? ''))) missing.push(tool);
-      report(`tools on PATH: ${item.tools.join(', ')}`, missing.length === 0, missing.length ? `not found: ${missing.join(', ')}` : undefined);
+      report(
+        `tools on PATH: ${item.tools.join(', ')}`,
+        missing.length === 0,
+        missing.length ? `not found: ${missing.join(', ')}` : undefined,
+      );
       continue;
     }
     const stepEnv = { ...env };
@@ -50,7 +54,18 @@ export async function runPreflight(
     // Only the last line is shown: keep a bounded tail, whatever the check prints.
     const output = new TailBuffer(4096);
     const outcome = await runCommand(
-      { id: `preflight-${item.index + 1}`, body: item.body, env: stepEnv, cwd: item.cwd === undefined ? undefined : resolveFrom(runbook.file, renderString(item.cwd, scope).text), timeoutMs: item.timeoutMs ?? 60_000, retry: { attempts: 1, delayMs: 0, backoff: 1 }, intervalMs: 0, expect: item.expect, outputs: {}, scope },
+      {
+        id: `preflight-${item.index + 1}`,
+        body: item.body,
+        env: stepEnv,
+        cwd: item.cwd === undefined ? undefined : resolveFrom(runbook.file, renderString(item.cwd, scope).text),
+        timeoutMs: item.timeoutMs ?? 60_000,
+        retry: { attempts: 1, delayMs: 0, backoff: 1 },
+        intervalMs: 0,
+        expect: item.expect,
+        outputs: {},
+        scope,
+      },
       deps,
       outputOnlyHooks((_stream, text) => output.push(text)),
       signal,

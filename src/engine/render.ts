@@ -75,7 +75,11 @@ export function resolveValue(value: unknown, scope: Scope): { value: unknown; di
     const sole = soleExpression(segmentsOf(value));
     if (sole) {
       const evaluated = evaluate(sole, scope);
-      return { value: plain(evaluated.value), display: evaluated.secret ? SECRET_MASK : plain(evaluated.value), unknown: evaluated.value instanceof Unknown };
+      return {
+        value: plain(evaluated.value),
+        display: evaluated.secret ? SECRET_MASK : plain(evaluated.value),
+        unknown: evaluated.value instanceof Unknown,
+      };
     }
     const rendered = renderString(value, scope);
     return { value: rendered.text, display: rendered.display, unknown: rendered.unknown };

@@ -32,7 +32,11 @@ export function makeScope(data: ScopeData): Scope {
           return { value: data.run[name as keyof ScopeData['run']] ?? null, secret: false };
         case 'steps': {
           const step = data.steps.get(name!);
-          if (!step) return { value: data.unknownSteps === 'placeholder' ? new Unknown(path.join('.')) : kind === 'status' ? 'not_run' : null, secret: false };
+          if (!step)
+            return {
+              value: data.unknownSteps === 'placeholder' ? new Unknown(path.join('.')) : kind === 'status' ? 'not_run' : null,
+              secret: false,
+            };
           if (kind === 'status') return { value: step.status, secret: false };
           return { value: step.outputs[output!] ?? null, secret: false };
         }

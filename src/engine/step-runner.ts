@@ -89,7 +89,12 @@ async function shellFor(): Promise<{ file: string; args: string[] }> {
 }
 
 /** Run a command step: attempts with backoff, `until` polling, timeout over the whole step, expectations, outputs. */
-export async function runCommand(task: CommandTask, deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal): Promise<CommandOutcome> {
+export async function runCommand(
+  task: CommandTask,
+  deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock },
+  hooks: CommandHooks,
+  signal: AbortSignal,
+): Promise<CommandOutcome> {
   const started = deps.clock.now();
   const deadline = task.timeoutMs !== undefined ? started + task.timeoutMs : undefined;
   let delay = task.retry.delayMs;
@@ -103,7 +108,11 @@ export async function runCommand(task: CommandTask, deps: { runner: ProcessRunne
     if (attempt === task.retry.attempts || left <= 0) break;
     // The timeout is a hard limit for the whole step, retries and their delays included.
     if (delay >= left) {
-      last = { ...last, ok: false, reason: `timed out after ${formatDuration(task.timeoutMs ?? 0)} (the next attempt was due after the timeout; last failure: ${last.reason ?? 'failed'})` };
+      last = {
+        ...last,
+        ok: false,
+        reason: `timed out after ${formatDuration(task.timeoutMs ?? 0)} (the next attempt was due after the timeout; last failure: ${last.reason ?? 'failed'})`,
+      };
       break;
     }
     hooks.onRetry(attempt, last.reason ?? 'failed', delay);
@@ -119,7 +128,14 @@ export async function runCommand(task: CommandTask, deps: { runner: ProcessRunne
   return last;
 }
 
-async function runUntil(task: CommandTask, deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal, attempt: number, deadline: number | undefined): Promise<CommandOutcome> {
+async function runUntil(
+  task: CommandTask,
+  deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock },
+  hooks: CommandHooks,
+  signal: AbortSignal,
+  attempt: number,
+  deadline: number | undefined,
+): Promise<CommandOutcome> {
   for (let poll = 1; ; poll++) {
     const remaining = deadline === undefined ? undefined : Math.max(0, deadline - deps.clock.now());
     const outcome = await runOnce(task, deps, hooks, signal, attempt, remaining);
@@ -148,7 +164,14 @@ interface OnceOutcome extends CommandOutcome {
   observed: { exitCode: number | null; stdout: string; stderr: string; outputs: Record<string, unknown> };
 }
 
-async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal, attempt: number, timeoutMs: number | undefined): Promise<OnceOutcome> {
+async function runOnce(
+  task: CommandTask,
+  deps: { runner: ProcessRunner; actions?: ActionExecutor | undefined; clock: Clock },
+  hooks: CommandHooks,
+  signal: AbortSignal,
+  attempt: number,
+  timeoutMs: number | undefined,
+): Promise<OnceOutcome> {
   if (task.body.kind === 'uses') return runAction(task, deps, hooks, signal, attempt, timeoutMs);
   const stdout = new TailBuffer(OUTPUT_TAIL_LIMIT);
   const stderr = new TailBuffer(OUTPUT_TAIL_LIMIT);
@@ -162,7 +185,17 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
       script = renderString(task.body.script, task.scope, { shell: true }).text;
     } catch (error) {
       const observed = { exitCode: null, stdout: '', stderr: '', outputs: {} };
-      return { ok: false, interrupted: false, timedOut: false, exitCode: null, outputs: {}, reason: `cannot substitute into run: ${(error as Error).message}`, attempts: attempt, durationMs: 0, observed };
+      return {
+        ok: false,
+        interrupted: false,
+        timedOut: false,
+        exitCode: null,
+        outputs: {},
+        reason: `cannot substitute into run: ${(error as Error).message}`,
+        attempts: attempt,
+        durationMs: 0,
+        observed,
+      };
     }
     args = [...shell.args, script];
   } else {
@@ -170,10 +203,24 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
     file = argv[0]!;
     args = argv.slice(1);
   }
-  const unpassable = unpassableReason({ file, args, env: task.env, cwd: task.cwd }, task.body.kind === 'run' ? [task.body.script] : task.body.argv, task.scope);
+  const unpassable = unpassableReason(
+    { file, args, env: task.env, cwd: task.cwd },
+    task.body.kind === 'run' ? [task.body.script] : task.body.argv,
+    task.scope,
+  );
   if (unpassable) {
     const observed = { exitCode: null, stdout: '', stderr: '', outputs: {} };
-    return { ok: false, interrupted: false, timedOut: false, exitCode: null, outputs: {}, reason: unpassable, attempts: attempt, durationMs: 0, observed };
+    return {
+      ok: false,
+      interrupted: false,
+      timedOut: false,
+      exitCode: null,
+      outputs: {},
+      reason: unpassable,
+      attempts: attempt,
+      durationMs: 0,
+      observed,
+    };
   }
   const result = await deps.runner.run({
     file,
@@ -188,11 +235,38 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
     },
     ...(hooks.onSpawn ? { onSpawn: hooks.onSpawn } : {}),
   });
-  const observed = { exitCode: result.exitCode, stdout: stdout.toString(), stderr: stderr.toString(), outputs: {} as Record<string, unknown> };
-  hooks.onAttemptEnd({ attempt, exitCode: result.exitCode, durationMs: result.durationMs, ended: result.ended, error: result.error, stdoutTail: observed.stdout, stderrTail: observed.stderr, truncated: stdout.truncated || stderr.truncated });
-  const base = { interrupted: result.ended === 'aborted', timedOut: result.ended === 'timeout', exitCode: result.exitCode, attempts: attempt, durationMs: result.durationMs, observed };
+  const observed = {
+    exitCode: result.exitCode,
+    stdout: stdout.toString(),
+    stderr: stderr.toString(),
+    outputs: {} as Record<string, unknown>,
+  };
+  hooks.onAttemptEnd({
+    attempt,
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    ended: result.ended,
+    error: result.error,
+    stdoutTail: observed.stdout,
+    stderrTail: observed.stderr,
+    truncated: stdout.truncated || stderr.truncated,
+  });
+  const base = {
+    interrupted: result.ended === 'aborted',
+    timedOut: result.ended === 'timeout',
+    exitCode: result.exitCode,
+    attempts: attempt,
+    durationMs: result.durationMs,
+    observed,
+  };
   if (result.ended === 'aborted') return { ...base, ok: false, outputs: {}, reason: 'interrupted' };
-  if (result.ended === 'timeout') return { ...base, ok: false, outputs: {}, reason: `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}; ${describeStopped(result.survivors)}` };
+  if (result.ended === 'timeout')
+    return {
+      ...base,
+      ok: false,
+      outputs: {},
+      reason: `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}; ${describeStopped(result.survivors)}`,
+    };
   if (result.ended === 'spawn-error') return { ...base, ok: false, outputs: {}, reason: result.error };
   let outputs: Record<string, Literal> = {};
   try {
@@ -207,7 +281,14 @@ async function runOnce(task: CommandTask, deps: { runner: ProcessRunner; actions
   return { ...base, ok: !unmet, outputs, reason: unmet };
 }
 
-async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | undefined; clock: Clock }, hooks: CommandHooks, signal: AbortSignal, attempt: number, timeoutMs: number | undefined): Promise<OnceOutcome> {
+async function runAction(
+  task: CommandTask,
+  deps: { actions?: ActionExecutor | undefined; clock: Clock },
+  hooks: CommandHooks,
+  signal: AbortSignal,
+  attempt: number,
+  timeoutMs: number | undefined,
+): Promise<OnceOutcome> {
   const body = task.body as Extract<CommandBody, { kind: 'uses' }>;
   const started = deps.clock.now();
   const controller = new AbortController();
@@ -231,16 +312,58 @@ async function runAction(task: CommandTask, deps: { actions?: ActionExecutor | u
     });
     observed.exitCode = 0;
     observed.outputs = result.outputs;
-    hooks.onAttemptEnd({ attempt, exitCode: 0, durationMs: deps.clock.now() - started, ended: 'exited', stdoutTail: '', stderrTail: '', truncated: false });
+    hooks.onAttemptEnd({
+      attempt,
+      exitCode: 0,
+      durationMs: deps.clock.now() - started,
+      ended: 'exited',
+      stdoutTail: '',
+      stderrTail: '',
+      truncated: false,
+    });
     const unmet = task.until ? undefined : unmetExpectation(task.expect, observed, task.scope);
-    return { ok: !unmet, interrupted: false, timedOut: false, exitCode: 0, outputs: result.outputs, recoveryPoint: result.recoveryPoint, reason: unmet, attempts: attempt, durationMs: deps.clock.now() - started, observed };
+    return {
+      ok: !unmet,
+      interrupted: false,
+      timedOut: false,
+      exitCode: 0,
+      outputs: result.outputs,
+      recoveryPoint: result.recoveryPoint,
+      reason: unmet,
+      attempts: attempt,
+      durationMs: deps.clock.now() - started,
+      observed,
+    };
   } catch (error) {
     const interrupted = signal.aborted;
     const timedOut = !interrupted && controller.signal.aborted;
     observed.exitCode = 1;
-    const reason = interrupted ? 'interrupted' : timedOut ? `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}` : (error as Error).message;
-    hooks.onAttemptEnd({ attempt, exitCode: 1, durationMs: deps.clock.now() - started, ended: interrupted ? 'aborted' : timedOut ? 'timeout' : 'exited', error: reason, stdoutTail: '', stderrTail: '', truncated: false });
-    return { ok: false, interrupted, timedOut, exitCode: 1, outputs: {}, reason, attempts: attempt, durationMs: deps.clock.now() - started, observed };
+    const reason = interrupted
+      ? 'interrupted'
+      : timedOut
+        ? `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}`
+        : (error as Error).message;
+    hooks.onAttemptEnd({
+      attempt,
+      exitCode: 1,
+      durationMs: deps.clock.now() - started,
+      ended: interrupted ? 'aborted' : timedOut ? 'timeout' : 'exited',
+      error: reason,
+      stdoutTail: '',
+      stderrTail: '',
+      truncated: false,
+    });
+    return {
+      ok: false,
+      interrupted,
+      timedOut,
+      exitCode: 1,
+      outputs: {},
+      reason,
+      attempts: attempt,
+      durationMs: deps.clock.now() - started,
+      observed,
+    };
   } finally {
     clearTimeout(timer);
     clearInterval(keepAlive);

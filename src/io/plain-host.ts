@@ -31,8 +31,10 @@ export class PlainHost implements Host {
   }
 
   async ask<Q extends Question>(question: Q): Promise<Answer<Q>> {
-    if (question.kind === 'manual.done') this.out.write(`  ${this.style.yellow('manual step acknowledged (--accept-manual)')}: ${question.text.trim().split('\n')[0]}\n`);
-    if (question.kind === 'step.type') this.out.write(`  ${this.style.dim(`confirmed by --yes (would ask to type "${question.expected}")`)}\n`);
+    if (question.kind === 'manual.done')
+      this.out.write(`  ${this.style.yellow('manual step acknowledged (--accept-manual)')}: ${question.text.trim().split('\n')[0]}\n`);
+    if (question.kind === 'step.type')
+      this.out.write(`  ${this.style.dim(`confirmed by --yes (would ask to type "${question.expected}")`)}\n`);
     if (question.kind === 'step.confirm') this.out.write(`  ${this.style.dim(`confirmed by --yes: ${question.question}`)}\n`);
     return question.default as Answer<Q>;
   }

@@ -30,7 +30,9 @@ export function formatCommand(view: CommandView, style: Style, indent: string): 
     case 'exec':
       return `${indent}${style.dim('$ ')}${view.display.map(quoteArg).join(' ')}`;
     case 'uses': {
-      const args = Object.entries((view.with ?? {}) as Record<string, unknown>).map(([k, v]) => `${indent}    ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      const args = Object.entries((view.with ?? {}) as Record<string, unknown>).map(
+        ([k, v]) => `${indent}    ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+      );
       return [`${indent}${style.dim('uses')} ${style.cyan(view.action)}`, ...args].join('\n');
     }
     case 'manual':

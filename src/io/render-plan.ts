@@ -10,7 +10,11 @@ export function renderPlan(plan: Plan, style: Style): string {
   const rtoMs = runbook.objectives.rtoMs;
   const out: string[] = [];
   out.push(`${style.bold('Plan')} ${style.bold(runbook.title)} ${style.dim(`(${runbook.name})`)}`);
-  out.push(style.dim(`mode ${plan.mode} · incident start ${plan.incidentStart} · RTO ${rtoMs === undefined ? 'not set' : formatDuration(rtoMs)} · RPO ${runbook.objectives.rpoMs === undefined ? 'not set' : formatDuration(runbook.objectives.rpoMs)}`));
+  out.push(
+    style.dim(
+      `mode ${plan.mode} · incident start ${plan.incidentStart} · RTO ${rtoMs === undefined ? 'not set' : formatDuration(rtoMs)} · RPO ${runbook.objectives.rpoMs === undefined ? 'not set' : formatDuration(runbook.objectives.rpoMs)}`,
+    ),
+  );
   if (plan.inputs.length) {
     out.push('', style.bold('Inputs'));
     out.push(indent(table(plan.inputs.map((i) => [i.name, i.display, style.dim(`(${i.source})`)]))));
@@ -37,10 +41,15 @@ function stepLines(planned: PlannedStep, style: Style): string[] {
   const head = `${style.bold(`${planned.number}.`)} ${skipped ? style.strikethrough(step.title) : style.bold(step.title)} ${style.dim(`[${step.id}]`)}  ${budget}`;
   const lines = [head];
   if (step.if !== undefined) {
-    const verdict = condition.decided ? (condition.value ? style.green('runs') : style.yellow('skipped')) : style.yellow(`decided at run time (depends on ${condition.placeholder})`);
+    const verdict = condition.decided
+      ? condition.value
+        ? style.green('runs')
+        : style.yellow('skipped')
+      : style.yellow(`decided at run time (depends on ${condition.placeholder})`);
     lines.push(`   ${style.dim('if')} ${String(step.if)} → ${verdict}`);
   }
-  if (planned.confirm.kind === 'ask') lines.push(`   ${style.red('asks for confirmation')}${planned.confirm.question ? `: ${planned.confirm.question}` : ''}`);
+  if (planned.confirm.kind === 'ask')
+    lines.push(`   ${style.red('asks for confirmation')}${planned.confirm.question ? `: ${planned.confirm.question}` : ''}`);
   if (planned.confirm.kind === 'type') lines.push(`   ${style.red(`the operator must type "${planned.confirm.text}"`)}`);
   lines.push(formatCommand(planned.command, style, '   '));
   if (planned.rollback) lines.push(`   ${style.dim('rollback:')}`, formatCommand(planned.rollback, style, '     '));
@@ -75,7 +84,10 @@ function summaryLine(plan: Plan, style: Style): string {
   const unbudgeted = plan.unbudgetedSteps ? style.yellow(` (${plan.unbudgetedSteps} step(s) without a budget)`) : '';
   if (rtoMs === undefined) return `${total}${unbudgeted}; no RTO set.`;
   const share = Math.round((plan.totalBudgetMs / rtoMs) * 100);
-  const verdict = plan.totalBudgetMs > rtoMs ? style.red(`exceeds the RTO of ${formatDuration(rtoMs)} (${share}%)`) : style.green(`within the RTO of ${formatDuration(rtoMs)} (${share}%)`);
+  const verdict =
+    plan.totalBudgetMs > rtoMs
+      ? style.red(`exceeds the RTO of ${formatDuration(rtoMs)} (${share}%)`)
+      : style.green(`within the RTO of ${formatDuration(rtoMs)} (${share}%)`);
   return `${total} ${verdict}${unbudgeted}. Nothing was run.`;
 }
 

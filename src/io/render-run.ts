@@ -9,7 +9,8 @@ import { table } from './table.js';
 /** "T+12m30s of RTO 1h · projected finish T+48m (within RTO)" */
 function clockLine(clock: ClockView, style: Style): string {
   const elapsed = `T+${formatDuration(clock.elapsedMs)}`;
-  if (clock.rtoMs === undefined) return `${elapsed} since incident start · projected finish T+${formatDuration(clock.projectedMs)} · no RTO set`;
+  if (clock.rtoMs === undefined)
+    return `${elapsed} since incident start · projected finish T+${formatDuration(clock.projectedMs)} · no RTO set`;
   const left = clock.rtoMs - clock.projectedMs;
   const projection = `projected finish T+${formatDuration(clock.projectedMs)}`;
   const verdict = left >= 0 ? style.green(`${formatDuration(left)} inside the RTO`) : style.red(`${formatDuration(-left)} PAST THE RTO`);
@@ -23,17 +24,36 @@ function renderCard(card: StepCard, style: Style): string {
     style.bold(`Step ${card.number}/${card.total}: ${card.title}`) + style.dim(`  [${card.id}] · ${budget}`),
     `  ${style.dim('clock')} ${clockLine(card.clock, style)}`,
   ];
-  if (card.description) lines.push(...card.description.trimEnd().split('\n').map((l) => `  ${l}`));
+  if (card.description)
+    lines.push(
+      ...card.description
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   lines.push(formatCommand(card.command, style, '  '));
-  if (card.confirm !== 'none') lines.push(`  ${style.red(card.confirm === 'type' ? 'destructive: asks you to type a confirmation' : 'asks for confirmation')}`);
+  if (card.confirm !== 'none')
+    lines.push(`  ${style.red(card.confirm === 'type' ? 'destructive: asks you to type a confirmation' : 'asks for confirmation')}`);
   return lines.join('\n');
 }
 
 function renderSummary(summary: RunSummary, style: Style): string {
   const rows = [['#', 'STEP', 'STATUS', 'BUDGET', 'ACTUAL', 'OVER/UNDER'].map((h) => style.bold(h))];
   for (const step of summary.steps) {
-    const diff = step.budgetMs !== undefined && step.durationMs !== undefined && (step.status === 'succeeded' || step.status === 'failed' || step.status === 'rolled_back') ? step.durationMs - step.budgetMs : undefined;
-    const status = step.status === 'succeeded' ? style.green(step.status) : step.status === 'failed' ? style.red(step.status) : step.status === 'rolled_back' ? style.yellow(step.status) : style.dim(step.status);
+    const diff =
+      step.budgetMs !== undefined &&
+      step.durationMs !== undefined &&
+      (step.status === 'succeeded' || step.status === 'failed' || step.status === 'rolled_back')
+        ? step.durationMs - step.budgetMs
+        : undefined;
+    const status =
+      step.status === 'succeeded'
+        ? style.green(step.status)
+        : step.status === 'failed'
+          ? style.red(step.status)
+          : step.status === 'rolled_back'
+            ? style.yellow(step.status)
+            : style.dim(step.status);
     rows.push([
       String(step.number),
       step.id,
@@ -45,9 +65,15 @@ function renderSummary(summary: RunSummary, style: Style): string {
   }
   const out = [table(rows, { align: ['right', 'left', 'left', 'right', 'right', 'left'] }), ''];
   out.push(`Run ${summary.runId}: ${summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status)}`);
-  if (summary.rto) out.push(`RTO ${formatDuration(summary.rto.targetMs)}: recovery took ${formatDuration(summary.rto.elapsedMs)} since the incident start, ${summary.rto.met ? style.green('MET') : style.red('MISSED')}`);
+  if (summary.rto)
+    out.push(
+      `RTO ${formatDuration(summary.rto.targetMs)}: recovery took ${formatDuration(summary.rto.elapsedMs)} since the incident start, ${summary.rto.met ? style.green('MET') : style.red('MISSED')}`,
+    );
   else out.push('RTO: not set');
-  if (summary.rpo) out.push(`RPO ${formatDuration(summary.rpo.targetMs)}: recovery point ${formatDuration(summary.rpo.achievedMs)} before the incident (${summary.rpo.evidence}), ${summary.rpo.met ? style.green('MET') : style.red('MISSED')}`);
+  if (summary.rpo)
+    out.push(
+      `RPO ${formatDuration(summary.rpo.targetMs)}: recovery point ${formatDuration(summary.rpo.achievedMs)} before the incident (${summary.rpo.evidence}), ${summary.rpo.met ? style.green('MET') : style.red('MISSED')}`,
+    );
   out.push(`Time running commands ${formatDuration(summary.runningMs)} · waiting for the operator ${formatDuration(summary.waitingMs)}`);
   out.push(style.dim(`Report: ${summary.reportFile} · exit code ${summary.exitCode}`));
   return out.join('\n');
@@ -83,13 +109,21 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
     case 'step.finished':
       return finishedLine(event, style);
     case 'rto.at_risk':
-      return style.red(style.bold(`⚠ RTO AT RISK: projected finish T+${formatDuration(event.projected_ms)} is past the RTO of ${formatDuration(event.rto_ms)}`));
+      return style.red(
+        style.bold(
+          `⚠ RTO AT RISK: projected finish T+${formatDuration(event.projected_ms)} is past the RTO of ${formatDuration(event.rto_ms)}`,
+        ),
+      );
     case 'run.aborting':
       return style.red(`Stopping: ${event.reason}${event.step ? ` (at ${event.step})` : ''}. Nothing is rolled back.`);
     case 'rollback.started':
-      return style.yellow(event.steps.length ? `Rolling back: ${event.steps.join(', ')} (newest first)` : 'Rolling back: no succeeded step has a rollback');
+      return style.yellow(
+        event.steps.length ? `Rolling back: ${event.steps.join(', ')} (newest first)` : 'Rolling back: no succeeded step has a rollback',
+      );
     case 'rollback.step':
-      return event.ok ? style.yellow(`↺ rolled back ${event.step}`) : style.red(`✗ rollback of ${event.step} failed: ${event.reason ?? ''}`);
+      return event.ok
+        ? style.yellow(`↺ rolled back ${event.step}`)
+        : style.red(`✗ rollback of ${event.step} failed: ${event.reason ?? ''}`);
     case 'run.interrupted':
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.summary':
@@ -126,5 +160,7 @@ function finishedLine(event: Extract<RunEvent, { type: 'step.finished' }>, style
   // A manual step's time is the operator's.
   const spent = event.duration_ms === 0 && event.waiting_ms > 0 ? event.waiting_ms : event.duration_ms;
   const took = `${formatDuration(spent)}${event.budget_ms !== null ? ` of ${formatDuration(event.budget_ms)} budget` : ''}`;
-  return event.status === 'succeeded' ? style.green(`✓ ${event.step} succeeded in ${took}`) : style.red(`✗ ${event.step} ${event.status} after ${took}: ${event.reason ?? ''}`);
+  return event.status === 'succeeded'
+    ? style.green(`✓ ${event.step} succeeded in ${took}`)
+    : style.red(`✗ ${event.step} ${event.status} after ${took}: ${event.reason ?? ''}`);
 }

@@ -9,7 +9,11 @@ import { table } from './table.js';
 export function renderShow(runbook: Runbook, style: Style): string {
   const out: string[] = [];
   out.push(`${style.bold(runbook.title)} ${style.dim(`(${runbook.name})`)}`);
-  const facts = [runbook.severity && `severity ${runbook.severity}`, runbook.owner && `owner ${runbook.owner}`, runbook.tags.length > 0 && `tags ${runbook.tags.join(', ')}`].filter(Boolean);
+  const facts = [
+    runbook.severity && `severity ${runbook.severity}`,
+    runbook.owner && `owner ${runbook.owner}`,
+    runbook.tags.length > 0 && `tags ${runbook.tags.join(', ')}`,
+  ].filter(Boolean);
   if (facts.length) out.push(style.dim(facts.join(' · ')));
   out.push(style.dim(runbook.file));
   if (runbook.description) out.push('', runbook.description.trimEnd());
@@ -33,7 +37,10 @@ export function renderShow(runbook: Runbook, style: Style): string {
 function objectivesLine(runbook: Runbook): string {
   const { rtoMs, rpoMs } = runbook.objectives;
   const budget = runbook.steps.reduce((sum, s) => sum + (s.budgetMs ?? 0), 0);
-  const parts = [`RTO ${rtoMs === undefined ? 'not set' : formatDuration(rtoMs)}`, `RPO ${rpoMs === undefined ? 'not set' : formatDuration(rpoMs)}`];
+  const parts = [
+    `RTO ${rtoMs === undefined ? 'not set' : formatDuration(rtoMs)}`,
+    `RPO ${rpoMs === undefined ? 'not set' : formatDuration(rpoMs)}`,
+  ];
   const share = rtoMs ? ` (${Math.round((budget / rtoMs) * 100)}% of the RTO)` : '';
   parts.push(`step budgets ${formatDuration(budget)}${share}`);
   return parts.join(' · ');
@@ -56,13 +63,18 @@ function stepLines(step: Step, style: Style): string[] {
     step.idempotent && 'idempotent',
   ].filter(Boolean);
   const budget = step.budgetMs === undefined ? style.dim('no budget') : `budget ${formatDuration(step.budgetMs)}`;
-  const lines = [`  ${style.bold(`${step.index + 1}.`)} ${style.bold(step.title)} ${style.dim(`[${step.id}]`)}  ${budget}${tags.length ? '  ' + tags.join('  ') : ''}`];
+  const lines = [
+    `  ${style.bold(`${step.index + 1}.`)} ${style.bold(step.title)} ${style.dim(`[${step.id}]`)}  ${budget}${tags.length ? '  ' + tags.join('  ') : ''}`,
+  ];
   if (step.description) lines.push(indent(step.description.trimEnd(), '     '));
   if (step.if !== undefined) lines.push(`     ${style.dim('if')} ${String(step.if)}`);
   lines.push(formatCommand(rawView(step.body), style, '     '));
   const policy: string[] = [];
   if (step.timeoutMs !== undefined) policy.push(`timeout ${formatDuration(step.timeoutMs)}`);
-  if (step.retry.attempts > 1) policy.push(`${step.retry.attempts} attempts${step.retry.delayMs ? `, ${formatDuration(step.retry.delayMs)} apart${step.retry.backoff > 1 ? ` (x${step.retry.backoff})` : ''}` : ''}`);
+  if (step.retry.attempts > 1)
+    policy.push(
+      `${step.retry.attempts} attempts${step.retry.delayMs ? `, ${formatDuration(step.retry.delayMs)} apart${step.retry.backoff > 1 ? ` (x${step.retry.backoff})` : ''}` : ''}`,
+    );
   if (step.until) policy.push(`repeat every ${formatDuration(step.intervalMs)} until ${describeExpectation(step.until)}`);
   if (step.expect) policy.push(`expect ${describeExpectation(step.expect)}`);
   if (step.onFailure !== 'abort') policy.push(`on failure: ${step.onFailure}`);
@@ -75,7 +87,8 @@ function stepLines(step: Step, style: Style): string[] {
 
 function describeExpectation(expectation: ExpectationDoc): string {
   const parts: string[] = [];
-  if (expectation.exit_code !== undefined) parts.push(`exit code ${Array.isArray(expectation.exit_code) ? expectation.exit_code.join('|') : expectation.exit_code}`);
+  if (expectation.exit_code !== undefined)
+    parts.push(`exit code ${Array.isArray(expectation.exit_code) ? expectation.exit_code.join('|') : expectation.exit_code}`);
   if (expectation.stdout) parts.push(`stdout ${describeMatcher(expectation.stdout)}`);
   if (expectation.stderr) parts.push(`stderr ${describeMatcher(expectation.stderr)}`);
   for (const [name, matcher] of Object.entries(expectation.outputs ?? {})) parts.push(`${name} ${describeMatcher(matcher)}`);
@@ -83,7 +96,9 @@ function describeExpectation(expectation: ExpectationDoc): string {
 }
 
 function describeMatcher(matcher: MatcherDoc): string {
-  const parts = Object.entries(matcher).map(([op, value]) => (op === 'not' ? `not (${describeMatcher(value as MatcherDoc)})` : `${op} ${JSON.stringify(value)}`));
+  const parts = Object.entries(matcher).map(([op, value]) =>
+    op === 'not' ? `not (${describeMatcher(value as MatcherDoc)})` : `${op} ${JSON.stringify(value)}`,
+  );
   return parts.join(' and ');
 }
 

@@ -42,7 +42,8 @@ export class TerminalHost implements Host {
 
   emit(event: RunEvent): void {
     if (event.type === 'step.attempt.started') this.startSpinner(event.id, event.budgetMs);
-    if (event.type === 'step.attempt' || event.type === 'step.failed' || event.type === 'step.finished' || event.type === 'run.interrupted') this.stopSpinner();
+    if (event.type === 'step.attempt' || event.type === 'step.failed' || event.type === 'step.finished' || event.type === 'run.interrupted')
+      this.stopSpinner();
     // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
     // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
     // other line, which may quote a command's output (a preflight check's last line), after.
@@ -113,15 +114,34 @@ export class TerminalHost implements Host {
         const typed = await this.widgets.input(
           {
             message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"):`,
-            validate: (value) => question.matches(value) || value === TYPED_SKIP || value === TYPED_ABORT || `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
+            validate: (value) =>
+              question.matches(value) ||
+              value === TYPED_SKIP ||
+              value === TYPED_ABORT ||
+              `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
           },
           context,
         );
         return question.matches(typed) ? 'confirmed' : typed;
       }
       case 'manual.done':
-        this.out.write(`${this.style.yellow('Do this by hand:')}\n${question.text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-        return this.widgets.select({ message: 'When it is done:', choices: [{ name: 'done', value: 'done' as const }, { name: 'abort the run', value: 'abort' as const }] }, context);
+        this.out.write(
+          `${this.style.yellow('Do this by hand:')}\n${question.text
+            .trimEnd()
+            .split('\n')
+            .map((l) => `  ${l}`)
+            .join('\n')}\n`,
+        );
+        return this.widgets.select(
+          {
+            message: 'When it is done:',
+            choices: [
+              { name: 'done', value: 'done' as const },
+              { name: 'abort the run', value: 'abort' as const },
+            ],
+          },
+          context,
+        );
       case 'failure.action':
         return this.widgets.select(
           {

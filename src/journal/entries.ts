@@ -67,7 +67,15 @@ export type JournalEntryBody =
       steps: PlannedStepInfo[];
       pid: number;
     }
-  | { type: 'run.resumed'; pid: number; in_flight: string | null; torn_tail: boolean; forced: boolean; preflight: 'ran' | 'skipped'; steps: PlannedStepInfo[] }
+  | {
+      type: 'run.resumed';
+      pid: number;
+      in_flight: string | null;
+      torn_tail: boolean;
+      forced: boolean;
+      preflight: 'ran' | 'skipped';
+      steps: PlannedStepInfo[];
+    }
   | { type: 'step.started'; step: string; number: number; kind: 'run' | 'exec' | 'uses' | 'manual' }
   | ({ type: 'step.process'; step: string; rollback: boolean } & ProcessInfo)
   | {

@@ -1,4 +1,15 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { JournalEntry, JournalEntryBody } from './entries.js';
@@ -109,7 +120,10 @@ export function readJournal(file: string): { entries: JournalEntry[]; tornTail: 
   const tornTail = !complete;
   lines.forEach((line, index) => {
     const entry = parseEntry(line);
-    if (!entry) throw new UserError(`${file}:${index + 1}:1: the run journal is damaged (not a drctl journal entry)`, { hint: 'the journal is append-only; restore it from a backup or start a new run' });
+    if (!entry)
+      throw new UserError(`${file}:${index + 1}:1: the run journal is damaged (not a drctl journal entry)`, {
+        hint: 'the journal is append-only; restore it from a backup or start a new run',
+      });
     entries.push(entry);
   });
   if (entries[0]?.type !== 'run.started') {

@@ -1,6 +1,17 @@
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { sha256Hash } from '../util/sha256.js';
@@ -93,7 +104,9 @@ function readOwner(file: string): LockOwner | null | undefined {
 function parseOwner(text: string): LockOwner | null {
   try {
     const owner = JSON.parse(text) as Partial<LockOwner> | null;
-    return owner && typeof owner.pid === 'number' && typeof owner.run_id === 'string' && typeof owner.host === 'string' ? (owner as LockOwner) : null;
+    return owner && typeof owner.pid === 'number' && typeof owner.run_id === 'string' && typeof owner.host === 'string'
+      ? (owner as LockOwner)
+      : null;
   } catch {
     return null;
   }
@@ -138,7 +151,9 @@ function linkInto(file: string, owner: LockOwner): boolean {
 function refuseIfHeld(current: LockOwner | null, file: string, runbook: string): void {
   if (!current) return;
   if (current.host !== hostname()) {
-    throw new UserError(`another run of ${runbook} holds the lock from host ${current.host}: ${current.run_id}`, { hint: `if that run is dead, remove ${file}` });
+    throw new UserError(`another run of ${runbook} holds the lock from host ${current.host}: ${current.run_id}`, {
+      hint: `if that run is dead, remove ${file}`,
+    });
   }
   if (current.pid !== process.pid && alive(current)) {
     throw new UserError(`another run of ${runbook} is active: ${current.run_id} (pid ${current.pid})`, {
@@ -167,7 +182,9 @@ function takeGuarded(file: string, owner: LockOwner, runbook: string): void {
       removeQuietly(temp);
     }
   }
-  throw new UserError(`cannot take the run lock ${file}: it keeps changing`, { hint: 'is another host using this state directory? try again' });
+  throw new UserError(`cannot take the run lock ${file}: it keeps changing`, {
+    hint: 'is another host using this state directory? try again',
+  });
 }
 
 /**
@@ -202,7 +219,9 @@ function takeUnguarded(file: string, owner: LockOwner, runbook: string): void {
     }
     removeQuietly(aside);
   }
-  throw new UserError(`cannot take the run lock ${file}: it keeps changing`, { hint: 'another drctl may be starting this runbook: try again' });
+  throw new UserError(`cannot take the run lock ${file}: it keeps changing`, {
+    hint: 'another drctl may be starting this runbook: try again',
+  });
 }
 
 /** The kernel mutex guarding this lock (null where abstract sockets do not exist). */

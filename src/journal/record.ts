@@ -157,7 +157,8 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       });
       if (record.inFlight?.step === entry.step) record.inFlight = undefined;
       if (entry.then === 'rollback') record.rollbackDue = true;
-      if (entry.then === 'fail' || entry.then === 'abort') record.ending = { status: entry.then === 'fail' ? 'failed' : 'aborted', step: entry.step };
+      if (entry.then === 'fail' || entry.then === 'abort')
+        record.ending = { status: entry.then === 'fail' ? 'failed' : 'aborted', step: entry.step };
       return;
     }
     case 'run.aborting':

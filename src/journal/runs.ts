@@ -115,17 +115,22 @@ function isFolder(path: string): boolean {
 export function loadRun(stateDir: string, runId: string | undefined): RunRecord {
   if (runId === undefined) {
     const latest = listRuns(stateDir).runs[0];
-    if (!latest) throw new UserError(`no runs in ${stateDir}`, { hint: 'runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)' });
+    if (!latest)
+      throw new UserError(`no runs in ${stateDir}`, { hint: 'runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)' });
     return latest;
   }
   checkRunId(runId);
   const file = journalFile(stateDir, runId);
   const problem = journalProblem(file);
   if (problem !== undefined && problem !== MISSING) {
-    throw new UserError(`cannot read the journal of run ${runId}: ${file} ${problem}`, { hint: 'a run journal is a regular file written by drctl' });
+    throw new UserError(`cannot read the journal of run ${runId}: ${file} ${problem}`, {
+      hint: 'a run journal is a regular file written by drctl',
+    });
   }
   if (problem !== undefined) {
-    const known = listRuns(stateDir).runs.slice(0, 5).map((r) => r.runId);
+    const known = listRuns(stateDir)
+      .runs.slice(0, 5)
+      .map((r) => r.runId);
     throw new UserError(`no run ${runId} in ${stateDir}`, { hint: known.length ? `recent runs: ${known.join(', ')}` : 'see drctl runs' });
   }
   const { entries, tornTail } = readJournal(file);

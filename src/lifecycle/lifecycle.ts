@@ -88,10 +88,14 @@ export interface ResumeRequest extends Approval {
 /** Refusals before step 1: each exits 2 having run nothing. */
 export function checkRunnable(runbook: Runbook, approval: Approval & { startAt?: string | undefined }): void {
   if (!approval.yes && !approval.interactive) {
-    throw new UserError('drctl run needs a terminal to ask before each step, and this is not one', { hint: 'in CI or a script, pass --yes to approve every confirmation' });
+    throw new UserError('drctl run needs a terminal to ask before each step, and this is not one', {
+      hint: 'in CI or a script, pass --yes to approve every confirmation',
+    });
   }
   if (approval.startAt !== undefined && !runbook.steps.some((s) => s.id === approval.startAt)) {
-    throw new UserError(`--start-at ${approval.startAt}: no such step in ${runbook.name}`, { hint: `steps: ${runbook.steps.map((s) => s.id).join(', ')}` });
+    throw new UserError(`--start-at ${approval.startAt}: no such step in ${runbook.name}`, {
+      hint: `steps: ${runbook.steps.map((s) => s.id).join(', ')}`,
+    });
   }
   const first = approval.startAt === undefined ? 0 : runbook.steps.findIndex((s) => s.id === approval.startAt);
   const manual = runbook.steps
@@ -99,7 +103,9 @@ export function checkRunnable(runbook: Runbook, approval: Approval & { startAt?:
     .filter((s) => s.body.kind === 'manual')
     .map((s) => s.id);
   if (approval.yes && manual.length > 0 && !approval.acceptManual) {
-    throw new UserError(`--yes cannot do the manual steps of ${runbook.name}: ${manual.join(', ')}`, { hint: 'pass --accept-manual to record them as acknowledged (a drill or CI rehearsal), or run interactively' });
+    throw new UserError(`--yes cannot do the manual steps of ${runbook.name}: ${manual.join(', ')}`, {
+      hint: 'pass --accept-manual to record them as acknowledged (a drill or CI rehearsal), or run interactively',
+    });
   }
 }
 
@@ -117,7 +123,17 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
   prepareStateDir(request.stateDir);
   const release = await acquireRunLock(request.stateDir, runbook.name, runId);
   try {
-    deps.host.emit({ type: 'run.header', runId, runbook: runbook.name, title: runbook.title, mode: request.mode, incidentStart: incidentStart.toISOString(), resumed: false, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
+    deps.host.emit({
+      type: 'run.header',
+      runId,
+      runbook: runbook.name,
+      title: runbook.title,
+      mode: request.mode,
+      incidentStart: incidentStart.toISOString(),
+      resumed: false,
+      totalSteps: runbook.steps.length,
+      rtoMs: runbook.objectives.rtoMs,
+    });
     await preflight(plan, context, request.aws, redactor, deps);
     const inputs: Record<string, ResolvedInputs['values'][string]> = {};
     for (const [name, value] of Object.entries(request.inputs.values)) if (!request.inputs.secretInputs.has(name)) inputs[name] = value;
@@ -145,7 +161,20 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       steps: plannedSteps(plan),
       pid: deps.pid,
     };
-    return await execute({ stateDir: request.stateDir, plan, context, redactor, reports: request.reports, aws: request.aws, runAll: request.yes, startAt: request.startAt, first: started }, deps);
+    return await execute(
+      {
+        stateDir: request.stateDir,
+        plan,
+        context,
+        redactor,
+        reports: request.reports,
+        aws: request.aws,
+        runAll: request.yes,
+        startAt: request.startAt,
+        first: started,
+      },
+      deps,
+    );
   } finally {
     deps.host.close();
     release();
@@ -167,11 +196,31 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
     const inputs = resolveInputs(runbook, { pairs, ...(request.inputs.file ? { file: request.inputs.file } : {}), env: deps.env });
     checkRunnable(runbook, { ...request, acceptManual: request.acceptManual || record.options.accept_manual });
     checkResumable(record, runbook, request.yes, deps);
-    const context: PlanContext = { inputs, mode: record.mode, runId: record.runId, incidentStart: new Date(record.incidentStart), env: deps.env };
+    const context: PlanContext = {
+      inputs,
+      mode: record.mode,
+      runId: record.runId,
+      incidentStart: new Date(record.incidentStart),
+      env: deps.env,
+    };
     const plan = buildPlan(runbook, context);
     const redactor = new Redactor(secretValues(inputs));
-    const aws = { ...request.aws, profile: request.aws.profile ?? record.options.aws_profile ?? undefined, region: request.aws.region ?? record.options.aws_region ?? undefined };
-    deps.host.emit({ type: 'run.header', runId: record.runId, runbook: runbook.name, title: runbook.title, mode: record.mode, incidentStart: record.incidentStart, resumed: true, totalSteps: runbook.steps.length, rtoMs: runbook.objectives.rtoMs });
+    const aws = {
+      ...request.aws,
+      profile: request.aws.profile ?? record.options.aws_profile ?? undefined,
+      region: request.aws.region ?? record.options.aws_region ?? undefined,
+    };
+    deps.host.emit({
+      type: 'run.header',
+      runId: record.runId,
+      runbook: runbook.name,
+      title: runbook.title,
+      mode: record.mode,
+      incidentStart: record.incidentStart,
+      resumed: true,
+      totalSteps: runbook.steps.length,
+      rtoMs: runbook.objectives.rtoMs,
+    });
     if (!request.skipPreflight) await preflight(plan, context, aws, redactor, deps);
     if (record.tornTail) dropTornTail(journalFile(request.stateDir, record.runId));
     const resumed: JournalEntryBody = {
@@ -184,7 +233,10 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
       steps: plannedSteps(plan),
     };
     const reports = request.reports ?? record.options.reports.map(parseStoredReport);
-    return await execute({ stateDir: request.stateDir, plan, context, redactor, reports, aws, runAll: request.yes, resume: record, first: resumed }, deps);
+    return await execute(
+      { stateDir: request.stateDir, plan, context, redactor, reports, aws, runAll: request.yes, resume: record, first: resumed },
+      deps,
+    );
   } finally {
     deps.host.close();
     release();
@@ -200,14 +252,21 @@ function parseStoredReport(value: string): ReportRequest {
 function refuseFinished(stateDir: string, record: RunRecord): void {
   if (!record.finished || record.finished.status === 'interrupted') return;
   ensureReportJson(stateDir, record);
-  throw new UserError(`run ${record.runId} already finished: ${record.finished.status}`, { hint: `see its report: drctl report ${record.runId}` });
+  throw new UserError(`run ${record.runId} already finished: ${record.finished.status}`, {
+    hint: `see its report: drctl report ${record.runId}`,
+  });
 }
 
 function runbookOf(record: RunRecord, force: boolean): Runbook {
   const result = validateFile(record.file);
-  if (!result.runbook) throw new UserError(`the runbook of run ${record.runId} (${record.file}) is no longer valid`, { hint: `drctl validate ${record.file}` });
+  if (!result.runbook)
+    throw new UserError(`the runbook of run ${record.runId} (${record.file}) is no longer valid`, {
+      hint: `drctl validate ${record.file}`,
+    });
   if (result.runbook.digest !== record.digest && !force) {
-    throw new UserError(`${record.file} changed since run ${record.runId} began`, { hint: 'resuming with a different procedure may skip or repeat work; pass --force if you checked the change' });
+    throw new UserError(`${record.file} changed since run ${record.runId} began`, {
+      hint: 'resuming with a different procedure may skip or repeat work; pass --force if you checked the change',
+    });
   }
   return result.runbook;
 }
@@ -219,34 +278,48 @@ function checkResumable(record: RunRecord, runbook: Runbook, yes: boolean, deps:
     const { step: id, pgid } = remaining.inFlight;
     if (deps.commandAlive(remaining.inFlight)) {
       // drctl was killed but its command was not: running the step again now would run it twice.
-      throw new UserError(`step ${id} of run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, { hint: stopHint(remaining.inFlight) });
+      throw new UserError(`step ${id} of run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, {
+        hint: stopHint(remaining.inFlight),
+      });
     }
     const step = runbook.steps.find((s) => s.id === id);
     if (step && yes && !step.idempotent && step.body.kind !== 'manual') {
-      throw new UserError(`step ${id} was running when run ${record.runId} stopped and is not idempotent: --yes cannot decide whether to run it again`, {
-        hint: 'resume interactively to choose, or mark the step idempotent: true if running it twice is safe',
-      });
+      throw new UserError(
+        `step ${id} was running when run ${record.runId} stopped and is not idempotent: --yes cannot decide whether to run it again`,
+        {
+          hint: 'resume interactively to choose, or mark the step idempotent: true if running it twice is safe',
+        },
+      );
     }
   }
   if (remaining.kind === 'rollback' && remaining.inFlight) {
     const { step: id, pgid, automatic } = remaining.inFlight;
     if (deps.commandAlive(remaining.inFlight)) {
-      throw new UserError(`the rollback of step ${id} in run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`, { hint: stopHint(remaining.inFlight) });
+      throw new UserError(
+        `the rollback of step ${id} in run ${record.runId} is still running as process group ${pgid}, started before drctl stopped`,
+        { hint: stopHint(remaining.inFlight) },
+      );
     }
     const step = runbook.steps.find((s) => s.id === id);
     if (yes && !automatic && step?.rollback && !step.rollback.idempotent) {
-      throw new UserError(`the rollback of step ${id} was running when run ${record.runId} stopped and is not marked idempotent: --yes cannot decide whether to run it again`, {
-        hint: 'resume interactively to choose, or mark the rollback idempotent: true if running it twice is safe',
-      });
+      throw new UserError(
+        `the rollback of step ${id} was running when run ${record.runId} stopped and is not marked idempotent: --yes cannot decide whether to run it again`,
+        {
+          hint: 'resume interactively to choose, or mark the rollback idempotent: true if running it twice is safe',
+        },
+      );
     }
   }
   if (remaining.kind !== 'steps') return;
   for (const step of runbook.steps.filter((s) => !record.steps.has(s.id))) {
     const lost = outputRefs(step).find((ref) => record.steps.get(ref.step)?.redactedOutputs?.includes(ref.output));
     if (lost) {
-      throw new UserError(`step ${step.id} uses output ${lost.output} of step ${lost.step}, which held a secret and was not kept in the journal`, {
-        hint: `run again from that step: drctl run ${record.runbook} --start-at ${lost.step} --incident-start ${record.incidentStart}`,
-      });
+      throw new UserError(
+        `step ${step.id} uses output ${lost.output} of step ${lost.step}, which held a secret and was not kept in the journal`,
+        {
+          hint: `run again from that step: drctl run ${record.runbook} --start-at ${lost.step} --incident-start ${record.incidentStart}`,
+        },
+      );
     }
   }
 }
@@ -254,7 +327,8 @@ function checkResumable(record: RunRecord, runbook: Runbook, yes: boolean, deps:
 /** How to stop what a killed drctl left running: its group, and what left the group but carries its tag. */
 function stopHint(command: { pgid?: number | undefined; tag?: string | undefined }): string {
   const group = command.pgid !== undefined ? `kill -TERM -${command.pgid}` : undefined;
-  const tagged = command.tag !== undefined ? `the processes listed by: grep -l 'DRCTL_PROCESS_TAG=.*${command.tag}' /proc/[0-9]*/environ` : undefined;
+  const tagged =
+    command.tag !== undefined ? `the processes listed by: grep -l 'DRCTL_PROCESS_TAG=.*${command.tag}' /proc/[0-9]*/environ` : undefined;
   return `wait for it to end, or stop it (${[group, tagged].filter(Boolean).join('; and ')}); then resume`;
 }
 
@@ -264,9 +338,23 @@ async function preflight(plan: Plan, context: PlanContext, aws: AwsSettings, red
   for (const [k, v] of Object.entries(deps.env)) if (v !== undefined) env[k] = v;
   Object.assign(env, runbookEnv);
   const scope = runScope(context, expressionEnv(context, runbookEnv), new Map(), 'empty');
-  const failures = await runPreflight(plan.runbook, scope, env, { host: deps.host, runner: deps.runner, clock: deps.clock, redactor, actions: deps.actions({ aws, incidentStart: context.incidentStart }) }, deps.signal);
+  const failures = await runPreflight(
+    plan.runbook,
+    scope,
+    env,
+    {
+      host: deps.host,
+      runner: deps.runner,
+      clock: deps.clock,
+      redactor,
+      actions: deps.actions({ aws, incidentStart: context.incidentStart }),
+    },
+    deps.signal,
+  );
   if (failures.length > 0) {
-    throw new UserError(`preflight failed, nothing was changed:\n${failures.map((f) => `  - ${f}`).join('\n')}`, { hint: 'fix what it names (wrong cluster? missing tool?) and run again' });
+    throw new UserError(`preflight failed, nothing was changed:\n${failures.map((f) => `  - ${f}`).join('\n')}`, {
+      hint: 'fix what it names (wrong cluster? missing tool?) and run again',
+    });
   }
 }
 
@@ -298,7 +386,13 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
     const executor = new Executor(
       run.plan,
       context,
-      { channel, runner: deps.runner, clock: deps.clock, redactor: run.redactor, actions: deps.actions({ aws: run.aws, incidentStart: context.incidentStart }) },
+      {
+        channel,
+        runner: deps.runner,
+        clock: deps.clock,
+        redactor: run.redactor,
+        actions: deps.actions({ aws: run.aws, incidentStart: context.incidentStart }),
+      },
       { runAll: run.runAll, startAt: run.startAt, resume: run.resume, drain: drain.signal },
       deps.signal,
       runbookEnv,
@@ -306,7 +400,10 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
     const result = await executor.execute();
     if (result.status !== 'interrupted') {
       // The verdict on the objectives comes from the same report that `drctl report` rebuilds.
-      const { rto, rpo } = buildReport({ ...recorder.record, finished: { status: result.status, exitCode: 0, at: new Date(result.finishedAt).toISOString() } });
+      const { rto, rpo } = buildReport({
+        ...recorder.record,
+        finished: { status: result.status, exitCode: 0, at: new Date(result.finishedAt).toISOString() },
+      });
       exitCode = exitCodeFor(result.status, (rto?.met ?? true) && (rpo?.met ?? true));
       channel.emit({ type: 'run.finished', status: result.status, exit_code: exitCode });
     }
@@ -316,9 +413,12 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
   const report = writeRunReports(stateDir, recorder.record, run.reports, deps.warn);
   const full = recorder.diskFull;
   if (full) {
-    deps.warn(`${full.message}. The run stopped before its next step and can be resumed: free some space, then run drctl resume ${context.runId}`);
+    deps.warn(
+      `${full.message}. The run stopped before its next step and can be resumed: free some space, then run drctl resume ${context.runId}`,
+    );
     return 130;
   }
-  if (report.status !== 'interrupted' && report.status !== 'running') deps.host.emit({ type: 'run.summary', summary: summaryOf(report, reportJsonFile(stateDir, context.runId)) });
+  if (report.status !== 'interrupted' && report.status !== 'running')
+    deps.host.emit({ type: 'run.summary', summary: summaryOf(report, reportJsonFile(stateDir, context.runId)) });
   return exitCode;
 }

@@ -22,7 +22,9 @@ export function parseReportRequests(values: readonly string[]): ReportRequest[] 
     const format = value.slice(0, colon) as ReportFormat;
     const file = value.slice(colon + 1);
     if (colon <= 0 || !file || !(REPORT_FORMATS as readonly string[]).includes(format)) {
-      throw new UserError(`--report "${value}" is not <format>:<file>`, { hint: `formats: ${REPORT_FORMATS.join(', ')}; e.g. --report junit:drill.xml` });
+      throw new UserError(`--report "${value}" is not <format>:<file>`, {
+        hint: `formats: ${REPORT_FORMATS.join(', ')}; e.g. --report junit:drill.xml`,
+      });
     }
     return { format, file };
   });
@@ -47,7 +49,12 @@ export function reportJsonFile(stateDir: string, runId: string): string {
  * report.json beside the journal, then every --report file. The run's outcome stands whatever
  * happens to a report file: a write that fails is a warning, and `drctl report` can write it again.
  */
-export function writeRunReports(stateDir: string, record: RunRecord, requests: readonly ReportRequest[], warn: (message: string) => void): RunReport {
+export function writeRunReports(
+  stateDir: string,
+  record: RunRecord,
+  requests: readonly ReportRequest[],
+  warn: (message: string) => void,
+): RunReport {
   const report = buildReport(record);
   const targets: ReportRequest[] = [{ file: reportJsonFile(stateDir, record.runId), format: 'json' }, ...requests];
   for (const { file, format } of targets) {
@@ -82,7 +89,14 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
       durationMs: s.status === 'skipped' || s.status === 'not_run' ? undefined : actualMs(s),
     })),
     rto: report.rto ? { targetMs: report.rto.target_s * 1000, elapsedMs: report.rto.elapsed_s * 1000, met: report.rto.met } : null,
-    rpo: report.rpo ? { targetMs: report.rpo.target_s * 1000, achievedMs: report.rpo.achieved_s * 1000, met: report.rpo.met, evidence: report.rpo.evidence } : null,
+    rpo: report.rpo
+      ? {
+          targetMs: report.rpo.target_s * 1000,
+          achievedMs: report.rpo.achieved_s * 1000,
+          met: report.rpo.met,
+          evidence: report.rpo.evidence,
+        }
+      : null,
     runningMs: report.time.running_s * 1000,
     waitingMs: report.time.waiting_for_operator_s * 1000,
     reportFile,

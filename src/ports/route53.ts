@@ -27,7 +27,13 @@ export interface Route53Port {
   getZone(id: string, signal: AbortSignal): Promise<HostedZoneRef | undefined>;
   /** The record sets of exactly this name and type (every set identifier). */
   recordSets(zoneId: string, name: string, type: string, signal: AbortSignal): Promise<DnsRecord[]>;
-  change(zoneId: string, action: 'UPSERT' | 'DELETE', record: DnsRecord, comment: string, signal: AbortSignal): Promise<{ id: string; status: string }>;
+  change(
+    zoneId: string,
+    action: 'UPSERT' | 'DELETE',
+    record: DnsRecord,
+    comment: string,
+    signal: AbortSignal,
+  ): Promise<{ id: string; status: string }>;
   /** PENDING or INSYNC. */
   changeStatus(id: string, signal: AbortSignal): Promise<string>;
 }

@@ -68,7 +68,10 @@ export function buildReport(record: RunRecord): RunReport {
     started_at: record.startedAt,
     finished_at: finishedAt,
     // The RTO is met only by a run that recovered, in time.
-    rto: rtoTarget === null ? null : { target_s: seconds(rtoTarget), elapsed_s: seconds(elapsedMs), met: status === 'succeeded' && elapsedMs <= rtoTarget },
+    rto:
+      rtoTarget === null
+        ? null
+        : { target_s: seconds(rtoTarget), elapsed_s: seconds(elapsedMs), met: status === 'succeeded' && elapsedMs <= rtoTarget },
     rpo: rpoOf(record),
     time: { running_s: seconds(runningMs), waiting_for_operator_s: seconds(record.waitingMs) },
     steps,

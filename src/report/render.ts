@@ -42,7 +42,10 @@ function markdown(r: RunReport): string {
     '',
     '| # | step | status | attempts | budget | actual | over budget |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...r.steps.map((s, i) => `| ${i + 1} | ${s.title} (\`${s.id}\`) | ${s.status}${s.reason ? `: ${s.reason.replaceAll('|', '\\|')}` : ''} | ${s.attempts} | ${fmt(s.budget_s)} | ${fmt(s.duration_s)} | ${s.over_budget ? 'yes' : ''} |`),
+    ...r.steps.map(
+      (s, i) =>
+        `| ${i + 1} | ${s.title} (\`${s.id}\`) | ${s.status}${s.reason ? `: ${s.reason.replaceAll('|', '\\|')}` : ''} | ${s.attempts} | ${fmt(s.budget_s)} | ${fmt(s.duration_s)} | ${s.over_budget ? 'yes' : ''} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -56,12 +59,21 @@ function junit(r: RunReport): string {
   const skipped = r.steps.filter((s) => s.status === 'skipped' || s.status === 'not_run').length;
   const cases = r.steps.map((s) => {
     const head = `    <testcase classname="${xml(r.runbook)}" name="${xml(`${s.id}: ${s.title}`)}" time="${s.duration_s ?? 0}">`;
-    const body = s.status === 'failed' ? `\n      <failure message="${xml(s.reason ?? 'failed')}"/>\n    ` : s.status === 'skipped' || s.status === 'not_run' ? `\n      <skipped message="${xml(s.reason ?? s.status)}"/>\n    ` : '';
+    const body =
+      s.status === 'failed'
+        ? `\n      <failure message="${xml(s.reason ?? 'failed')}"/>\n    `
+        : s.status === 'skipped' || s.status === 'not_run'
+          ? `\n      <skipped message="${xml(s.reason ?? s.status)}"/>\n    `
+          : '';
     return `${head}${body}</testcase>`;
   });
   const objectives = [
-    r.rto ? `    <testcase classname="${xml(r.runbook)}" name="RTO ${r.rto.target_s}s" time="${r.rto.elapsed_s}">${r.rto.met ? '' : `\n      <failure message="recovery took ${r.rto.elapsed_s}s, past the RTO of ${r.rto.target_s}s"/>\n    `}</testcase>` : '',
-    r.rpo ? `    <testcase classname="${xml(r.runbook)}" name="RPO ${r.rpo.target_s}s" time="0">${r.rpo.met ? '' : `\n      <failure message="recovery point ${r.rpo.achieved_s}s old, past the RPO of ${r.rpo.target_s}s"/>\n    `}</testcase>` : '',
+    r.rto
+      ? `    <testcase classname="${xml(r.runbook)}" name="RTO ${r.rto.target_s}s" time="${r.rto.elapsed_s}">${r.rto.met ? '' : `\n      <failure message="recovery took ${r.rto.elapsed_s}s, past the RTO of ${r.rto.target_s}s"/>\n    `}</testcase>`
+      : '',
+    r.rpo
+      ? `    <testcase classname="${xml(r.runbook)}" name="RPO ${r.rpo.target_s}s" time="0">${r.rpo.met ? '' : `\n      <failure message="recovery point ${r.rpo.achieved_s}s old, past the RPO of ${r.rpo.target_s}s"/>\n    `}</testcase>`
+      : '',
   ].filter(Boolean);
   const missed = (r.rto && !r.rto.met ? 1 : 0) + (r.rpo && !r.rpo.met ? 1 : 0);
   return [

@@ -14,9 +14,7 @@ export type Expr =
 
 export type BinaryOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
-export type Segment =
-  | { kind: 'text'; text: string }
-  | { kind: 'expr'; source: string; expr: Expr; offset: number };
+export type Segment = { kind: 'text'; text: string } | { kind: 'expr'; source: string; expr: Expr; offset: number };
 
 export class ExpressionError extends Error {
   /** Offset of the problem within the template string. */
@@ -172,10 +170,20 @@ export function parseExpression(source: string, base = 0): Expr {
   const next = (): Token => tokens[index++]!;
 
   const describe = (token: Token): string =>
-    token.kind === 'end' ? 'end of expression' : token.kind === 'op' ? `"${token.op}"` : token.kind === 'ident' ? `"${token.name}"` : JSON.stringify(token.value);
+    token.kind === 'end'
+      ? 'end of expression'
+      : token.kind === 'op'
+        ? `"${token.op}"`
+        : token.kind === 'ident'
+          ? `"${token.name}"`
+          : JSON.stringify(token.value);
 
   const tooDeep = (offset: number): ExpressionError =>
-    new ExpressionError(`the expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels (each "!", "(" and operator is one)`, offset, 'simplify it, or work a part out in an earlier step and use its output');
+    new ExpressionError(
+      `the expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels (each "!", "(" and operator is one)`,
+      offset,
+      'simplify it, or work a part out in an earlier step and use its output',
+    );
 
   /** The expression and its height (the longest path from it to a leaf), from `level` levels down. */
   function primary(level: number): [Expr, number] {

@@ -36,7 +36,10 @@ function isLink(path: string): boolean {
 function listRunbookFiles(dir: string): string[] {
   try {
     if (!statSync(dir).isDirectory()) return [];
-    return readdirSync(dir).filter(isRunbookFileName).sort().map((name) => join(dir, name));
+    return readdirSync(dir)
+      .filter(isRunbookFileName)
+      .sort()
+      .map((name) => join(dir, name));
   } catch {
     return [];
   }
@@ -55,7 +58,12 @@ export function discoverRunbooks(dir: string): { entries: RunbookEntry[]; invali
   const invalid: ValidationResult[] = [];
   const seen = new Set<string>();
   const sameDir = resolve(dir) === SHIPPED_RUNBOOKS_DIR;
-  const sources: Array<[string, boolean]> = sameDir ? [[dir, true]] : [[dir, false], [SHIPPED_RUNBOOKS_DIR, true]];
+  const sources: Array<[string, boolean]> = sameDir
+    ? [[dir, true]]
+    : [
+        [dir, false],
+        [SHIPPED_RUNBOOKS_DIR, true],
+      ];
   for (const [folder, shipped] of sources) {
     for (const file of listRunbookFiles(folder)) {
       const result = validateFile(file);
@@ -78,7 +86,8 @@ export function discoverRunbooks(dir: string): { entries: RunbookEntry[]; invali
 export function findRunbookFile(ref: string, dir: string): string {
   if (looksLikePath(ref) || isFile(ref)) {
     // A link that loops or points nowhere is still there: reading it says which.
-    if (!existsSync(ref) && !isLink(ref)) throw new UserError(`no runbook file at ${ref}`, { hint: 'check the path, or give a runbook name (see drctl list)' });
+    if (!existsSync(ref) && !isLink(ref))
+      throw new UserError(`no runbook file at ${ref}`, { hint: 'check the path, or give a runbook name (see drctl list)' });
     return ref;
   }
   for (const folder of [dir, SHIPPED_RUNBOOKS_DIR]) {

@@ -21,17 +21,15 @@ export function normalizeRunbook(doc: RunbookDoc, file: string, digestOf: () => 
     owner: doc.metadata.owner,
     tags: doc.metadata.tags ?? [],
     objectives: { rtoMs: ms(doc.objectives?.rto), rpoMs: ms(doc.objectives?.rpo) },
-    inputs: Object.entries(doc.inputs ?? {}).map(
-      ([name, spec]): InputSpec => ({
-        name,
-        type: spec.type ?? 'string',
-        description: spec.description,
-        default: spec.default,
-        options: spec.options,
-        secret: spec.secret ?? false,
-        env: spec.env,
-      }),
-    ),
+    inputs: Object.entries(doc.inputs ?? {}).map(([name, spec]): InputSpec => ({
+      name,
+      type: spec.type ?? 'string',
+      description: spec.description,
+      default: spec.default,
+      options: spec.options,
+      secret: spec.secret ?? false,
+      env: spec.env,
+    })),
     env: stringMap(doc.env),
     preflight: (doc.preflight ?? []).map(normalizePreflight),
     steps: doc.steps.map(normalizeStep),
@@ -46,7 +44,12 @@ function stringMap(map: Record<string, string | number | boolean> | undefined): 
   return Object.fromEntries(Object.entries(map ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-function commandBody(doc: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined; uses?: string | undefined; with?: Record<string, unknown> | undefined }): CommandBody | undefined {
+function commandBody(doc: {
+  run?: string | undefined;
+  exec?: Array<string | number | boolean> | undefined;
+  uses?: string | undefined;
+  with?: Record<string, unknown> | undefined;
+}): CommandBody | undefined {
   if (doc.run !== undefined) return { kind: 'run', script: doc.run };
   if (doc.exec !== undefined) return { kind: 'exec', argv: doc.exec.map(String) };
   if (doc.uses !== undefined) return { kind: 'uses', action: doc.uses, with: doc.with ?? {} };
@@ -56,7 +59,16 @@ function commandBody(doc: { run?: string | undefined; exec?: Array<string | numb
 function normalizePreflight(doc: PreflightDoc, index: number): PreflightItem {
   const body = commandBody(doc);
   if (!body) return { kind: 'require', index, tools: doc.require ?? [] };
-  return { kind: 'check', index, title: doc.title ?? '', body, env: stringMap(doc.env), cwd: doc.cwd, timeoutMs: ms(doc.timeout), expect: doc.expect };
+  return {
+    kind: 'check',
+    index,
+    title: doc.title ?? '',
+    body,
+    env: stringMap(doc.env),
+    cwd: doc.cwd,
+    timeoutMs: ms(doc.timeout),
+    expect: doc.expect,
+  };
 }
 
 function normalizeStep(doc: StepDoc, index: number): Step {
@@ -102,5 +114,11 @@ function rollbackOf(rollback: string | RollbackDoc | undefined, step: StepDoc): 
   if (rollback === undefined) return undefined;
   const env = stringMap(step.env);
   if (typeof rollback === 'string') return { body: { kind: 'run', script: rollback }, env, cwd: step.cwd, idempotent: false };
-  return { body: commandBody(rollback)!, env: { ...env, ...stringMap(rollback.env) }, cwd: rollback.cwd ?? step.cwd, timeoutMs: ms(rollback.timeout), idempotent: rollback.idempotent ?? false };
+  return {
+    body: commandBody(rollback)!,
+    env: { ...env, ...stringMap(rollback.env) },
+    cwd: rollback.cwd ?? step.cwd,
+    timeoutMs: ms(rollback.timeout),
+    idempotent: rollback.idempotent ?? false,
+  };
 }

@@ -27,8 +27,11 @@ const CORE_1_2 = jsyaml.FAILSAFE_SCHEMA.extend({
     plain('int', `-+${DIGITS}`, /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/, (text) =>
       text.startsWith('0o') ? parseInt(text.slice(2), 8) : text.startsWith('0x') ? parseInt(text.slice(2), 16) : parseInt(text, 10),
     ),
-    plain('float', `-+.${DIGITS}`, /^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/, (text) =>
-      /nan$/i.test(text) ? NaN : /inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : parseFloat(text),
+    plain(
+      'float',
+      `-+.${DIGITS}`,
+      /^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+      (text) => (/nan$/i.test(text) ? NaN : /inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : parseFloat(text)),
     ),
   ],
 });
@@ -43,7 +46,10 @@ export type PlainYaml = { ok: true; value: unknown } | { ok: false };
 /** A line longer than YAML allows an implicit key to be (the other parser refuses such keys). */
 const LONG_LINE = /^[^\n]{1025}/m;
 
-const UNCOMMON_KEYS = [/^[\t -]*(?:\?(?:[ \t]|$)|[[{][^\n]*[\]}][ \t]*:(?:[ \t]|$))/m, /[{,][ \t]*(?:\?[ \t]|[[{][^\n]*?[\]}][ \t]*:(?:[ \t]|$))/];
+const UNCOMMON_KEYS = [
+  /^[\t -]*(?:\?(?:[ \t]|$)|[[{][^\n]*[\]}][ \t]*:(?:[ \t]|$))/m,
+  /[{,][ \t]*(?:\?[ \t]|[[{][^\n]*?[\]}][ \t]*:(?:[ \t]|$))/,
+];
 
 /**
  * Read `text` as one YAML document of plain data. Declines (ok: false) rather than guess: on any

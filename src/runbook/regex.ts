@@ -44,7 +44,8 @@ function re2(): typeof RE2JSClass {
  * punctuation, and simple classes. `validate` accepts such a pattern once JavaScript has read it,
  * without loading RE2; any other pattern is compiled by RE2 itself.
  */
-const PLAIN_PATTERN = /^(?:[^\\()[\]{}]|\\[dDwWsSbB.\\/()[\]{}*+?^$|-]|\((?!\?)|\)|\[(?!\^?\])(?:[^\\\]]|\\[dDwWs.\\/()[\]{}*+?^$|-])+\]|\{\d{1,3}(?:,\d{0,3})?\})*$/;
+const PLAIN_PATTERN =
+  /^(?:[^\\()[\]{}]|\\[dDwWsSbB.\\/()[\]{}*+?^$|-]|\((?!\?)|\)|\[(?!\^?\])(?:[^\\\]]|\\[dDwWs.\\/()[\]{}*+?^$|-])+\]|\{\d{1,3}(?:,\d{0,3})?\})*$/;
 /** `[a-\d]`: JavaScript reads the dash as a character, RE2 refuses the range. */
 const CLASS_RANGE_WITH_ESCAPE = /-\\[dDwWsS]|\\[dDwWsS]-/;
 
@@ -98,14 +99,26 @@ function explain(pattern: string, re2Message: string): RegexError {
   try {
     new RegExp(pattern);
   } catch (error) {
-    return new RegexError(`invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, undefined);
+    return new RegexError(
+      `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
+      undefined,
+    );
   }
   const reason = re2Message.replace(/^error parsing regexp: /, '');
   if (/\\[1-9]|\\k</.test(pattern)) {
-    return new RegexError(`this regular expression uses a backreference, which drctl's linear-time engine (RE2) cannot run: ${reason}`, 'match the text without referring back to a group, and compare values in a later step or with an expectation');
+    return new RegexError(
+      `this regular expression uses a backreference, which drctl's linear-time engine (RE2) cannot run: ${reason}`,
+      'match the text without referring back to a group, and compare values in a later step or with an expectation',
+    );
   }
   if (/\(\?<?[=!]/.test(pattern)) {
-    return new RegexError(`this regular expression uses a lookahead or lookbehind, which drctl's linear-time engine (RE2) cannot run: ${reason}`, 'capture the part you want with a group instead: (\\d+) pods rather than \\d+(?= pods)');
+    return new RegexError(
+      `this regular expression uses a lookahead or lookbehind, which drctl's linear-time engine (RE2) cannot run: ${reason}`,
+      'capture the part you want with a group instead: (\\d+) pods rather than \\d+(?= pods)',
+    );
   }
-  return new RegexError(`drctl's linear-time regular expression engine (RE2) cannot run this pattern: ${reason}`, 'see the RE2 syntax: no backreferences, no lookarounds, repeat counts up to 1000');
+  return new RegexError(
+    `drctl's linear-time regular expression engine (RE2) cannot run this pattern: ${reason}`,
+    'see the RE2 syntax: no backreferences, no lookarounds, repeat counts up to 1000',
+  );
 }

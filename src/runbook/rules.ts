@@ -76,7 +76,11 @@ class RuleChecker {
     this.stepIds = [...this.stepIndex.keys()];
   }
 
-  private report(path: readonly PathSegment[], message: string, options: { hint?: string | undefined; severity?: 'error' | 'warning'; target?: Target; index?: number } = {}): void {
+  private report(
+    path: readonly PathSegment[],
+    message: string,
+    options: { hint?: string | undefined; severity?: 'error' | 'warning'; target?: Target; index?: number } = {},
+  ): void {
     this.diagnostics.push(diagnosticAt(this.source, path, message, options));
   }
 
@@ -102,7 +106,9 @@ class RuleChecker {
   private checkName(): void {
     const name = this.doc.metadata.name;
     if (name.length > MAX_NAME_LENGTH) {
-      this.report(['metadata', 'name'], `the runbook name is ${name.length} characters long; the most is ${MAX_NAME_LENGTH}`, { hint: 'a short name such as database-loss; the title can say more' });
+      this.report(['metadata', 'name'], `the runbook name is ${name.length} characters long; the most is ${MAX_NAME_LENGTH}`, {
+        hint: 'a short name such as database-loss; the title can say more',
+      });
     }
   }
 
@@ -125,14 +131,23 @@ class RuleChecker {
   private checkObjectives(): void {
     const rto = this.doc.objectives?.rto;
     if (!this.doc.objectives) {
-      this.warn(['metadata'], 'no objectives: the run cannot say whether recovery met its RTO and RPO', 'add objectives: { rto: 1h, rpo: 15m }', 'key');
+      this.warn(
+        ['metadata'],
+        'no objectives: the run cannot say whether recovery met its RTO and RPO',
+        'add objectives: { rto: 1h, rpo: 15m }',
+        'key',
+      );
       return;
     }
     if (rto === undefined) return;
     const rtoMs = parseDuration(rto) ?? 0;
     const budgets = this.doc.steps.reduce((sum, step) => sum + (step.budget ? (parseDuration(step.budget) ?? 0) : 0), 0);
     if (budgets > rtoMs) {
-      this.warn(['objectives', 'rto'], `step budgets add up to ${formatDuration(budgets)}, past the RTO of ${formatDuration(rtoMs)}`, 'shorten the budgets, or the procedure cannot meet its objective as planned');
+      this.warn(
+        ['objectives', 'rto'],
+        `step budgets add up to ${formatDuration(budgets)}, past the RTO of ${formatDuration(rtoMs)}`,
+        'shorten the budgets, or the procedure cannot meet its objective as planned',
+      );
     }
   }
 
@@ -143,7 +158,10 @@ class RuleChecker {
       this.report(path, `choice input "${name}" has no options`, { target: 'key', hint: 'add options: [a, b]' });
     }
     if (type !== 'choice' && spec.options) {
-      this.report([...path, 'options'], `options only apply to type: choice (this input is ${type})`, { target: 'key', hint: 'add type: choice or remove options' });
+      this.report([...path, 'options'], `options only apply to type: choice (this input is ${type})`, {
+        target: 'key',
+        hint: 'add type: choice or remove options',
+      });
     }
     if (spec.default !== undefined) {
       const problem = typeProblem(type, spec.default, spec.options);
@@ -154,15 +172,25 @@ class RuleChecker {
   private checkPreflight(item: NonNullable<RunbookDoc['preflight']>[number], path: PathSegment[]): void {
     const commands = (['run', 'exec', 'uses'] as const).filter((key) => item[key] !== undefined);
     if (item.require) {
-      if (commands.length > 0) this.report([...path, commands[0]!], 'a preflight item is either `require:` or a check, not both', { target: 'key', hint: 'split it into two items' });
+      if (commands.length > 0)
+        this.report([...path, commands[0]!], 'a preflight item is either `require:` or a check, not both', {
+          target: 'key',
+          hint: 'split it into two items',
+        });
       return;
     }
     if (commands.length === 0) {
       this.report(path, 'a preflight item needs `require:` or one of run / exec / uses', { hint: 'e.g. - require: [kubectl, aws]' });
       return;
     }
-    if (commands.length > 1) this.report([...path, commands[1]!], `a preflight check has one of run / exec / uses, not ${commands.join(' and ')}`, { target: 'key' });
-    if (item.title === undefined) this.report(path, 'a preflight check needs a title', { hint: 'title: says what it proves, e.g. "kubectl points at the right cluster"' });
+    if (commands.length > 1)
+      this.report([...path, commands[1]!], `a preflight check has one of run / exec / uses, not ${commands.join(' and ')}`, {
+        target: 'key',
+      });
+    if (item.title === undefined)
+      this.report(path, 'a preflight check needs a title', {
+        hint: 'title: says what it proves, e.g. "kubectl points at the right cluster"',
+      });
     this.checkUses(item, path);
     if (item.expect) this.checkExpectation(item.expect, [...path, 'expect']);
     this.checkCommandLine(item, path);
@@ -178,22 +206,33 @@ class RuleChecker {
     if (action) {
       for (const problem of checkActionArgs(action, item.with)) {
         const where = item.with === undefined ? [...path, 'uses'] : [...path, 'with', ...problem.path];
-        this.report(where, problem.message, { hint: problem.hint, target: problem.atKey && item.with !== undefined && problem.path.length > 0 ? 'key' : 'value' });
+        this.report(where, problem.message, {
+          hint: problem.hint,
+          target: problem.atKey && item.with !== undefined && problem.path.length > 0 ? 'key' : 'value',
+        });
       }
     }
-    if (item.with !== undefined && item.uses === undefined) this.report([...path, 'with'], '`with:` only applies to `uses:` steps', { target: 'key', hint: 'remove it, or name an action with uses:' });
+    if (item.with !== undefined && item.uses === undefined)
+      this.report([...path, 'with'], '`with:` only applies to `uses:` steps', {
+        target: 'key',
+        hint: 'remove it, or name an action with uses:',
+      });
   }
 
   private checkSteps(): void {
     this.doc.steps.forEach((step, index) => {
       const path: PathSegment[] = ['steps', index];
       const first = this.stepIndex.get(step.id)!;
-      if (first !== index) this.report([...path, 'id'], `duplicate step id "${step.id}" (also steps[${first}])`, { hint: 'step ids must be unique in a runbook' });
+      if (first !== index)
+        this.report([...path, 'id'], `duplicate step id "${step.id}" (also steps[${first}])`, {
+          hint: 'step ids must be unique in a runbook',
+        });
       this.checkStepShape(step, path);
       const { rollback, ...rest } = step;
       this.checkExpressionsIn(path, rest, { visibleBefore: index, where: `in step "${step.id}"` }, ['description', 'title', 'id']);
       // A rollback runs after its step, so it may name the step's own outputs.
-      if (rollback !== undefined) this.checkExpressionsIn([...path, 'rollback'], rollback, { visibleBefore: index + 1, where: `in the rollback of "${step.id}"` });
+      if (rollback !== undefined)
+        this.checkExpressionsIn([...path, 'rollback'], rollback, { visibleBefore: index + 1, where: `in the rollback of "${step.id}"` });
       this.checkWarnings(step, path);
     });
   }
@@ -203,7 +242,10 @@ class RuleChecker {
     if (bodies.length === 0) {
       this.report(path, `step "${step.id}" has nothing to do`, { hint: 'give it exactly one of run:, exec:, uses: or manual:' });
     } else if (bodies.length > 1) {
-      this.report([...path, bodies[1]!], `step "${step.id}" has both ${bodies[0]}: and ${bodies[1]}:`, { target: 'key', hint: 'a step has exactly one of run:, exec:, uses: or manual:; split it into two steps' });
+      this.report([...path, bodies[1]!], `step "${step.id}" has both ${bodies[0]}: and ${bodies[1]}:`, {
+        target: 'key',
+        hint: 'a step has exactly one of run:, exec:, uses: or manual:; split it into two steps',
+      });
     }
     this.checkUses(step, path);
     this.checkCommandLine(step, path);
@@ -218,7 +260,10 @@ class RuleChecker {
       }
     }
     if (step.until !== undefined && step.timeout === undefined) {
-      this.report([...path, 'until'], '`until:` polls until its expectation holds, so it needs a `timeout:` to stop', { target: 'key', hint: 'add timeout: 10m (and interval: 10s)' });
+      this.report([...path, 'until'], '`until:` polls until its expectation holds, so it needs a `timeout:` to stop', {
+        target: 'key',
+        hint: 'add timeout: 10m (and interval: 10s)',
+      });
     }
     if (step.interval !== undefined && step.until === undefined) {
       this.report([...path, 'interval'], '`interval:` only applies with `until:`', { target: 'key' });
@@ -227,9 +272,17 @@ class RuleChecker {
       this.report([...path, 'if'], '`if:` must be an expression or true/false', { hint: `write if: \${{ ${step.if} }}` });
     }
     if (typeof step.rollback === 'object') {
-      const rollbackBodies = (['run', 'exec', 'uses'] as const).filter((key) => (step.rollback as Record<string, unknown>)[key] !== undefined);
+      const rollbackBodies = (['run', 'exec', 'uses'] as const).filter(
+        (key) => (step.rollback as Record<string, unknown>)[key] !== undefined,
+      );
       if (rollbackBodies.length !== 1) {
-        this.report([...path, 'rollback'], rollbackBodies.length === 0 ? 'a rollback needs one of run / exec / uses' : `a rollback has one of run / exec / uses, not ${rollbackBodies.join(' and ')}`, { target: 'key' });
+        this.report(
+          [...path, 'rollback'],
+          rollbackBodies.length === 0
+            ? 'a rollback needs one of run / exec / uses'
+            : `a rollback has one of run / exec / uses, not ${rollbackBodies.join(' and ')}`,
+          { target: 'key' },
+        );
       }
       this.checkUses(step.rollback, [...path, 'rollback']);
       this.checkCommandLine(step.rollback, [...path, 'rollback']);
@@ -244,7 +297,10 @@ class RuleChecker {
       this.checkExpectation(expectation, [...path, key]);
       for (const name of Object.keys(expectation.outputs ?? {})) {
         if (!declared.includes(name)) {
-          this.report([...path, key, 'outputs', name], `step "${step.id}" has no output "${name}" to check`, { target: 'key', hint: this.suggest.didYouMean(name, declared) || (declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs') });
+          this.report([...path, key, 'outputs', name], `step "${step.id}" has no output "${name}" to check`, {
+            target: 'key',
+            hint: this.suggest.didYouMean(name, declared) || (declared.length ? `it has ${declared.join(', ')}` : 'it declares no outputs'),
+          });
         }
       }
     }
@@ -273,7 +329,10 @@ class RuleChecker {
     for (const segment of segments) {
       if (segment.kind !== 'expr') continue;
       if (contexts[index++]?.kind === 'backtick') {
-        this.report(path, 'an expression inside `...` command substitution cannot be quoted safely', { index: segment.offset, hint: 'use $( ... ) instead of backticks' });
+        this.report(path, 'an expression inside `...` command substitution cannot be quoted safely', {
+          index: segment.offset,
+          hint: 'use $( ... ) instead of backticks',
+        });
       }
     }
   }
@@ -308,12 +367,20 @@ class RuleChecker {
     }
     const command = step.run ?? step.exec?.join(' ');
     if (command !== undefined && step.confirm === undefined && looksDestructive(command)) {
-      this.warn([...path, step.run !== undefined ? 'run' : 'exec'], `step "${step.id}" looks destructive but does not ask for confirmation`, 'add confirm: true (or confirm: { type: <name> } for the worst ones)');
+      this.warn(
+        [...path, step.run !== undefined ? 'run' : 'exec'],
+        `step "${step.id}" looks destructive but does not ask for confirmation`,
+        'add confirm: true (or confirm: { type: <name> } for the worst ones)',
+      );
     }
   }
 
   /** Checks on a run: or exec: wherever it stands (step, rollback, preflight). */
-  private checkCommandLine(item: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined }, path: PathSegment[], bare = false): void {
+  private checkCommandLine(
+    item: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined },
+    path: PathSegment[],
+    bare = false,
+  ): void {
     const at = (key: 'run' | 'exec'): PathSegment[] => (bare ? path : [...path, key]);
     if (item.run !== undefined) this.checkShellContexts(item.run, at('run'));
     for (const key of ['run', 'exec'] as const) {
@@ -322,7 +389,11 @@ class RuleChecker {
       const text = Array.isArray(value) ? value.join(' ') : value;
       const leaked = this.secretInputs.find(({ pattern }) => pattern.test(text))?.name;
       if (leaked) {
-        this.warn(at(key), `secret input "${leaked}" is put on the command line, where other users can see it (ps)`, `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`);
+        this.warn(
+          at(key),
+          `secret input "${leaked}" is put on the command line, where other users can see it (ps)`,
+          `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`,
+        );
       }
     }
   }
@@ -366,7 +437,10 @@ class RuleChecker {
   private checkTemplate(path: PathSegment[], text: string, scope: RefScope): void {
     const segments = this.segmentsOf(text);
     if (segments instanceof ExpressionError) {
-      this.report(path, `invalid expression: ${segments.message}`, { index: segments.offset, hint: segments.hint ?? 'expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == \'x\' }}' });
+      this.report(path, `invalid expression: ${segments.message}`, {
+        index: segments.offset,
+        hint: segments.hint ?? "expressions look like ${{ inputs.name }} or ${{ steps.id.outputs.name == 'x' }}",
+      });
       return;
     }
     for (const segment of segments) {
@@ -384,7 +458,8 @@ class RuleChecker {
     switch (root) {
       case 'inputs':
         if (name === undefined || path.length !== 2) return { message: `"${dotted}" should be inputs.<name>` };
-        if (!Object.hasOwn(this.inputs, name)) return { message: `unknown input "${name}"`, hint: this.suggest.didYouMean(name, this.inputNames) || 'declare it under inputs:' };
+        if (!Object.hasOwn(this.inputs, name))
+          return { message: `unknown input "${name}"`, hint: this.suggest.didYouMean(name, this.inputNames) || 'declare it under inputs:' };
         return undefined;
       case 'env':
         return name !== undefined && path.length === 2 ? undefined : { message: `"${dotted}" should be env.<NAME>` };
@@ -394,17 +469,28 @@ class RuleChecker {
       case 'steps':
         return this.stepRefProblem(dotted, name, kind, output, path.length, scope);
       default:
-        return { message: `unknown name "${root}" in expression`, hint: this.suggest.didYouMean(root ?? '', ['inputs', 'steps', 'env', 'run']) || 'expressions may name inputs, steps, env and run' };
+        return {
+          message: `unknown name "${root}" in expression`,
+          hint: this.suggest.didYouMean(root ?? '', ['inputs', 'steps', 'env', 'run']) || 'expressions may name inputs, steps, env and run',
+        };
     }
   }
 
-  private stepRefProblem(dotted: string, id: string | undefined, kind: string | undefined, output: string | undefined, length: number, scope: RefScope): { message: string; hint?: string | undefined } | undefined {
+  private stepRefProblem(
+    dotted: string,
+    id: string | undefined,
+    kind: string | undefined,
+    output: string | undefined,
+    length: number,
+    scope: RefScope,
+  ): { message: string; hint?: string | undefined } | undefined {
     if (id === undefined || kind === undefined || !STEP_REF_KINDS.includes(kind) || (kind === 'status' ? length !== 3 : length !== 4)) {
       return { message: `"${dotted}" should be steps.<id>.outputs.<name> or steps.<id>.status` };
     }
     const index = this.stepIndex.get(id);
     if (index === undefined) return { message: `unknown step "${id}"`, hint: this.suggest.didYouMean(id, this.stepIds) || undefined };
-    if (index >= scope.visibleBefore) return { message: `step "${id}" has not run yet ${scope.where}`, hint: 'an expression may only name steps that run before it' };
+    if (index >= scope.visibleBefore)
+      return { message: `step "${id}" has not run yet ${scope.where}`, hint: 'an expression may only name steps that run before it' };
     const step = this.doc.steps[index]!;
     if (kind === 'status') return undefined;
     const declared = declaredOutputs(step);
@@ -421,7 +507,14 @@ export function declaredOutputs(step: Pick<StepDoc, 'uses' | 'outputs'>): string
   return Object.keys(step.outputs ?? {});
 }
 
-const DESTRUCTIVE = [/\bdelete\b/i, /\bdrop\b/i, /\brm\s+-[a-z]*r[a-z]*f|\brm\s+-[a-z]*f[a-z]*r/i, /\bscale\b[^\n]*--replicas(?:=|\s+)0\b/i, /\bdropdb\b/i, /\btruncate\b/i];
+const DESTRUCTIVE = [
+  /\bdelete\b/i,
+  /\bdrop\b/i,
+  /\brm\s+-[a-z]*r[a-z]*f|\brm\s+-[a-z]*f[a-z]*r/i,
+  /\bscale\b[^\n]*--replicas(?:=|\s+)0\b/i,
+  /\bdropdb\b/i,
+  /\btruncate\b/i,
+];
 
 export function looksDestructive(command: string): boolean {
   return DESTRUCTIVE.some((pattern) => pattern.test(command));
@@ -431,15 +524,23 @@ export function looksDestructive(command: string): boolean {
 export function typeProblem(type: string, value: unknown, options?: readonly unknown[]): string | undefined {
   switch (type) {
     case 'number':
-      return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) ? undefined : `${JSON.stringify(value)} is not a number`;
+      return typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)))
+        ? undefined
+        : `${JSON.stringify(value)} is not a number`;
     case 'boolean':
-      return typeof value === 'boolean' || value === 'true' || value === 'false' ? undefined : `${JSON.stringify(value)} is not true or false`;
+      return typeof value === 'boolean' || value === 'true' || value === 'false'
+        ? undefined
+        : `${JSON.stringify(value)} is not true or false`;
     case 'duration':
       if (typeof value !== 'string' || !isDuration(value)) return `${JSON.stringify(value)} is not a duration (e.g. 90s, 15m, 1h30m)`;
       return durationLimitProblem(value);
     case 'choice':
-      return options && !options.some((option) => String(option) === String(value)) ? `${JSON.stringify(value)} is not one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : undefined;
+      return options && !options.some((option) => String(option) === String(value))
+        ? `${JSON.stringify(value)} is not one of ${options.map((o) => JSON.stringify(o)).join(', ')}`
+        : undefined;
     default:
-      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? undefined : `${JSON.stringify(value)} is not text`;
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? undefined
+        : `${JSON.stringify(value)} is not text`;
   }
 }

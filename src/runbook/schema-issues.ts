@@ -30,7 +30,14 @@ function addIssue(issue: Issue, prefix: PathSegment[], source: SourceFile, out: 
         for (const inner of branch) addIssue(inner, path, source, out);
         return;
       }
-      const expected = [...new Set(issue.errors.flat().map((e) => (e.code === 'invalid_type' ? describeType(e.expected) : undefined)).filter(Boolean))];
+      const expected = [
+        ...new Set(
+          issue.errors
+            .flat()
+            .map((e) => (e.code === 'invalid_type' ? describeType(e.expected) : undefined))
+            .filter(Boolean),
+        ),
+      ];
       out.push(diagnosticAt(source, path, `expected ${expected.join(' or ')}, got ${describeValue(issue.input)}`));
       return;
     }
@@ -45,16 +52,29 @@ function addIssue(issue: Issue, prefix: PathSegment[], source: SourceFile, out: 
         const key = String(path[path.length - 1]);
         out.push(diagnosticAt(source, parent, `missing required key "${key}"`, { target: 'key', hint: requiredHint(key) }));
       } else {
-        out.push(diagnosticAt(source, path, `expected ${describeType(issue.expected)}, got ${describeValue(issue.input)}`, { hint: typeHint(issue.expected, issue.input) }));
+        out.push(
+          diagnosticAt(source, path, `expected ${describeType(issue.expected)}, got ${describeValue(issue.input)}`, {
+            hint: typeHint(issue.expected, issue.input),
+          }),
+        );
       }
       return;
     case 'invalid_value':
       if (issue.input === undefined) {
         const key = String(path[path.length - 1]);
-        out.push(diagnosticAt(source, path.slice(0, -1), `missing required key "${key}"`, { target: 'key', hint: requiredHint(key) ?? `use ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}` }));
+        out.push(
+          diagnosticAt(source, path.slice(0, -1), `missing required key "${key}"`, {
+            target: 'key',
+            hint: requiredHint(key) ?? `use ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`,
+          }),
+        );
         return;
       }
-      out.push(diagnosticAt(source, path, `${describeValue(issue.input)} is not allowed here`, { hint: `use ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}` }));
+      out.push(
+        diagnosticAt(source, path, `${describeValue(issue.input)} is not allowed here`, {
+          hint: `use ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`,
+        }),
+      );
       return;
     default:
       out.push(diagnosticAt(source, path, `${describeValue(issue.input)} ${messageOf(issue)}`));
@@ -66,7 +86,10 @@ function bestBranch(branches: Issue[][]): Issue[] | undefined {
   let best: Issue[] | undefined;
   let bestScore = 0;
   for (const branch of branches) {
-    const score = Math.max(0, ...branch.map((issue) => issue.path.length + (issue.code === 'invalid_type' && issue.path.length === 0 ? -1 : 1)));
+    const score = Math.max(
+      0,
+      ...branch.map((issue) => issue.path.length + (issue.code === 'invalid_type' && issue.path.length === 0 ? -1 : 1)),
+    );
     if (score > bestScore) {
       best = branch;
       bestScore = score;
@@ -79,7 +102,11 @@ function messageOf(issue: Issue): string {
   switch (issue.code) {
     case 'too_small':
       if (!issue.message.startsWith('Too small')) return issue.message;
-      return issue.origin === 'array' ? `needs at least ${String(issue.minimum)} item(s)` : issue.origin === 'number' ? `must be at least ${String(issue.minimum)}` : issue.message;
+      return issue.origin === 'array'
+        ? `needs at least ${String(issue.minimum)} item(s)`
+        : issue.origin === 'number'
+          ? `must be at least ${String(issue.minimum)}`
+          : issue.message;
     case 'too_big':
       return `must be at most ${String(issue.maximum)}`;
     case 'invalid_format':
@@ -93,7 +120,15 @@ function messageOf(issue: Issue): string {
 }
 
 function describeType(expected: string): string {
-  const names: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false' };
+  const names: Record<string, string> = {
+    object: 'a mapping',
+    record: 'a mapping',
+    array: 'a list',
+    string: 'text',
+    number: 'a number',
+    int: 'a whole number',
+    boolean: 'true or false',
+  };
   return names[expected] ?? expected;
 }
 

@@ -41,7 +41,10 @@ const expectation = z.strictObject({
 const outputSpec = z.strictObject({
   from: z.enum(['stdout', 'stderr', 'exit_code']),
   trim: described(z.boolean(), 'Strip leading and trailing whitespace; default true, but false for the capture of a regex'),
-  regex: described(z.string(), 'The first capture group (or the whole match) becomes the value; RE2 syntax (no backreferences, no lookarounds), ^ and $ match at each line'),
+  regex: described(
+    z.string(),
+    'The first capture group (or the whole match) becomes the value; RE2 syntax (no backreferences, no lookarounds), ^ and $ match at each line',
+  ),
 });
 
 const retries = z.union([
@@ -86,7 +89,9 @@ const stepSchema = z.strictObject({
   env: optional(envMap),
   cwd: optional(text),
   expect: optional(expectation),
-  outputs: optional(z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an output name (letters, digits, "_" and "-")' })), outputSpec)),
+  outputs: optional(
+    z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an output name (letters, digits, "_" and "-")' })), outputSpec),
+  ),
   on_failure: optional(z.enum(['abort', 'continue', 'rollback'])),
   rollback: optional(z.union([z.string(), rollbackBody])),
   idempotent: optional(z.boolean()),
@@ -127,7 +132,9 @@ export const runbookSchema = z
       tags: optional(z.array(z.string())),
     }),
     objectives: optional(z.strictObject({ rto: optional(duration), rpo: optional(duration) })),
-    inputs: optional(z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an input name (letters, digits, "_" and "-")' })), inputSchema)),
+    inputs: optional(
+      z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an input name (letters, digits, "_" and "-")' })), inputSchema),
+    ),
     env: optional(envMap),
     preflight: optional(z.array(preflightSchema)),
     steps: z.array(stepSchema).check(z.minLength(1, { error: 'needs at least one step' })),

@@ -189,7 +189,8 @@ export function escapeForContext(value: string, context: ShellContext): string {
       throw new ShellSubstitutionError(`${JSON.stringify(value.slice(0, 40))} is not a whole number, so it cannot stand inside $(( ))`);
     case 'heredoc': {
       const lines = value.split('\n').map((l) => (context.stripTabs ? l.replace(/^\t+/, '') : l));
-      if (lines.includes(context.delimiter)) throw new ShellSubstitutionError(`the value holds a line "${context.delimiter}" that would end the here-document early`);
+      if (lines.includes(context.delimiter))
+        throw new ShellSubstitutionError(`the value holds a line "${context.delimiter}" that would end the here-document early`);
       return context.quoted ? value : value.replace(/[\\$`]/g, (c) => `\\${c}`);
     }
   }

@@ -161,7 +161,15 @@ function yamlDiagnostics(source: SourceFile): Diagnostic[] {
   }
   for (const offset of duplicateKeys(doc)) {
     const [line, col] = position(lines, offset);
-    diagnostics.push({ severity: 'error', file, line, col, path: '', message: duplicateKeyMessage('Map keys must be unique'), hint: 'each key may appear once in a mapping; remove or rename one of them' });
+    diagnostics.push({
+      severity: 'error',
+      file,
+      line,
+      col,
+      path: '',
+      message: duplicateKeyMessage('Map keys must be unique'),
+      hint: 'each key may appear once in a mapping; remove or rename one of them',
+    });
   }
   for (const warning of doc.warnings) {
     const [line, col] = position(lines, warning.pos[0]);
@@ -311,7 +319,8 @@ const charMaps = new WeakMap<object, CharMap>();
 function charMap(source: SourceFile, node: Scalar & { value: string; range: [number, number, number] }): CharMap {
   let map = charMaps.get(node);
   if (!map) {
-    map = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? blockMap(source, node.range[0], node.value) : quotedMap(source, node);
+    map =
+      node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? blockMap(source, node.range[0], node.value) : quotedMap(source, node);
     charMaps.set(node, map);
   }
   return map;

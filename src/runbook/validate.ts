@@ -83,11 +83,30 @@ function checkRead(read: ReadRunbook | ValidationResult): ValidationResult {
 function checkParsed(file: string, digest: Digest, yaml: ParsedSource): ValidationResult {
   const { source, value: raw, empty, diagnostics } = yaml;
   if (empty) {
-    return { file, diagnostics: [...diagnostics, { severity: 'error', file, line: 1, col: 1, path: '', message: 'the file is empty', hint: 'a runbook starts with apiVersion: drctl/v1 and kind: Runbook' }] };
+    return {
+      file,
+      diagnostics: [
+        ...diagnostics,
+        {
+          severity: 'error',
+          file,
+          line: 1,
+          col: 1,
+          path: '',
+          message: 'the file is empty',
+          hint: 'a runbook starts with apiVersion: drctl/v1 and kind: Runbook',
+        },
+      ],
+    };
   }
-  if (diagnostics.some((d) => d.severity === 'error' && !d.message.startsWith('duplicate key')) || raw === undefined) return { file, diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error' && !d.message.startsWith('duplicate key')) || raw === undefined)
+    return { file, diagnostics };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    diagnostics.push(diagnosticAt(source, [], 'a runbook is a YAML mapping with apiVersion, kind, metadata and steps', { hint: 'see `drctl schema` or the shipped runbooks for the shape' }));
+    diagnostics.push(
+      diagnosticAt(source, [], 'a runbook is a YAML mapping with apiVersion, kind, metadata and steps', {
+        hint: 'see `drctl schema` or the shipped runbooks for the shape',
+      }),
+    );
     return { file, diagnostics };
   }
   const parsed = runbookSchema.safeParse(raw, { reportInput: true });
@@ -95,7 +114,12 @@ function checkParsed(file: string, digest: Digest, yaml: ParsedSource): Validati
     append(diagnostics, checkRules(parsed.data, source));
     const ok = !diagnostics.some((d) => d.severity === 'error');
     const namePosition = (): [number, number] => locate(source, ['metadata', 'name']);
-    return { file, diagnostics: sortDiagnostics(diagnostics), namePosition, ...(ok ? { runbook: normalizeRunbook(parsed.data, file, digest) } : {}) };
+    return {
+      file,
+      diagnostics: sortDiagnostics(diagnostics),
+      namePosition,
+      ...(ok ? { runbook: normalizeRunbook(parsed.data, file, digest) } : {}),
+    };
   }
   append(diagnostics, schemaDiagnostics(parsed.error.issues, source));
   // Run the cross-key rules too, on a copy with the schema's problems patched over (stray keys
@@ -148,7 +172,9 @@ function placeholderFor(issue: Issue, n: number): unknown {
     case 'invalid_value':
       return issue.values[0];
     case 'invalid_format':
-      return String(issue.path[issue.path.length - 1]) === 'budget' || /ms\|h\|m\|s/.test(String((issue as { pattern?: string }).pattern)) ? '1s' : `x-invalid-${n}`;
+      return String(issue.path[issue.path.length - 1]) === 'budget' || /ms\|h\|m\|s/.test(String((issue as { pattern?: string }).pattern))
+        ? '1s'
+        : `x-invalid-${n}`;
     case 'invalid_union':
       return null;
     default:
@@ -229,7 +255,15 @@ function checkUniqueNames(results: ValidationResult[]): void {
       continue;
     }
     const [line, col] = result.namePosition?.() ?? [1, 1];
-    result.diagnostics.push({ severity: 'error', file: result.file, line, col, path: 'metadata.name', message: `runbook name "${runbook.name}" is already used by ${owner}`, hint: 'names must be unique in a runbooks folder' });
+    result.diagnostics.push({
+      severity: 'error',
+      file: result.file,
+      line,
+      col,
+      path: 'metadata.name',
+      message: `runbook name "${runbook.name}" is already used by ${owner}`,
+      hint: 'names must be unique in a runbooks folder',
+    });
     delete result.runbook;
   }
 }

@@ -29,7 +29,9 @@ export function parseDuration(text: string): number | undefined {
 /** Why a duration that parses is still refused (longer than the maximum), or undefined. */
 export function durationLimitProblem(text: string): string | undefined {
   const ms = parseDuration(text);
-  return ms !== undefined && !(ms <= MAX_DURATION_MS) ? `${JSON.stringify(text)} is longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes` : undefined;
+  return ms !== undefined && !(ms <= MAX_DURATION_MS)
+    ? `${JSON.stringify(text)} is longer than ${MAX_DURATION_TEXT}, the longest duration drctl takes`
+    : undefined;
 }
 
 /**

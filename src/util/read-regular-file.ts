@@ -45,7 +45,8 @@ function errnoProblem(error: unknown): string {
 export function readRegularFile(file: string, what: string, limit = MAX_FILE_BYTES): FileRead {
   const refuse = (stats: Stats): FileRead | undefined => {
     const kind = notRegular(stats);
-    if (kind) return { ok: false, problem: kind === 'not a regular file' ? `is not a regular file, so not ${what}` : `is ${kind}, not ${what}` };
+    if (kind)
+      return { ok: false, problem: kind === 'not a regular file' ? `is not a regular file, so not ${what}` : `is ${kind}, not ${what}` };
     if (stats.size > limit) return { ok: false, problem: tooLarge(limit, what) };
     return undefined;
   };

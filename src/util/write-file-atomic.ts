@@ -9,9 +9,12 @@ export class DiskFullError extends UserError {
     readonly neededBytes: number,
     readonly code: 'ENOSPC' | 'EDQUOT',
   ) {
-    super(`cannot write ${file}: ${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'} (${code}); it needs ${neededBytes} bytes`, {
-      hint: `free some space on the file system of ${dirname(resolve(file))}, then try again`,
-    });
+    super(
+      `cannot write ${file}: ${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'} (${code}); it needs ${neededBytes} bytes`,
+      {
+        hint: `free some space on the file system of ${dirname(resolve(file))}, then try again`,
+      },
+    );
     this.name = 'DiskFullError';
   }
 }

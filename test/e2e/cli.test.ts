@@ -154,7 +154,8 @@ describe('help', () => {
   it('drctl --help exits 0, lists the commands and shows an example', () => {
     const result = drctl(['--help']);
     expect(result.status).toBe(0);
-    for (const command of ['list', 'show', 'validate', 'plan', 'schema']) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['list', 'show', 'validate', 'plan', 'schema'])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     expect(result.stdout, 'the top-level help shows at least one example command line').toMatch(/^\s+\$ drctl \S+/m);
   });
 
@@ -231,7 +232,16 @@ describe('drctl list', () => {
   it('list --json parses and carries the same facts', () => {
     const result = drctl(['list', '--json']);
     expect(result.status).toBe(0);
-    const rows = JSON.parse(result.stdout) as Array<{ name: string; title: string; rto: string | null; rpo: string | null; steps: number; budget_s: number; source: string; file: string }>;
+    const rows = JSON.parse(result.stdout) as Array<{
+      name: string;
+      title: string;
+      rto: string | null;
+      rpo: string | null;
+      steps: number;
+      budget_s: number;
+      source: string;
+      file: string;
+    }>;
     expect(rows.map((r) => r.name).sort()).toEqual(shipped.map((r) => r.name).sort());
     for (const runbook of shipped) {
       expect(rows.find((r) => r.name === runbook.name)).toMatchObject({
@@ -254,7 +264,9 @@ describe('drctl list', () => {
     const rows = result.stdout.trimEnd().split('\n').slice(1);
     expect(rows[0]).toMatch(/^restore-orders\s+Restore the orders database\s+30m\s+15m\s+7\s+\S+\s+local$/);
     expect(rows).toHaveLength(shipped.length + 1);
-    expect(result.stderr).toContain(`skipped ${join(dir, 'broken.yaml')}: not a valid runbook (drctl validate ${join(dir, 'broken.yaml')})`);
+    expect(result.stderr).toContain(
+      `skipped ${join(dir, 'broken.yaml')}: not a valid runbook (drctl validate ${join(dir, 'broken.yaml')})`,
+    );
   });
 });
 
@@ -280,7 +292,9 @@ describe('drctl show', () => {
   it('show marks a secret input and never prints a secret default', () => {
     const result = drctl(['show', ordersFile]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^ {2}db_password\s+string, secret, from \$DRCTL_TEST_DB_PASSWORD, required unless set\s+Password of the orders role$/m);
+    expect(result.stdout).toMatch(
+      /^ {2}db_password\s+string, secret, from \$DRCTL_TEST_DB_PASSWORD, required unless set\s+Password of the orders role$/m,
+    );
     expect(result.stdout).toMatch(/^ {2}pin\s+number, secret, default \*\*\*/m);
     expect(result.all).not.toContain(PIN);
   });
@@ -293,7 +307,8 @@ describe('drctl plan of a runbook the operator wrote', () => {
     expect(result.status).toBe(0);
     const out = result.stdout;
     expect(out.split('\n')[0]).toBe('Plan Restore the orders database (restore-orders)');
-    const inputRow = (name: string, value: string, source: string) => new RegExp(`^  ${name}\\s+${escapeRegExp(value)}\\s+\\(${source}\\)$`, 'm');
+    const inputRow = (name: string, value: string, source: string) =>
+      new RegExp(`^  ${name}\\s+${escapeRegExp(value)}\\s+\\(${source}\\)$`, 'm');
     expect(out, '--input wins over the same input in --inputs-file').toMatch(inputRow('namespace', 'orders', 'option'));
     expect(out).toMatch(inputRow('bucket', 'orders-backups', 'file'));
     expect(out).toMatch(inputRow('region', 'eu-west-1', 'env'));
@@ -336,7 +351,9 @@ describe('drctl plan of a runbook the operator wrote', () => {
 
   it('points at the line of a bad value in --inputs-file', () => {
     const inputsFile = write(join(scratch, 'inputs', 'bad.yaml'), 'namespace: orders\nbucket: orders-backups\nreplicas: lots\n');
-    const result = drctl(['plan', ordersFile, '--inputs-file', inputsFile], { env: { DRCTL_TEST_REGION: 'eu-west-1', DRCTL_TEST_DB_PASSWORD: SECRET } });
+    const result = drctl(['plan', ordersFile, '--inputs-file', inputsFile], {
+      env: { DRCTL_TEST_REGION: 'eu-west-1', DRCTL_TEST_DB_PASSWORD: SECRET },
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${inputsFile}:3:1: input "replicas": "lots" is not a number`);
   });
@@ -432,19 +449,48 @@ steps:
       mode: string;
       objectives: { rto_s: number; rpo_s: number };
       inputs: Array<{ name: string; value: string; source: string }>;
-      steps: Array<{ id: string; command: Record<string, unknown>; if: { decided: boolean; value: boolean | null } | null; will_run: boolean | null; budget_s: number; cumulative_budget_s: number; past_rto: boolean }>;
+      steps: Array<{
+        id: string;
+        command: Record<string, unknown>;
+        if: { decided: boolean; value: boolean | null } | null;
+        will_run: boolean | null;
+        budget_s: number;
+        cumulative_budget_s: number;
+        past_rto: boolean;
+      }>;
       total_budget_s: number;
       budget_within_rto: boolean;
     };
-    expect(plan).toMatchObject({ runbook: 'restore-orders', mode: 'dry-run', objectives: { rto_s: 1800, rpo_s: 900 }, total_budget_s: 35 * 60, budget_within_rto: false });
-    expect(plan.inputs.find((i) => i.name === 'bucket')).toEqual({ name: 'bucket', value: 'orders-backups', source: 'file', secret: false });
+    expect(plan).toMatchObject({
+      runbook: 'restore-orders',
+      mode: 'dry-run',
+      objectives: { rto_s: 1800, rpo_s: 900 },
+      total_budget_s: 35 * 60,
+      budget_within_rto: false,
+    });
+    expect(plan.inputs.find((i) => i.name === 'bucket')).toEqual({
+      name: 'bucket',
+      value: 'orders-backups',
+      source: 'file',
+      secret: false,
+    });
     const step = (id: string) => plan.steps.find((s) => s.id === id)!;
     expect(step('find').command).toEqual({ run: 'aws s3 ls s3://orders-backups/orders/ --region eu-west-1 | tail -n 1' });
     expect(step('download').command).toEqual({ run: 'aws s3 cp s3://orders-backups/<steps.find.outputs.key> /tmp/orders.sql.gz' });
     expect(step('restore').command).toEqual({ uses: 'postgres.query', with: { url: '***', sql: 'select 1' } });
     expect(step('restart').command).toEqual({ exec: ['kubectl', '-n', 'orders', 'scale', 'deployment/orders', '--replicas=3'] });
-    expect(step('restart')).toMatchObject({ if: { decided: false, value: null }, will_run: null, cumulative_budget_s: 32 * 60, past_rto: true });
-    expect(step('check-production')).toMatchObject({ if: { decided: true, value: false }, will_run: false, cumulative_budget_s: 22 * 60, past_rto: false });
+    expect(step('restart')).toMatchObject({
+      if: { decided: false, value: null },
+      will_run: null,
+      cumulative_budget_s: 32 * 60,
+      past_rto: true,
+    });
+    expect(step('check-production')).toMatchObject({
+      if: { decided: true, value: false },
+      will_run: false,
+      cumulative_budget_s: 22 * 60,
+      past_rto: false,
+    });
     expect(step('find')).toMatchObject({ if: null, will_run: true, budget_s: 120, cumulative_budget_s: 120 });
   });
 
@@ -486,12 +532,20 @@ describe('drctl schema', () => {
   it('prints a JSON Schema for editors, with $schema and properties.steps', () => {
     const result = drctl(['schema']);
     expect(result.status).toBe(0);
-    const schema = JSON.parse(result.stdout) as { $schema: string; $id?: string; type: string; required: string[]; properties: Record<string, { type?: string; items?: { properties?: Record<string, unknown> } }> };
+    const schema = JSON.parse(result.stdout) as {
+      $schema: string;
+      $id?: string;
+      type: string;
+      required: string[];
+      properties: Record<string, { type?: string; items?: { properties?: Record<string, unknown> } }>;
+    };
     expect(schema.$schema).toMatch(/^https:\/\/json-schema\.org\//);
     expect(schema.type).toBe('object');
     expect(schema.required).toEqual(expect.arrayContaining(['apiVersion', 'kind', 'metadata', 'steps']));
     expect(schema.properties.steps?.type).toBe('array');
-    expect(Object.keys(schema.properties.steps?.items?.properties ?? {})).toEqual(expect.arrayContaining(['id', 'title', 'run', 'exec', 'uses', 'manual', 'budget', 'timeout']));
+    expect(Object.keys(schema.properties.steps?.items?.properties ?? {})).toEqual(
+      expect.arrayContaining(['id', 'title', 'run', 'exec', 'uses', 'manual', 'budget', 'timeout']),
+    );
   });
 });
 
@@ -528,7 +582,21 @@ steps:
   it('looks in ./runbooks of the current folder by default', () => {
     const project = join(scratch, 'project');
     write(join(project, 'runbooks', 'orders.yml'), ORDERS_RUNBOOK);
-    const result = drctl(['plan', 'restore-orders', '--input', 'namespace=orders', '--input', 'bucket=b', '--input', 'region=r', '--input', `db_password=${SECRET}`], { cwd: project });
+    const result = drctl(
+      [
+        'plan',
+        'restore-orders',
+        '--input',
+        'namespace=orders',
+        '--input',
+        'bucket=b',
+        '--input',
+        'region=r',
+        '--input',
+        `db_password=${SECRET}`,
+      ],
+      { cwd: project },
+    );
     expect(result.status).toBe(0);
     expect(result.stdout.split('\n')[0]).toBe('Plan Restore the orders database (restore-orders)');
     expect(result.all).not.toContain(SECRET);
@@ -542,7 +610,12 @@ steps:
 
   it('a local runbook shadows a shipped one of the same name', () => {
     const localDir = join(scratch, 'shadow');
-    write(join(localDir, 'db.yaml'), other.replace('name: restore-orders', 'name: database-loss').replace('Orders restore from the other folder', 'Our own database-loss drill'));
+    write(
+      join(localDir, 'db.yaml'),
+      other
+        .replace('name: restore-orders', 'name: database-loss')
+        .replace('Orders restore from the other folder', 'Our own database-loss drill'),
+    );
     const show = drctl(['show', 'database-loss', '--dir', localDir]);
     expect(show.status).toBe(0);
     expect(show.stdout.split('\n')[0]).toBe('Our own database-loss drill (database-loss)');

@@ -27,7 +27,8 @@ steps:
     run: echo one
 `;
 
-const INVALID_RUNBOOK_HINT = (file: string): string => `${file} has 1 error; nothing was run.\n  hint: drctl validate ${file} lists every problem and warning\n`;
+const INVALID_RUNBOOK_HINT = (file: string): string =>
+  `${file} has 1 error; nothing was run.\n  hint: drctl validate ${file} lists every problem and warning\n`;
 
 function mkfifo(path: string): void {
   execFileSync('mkfifo', [path]);
@@ -98,7 +99,10 @@ describe('reports are written without following a symlink', () => {
   });
 
   it('report --output into a folder that does not exist says so in one line', () => {
-    expectRefused(cli('report', runId, '--state-dir', 'reports-state', '--output', 'nowhere/r.json'), 'drctl: cannot write nowhere/r.json: ENOENT\n');
+    expectRefused(
+      cli('report', runId, '--state-dir', 'reports-state', '--output', 'nowhere/r.json'),
+      'drctl: cannot write nowhere/r.json: ENOENT\n',
+    );
   });
 
   it('report --output on a full disk says which file and how many bytes it needed, and leaves no temporary file', (context) => {
@@ -130,7 +134,10 @@ describe('reports are written without following a symlink', () => {
 describe('only regular files of at most 5 MiB are read as runbooks and inputs files', () => {
   it('a named pipe as the runbook is refused at once', () => {
     mkfifo(join(dir, 'pipe.yaml'));
-    expectRefused(cli('plan', './pipe.yaml'), `drctl: ./pipe.yaml: error: is a named pipe (FIFO), not a runbook file\n${INVALID_RUNBOOK_HINT('./pipe.yaml')}`);
+    expectRefused(
+      cli('plan', './pipe.yaml'),
+      `drctl: ./pipe.yaml: error: is a named pipe (FIFO), not a runbook file\n${INVALID_RUNBOOK_HINT('./pipe.yaml')}`,
+    );
     const result = cli('validate', 'pipe.yaml');
     expect(result.stdout).toBe('pipe.yaml: error: is a named pipe (FIFO), not a runbook file\n1 error, 0 warnings in 1 file (1 invalid)\n');
     expect(result.status).toBe(2);
@@ -153,19 +160,31 @@ describe('only regular files of at most 5 MiB are read as runbooks and inputs fi
   });
 
   it('/dev/zero as the runbook is refused unread', () => {
-    expectRefused(cli('plan', '/dev/zero'), `drctl: /dev/zero: error: is a character device, not a runbook file\n${INVALID_RUNBOOK_HINT('/dev/zero')}`);
+    expectRefused(
+      cli('plan', '/dev/zero'),
+      `drctl: /dev/zero: error: is a character device, not a runbook file\n${INVALID_RUNBOOK_HINT('/dev/zero')}`,
+    );
   });
 
   it('/dev/zero or a named pipe as --inputs-file is refused unread', () => {
     const hint = '  hint: give --inputs-file a YAML or JSON file of input values\n';
-    expectRefused(cli('plan', 'small.yaml', '--inputs-file', '/dev/zero'), `drctl: --inputs-file /dev/zero: is a character device, not an inputs file\n${hint}`);
+    expectRefused(
+      cli('plan', 'small.yaml', '--inputs-file', '/dev/zero'),
+      `drctl: --inputs-file /dev/zero: is a character device, not an inputs file\n${hint}`,
+    );
     mkfifo(join(dir, 'inputs-pipe.yaml'));
-    expectRefused(cli('plan', 'small.yaml', '--inputs-file', 'inputs-pipe.yaml'), `drctl: --inputs-file inputs-pipe.yaml: is a named pipe (FIFO), not an inputs file\n${hint}`);
+    expectRefused(
+      cli('plan', 'small.yaml', '--inputs-file', 'inputs-pipe.yaml'),
+      `drctl: --inputs-file inputs-pipe.yaml: is a named pipe (FIFO), not an inputs file\n${hint}`,
+    );
   });
 
   it('a runbook or inputs file larger than 5 MiB is refused', () => {
     writeFileSync(join(dir, 'huge.yaml'), `# ${'x'.repeat(5 * 1024 * 1024)}\n`);
-    expectRefused(cli('plan', './huge.yaml'), `drctl: ./huge.yaml: error: is larger than 5 MiB, the most a runbook file may be\n${INVALID_RUNBOOK_HINT('./huge.yaml')}`);
+    expectRefused(
+      cli('plan', './huge.yaml'),
+      `drctl: ./huge.yaml: error: is larger than 5 MiB, the most a runbook file may be\n${INVALID_RUNBOOK_HINT('./huge.yaml')}`,
+    );
     expectRefused(
       cli('plan', 'small.yaml', '--inputs-file', 'huge.yaml'),
       'drctl: --inputs-file huge.yaml: is larger than 5 MiB, the most an inputs file may be\n  hint: give --inputs-file a YAML or JSON file of input values\n',
@@ -174,29 +193,49 @@ describe('only regular files of at most 5 MiB are read as runbooks and inputs fi
 
   it('a directory as the runbook is refused', () => {
     mkdirSync(join(dir, 'dir.yaml'));
-    expectRefused(cli('plan', './dir.yaml'), `drctl: ./dir.yaml: error: is a directory, not a runbook file\n${INVALID_RUNBOOK_HINT('./dir.yaml')}`);
+    expectRefused(
+      cli('plan', './dir.yaml'),
+      `drctl: ./dir.yaml: error: is a directory, not a runbook file\n${INVALID_RUNBOOK_HINT('./dir.yaml')}`,
+    );
   });
 
   it('a symlink loop as the runbook is named as one', () => {
     symlinkSync('loop.yaml', join(dir, 'loop.yaml'));
-    expectRefused(cli('plan', './loop.yaml'), `drctl: ./loop.yaml: error: is a symbolic link that loops back on itself\n${INVALID_RUNBOOK_HINT('./loop.yaml')}`);
+    expectRefused(
+      cli('plan', './loop.yaml'),
+      `drctl: ./loop.yaml: error: is a symbolic link that loops back on itself\n${INVALID_RUNBOOK_HINT('./loop.yaml')}`,
+    );
     const result = cli('validate', 'loop.yaml');
-    expect(result.stdout).toBe('loop.yaml: error: is a symbolic link that loops back on itself\n1 error, 0 warnings in 1 file (1 invalid)\n');
+    expect(result.stdout).toBe(
+      'loop.yaml: error: is a symbolic link that loops back on itself\n1 error, 0 warnings in 1 file (1 invalid)\n',
+    );
     expect(result.status).toBe(2);
   });
 
   it('a binary file, an empty file and a file that is not UTF-8 are refused', () => {
     writeFileSync(join(dir, 'binary.yaml'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]));
-    expectRefused(cli('plan', './binary.yaml'), `drctl: ./binary.yaml: error: is a binary file, not a YAML runbook\n${INVALID_RUNBOOK_HINT('./binary.yaml')}`);
+    expectRefused(
+      cli('plan', './binary.yaml'),
+      `drctl: ./binary.yaml: error: is a binary file, not a YAML runbook\n${INVALID_RUNBOOK_HINT('./binary.yaml')}`,
+    );
     writeFileSync(join(dir, 'empty.yaml'), '');
     expectRefused(
       cli('plan', './empty.yaml'),
       `drctl: ./empty.yaml:1:1: error: the file is empty\n    1 | \n      | ^\n    hint: a runbook starts with apiVersion: drctl/v1 and kind: Runbook\n${INVALID_RUNBOOK_HINT('./empty.yaml')}`,
     );
     writeFileSync(join(dir, 'latin1.yaml'), Buffer.from('title: caf\xe9\n', 'latin1'));
-    expectRefused(cli('plan', './latin1.yaml'), `drctl: ./latin1.yaml: error: is not UTF-8 text\n    hint: save the runbook as UTF-8\n${INVALID_RUNBOOK_HINT('./latin1.yaml')}`);
-    expectRefused(cli('plan', 'small.yaml', '--inputs-file', 'latin1.yaml'), 'drctl: --inputs-file latin1.yaml: is not UTF-8 text\n  hint: save it as UTF-8\n');
-    expectRefused(cli('plan', 'small.yaml', '--inputs-file', 'binary.yaml'), 'drctl: --inputs-file binary.yaml: is a binary file, not YAML or JSON\n');
+    expectRefused(
+      cli('plan', './latin1.yaml'),
+      `drctl: ./latin1.yaml: error: is not UTF-8 text\n    hint: save the runbook as UTF-8\n${INVALID_RUNBOOK_HINT('./latin1.yaml')}`,
+    );
+    expectRefused(
+      cli('plan', 'small.yaml', '--inputs-file', 'latin1.yaml'),
+      'drctl: --inputs-file latin1.yaml: is not UTF-8 text\n  hint: save it as UTF-8\n',
+    );
+    expectRefused(
+      cli('plan', 'small.yaml', '--inputs-file', 'binary.yaml'),
+      'drctl: --inputs-file binary.yaml: is a binary file, not YAML or JSON\n',
+    );
   });
 
   it('a YAML bomb of aliases is refused', () => {
@@ -218,9 +257,18 @@ describe('nesting past the limits', () => {
   it.each([
     ['52-yaml-nested-too-deep.yaml', '75:129: error: YAML nests deeper than 64 levels here'],
     ['53-yaml-flow-nested-2000-deep.yaml', '13:255: error: YAML nests deeper than 64 levels here'],
-    ['54-expression-4000-parentheses.yaml', '12:83: error: invalid expression: the expression nests deeper than 64 levels (each "!", "(" and operator is one) (at steps[0].run)'],
-    ['55-expression-10000-nots.yaml', '12:83: error: invalid expression: the expression nests deeper than 64 levels (each "!", "(" and operator is one) (at steps[0].run)'],
-    ['56-expression-10000-ands.yaml', '12:528: error: invalid expression: the expression nests deeper than 64 levels (each "!", "(" and operator is one) (at steps[0].run)'],
+    [
+      '54-expression-4000-parentheses.yaml',
+      '12:83: error: invalid expression: the expression nests deeper than 64 levels (each "!", "(" and operator is one) (at steps[0].run)',
+    ],
+    [
+      '55-expression-10000-nots.yaml',
+      '12:83: error: invalid expression: the expression nests deeper than 64 levels (each "!", "(" and operator is one) (at steps[0].run)',
+    ],
+    [
+      '56-expression-10000-ands.yaml',
+      '12:528: error: invalid expression: the expression nests deeper than 64 levels (each "!", "(" and operator is one) (at steps[0].run)',
+    ],
   ])('%s: plan refuses it at file:line:col (exit 2)', (name, where) => {
     const result = drctl(['plan', fixture(name)]);
     expect(crashSigns(result.all)).toEqual([]);
@@ -254,8 +302,14 @@ describe('a state directory that cannot be used is refused at once', () => {
   });
 
   it('resume, report and runs on /proc/nope answer at once', () => {
-    expectRefused(cli('resume', '--yes', '--state-dir', '/proc/nope'), 'drctl: no runs in /proc/nope\n  hint: runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)\n');
-    expectRefused(cli('report', 'small-20261122T031500Z-4f2a', '--state-dir', '/proc/nope'), 'drctl: no run small-20261122T031500Z-4f2a in /proc/nope\n  hint: see drctl runs\n');
+    expectRefused(
+      cli('resume', '--yes', '--state-dir', '/proc/nope'),
+      'drctl: no runs in /proc/nope\n  hint: runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)\n',
+    );
+    expectRefused(
+      cli('report', 'small-20261122T031500Z-4f2a', '--state-dir', '/proc/nope'),
+      'drctl: no run small-20261122T031500Z-4f2a in /proc/nope\n  hint: see drctl runs\n',
+    );
     const runs = cli('runs', '--state-dir', '/proc/nope');
     expect(runs.stderr).toBe('drctl: no runs in /proc/nope\n');
     expect(runs.status).toBe(0);
@@ -277,13 +331,22 @@ describe('a state directory that cannot be used is refused at once', () => {
 
 describe('dates and durations', () => {
   it.each([
-    ['-99999999999999h', 'drctl: --incident-start "-99999999999999h" goes back more than 336h (14 days)\n  hint: for an older incident, give the ISO time it began, e.g. 2026-11-02T03:00:00Z\n'],
+    [
+      '-99999999999999h',
+      'drctl: --incident-start "-99999999999999h" goes back more than 336h (14 days)\n  hint: for an older incident, give the ISO time it began, e.g. 2026-11-02T03:00:00Z\n',
+    ],
     [
       '2026-02-30',
       'drctl: --incident-start "2026-02-30" is not a real time: February 2026 has 28 days\n  hint: write an ISO time such as 2026-11-22T03:00:00Z (or 2026-11-22T04:00:00+01:00), or an offset such as -45m\n',
     ],
-    ['1900-01-01', 'drctl: --incident-start 1900-01-01T00:00:00.000Z is before 2000-01-01\n  hint: the incident start is when this disaster began; check the year\n'],
-    ['9999-01-01', 'drctl: --incident-start 9999-01-01T00:00:00.000Z is in the future\n  hint: the incident start is when the disaster began\n'],
+    [
+      '1900-01-01',
+      'drctl: --incident-start 1900-01-01T00:00:00.000Z is before 2000-01-01\n  hint: the incident start is when this disaster began; check the year\n',
+    ],
+    [
+      '9999-01-01',
+      'drctl: --incident-start 9999-01-01T00:00:00.000Z is in the future\n  hint: the incident start is when the disaster began\n',
+    ],
   ])('--incident-start %s is refused in one line (plan and run)', (value, stderr) => {
     expectRefused(cli('plan', 'small.yaml', '--incident-start', value), stderr);
     expectRefused(cli('run', 'small.yaml', '--yes', '--state-dir', 'dates-state', '--incident-start', value), stderr);
@@ -301,7 +364,10 @@ describe('dates and durations', () => {
   });
 
   it('--input without "=" is refused', () => {
-    expectRefused(cli('plan', 'small.yaml', '--input', 'namespace'), 'drctl: --input "namespace" is not name=value\n  hint: e.g. --input namespace=payments\n');
+    expectRefused(
+      cli('plan', 'small.yaml', '--input', 'namespace'),
+      'drctl: --input "namespace" is not name=value\n  hint: e.g. --input namespace=payments\n',
+    );
   });
 });
 

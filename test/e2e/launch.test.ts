@@ -20,7 +20,8 @@ function validate(dir: string): CliResult {
   return drctl(['validate', join(dir, 'runbooks')], { command: fromCopy(dir) });
 }
 
-const buildOf = (dir: string): string => /^\/\* drctl build ([0-9a-f]{32}) \*\//.exec(readFileSync(join(dir, 'dist', 'drctl.cjs'), 'latin1'))![1]!;
+const buildOf = (dir: string): string =>
+  /^\/\* drctl build ([0-9a-f]{32}) \*\//.exec(readFileSync(join(dir, 'dist', 'drctl.cjs'), 'latin1'))![1]!;
 const cacheHeader = (dir: string): string => readFileSync(join(dir, 'dist', 'drctl.cache')).toString('latin1', 0, 32);
 
 describe('starting from the bundle and its code cache', () => {

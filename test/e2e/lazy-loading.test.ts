@@ -36,13 +36,18 @@ process.on('exit', () => appendFileSync(${JSON.stringify(log)}, [...Object.keys(
 
 /** A package named by a specifier, or loaded from its folder under node_modules. */
 const isHeavy = (entry: string): boolean =>
-  HEAVY.some((name) => entry === name || entry.startsWith(name.endsWith('/') ? name : `${name}/`) || entry.includes(`/node_modules/${name}`));
+  HEAVY.some(
+    (name) => entry === name || entry.startsWith(name.endsWith('/') ? name : `${name}/`) || entry.includes(`/node_modules/${name}`),
+  );
 
 describe('start-up stays light', () => {
   for (const args of [['--help'], ['list'], ['validate', 'runbooks']]) {
     it(`drctl ${args.join(' ')} loads neither the AWS SDK, pg, nor the prompt and process libraries (nor Node's child_process, crypto or tty)`, () => {
       const imports = importsOf(args);
-      expect(imports.some((entry) => entry.endsWith(join('dist', 'launch.cjs'))), 'the hook saw drctl start').toBe(true);
+      expect(
+        imports.some((entry) => entry.endsWith(join('dist', 'launch.cjs'))),
+        'the hook saw drctl start',
+      ).toBe(true);
       expect(imports.filter(isHeavy)).toEqual([]);
       expect(imports.filter((entry) => NOT_AT_START.includes(entry))).toEqual([]);
     });
@@ -51,14 +56,20 @@ describe('start-up stays light', () => {
   it('the hook does see the modules of Node a command loads (drctl run hashes its runbook)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-imports-'));
     const runbook = join(dir, 'one.yaml');
-    writeFileSync(runbook, 'apiVersion: drctl/v1\nkind: Runbook\nmetadata: { name: one, title: One }\nobjectives: { rto: 1m }\nsteps:\n  - { id: a, title: A, run: "true" }\n');
+    writeFileSync(
+      runbook,
+      'apiVersion: drctl/v1\nkind: Runbook\nmetadata: { name: one, title: One }\nobjectives: { rto: 1m }\nsteps:\n  - { id: a, title: A, run: "true" }\n',
+    );
     expect(importsOf(['run', runbook, '--yes', '--state-dir', join(dir, 'state')], dir)).toContain('node:crypto');
   });
 
   it('the hook does see a heavy library when a command needs it (drctl run loads execa)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-imports-'));
     const runbook = join(dir, 'one.yaml');
-    writeFileSync(runbook, 'apiVersion: drctl/v1\nkind: Runbook\nmetadata: { name: one, title: One }\nobjectives: { rto: 1m }\nsteps:\n  - { id: a, title: A, run: "true" }\n');
+    writeFileSync(
+      runbook,
+      'apiVersion: drctl/v1\nkind: Runbook\nmetadata: { name: one, title: One }\nobjectives: { rto: 1m }\nsteps:\n  - { id: a, title: A, run: "true" }\n',
+    );
     const imports = importsOf(['run', runbook, '--yes', '--state-dir', join(dir, 'state')], dir);
     expect(imports).toContain('execa');
     expect(imports.filter(isHeavy).length).toBeGreaterThan(0);

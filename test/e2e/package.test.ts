@@ -8,7 +8,10 @@ import { drctl, ROOT } from './drctl.js';
 describe('the packed tarball', () => {
   it('installs elsewhere and runs, with the shipped runbooks travelling with it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-pack-'));
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop()!;
     const project = join(dir, 'project');
     execFileSync('mkdir', ['-p', project]);
     writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }');
@@ -18,7 +21,9 @@ describe('the packed tarball', () => {
     const list = installed('list', '--json');
     expect(list.status, list.stderr).toBe(0);
     const names = (JSON.parse(list.stdout) as Array<{ name: string; source: string }>).map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(['database-loss', 'namespace-deletion', 'cluster-failure', 'regional-failover', 'data-corruption']));
+    expect(names).toEqual(
+      expect.arrayContaining(['database-loss', 'namespace-deletion', 'cluster-failure', 'regional-failover', 'data-corruption']),
+    );
     const validate = installed('validate', join(project, 'node_modules', 'drctl', 'runbooks'));
     expect(validate.status, validate.stdout).toBe(0);
     expect(installed('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);

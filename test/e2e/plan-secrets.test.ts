@@ -25,7 +25,11 @@ steps:
     exec: [echo, "\${{ env.PGPASSWORD }}", "\${{ env.DB_PASSWORD }}"]
 `,
     );
-    for (const args of [['plan', 'rb.yaml'], ['plan', 'rb.yaml', '--json'], ['run', 'rb.yaml', '--dry-run']]) {
+    for (const args of [
+      ['plan', 'rb.yaml'],
+      ['plan', 'rb.yaml', '--json'],
+      ['run', 'rb.yaml', '--dry-run'],
+    ]) {
       const result = drctl(args, { cwd: dir, env: { DB_PASSWORD: SECRET } });
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout + result.stderr, args.join(' ')).not.toContain(SECRET);

@@ -7,7 +7,10 @@ import { drctl, ROOT } from './drctl.js';
 describe("the README's quick start", () => {
   it('runs the local restore drill to the end, meeting its RTO and RPO (exit 0)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'drctl-quick-'));
-    const result = drctl(['run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`], { cwd: dir });
+    const result = drctl(
+      ['run', join(ROOT, 'examples', 'local-restore-drill.yaml'), '--drill', '--yes', '--input', `workdir=${join(dir, 'work')}`],
+      { cwd: dir },
+    );
     expect(result.status, result.stdout + result.stderr).toBe(0);
     const [runId] = readdirSync(join(dir, '.drctl', 'runs'));
     const report = JSON.parse(readFileSync(join(dir, '.drctl', 'runs', runId!, 'report.json'), 'utf8')) as {

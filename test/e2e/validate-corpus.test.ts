@@ -60,7 +60,12 @@ function loadFixtures(kind: 'invalid' | 'valid' | 'warnings'): Fixture[] {
       for (const line of readFileSync(join(ROOT, file), 'utf8').split('\n')) {
         const located = /^# expect(-warning)?: (\d+):(\d+) (.+)$/.exec(line);
         if (located) {
-          fixture.expectations.push({ severity: located[1] ? 'warning' : 'error', line: Number(located[2]), col: Number(located[3]), fragment: located[4]!.trim() });
+          fixture.expectations.push({
+            severity: located[1] ? 'warning' : 'error',
+            line: Number(located[2]),
+            col: Number(located[3]),
+            fragment: located[4]!.trim(),
+          });
         }
         const count = /^# expect-errors: (\d+)$/.exec(line);
         if (count) fixture.errorCount = Number(count[1]);
@@ -87,7 +92,13 @@ function diagnostics(output: string): Block[] {
   for (const line of output.split('\n')) {
     const header = HEADER.exec(line);
     if (header) {
-      current = { file: header[1]!, line: header[2] ? Number(header[2]) : null, col: header[3] ? Number(header[3]) : null, severity: header[4]!, text: line };
+      current = {
+        file: header[1]!,
+        line: header[2] ? Number(header[2]) : null,
+        col: header[3] ? Number(header[3]) : null,
+        severity: header[4]!,
+        text: line,
+      };
       blocks.push(current);
     } else if (current && /^\s/.test(line)) {
       current.text += `\n${line}`;
@@ -112,11 +123,18 @@ function describeExpectations(fixture: Fixture): string {
 /** Every expectation of the fixture is reported at its exact position, with its message fragment. */
 function assertReported(output: string, fixture: Fixture): void {
   const blocks = diagnostics(output);
-  const reported = blocks.map((b) => `  ${b.file}:${where(b)}: ${b.severity}: ${b.text.split('\n')[0]!.replace(HEADER, '')}`).join('\n') || '  (nothing)';
+  const reported =
+    blocks.map((b) => `  ${b.file}:${where(b)}: ${b.severity}: ${b.text.split('\n')[0]!.replace(HEADER, '')}`).join('\n') || '  (nothing)';
   for (const e of fixture.expectations) {
     const atPosition = blocks.filter((b) => b.file === fixture.file && b.severity === e.severity && b.line === e.line && b.col === e.col);
-    expect(atPosition.length, `expected ${e.severity === 'error' ? 'an error' : 'a warning'} at ${fixture.file}:${where(e)} (${e.fragment}); drctl reported:\n${reported}`).toBeGreaterThan(0);
-    expect(atPosition.map((b) => b.text).join('\n'), `the ${e.severity} at ${fixture.file}:${where(e)} should say: ${e.fragment}`).toContain(e.fragment);
+    expect(
+      atPosition.length,
+      `expected ${e.severity === 'error' ? 'an error' : 'a warning'} at ${fixture.file}:${where(e)} (${e.fragment}); drctl reported:\n${reported}`,
+    ).toBeGreaterThan(0);
+    expect(
+      atPosition.map((b) => b.text).join('\n'),
+      `the ${e.severity} at ${fixture.file}:${where(e)} should say: ${e.fragment}`,
+    ).toContain(e.fragment);
   }
 }
 
@@ -158,7 +176,10 @@ describe('drctl validate on an invalid runbook', () => {
       expect(crashSigns(result.all)).toEqual([]);
       assertReported(result.stdout, fixture);
       if (fixture.errorCount !== undefined) {
-        expect(diagnostics(result.stdout).filter((b) => b.severity === 'error').length, `number of errors reported for ${fixture.name}`).toBe(fixture.errorCount);
+        expect(
+          diagnostics(result.stdout).filter((b) => b.severity === 'error').length,
+          `number of errors reported for ${fixture.name}`,
+        ).toBe(fixture.errorCount);
         expect(result.stdout).toMatch(new RegExp(`^${fixture.errorCount} errors?, \\d+ warnings? in 1 file \\(1 invalid\\)$`, 'm'));
       }
       expect(result.status).toBe(2);
@@ -229,7 +250,12 @@ describe('drctl validate --json', () => {
     const report = JSON.parse(result.stdout) as {
       valid: boolean;
       errors: number;
-      files: Array<{ file: string; valid: boolean; runbook: string | null; diagnostics: Array<{ severity: string; file: string; line: number; col: number; path: string; message: string; hint?: string }> }>;
+      files: Array<{
+        file: string;
+        valid: boolean;
+        runbook: string | null;
+        diagnostics: Array<{ severity: string; file: string; line: number; col: number; path: string; message: string; hint?: string }>;
+      }>;
     };
     expect(report.valid).toBe(false);
     expect(report.errors).toBe(fixture.errorCount);
@@ -247,7 +273,11 @@ describe('drctl validate --json', () => {
     const fixture = valid[0]!;
     const result = drctl(['validate', '--json', fixture.file]);
     expect(result.status).toBe(0);
-    const report = JSON.parse(result.stdout) as { valid: boolean; errors: number; files: Array<{ valid: boolean; runbook: string | null; diagnostics: unknown[] }> };
+    const report = JSON.parse(result.stdout) as {
+      valid: boolean;
+      errors: number;
+      files: Array<{ valid: boolean; runbook: string | null; diagnostics: unknown[] }>;
+    };
     expect(report).toMatchObject({ valid: true, errors: 0 });
     expect(report.files[0]).toMatchObject({ valid: true, diagnostics: [] });
     expect(report.files[0]!.runbook).toEqual(expect.any(String));
@@ -293,7 +323,11 @@ describe('drctl validate on paths that hold no runbook', () => {
   it('validating the whole invalid corpus at once reports every file', () => {
     const result = drctl(['validate', join(FIXTURES, 'invalid')]);
     expect(crashSigns(result.all)).toEqual([]);
-    const files = new Set(diagnostics(result.stdout).filter((b) => b.severity === 'error').map((b) => b.file));
+    const files = new Set(
+      diagnostics(result.stdout)
+        .filter((b) => b.severity === 'error')
+        .map((b) => b.file),
+    );
     expect([...files].sort()).toEqual(invalid.map((f) => f.file).sort());
     expect(result.stdout).toMatch(new RegExp(`in ${invalid.length} files \\(${invalid.length} invalid\\)$`, 'm'));
     expect(result.status).toBe(2);

@@ -229,7 +229,11 @@ export function sh(value: string): string {
 export function drctlCommandLine(args: readonly string[], options: CliOptions = {}): string {
   const [file, argv] = argvOf(args, options);
   const env = cliEnv(options.env, options.path);
-  const unset = Object.keys(process.env).filter((name) => !(name in env)).map((name) => `-u ${sh(name)}`);
-  const set = Object.entries(env).filter(([name, value]) => process.env[name] !== value).map(([name, value]) => `${name}=${sh(value)}`);
+  const unset = Object.keys(process.env)
+    .filter((name) => !(name in env))
+    .map((name) => `-u ${sh(name)}`);
+  const set = Object.entries(env)
+    .filter(([name, value]) => process.env[name] !== value)
+    .map(([name, value]) => `${name}=${sh(value)}`);
   return `cd ${sh(options.cwd ?? ROOT)} && env ${[...unset, ...set].join(' ')} ${[file, ...argv].map(sh).join(' ')}`;
 }

@@ -50,6 +50,12 @@ process.exit(0);
       canned.push({ source: pattern.source, flags: pattern.flags, stdout });
       writeFileSync(answersFile, JSON.stringify(canned));
     },
-    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    calls: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [],
   };
 }

@@ -11,7 +11,10 @@ export interface TestMoto {
 }
 
 export function hasMoto(): boolean {
-  return requireTool('moto_server', 'the AWS integration tests run against the moto emulator (S3, RDS, Route 53)') && requireTool('aws', 'the AWS integration tests use the real aws CLI');
+  return (
+    requireTool('moto_server', 'the AWS integration tests run against the moto emulator (S3, RDS, Route 53)') &&
+    requireTool('aws', 'the AWS integration tests use the real aws CLI')
+  );
 }
 
 /** moto_server on a free loopback port; its state lives as long as the process. */

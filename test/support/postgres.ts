@@ -23,7 +23,10 @@ function pgCommand(command: string, args: string[]): [string, string[]] {
 }
 
 export function hasPostgres(): boolean {
-  return requireTool('initdb', 'the PostgreSQL integration tests start a real server (initdb + pg_ctl)') && requireTool('psql', 'the PostgreSQL integration tests use the real psql');
+  return (
+    requireTool('initdb', 'the PostgreSQL integration tests start a real server (initdb + pg_ctl)') &&
+    requireTool('psql', 'the PostgreSQL integration tests use the real psql')
+  );
 }
 
 /** A real PostgreSQL server in a temp folder on a free loopback port, trusting local connections. */
@@ -40,7 +43,18 @@ export async function startPostgres(): Promise<TestPostgres> {
     execFileSync(file, argv, { stdio: 'pipe' });
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-t',
+    '30',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
+  ]);
   const url = (database = 'postgres'): string => `postgresql://postgres@127.0.0.1:${port}/${database}`;
   return {
     port,

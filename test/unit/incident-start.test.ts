@@ -48,17 +48,26 @@ describe('--incident-start', () => {
     ['2026-11-22T24:00:00Z', '--incident-start "2026-11-22T24:00:00Z" is not a real time: there is no hour 24 (00 to 23)'],
     ['2026-11-22T03:60:00Z', '--incident-start "2026-11-22T03:60:00Z" is not a real time: there is no minute 60 (00 to 59)'],
     ['2026-11-22T03:00:60Z', '--incident-start "2026-11-22T03:00:60Z" is not a real time: there is no second 60 (00 to 59)'],
-    ['2026-11-22T03:00:00+15:00', '--incident-start "2026-11-22T03:00:00+15:00" is not a real time: +15:00 is not a time zone offset (-14:00 to +14:00)'],
+    [
+      '2026-11-22T03:00:00+15:00',
+      '--incident-start "2026-11-22T03:00:00+15:00" is not a real time: +15:00 is not a time zone offset (-14:00 to +14:00)',
+    ],
   ])('refuses %s: %s', (text, message) => {
     expect(refusal(text).message).toBe(message);
   });
 
-  it.each(['yesterday', '22/11/2026', '2026-11-22T03', '+45m', '2026-11-22T03:00:00 UTC', '1732244400', ''])('refuses %j as not a time', (text) => {
-    expect(refusal(text).message).toBe(`--incident-start ${JSON.stringify(text)} is not a time`);
-  });
+  it.each(['yesterday', '22/11/2026', '2026-11-22T03', '+45m', '2026-11-22T03:00:00 UTC', '1732244400', ''])(
+    'refuses %j as not a time',
+    (text) => {
+      expect(refusal(text).message).toBe(`--incident-start ${JSON.stringify(text)} is not a time`);
+    },
+  );
 
   it('refuses a time before 2000', () => {
-    expect(refusal('1900-01-01')).toEqual({ message: '--incident-start 1900-01-01T00:00:00.000Z is before 2000-01-01', hint: 'the incident start is when this disaster began; check the year' });
+    expect(refusal('1900-01-01')).toEqual({
+      message: '--incident-start 1900-01-01T00:00:00.000Z is before 2000-01-01',
+      hint: 'the incident start is when this disaster began; check the year',
+    });
   });
 
   it('refuses the future beyond a minute of clock skew', () => {
@@ -68,7 +77,10 @@ describe('--incident-start', () => {
 
   it('refuses offsets that are not durations, or go back more than 336h', () => {
     expect(refusal('-45 minutes').message).toBe('--incident-start "-45 minutes" is not an offset');
-    expect(refusal('-337h')).toEqual({ message: '--incident-start "-337h" goes back more than 336h (14 days)', hint: 'for an older incident, give the ISO time it began, e.g. 2026-11-02T03:00:00Z' });
+    expect(refusal('-337h')).toEqual({
+      message: '--incident-start "-337h" goes back more than 336h (14 days)',
+      hint: 'for an older incident, give the ISO time it began, e.g. 2026-11-02T03:00:00Z',
+    });
     expect(refusal('-99999999999999h').message).toBe('--incident-start "-99999999999999h" goes back more than 336h (14 days)');
     expect(refusal(`-${'9'.repeat(400)}h`).message).toBe(`--incident-start "-${'9'.repeat(400)}h" goes back more than 336h (14 days)`);
   });

@@ -121,11 +121,11 @@ describe('how deep YAML may nest', () => {
 
   it.each([
     ['block mappings', 'a:\n  b:\n    c: 1\n', 3],
-    ['a list at its key\'s indentation', 'a:\n- b:\n  - c\n', 4],
+    ["a list at its key's indentation", 'a:\n- b:\n  - c\n', 4],
     ['compact lists', '- - - - x\n', 4],
     ['flow inside block', 'a: {b: [1, {c: 2}]}\n', 4],
     ['a flow collection over several lines', 'a: [\n  [1,\n   [2]],\n  3]\n', 4],
-    ['brackets in quoted text and comments', 'a: "[[[{{{" # [[[[\nb: \'it\'\'s [[[\'\nc: [\'[[[\', "]]]"]\n', 2],
+    ['brackets in quoted text and comments', "a: \"[[[{{{\" # [[[[\nb: 'it''s [[['\nc: ['[[[', \"]]]\"]\n", 2],
     ['brackets and colons in a block scalar', 'a: |\n  [[[[ x: y\n    - z: [[[\nb: 1\n', 1],
     ['anchors and tags', 'a: &x !!map\n  b: !!seq\n    - 1\n', 3],
     ['multi-line quoted values', 'a: "c: [[[\n  - d: {{"\nb:\n  \'x: [\n  - y\'\n', 1],
@@ -170,7 +170,17 @@ describe('run ids', () => {
     }
   });
 
-  it.each(['../../other/runs/db-20261122T031500Z-4f2a', 'db-20261122T031500Z-4f2a/../x', '/etc/passwd', '.', '..', '', 'DB-20261122T031500Z-4f2a', 'db-20261122T031500Z-4f2a\n', 'db'])('refuse %j', (id) => {
+  it.each([
+    '../../other/runs/db-20261122T031500Z-4f2a',
+    'db-20261122T031500Z-4f2a/../x',
+    '/etc/passwd',
+    '.',
+    '..',
+    '',
+    'DB-20261122T031500Z-4f2a',
+    'db-20261122T031500Z-4f2a\n',
+    'db',
+  ])('refuse %j', (id) => {
     expect(() => checkRunId(id)).toThrow(`${JSON.stringify(id)} is not a run id`);
   });
 });
@@ -189,10 +199,26 @@ describe('diagnostics stay linear in the number of problems', () => {
   // Each of these took from 5 s to a minute while some part of the report was quadratic. The
   // bounds are generous for a loaded machine: far above linear, far below quadratic.
   it.each([
-    ['10,000 unknown inputs in one block script', `${header}  - id: a\n    title: A\n    run: |\n${Array.from({ length: 10_000 }, (_, i) => `      echo \${{ inputs.n${i} }}`).join('\n')}\n`, 10_000],
-    ['10,000 unknown inputs in one quoted line', `${header}  - id: a\n    title: A\n    run: "${Array.from({ length: 10_000 }, (_, i) => `\${{ inputs.n${i} }}`).join(' ')}"\n`, 10_000],
-    ['5,000 unknown steps named among 5,000 steps', `${header}${Array.from({ length: 5000 }, (_, i) => `  - id: s${i}\n    title: T\n    run: echo \${{ steps.zz${i}.status }}\n`).join('')}`, 5000],
-    ['a mapping of 60,000 keys', `${header}  - id: a\n    title: A\n    run: echo\n    env:\n${Array.from({ length: 60_000 }, (_, i) => `      K${i}: x\n`).join('')}    bad: 1\n`, 1],
+    [
+      '10,000 unknown inputs in one block script',
+      `${header}  - id: a\n    title: A\n    run: |\n${Array.from({ length: 10_000 }, (_, i) => `      echo \${{ inputs.n${i} }}`).join('\n')}\n`,
+      10_000,
+    ],
+    [
+      '10,000 unknown inputs in one quoted line',
+      `${header}  - id: a\n    title: A\n    run: "${Array.from({ length: 10_000 }, (_, i) => `\${{ inputs.n${i} }}`).join(' ')}"\n`,
+      10_000,
+    ],
+    [
+      '5,000 unknown steps named among 5,000 steps',
+      `${header}${Array.from({ length: 5000 }, (_, i) => `  - id: s${i}\n    title: T\n    run: echo \${{ steps.zz${i}.status }}\n`).join('')}`,
+      5000,
+    ],
+    [
+      'a mapping of 60,000 keys',
+      `${header}  - id: a\n    title: A\n    run: echo\n    env:\n${Array.from({ length: 60_000 }, (_, i) => `      K${i}: x\n`).join('')}    bad: 1\n`,
+      1,
+    ],
   ])('%s', (_, text, errors) => {
     const result = timed(text);
     expect(result.errors).toBe(errors);

@@ -8,7 +8,11 @@ function recording(secrets: string[] = [], limit = LINE_PIECE_LIMIT) {
   const redactor = new Redactor(secrets);
   const events: Array<{ stream: string; text: string }> = [];
   let held = 0;
-  const splitter = new LineSplitter((stream, text) => events.push({ stream, text: redactor.text(text) }), (text) => redactor.text(text), limit);
+  const splitter = new LineSplitter(
+    (stream, text) => events.push({ stream, text: redactor.text(text) }),
+    (text) => redactor.text(text),
+    limit,
+  );
   const heldBack = (): number => (splitter as unknown as { pending: { stdout: string } }).pending.stdout.length;
   return {
     splitter,

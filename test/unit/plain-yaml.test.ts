@@ -29,14 +29,98 @@ function expectAgreement(text: string): 'read' | 'declined' {
 }
 
 const SCALARS = [
-  'plain', 'yes', 'no', 'on', 'off', 'y', 'n', '~', 'null', 'Null', 'NULL', 'nUll', '', 'true', 'True', 'TRUE', 'tRue', 'false',
-  '.inf', '-.Inf', '+.INF', '.nan', '.NaN', '.NAN', '0o17', '017', '0x1f', '0X1F', '0xG', '0o8', '1_000', '1e3', '1E3', '1.', '.5',
-  '+1', '-0', '-0.0', '0b101', '2024-01-01', '2024-01-01T00:00:00Z', '12:30', '1:20:30', '0.1e+3', '+.5', '-.5e-2', '0', '00',
-  '08', '1.0', '1.50', '1,000', '=', '<<', '1e', 'e3', '.', '-', '0x', '0o', '+', '1__0', '_1', '.e3', '1.e3',
-  '9007199254740993', '123456789012345678901234567890', '-.inf', '+12.5e+10',
-  '"\\u00e9"', "'a''b'", '"a\\tb"', '"\\x41"', '"\\N"', '"\\_"', '"\\/"', '"\\L\\P"', '"multi\n  line"', "'folded\n\n  para'",
-  '!!str 5', '!!int "5"', '!!float 1', '!!bool yes', '!!bool true', '!!null ""', '! 12', '!foo x', '!!binary aGk=',
-  '!!timestamp 2020-01-01', '!<tag:yaml.org,2002:str> 7', '&a 5', '*missing',
+  'plain',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '~',
+  'null',
+  'Null',
+  'NULL',
+  'nUll',
+  '',
+  'true',
+  'True',
+  'TRUE',
+  'tRue',
+  'false',
+  '.inf',
+  '-.Inf',
+  '+.INF',
+  '.nan',
+  '.NaN',
+  '.NAN',
+  '0o17',
+  '017',
+  '0x1f',
+  '0X1F',
+  '0xG',
+  '0o8',
+  '1_000',
+  '1e3',
+  '1E3',
+  '1.',
+  '.5',
+  '+1',
+  '-0',
+  '-0.0',
+  '0b101',
+  '2024-01-01',
+  '2024-01-01T00:00:00Z',
+  '12:30',
+  '1:20:30',
+  '0.1e+3',
+  '+.5',
+  '-.5e-2',
+  '0',
+  '00',
+  '08',
+  '1.0',
+  '1.50',
+  '1,000',
+  '=',
+  '<<',
+  '1e',
+  'e3',
+  '.',
+  '-',
+  '0x',
+  '0o',
+  '+',
+  '1__0',
+  '_1',
+  '.e3',
+  '1.e3',
+  '9007199254740993',
+  '123456789012345678901234567890',
+  '-.inf',
+  '+12.5e+10',
+  '"\\u00e9"',
+  "'a''b'",
+  '"a\\tb"',
+  '"\\x41"',
+  '"\\N"',
+  '"\\_"',
+  '"\\/"',
+  '"\\L\\P"',
+  '"multi\n  line"',
+  "'folded\n\n  para'",
+  '!!str 5',
+  '!!int "5"',
+  '!!float 1',
+  '!!bool yes',
+  '!!bool true',
+  '!!null ""',
+  '! 12',
+  '!foo x',
+  '!!binary aGk=',
+  '!!timestamp 2020-01-01',
+  '!<tag:yaml.org,2002:str> 7',
+  '&a 5',
+  '*missing',
 ];
 
 describe('the fast YAML reader agrees with the position-keeping parser', () => {
@@ -46,7 +130,10 @@ describe('the fast YAML reader agrees with the position-keeping parser', () => {
   });
 
   it.each([
-    ['block scalars and chomping', 'a: |\n  one\n  two\n\nb: |-\n  x\n\nc: |+\n  y\n\nd: >\n  folded\n  text\n\n  para\ne: |2\n    indented\n'],
+    [
+      'block scalars and chomping',
+      'a: |\n  one\n  two\n\nb: |-\n  x\n\nc: |+\n  y\n\nd: >\n  folded\n  text\n\n  para\ne: |2\n    indented\n',
+    ],
     ['flow collections', 'a: [1, "two", {b: c}]\nd: {e: [f, g], h: ~}\n'],
     ['keys that are not text', '1: a\ntrue: b\n~: c\n0x10: d\n1.5: e\n'],
     ['a collection as a key', '? [a, b]\n: c\n'],
@@ -55,7 +142,10 @@ describe('the fast YAML reader agrees with the position-keeping parser', () => {
     ['an explicit key in flow', '{? a: 1}\n'],
     ['a list as a key in flow', '{[a]: b}\n'],
     ['a list as a key in a list item', '- [a, b]: c\n'],
-    ['a jsonpath template in a block scalar (not a key)', 'run: |\n  kubectl get ns -o jsonpath=\'{range .items[*]}  {.type}: {.message}{end}\'\n'],
+    [
+      'a jsonpath template in a block scalar (not a key)',
+      "run: |\n  kubectl get ns -o jsonpath='{range .items[*]}  {.type}: {.message}{end}'\n",
+    ],
     ['null keys', '~: a\n'],
     ['an empty key', ': a\n'],
     ['a __proto__ key', '__proto__: {polluted: true}\nsafe: 1\n'],
@@ -92,12 +182,20 @@ describe('the fast YAML reader agrees with the position-keeping parser', () => {
   it('agrees on every test fixture, valid or not', () => {
     const fixtures = join(import.meta.dirname, '..', 'fixtures');
     for (const dir of readdirSync(fixtures)) {
-      for (const name of readdirSync(join(fixtures, dir)).filter((n) => n.endsWith('.yaml'))) expectAgreement(readFileSync(join(fixtures, dir, name), 'utf8'));
+      for (const name of readdirSync(join(fixtures, dir)).filter((n) => n.endsWith('.yaml')))
+        expectAgreement(readFileSync(join(fixtures, dir, name), 'utf8'));
     }
   });
 
   it('declines aliases of collections, so the parser can bound how far they expand', () => {
-    const laughs = ['a: &a [x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join('\n');
+    const laughs = [
+      'a: &a [x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
     expect(loadPlainYaml(laughs).ok).toBe(false);
     expect(loadPlainYaml('a: &v 1\nb: *v\n')).toEqual({ ok: true, value: { a: 1, b: 1 } });
   });

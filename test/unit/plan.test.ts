@@ -56,7 +56,9 @@ describe('plan', () => {
     expect(use.command).toEqual({ kind: 'run', display: "restore <steps.find.outputs.key> -n 'a b'\\''c' --password ***" });
     expect(use.confirm).toEqual({ kind: 'type', text: "a b'c" });
     // The plan keeps the resolved inputs (to run and to mask with); nothing it shows holds the secret.
-    expect(JSON.stringify({ steps: result.steps.map((s) => [s.command, s.confirm, s.rollback]), inputs: result.inputs, env: result.env })).not.toContain('s3cr3t-value');
+    expect(
+      JSON.stringify({ steps: result.steps.map((s) => [s.command, s.confirm, s.rollback]), inputs: result.inputs, env: result.env }),
+    ).not.toContain('s3cr3t-value');
   });
 
   it('decides if: from inputs and leaves it open when it depends on a step', () => {
@@ -74,7 +76,10 @@ describe('plan', () => {
   });
 
   it('substitutes exec arguments as they are, without shell quoting', () => {
-    expect(plan({ target: 'production', replicas: '5' }).steps[2]!.command).toEqual({ kind: 'exec', display: ['kubectl', 'scale', '--replicas', '5'] });
+    expect(plan({ target: 'production', replicas: '5' }).steps[2]!.command).toEqual({
+      kind: 'exec',
+      display: ['kubectl', 'scale', '--replicas', '5'],
+    });
   });
 });
 
@@ -94,7 +99,9 @@ describe('inputs', () => {
   });
 
   it('never repeats a secret value in an error', () => {
-    const secretNumber = load(RUNBOOK.replace('password: { secret: true, env: DEMO_PASSWORD }', 'password: { secret: true, type: number }'));
+    const secretNumber = load(
+      RUNBOOK.replace('password: { secret: true, env: DEMO_PASSWORD }', 'password: { secret: true, type: number }'),
+    );
     expect(() => resolveInputs(secretNumber, { pairs: { password: 'hunter2' }, env: {} })).toThrow(/the given value is not a valid number/);
     try {
       resolveInputs(secretNumber, { pairs: { password: 'hunter2' }, env: {} });

@@ -63,7 +63,11 @@ describe('stopping a command that left its process group', () => {
       if (pid === pidIn(pidFile) && signal !== 0) throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
       return kill(pid, signal);
     });
-    const { result, tag } = await runScript(`setsid sh -c 'echo $$ > daemon.pid; exec sleep ${seconds}' & while [ ! -s daemon.pid ]; do sleep 0.05; done; sleep 300`, dir, 1_000);
+    const { result, tag } = await runScript(
+      `setsid sh -c 'echo $$ > daemon.pid; exec sleep ${seconds}' & while [ ! -s daemon.pid ]; do sleep 0.05; done; sleep 300`,
+      dir,
+      1_000,
+    );
     const pid = pidIn(pidFile)!;
     expect(result.ended).toBe('timeout');
     expect(result.survivors).toEqual([{ pid, command: `sleep ${seconds}` }]);
@@ -108,7 +112,10 @@ describe('stopping a command that left its process group', () => {
       const pid = pidIn(pidFile);
       if (pid && living(pid)) process.kill(pid, 'SIGKILL');
     });
-    const { result, tag } = await runScript(`setsid sh -c 'echo $$ > daemon.pid; exec sleep ${seconds}' > /dev/null 2>&1 & while [ ! -s daemon.pid ]; do sleep 0.05; done`, dir);
+    const { result, tag } = await runScript(
+      `setsid sh -c 'echo $$ > daemon.pid; exec sleep ${seconds}' > /dev/null 2>&1 & while [ ! -s daemon.pid ]; do sleep 0.05; done`,
+      dir,
+    );
     expect(result).toMatchObject({ ended: 'exited', exitCode: 0 });
     expect(result.survivors).toBeUndefined();
     expect(living(pidIn(pidFile)!)).toBe(true);

@@ -14,8 +14,12 @@ describe('output regexes run on a linear-time engine', () => {
   });
 
   it('takes the first group, or the whole match, with ^ and $ at every line as before', () => {
-    expect(extractOutputs({ pods: { from: 'stdout', regex: '(\\d+) pods' } }, { stdout: 'ready: 3 pods\n', stderr: '', exitCode: 0 })).toEqual({ pods: '3' });
-    expect(extractOutputs({ v: { from: 'stdout', regex: '^v\\d+$' } }, { stdout: 'name\nv12\nend\n', stderr: '', exitCode: 0 })).toEqual({ v: 'v12' });
+    expect(
+      extractOutputs({ pods: { from: 'stdout', regex: '(\\d+) pods' } }, { stdout: 'ready: 3 pods\n', stderr: '', exitCode: 0 }),
+    ).toEqual({ pods: '3' });
+    expect(extractOutputs({ v: { from: 'stdout', regex: '^v\\d+$' } }, { stdout: 'name\nv12\nend\n', stderr: '', exitCode: 0 })).toEqual({
+      v: 'v12',
+    });
     // A group that took no part gives the whole match, as JavaScript's match[1] ?? match[0] did.
     expect(compileRegex('x(y)?').exec('x')).toEqual(['x', null]);
     expect(extractOutputs({ v: { from: 'stdout', regex: 'x(y)?' } }, { stdout: 'x', stderr: '', exitCode: 0 })).toEqual({ v: 'x' });
@@ -26,7 +30,9 @@ describe('output regexes run on a linear-time engine', () => {
   });
 
   it('says which output found nothing', () => {
-    expect(() => extractOutputs({ n: { from: 'stderr', regex: '(\\d+) rows' } }, { stdout: '', stderr: 'none', exitCode: 0 })).toThrow('output n: /(\\d+) rows/ found nothing in stderr');
+    expect(() => extractOutputs({ n: { from: 'stderr', regex: '(\\d+) rows' } }, { stdout: '', stderr: 'none', exitCode: 0 })).toThrow(
+      'output n: /(\\d+) rows/ found nothing in stderr',
+    );
   });
 });
 

@@ -12,7 +12,9 @@ describe("a command's output on the operator's terminal", () => {
   });
 
   it('keeps colours, and resets them at the end so they cannot bleed into drctl lines', () => {
-    expect(colour(`${ESC}[31mred${ESC}[0m and ${ESC}[1;38;5;208mbold orange`)).toBe(`${ESC}[31mred${ESC}[0m and ${ESC}[1;38;5;208mbold orange${ESC}[0m`);
+    expect(colour(`${ESC}[31mred${ESC}[0m and ${ESC}[1;38;5;208mbold orange`)).toBe(
+      `${ESC}[31mred${ESC}[0m and ${ESC}[1;38;5;208mbold orange${ESC}[0m`,
+    );
     expect(colour(`${ESC}[38:2::255:0:0mtruecolour`)).toBe(`${ESC}[38:2::255:0:0mtruecolour${ESC}[0m`);
   });
 

@@ -35,12 +35,12 @@ const CONTEXTS: Array<[string, string, (v: string) => string]> = [
   ['a bare word', "printf '%s' ${{ inputs.v }}", (v) => v],
   ['inside double quotes', 'printf \'%s\' "before ${{ inputs.v }} after"', (v) => `before ${v} after`],
   ['inside single quotes', "printf '%s' 'before ${{ inputs.v }} after'", (v) => `before ${v} after`],
-  ['inside $( ) inside double quotes', 'printf \'%s\' "$(printf \'%s\' ${{ inputs.v }})"', (v) => v.replace(/\n+$/, '')],
-  ['an unquoted here-document', "cat <<EOF\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
+  ['inside $( ) inside double quotes', "printf '%s' \"$(printf '%s' ${{ inputs.v }})\"", (v) => v.replace(/\n+$/, '')],
+  ['an unquoted here-document', 'cat <<EOF\n${{ inputs.v }}\nEOF', (v) => `${v}\n`],
   ['a quoted here-document', "cat <<'EOF'\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
   ['a comment', "# note: ${{ inputs.v }}\nprintf '%s' done", () => 'done'],
   ['a line after a shift inside $(( ))', "echo $((1<<2)) >/dev/null\nprintf '%s' ${{ inputs.v }}", (v) => v],
-  ['a here-document inside $( )', "body=$(cat <<EOF\n${{ inputs.v }}\nEOF\n)\nprintf '%s' \"$body\"", (v) => v.replace(/\n+$/, '')],
+  ['a here-document inside $( )', 'body=$(cat <<EOF\n${{ inputs.v }}\nEOF\n)\nprintf \'%s\' "$body"', (v) => v.replace(/\n+$/, '')],
   ['after an arithmetic command (( ))', "(( 1 << 3 )) || true\nprintf '%s' ${{ inputs.v }}", (v) => v],
 ];
 
@@ -56,7 +56,9 @@ describe('a substituted value never injects shell syntax, wherever it stands in 
   }
 
   it('refuses a value holding the here-document delimiter line instead of ending the document early', () => {
-    expect(() => renderString("cat <<EOF\n${{ inputs.v }}\nEOF\n", scopeWith('x\nEOF\ntouch PWNED'), { shell: true })).toThrow(/would end the here-document early/);
+    expect(() => renderString('cat <<EOF\n${{ inputs.v }}\nEOF\n', scopeWith('x\nEOF\ntouch PWNED'), { shell: true })).toThrow(
+      /would end the here-document early/,
+    );
   });
 
   it('refuses an expression inside backticks, which cannot be quoted safely', () => {
@@ -65,7 +67,9 @@ describe('a substituted value never injects shell syntax, wherever it stands in 
 
   it('allows only a whole number inside $(( ))', () => {
     expect(runWith("printf '%s' $(( ${{ inputs.v }} + 1 ))", '41').stdout).toBe('42');
-    expect(() => renderString("echo $(( ${{ inputs.v }} + 1 ))", scopeWith('a[$(touch PWNED)]'), { shell: true })).toThrow(/not a whole number/);
+    expect(() => renderString('echo $(( ${{ inputs.v }} + 1 ))', scopeWith('a[$(touch PWNED)]'), { shell: true })).toThrow(
+      /not a whole number/,
+    );
   });
 
   it('treats the text after a here-document as ordinary script again', () => {

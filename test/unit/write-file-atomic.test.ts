@@ -103,7 +103,10 @@ describe('writeFileAtomic on a full disk', () => {
   const folder = join(tmpdir(), `drctl-full-${process.pid}`);
   mkdirSync(folder, { recursive: true });
   const mounted = mountTinyTmpfs(folder);
-  if (!mounted) console.warn(`writeFileAtomic on a full disk: cannot mount a tmpfs at ${folder} here (needs root with mount rights); write-file-atomic-enospc.test.ts injects the error instead`);
+  if (!mounted)
+    console.warn(
+      `writeFileAtomic on a full disk: cannot mount a tmpfs at ${folder} here (needs root with mount rights); write-file-atomic-enospc.test.ts injects the error instead`,
+    );
 
   afterAll(() => {
     if (mounted) execFileSync('umount', [folder]);

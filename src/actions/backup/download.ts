@@ -56,11 +56,15 @@ export function backupDownloadAction(open: OpenStore = openStore) {
           verify: () => {
             if (meter.bytes !== info.size) {
               const why = meter.bytes < info.size ? 'the download was cut short' : 'the object changed while it was read';
-              throw new ActionError(`${NAME}: ${object.uri}: got ${meter.bytes} bytes, the object has ${info.size}: ${why}; nothing was kept`);
+              throw new ActionError(
+                `${NAME}: ${object.uri}: got ${meter.bytes} bytes, the object has ${info.size}: ${why}; nothing was kept`,
+              );
             }
             sha256 = meter.digest();
             if (info.sha256 !== undefined && sha256 !== info.sha256) {
-              throw new ActionError(`${NAME}: ${object.uri}: sha256 mismatch: the object's ${info.sha256Source ?? 'sha256'} is ${info.sha256}, the bytes downloaded hash to ${sha256}; nothing was kept`);
+              throw new ActionError(
+                `${NAME}: ${object.uri}: sha256 mismatch: the object's ${info.sha256Source ?? 'sha256'} is ${info.sha256}, the bytes downloaded hash to ${sha256}; nothing was kept`,
+              );
             }
           },
         });
@@ -69,9 +73,19 @@ export function backupDownloadAction(open: OpenStore = openStore) {
         throw storeFailure(NAME, object.uri, error, ctx.signal);
       }
       const { bytes, sha256, elapsedMs } = done;
-      const verified = done.expected !== undefined ? `size and sha256 verified (${done.source})` : 'size verified (the object carries no sha256)';
+      const verified =
+        done.expected !== undefined ? `size and sha256 verified (${done.source})` : 'size verified (the object carries no sha256)';
       ctx.log(`downloaded ${formatBytes(bytes)} in ${formatDuration(elapsedMs)} (${rate(bytes, elapsedMs)}) to ${path}: ${verified}`);
-      ctx.record({ uri: object.uri, path, bytes, sha256, expected_sha256: done.expected ?? null, sha256_source: done.source ?? null, verified: done.expected !== undefined ? 'size+sha256' : 'size', duration_ms: Math.round(elapsedMs) });
+      ctx.record({
+        uri: object.uri,
+        path,
+        bytes,
+        sha256,
+        expected_sha256: done.expected ?? null,
+        sha256_source: done.source ?? null,
+        verified: done.expected !== undefined ? 'size+sha256' : 'size',
+        duration_ms: Math.round(elapsedMs),
+      });
       return { path, bytes, sha256 };
     },
   });

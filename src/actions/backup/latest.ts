@@ -18,14 +18,18 @@ function newer(a: StoredObject, b: StoredObject | undefined): boolean {
 }
 
 function older(a: StoredObject, b: StoredObject | undefined): boolean {
-  return !b || a.lastModified.getTime() < b.lastModified.getTime() || (a.lastModified.getTime() === b.lastModified.getTime() && a.key < b.key);
+  return (
+    !b || a.lastModified.getTime() < b.lastModified.getTime() || (a.lastModified.getTime() === b.lastModified.getTime() && a.key < b.key)
+  );
 }
 
 const backupLatestArgs = z.strictObject({
   /** Where the backups are: s3://bucket/prefix/ or file:///dir/. */
   location: arg.text().check(z.superRefine(parses(parseLocation))),
   /** Only objects whose name under the location matches this glob (* does not cross /). */
-  match: z.optional(arg.text().check(z.refine((v: string) => globProblem(v) === undefined, { error: 'expected a glob such as backup_*.sql.gz' }))),
+  match: z.optional(
+    arg.text().check(z.refine((v: string) => globProblem(v) === undefined, { error: 'expected a glob such as backup_*.sql.gz' })),
+  ),
 });
 
 /**
@@ -76,7 +80,16 @@ export function backupLatestAction(open: OpenStore = openStore) {
       }
       const incident = ctx.incidentStart.toISOString();
       const matched = args.match === undefined ? '' : ` matching "${args.match}"`;
-      ctx.record({ location: location.uri, match: args.match ?? null, pages, listed, matching, newer_than_incident: newerCount, incident_start: incident, chosen: best ? uriOf(location.store, best.key) : null });
+      ctx.record({
+        location: location.uri,
+        match: args.match ?? null,
+        pages,
+        listed,
+        matching,
+        newer_than_incident: newerCount,
+        incident_start: incident,
+        chosen: best ? uriOf(location.store, best.key) : null,
+      });
       if (!best) {
         if (!oldestNewer) throw new ActionError(`${NAME}: ${location.uri}: no backups${matched}`);
         throw new ActionError(
@@ -85,7 +98,9 @@ export function backupLatestAction(open: OpenStore = openStore) {
       }
       const uri = uriOf(location.store, best.key);
       const ageMs = cut - best.lastModified.getTime();
-      ctx.log(`${uri}: taken ${best.lastModified.toISOString()}, ${formatDuration(ageMs)} before the incident start, ${formatBytes(best.size)} (${matching} backup(s)${matched} in ${pages} page(s)${newerCount ? `, ${newerCount} newer than the incident start left out` : ''})`);
+      ctx.log(
+        `${uri}: taken ${best.lastModified.toISOString()}, ${formatDuration(ageMs)} before the incident start, ${formatBytes(best.size)} (${matching} backup(s)${matched} in ${pages} page(s)${newerCount ? `, ${newerCount} newer than the incident start left out` : ''})`,
+      );
       ctx.recoveryPoint(best.lastModified, uri);
       return { uri, key: best.key, last_modified: best.lastModified.toISOString(), age_s: Math.round(ageMs) / 1000, size: best.size };
     },

@@ -127,7 +127,9 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** A zod check: the text must parse, and the issue says why it does not. */
-export function parses(parse: (text: string) => unknown): (text: string, ctx: { addIssue(issue: { code: 'custom'; message: string; input: string }): void }) => void {
+export function parses(
+  parse: (text: string) => unknown,
+): (text: string, ctx: { addIssue(issue: { code: 'custom'; message: string; input: string }): void }) => void {
   return (text, ctx) => {
     const result = parse(text);
     if (typeof result === 'string') ctx.addIssue({ code: 'custom', message: result, input: text });

@@ -22,7 +22,13 @@ export function rate(bytes: number, ms: number): string {
  * Progress lines for a transfer: one at each further 10%, never more than one every ~2 s, and at
  * least one every 30 s while bytes flow (a slow transfer of a large backup still shows it is alive).
  */
-export function progressReporter(log: (text: string) => void, verb: string, what: string, total: number, now: () => number = Date.now): { update(bytes: number): void; elapsedMs(): number } {
+export function progressReporter(
+  log: (text: string) => void,
+  verb: string,
+  what: string,
+  total: number,
+  now: () => number = Date.now,
+): { update(bytes: number): void; elapsedMs(): number } {
   const started = now();
   let lastAt = started;
   let lastTenth = 0;
@@ -35,7 +41,9 @@ export function progressReporter(log: (text: string) => void, verb: string, what
       lastAt = t;
       lastTenth = tenth;
       const percent = Math.floor((bytes * 100) / total);
-      log(`${verb} ${what}: ${percent}% (${formatBytes(bytes)} of ${formatBytes(total)}, ${rate(bytes, t - started)}, ${formatDuration(t - started)})`);
+      log(
+        `${verb} ${what}: ${percent}% (${formatBytes(bytes)} of ${formatBytes(total)}, ${rate(bytes, t - started)}, ${formatDuration(t - started)})`,
+      );
     },
     elapsedMs: () => now() - started,
   };

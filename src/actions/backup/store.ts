@@ -27,6 +27,7 @@ export function storeFailure(action: string, resource: string, error: unknown, s
     // ENOENT: no such file or directory, open '/x' → ENOENT: no such file or directory
     return new ActionError(`${action}: ${resource}: ${(e.message ?? e.code).split(',')[0]}`);
   }
-  if (/region is missing/i.test(e.message ?? '')) return new ActionError(`${action}: ${resource}: no AWS region (set AWS_REGION or --region)`);
+  if (/region is missing/i.test(e.message ?? ''))
+    return new ActionError(`${action}: ${resource}: no AWS region (set AWS_REGION or --region)`);
   return new ActionError(awsFailure(action, resource, error));
 }

@@ -53,7 +53,10 @@ export function backupUploadAction(open: OpenStore = openStore) {
           hashing.update(bytes);
         }
         sha256 = hash.digest('hex');
-        if (bytes !== size) throw new ActionError(`${NAME}: ${from}: the file changed while it was read (${size} bytes, then ${bytes}): is it still being written?`);
+        if (bytes !== size)
+          throw new ActionError(
+            `${NAME}: ${from}: the file changed while it was read (${size} bytes, then ${bytes}): is it still being written?`,
+          );
       } catch (error) {
         throw storeFailure(NAME, from, error, ctx.signal);
       }
@@ -65,7 +68,12 @@ export function backupUploadAction(open: OpenStore = openStore) {
         const source = createReadStream(from, { highWaterMark: READ_CHUNK });
         source.on('error', (error) => second.destroy(error));
         try {
-          await store.write(target.key, source.pipe(second), { size, sha256, signal: ctx.signal, onProgress: (bytes) => progress.update(bytes) });
+          await store.write(target.key, source.pipe(second), {
+            size,
+            sha256,
+            signal: ctx.signal,
+            onProgress: (bytes) => progress.update(bytes),
+          });
         } finally {
           source.destroy();
         }
@@ -73,7 +81,9 @@ export function backupUploadAction(open: OpenStore = openStore) {
         const again = second.digest();
         if (second.bytes !== size || again !== sha256) {
           await store.remove(target.key, ctx.signal).catch(() => {});
-          throw new ActionError(`${NAME}: ${from}: the file changed while it was uploaded (sha256 ${sha256}, then ${again}): the upload to ${target.uri} was deleted`);
+          throw new ActionError(
+            `${NAME}: ${from}: the file changed while it was uploaded (sha256 ${sha256}, then ${again}): the upload to ${target.uri} was deleted`,
+          );
         }
       } catch (error) {
         throw storeFailure(NAME, target.uri, error, ctx.signal);

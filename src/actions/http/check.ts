@@ -25,7 +25,10 @@ export const httpCheck = defineAction({
       response = await fetch(args.url, { method: args.method, headers: args.headers ?? {}, signal, redirect: 'manual' });
     } catch (error) {
       if (ctx.signal.aborted) throw error;
-      if (signal.aborted) throw new ActionError(`http.check: ${args.method} ${args.url}: no answer within ${DEFAULT_TIMEOUT_MS / 1000}s (set the step's timeout: to wait longer)`);
+      if (signal.aborted)
+        throw new ActionError(
+          `http.check: ${args.method} ${args.url}: no answer within ${DEFAULT_TIMEOUT_MS / 1000}s (set the step's timeout: to wait longer)`,
+        );
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new ActionError(`http.check: ${args.method} ${args.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
     }
@@ -34,7 +37,9 @@ export const httpCheck = defineAction({
     ctx.log(`${args.method} ${args.url} → ${response.status} in ${durationMs}ms`);
     ctx.record({ url: args.url, method: args.method, status: response.status, duration_ms: durationMs });
     if (response.status !== args.status) {
-      throw new ActionError(`http.check: ${args.method} ${args.url} answered ${response.status}, expected ${args.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
+      throw new ActionError(
+        `http.check: ${args.method} ${args.url} answered ${response.status}, expected ${args.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`,
+      );
     }
     if (args.body) {
       const problem = ctx.unmetMatcher(args.body, body);

@@ -59,7 +59,9 @@ export function createPostgresCheck(port: PgPort) {
           try {
             const value = firstValue(await runQuery(port, conn, args.url, check.sql, ctx));
             const unmet = ctx.unmetMatcher(check.expect, textOf(value));
-            result = unmet ? { name: check.name, value, ok: false, problem: value === null ? unmet.replace(/^was ""/, 'was NULL') : unmet } : { name: check.name, value, ok: true };
+            result = unmet
+              ? { name: check.name, value, ok: false, problem: value === null ? unmet.replace(/^was ""/, 'was NULL') : unmet }
+              : { name: check.name, value, ok: true };
           } catch (error) {
             if (ctx.signal.aborted) throw error;
             // The server refused this SQL: the check fails, the others still run. A lost connection ends the step.
@@ -73,9 +75,18 @@ export function createPostgresCheck(port: PgPort) {
         await conn.end();
       }
       const failed = results.filter((r) => !r.ok);
-      ctx.record({ host: target.host, port: target.port, database: target.database, checks: results.length, failed: failed.map((r) => r.name), results });
+      ctx.record({
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        checks: results.length,
+        failed: failed.map((r) => r.name),
+        results,
+      });
       if (failed.length) {
-        throw new ActionError(`postgres.check: ${target.label}: ${failed.length} of ${results.length} check${results.length === 1 ? '' : 's'} failed: ${failed.map((r) => `${r.name}: ${r.problem}`).join('; ')}`);
+        throw new ActionError(
+          `postgres.check: ${target.label}: ${failed.length} of ${results.length} check${results.length === 1 ? '' : 's'} failed: ${failed.map((r) => `${r.name}: ${r.problem}`).join('; ')}`,
+        );
       }
       return { results };
     },

@@ -26,7 +26,8 @@ function isPostgresUrl(text: string): boolean {
  * The `url` argument: postgresql://user:password@host:port/database, a secret (masked wherever it
  * would be shown; the message never quotes it).
  */
-export const urlArg = () => arg.text().check(z.refine(isPostgresUrl, { error: 'expected a postgresql://user:password@host:port/database URL' }));
+export const urlArg = () =>
+  arg.text().check(z.refine(isPostgresUrl, { error: 'expected a postgresql://user:password@host:port/database URL' }));
 
 /** Where a connection URL points, without its credentials: what messages and the journal name. */
 export interface PgTarget {
@@ -86,7 +87,8 @@ export function problemOf(error: unknown, url: string): string {
     const e = (error ?? {}) as { code?: unknown; message?: unknown; errors?: unknown };
     let message = typeof e.message === 'string' ? e.message : String(error);
     // Node reports a refused localhost (::1 and 127.0.0.1 both tried) as an AggregateError without a message.
-    if (!message && Array.isArray(e.errors) && e.errors.length) message = String((e.errors[e.errors.length - 1] as { message?: unknown }).message ?? '');
+    if (!message && Array.isArray(e.errors) && e.errors.length)
+      message = String((e.errors[e.errors.length - 1] as { message?: unknown }).message ?? '');
     const code = typeof e.code === 'string' ? e.code : '';
     text = code && !message.includes(code) ? `${code} ${message}` : message;
   }
@@ -100,7 +102,12 @@ export function failure(action: string, target: PgTarget, error: unknown, url: s
 }
 
 /** Open a connection for a step: bounded by the connect timeout, the step's timeout and interruption. */
-export function openConnection(port: PgPort, url: string, ctx: ActionContext, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<PgConnection> {
+export function openConnection(
+  port: PgPort,
+  url: string,
+  ctx: ActionContext,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<PgConnection> {
   return port.connect({
     connectionString: url,
     connectTimeoutMs,
@@ -137,7 +144,13 @@ async function stopStatement(port: PgPort, conn: PgConnection, url: string, ctx:
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${CANCEL_TIMEOUT_MS / 1000}s`)), CANCEL_TIMEOUT_MS);
     let canceller: PgConnection | undefined;
     try {
-      canceller = await port.connect({ connectionString: url, connectTimeoutMs: CANCEL_TIMEOUT_MS, statementTimeoutMs: CANCEL_TIMEOUT_MS, applicationName: 'drctl cancel', signal: controller.signal });
+      canceller = await port.connect({
+        connectionString: url,
+        connectTimeoutMs: CANCEL_TIMEOUT_MS,
+        statementTimeoutMs: CANCEL_TIMEOUT_MS,
+        applicationName: 'drctl cancel',
+        signal: controller.signal,
+      });
       await untilAborted(canceller.query('SELECT pg_cancel_backend($1)', [pid]), controller.signal);
     } catch (error) {
       ctx.log(`could not cancel the statement: ${problemOf(error, url)}`);

@@ -35,8 +35,16 @@ export function createPostgresQuery(port: PgPort) {
         const durationMs = Math.round(performance.now() - started);
         const rows = result.rows.slice(0, MAX_OUTPUT_ROWS).map((row) => jsonValue(row));
         ctx.log(`${target.label}: ${result.command || 'query'} → ${rowCount} row${rowCount === 1 ? '' : 's'} in ${durationMs}ms`);
-        if (result.rows.length > MAX_OUTPUT_ROWS) ctx.log(`keeping the first ${MAX_OUTPUT_ROWS} of ${result.rows.length} rows in outputs.rows`);
-        ctx.record({ host: target.host, port: target.port, database: target.database, command: result.command, row_count: rowCount, duration_ms: durationMs });
+        if (result.rows.length > MAX_OUTPUT_ROWS)
+          ctx.log(`keeping the first ${MAX_OUTPUT_ROWS} of ${result.rows.length} rows in outputs.rows`);
+        ctx.record({
+          host: target.host,
+          port: target.port,
+          database: target.database,
+          command: result.command,
+          row_count: rowCount,
+          duration_ms: durationMs,
+        });
         return { rows, row_count: rowCount, value: firstValue(result) };
       } finally {
         await conn.end();

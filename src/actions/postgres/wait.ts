@@ -33,7 +33,14 @@ export function createPostgresWait(port: PgPort) {
       let attempts = 0;
       let lastProblem: string | undefined;
       const onAbort = (): void => {
-        ctx.record({ host: target.host, port: target.port, database: target.database, ready: false, attempts, last_problem: lastProblem ?? null });
+        ctx.record({
+          host: target.host,
+          port: target.port,
+          database: target.database,
+          ready: false,
+          attempts,
+          last_problem: lastProblem ?? null,
+        });
         if (lastProblem) ctx.log(`gave up on ${target.label} after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${lastProblem}`);
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -47,7 +54,15 @@ export function createPostgresWait(port: PgPort) {
             const version = textOf((await runQuery(port, conn, args.url, 'SHOW server_version', ctx)).rows[0]?.server_version);
             const waitedMs = Math.round(performance.now() - started);
             ctx.log(`${target.label} is up (PostgreSQL ${version}) after ${attempts} attempt${attempts === 1 ? '' : 's'}`);
-            ctx.record({ host: target.host, port: target.port, database: target.database, ready: true, attempts, waited_ms: waitedMs, server_version: version });
+            ctx.record({
+              host: target.host,
+              port: target.port,
+              database: target.database,
+              ready: true,
+              attempts,
+              waited_ms: waitedMs,
+              server_version: version,
+            });
             return { server_version: version };
           } catch (error) {
             if (ctx.signal.aborted) throw error;

@@ -34,7 +34,8 @@ const TERMINAL_INSTANCE_STATUSES: ReadonlySet<string> = new Set([
 const TERMINAL_SNAPSHOT_STATUSES: ReadonlySet<string> = new Set(['failed', 'error', 'deleting', 'deleted', 'incompatible-restore']);
 
 /** A list argument that may also be written as one value (`security_groups: sg-123`). */
-const listOrOne = () => arg.prepared((v) => (typeof v === 'string' ? [v] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' })));
+const listOrOne = () =>
+  arg.prepared((v) => (typeof v === 'string' ? [v] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' })));
 
 /** Elapsed time for progress lines: 45s, 2m30s. */
 function elapsedText(ms: number): string {
@@ -100,12 +101,19 @@ export async function waitForInstance(port: RdsPort, ctx: ActionContext, wait: I
 }
 
 /** Poll DescribeDBSnapshots until the snapshot is available; failed or vanished fails at once. */
-export async function waitForSnapshot(port: RdsPort, ctx: ActionContext, action: string, id: string, intervalMs: number): Promise<RdsSnapshot> {
+export async function waitForSnapshot(
+  port: RdsPort,
+  ctx: ActionContext,
+  action: string,
+  id: string,
+  intervalMs: number,
+): Promise<RdsSnapshot> {
   const started = Date.now();
   for (let check = 1; ; check++) {
     const snapshot = await callAws(ctx, action, `snapshot ${id}`, () => port.describeSnapshot(id, ctx.signal));
     const elapsed = Date.now() - started;
-    if (!snapshot) throw new ActionError(`${action}: snapshot ${id} no longer exists (DBSnapshotNotFound) while waiting for it to become available`);
+    if (!snapshot)
+      throw new ActionError(`${action}: snapshot ${id} no longer exists (DBSnapshotNotFound) while waiting for it to become available`);
     if (snapshot.status === 'available') {
       ctx.log(`snapshot ${id} is available${check > 1 ? ` after ${elapsedText(elapsed)}` : ''}`);
       ctx.record({ snapshot: id, status: snapshot.status, waited_ms: elapsed, checks: check });
@@ -131,7 +139,10 @@ export const restoreOptionArgs = {
   security_groups: z.optional(listOrOne()),
 };
 
-export function restoreOptions(target: string, args: { instance_class?: string | undefined; subnet_group?: string | undefined; security_groups?: string[] | undefined }) {
+export function restoreOptions(
+  target: string,
+  args: { instance_class?: string | undefined; subnet_group?: string | undefined; security_groups?: string[] | undefined },
+) {
   return { target, instanceClass: args.instance_class, subnetGroup: args.subnet_group, securityGroups: args.security_groups };
 }
 
@@ -144,6 +155,14 @@ export async function restoredInstance(
   args: { wait: boolean; poll_interval?: number | undefined },
   created: RdsInstance,
 ): Promise<{ endpoint: string | null; arn: string | null }> {
-  const instance = args.wait ? await waitForInstance(port, ctx, { action, instance: target, intervalMs: args.poll_interval ?? DEFAULT_POLL_MS, goal: 'available', done: (i) => i.status === 'available' }) : created;
+  const instance = args.wait
+    ? await waitForInstance(port, ctx, {
+        action,
+        instance: target,
+        intervalMs: args.poll_interval ?? DEFAULT_POLL_MS,
+        goal: 'available',
+        done: (i) => i.status === 'available',
+      })
+    : created;
   return { endpoint: instance.endpoint ?? null, arn: instance.arn ?? created.arn ?? null };
 }

@@ -43,7 +43,9 @@ export function restorePitrAction(portFor: RdsPortFactory = realRdsPort) {
         const source = await callAws(ctx, NAME, args.source, () => port.describeInstance(args.source, ctx.signal));
         if (!source) throw new ActionError(`${NAME}: ${args.source}: DBInstanceNotFound: no such source instance`);
         if (!source.latestRestorableTime) {
-          throw new ActionError(`${NAME}: ${args.source}: has no latest restorable time (are automated backups enabled? status ${source.status})`);
+          throw new ActionError(
+            `${NAME}: ${args.source}: has no latest restorable time (are automated backups enabled? status ${source.status})`,
+          );
         }
         restoredTo = source.latestRestorableTime;
       } else {
@@ -54,7 +56,14 @@ export function restorePitrAction(portFor: RdsPortFactory = realRdsPort) {
       const created = await callAws(ctx, NAME, `${args.source} → ${args.target}`, () =>
         port.restoreToPointInTime(args.source, latest ? undefined : restoredTo, restoreOptions(args.target, args), ctx.signal),
       );
-      ctx.record({ source: args.source, target: args.target, restore_time: at, use_latest_restorable_time: latest, arn: created.arn ?? null, status: created.status });
+      ctx.record({
+        source: args.source,
+        target: args.target,
+        restore_time: at,
+        use_latest_restorable_time: latest,
+        arn: created.arn ?? null,
+        status: created.status,
+      });
       ctx.recoveryPoint(restoredTo, `rds:${args.source}@${at}`);
       return { ...(await restoredInstance(port, ctx, NAME, args.target, args, created)), restored_to: at };
     },

@@ -33,7 +33,11 @@ export function restoreSnapshotAction(portFor: RdsPortFactory = realRdsPort) {
         wait: z._default(arg.boolean(), true),
         poll_interval: pollIntervalArg(),
       })
-      .check(z.refine((a) => (a.snapshot === undefined) !== (a.latest_of === undefined), { error: 'give either snapshot or latest_of (exactly one)' })),
+      .check(
+        z.refine((a) => (a.snapshot === undefined) !== (a.latest_of === undefined), {
+          error: 'give either snapshot or latest_of (exactly one)',
+        }),
+      ),
     outputs: ['endpoint', 'arn', 'snapshot'],
     async run(args, ctx) {
       const port = await portFor(ctx);
@@ -43,10 +47,20 @@ export function restoreSnapshotAction(portFor: RdsPortFactory = realRdsPort) {
         const all = await callAws(ctx, NAME, `snapshots of ${of}`, () => port.listSnapshots(of, ctx.signal));
         chosen = newestSnapshot(all);
         if (!chosen) {
-          throw new ActionError(`${NAME}: ${of}: no available snapshot (${all.length ? `${all.length} found, none available` : 'none found: is the instance name right?'})`);
+          throw new ActionError(
+            `${NAME}: ${of}: no available snapshot (${all.length ? `${all.length} found, none available` : 'none found: is the instance name right?'})`,
+          );
         }
-        ctx.log(`newest snapshot of ${of}: ${chosen.id} (${chosen.type ?? 'snapshot'}, ${chosen.createdAt!.toISOString()}) of ${all.length} found`);
-        ctx.record({ latest_of: of, snapshot: chosen.id, snapshot_type: chosen.type ?? null, snapshot_created: chosen.createdAt!.toISOString(), candidates: all.length });
+        ctx.log(
+          `newest snapshot of ${of}: ${chosen.id} (${chosen.type ?? 'snapshot'}, ${chosen.createdAt!.toISOString()}) of ${all.length} found`,
+        );
+        ctx.record({
+          latest_of: of,
+          snapshot: chosen.id,
+          snapshot_type: chosen.type ?? null,
+          snapshot_created: chosen.createdAt!.toISOString(),
+          candidates: all.length,
+        });
       } else {
         const id = args.snapshot!;
         chosen = await callAws(ctx, NAME, `snapshot ${id}`, () => port.describeSnapshot(id, ctx.signal));
@@ -63,7 +77,9 @@ export function restoreSnapshotAction(portFor: RdsPortFactory = realRdsPort) {
       // The snapshot's capture time is the recovery point: the run's RPO evidence.
       if (snapshot.createdAt) ctx.recoveryPoint(snapshot.createdAt, `rds-snapshot:${snapshot.id}`);
       ctx.log(`restoring snapshot ${snapshot.id} into new instance ${args.target}`);
-      const created = await callAws(ctx, NAME, `${snapshot.id} → ${args.target}`, () => port.restoreFromSnapshot(args.snapshot ?? snapshot.id, restoreOptions(args.target, args), ctx.signal));
+      const created = await callAws(ctx, NAME, `${snapshot.id} → ${args.target}`, () =>
+        port.restoreFromSnapshot(args.snapshot ?? snapshot.id, restoreOptions(args.target, args), ctx.signal),
+      );
       ctx.record({ snapshot: snapshot.id, target: args.target, arn: created.arn ?? null, status: created.status });
       return { ...(await restoredInstance(port, ctx, NAME, args.target, args, created)), snapshot: snapshot.id };
     },

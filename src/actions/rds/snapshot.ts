@@ -8,7 +8,10 @@ const NAME = 'rds.snapshot';
 
 /** `<instance>-drctl-<yyyymmddHHMMss>`, in UTC. */
 export function defaultSnapshotId(instance: string, now: Date): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:T]/g, '');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:T]/g, '');
   return `${instance}-drctl-${stamp}`;
 }
 
@@ -29,7 +32,9 @@ export function snapshotAction(portFor: RdsPortFactory = realRdsPort, now: () =>
       const port = await portFor(ctx);
       const id = args.snapshot_id ?? defaultSnapshotId(args.instance, now());
       ctx.log(`taking snapshot ${id} of ${args.instance}`);
-      const created = await callAws(ctx, NAME, `${args.instance} → snapshot ${id}`, () => port.createSnapshot(args.instance, id, ctx.signal));
+      const created = await callAws(ctx, NAME, `${args.instance} → snapshot ${id}`, () =>
+        port.createSnapshot(args.instance, id, ctx.signal),
+      );
       ctx.record({ instance: args.instance, snapshot: id, arn: created.arn ?? null, status: created.status });
       if (args.wait) await waitForSnapshot(port, ctx, NAME, id, args.poll_interval ?? DEFAULT_POLL_MS);
       return { snapshot_id: id };

@@ -18,7 +18,24 @@ const realRoute53Port: Route53PortFactory = async (ctx) => {
   return createRoute53Port(ctx.aws);
 };
 
-const RECORD_TYPES = ['A', 'AAAA', 'CAA', 'CNAME', 'DS', 'HTTPS', 'MX', 'NAPTR', 'NS', 'PTR', 'SPF', 'SRV', 'SSHFP', 'SVCB', 'TLSA', 'TXT'] as const;
+const RECORD_TYPES = [
+  'A',
+  'AAAA',
+  'CAA',
+  'CNAME',
+  'DS',
+  'HTTPS',
+  'MX',
+  'NAPTR',
+  'NS',
+  'PTR',
+  'SPF',
+  'SRV',
+  'SSHFP',
+  'SVCB',
+  'TLSA',
+  'TXT',
+] as const;
 
 const upsertArgs = z
   .strictObject({
@@ -26,12 +43,18 @@ const upsertArgs = z
     zone: arg.text(),
     /** Record name, e.g. db.example.com. */
     name: arg.text(),
-    type: arg.prepared((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(RECORD_TYPES, { error: `expected a record type: ${RECORD_TYPES.join(', ')}` })),
+    type: arg.prepared(
+      (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
+      z.enum(RECORD_TYPES, { error: `expected a record type: ${RECORD_TYPES.join(', ')}` }),
+    ),
     /** Seconds (default {@link DEFAULT_TTL}; not with alias). */
     ttl: z.optional(arg.integer().check(z.gte(0, { error: 'must be 0 or more' }))),
     /** The record values (one value may be written without a list). */
     values: z.optional(
-      arg.prepared((v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : v), arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' }))),
+      arg.prepared(
+        (v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : v),
+        arg.list(arg.text()).check(z.minLength(1, { error: 'must not be empty' })),
+      ),
     ),
     /** An alias target instead of values: { dns_name, zone_id, evaluate_health }. */
     alias: z.optional(
@@ -47,7 +70,10 @@ const upsertArgs = z
   })
   .check(
     z.refine((a) => (a.values === undefined) !== (a.alias === undefined), { error: 'give either values or alias (exactly one)' }),
-    z.refine((a) => a.alias === undefined || a.ttl === undefined, { error: 'an alias record takes no ttl (it uses the target’s)', path: ['ttl'] }),
+    z.refine((a) => a.alias === undefined || a.ttl === undefined, {
+      error: 'an alias record takes no ttl (it uses the target’s)',
+      path: ['ttl'],
+    }),
   );
 
 type UpsertArgs = z.output<typeof upsertArgs>;
@@ -60,7 +86,11 @@ function describeRecord(record: DnsRecord | null): string {
 
 function desiredRecord(args: UpsertArgs, name: string): DnsRecord {
   return args.alias
-    ? { name, type: args.type, alias: { dns_name: args.alias.dns_name, zone_id: args.alias.zone_id, evaluate_health: args.alias.evaluate_health } }
+    ? {
+        name,
+        type: args.type,
+        alias: { dns_name: args.alias.dns_name, zone_id: args.alias.zone_id, evaluate_health: args.alias.evaluate_health },
+      }
     : { name, type: args.type, ttl: args.ttl ?? DEFAULT_TTL, values: args.values ?? [] };
 }
 
@@ -70,7 +100,13 @@ const looseName = (value: string): string => value.trim().toLowerCase().replace(
 export function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
   if (fqdn(a.name) !== fqdn(b.name) || a.type !== b.type) return false;
   if (a.alias || b.alias) {
-    return !!a.alias && !!b.alias && looseName(a.alias.dns_name) === looseName(b.alias.dns_name) && a.alias.zone_id === b.alias.zone_id && a.alias.evaluate_health === b.alias.evaluate_health;
+    return (
+      !!a.alias &&
+      !!b.alias &&
+      looseName(a.alias.dns_name) === looseName(b.alias.dns_name) &&
+      a.alias.zone_id === b.alias.zone_id &&
+      a.alias.evaluate_health === b.alias.evaluate_health
+    );
   }
   const values = (r: DnsRecord): string => [...(r.values ?? [])].map(looseName).sort().join('\n');
   return a.ttl === b.ttl && values(a) === values(b);
@@ -130,7 +166,9 @@ async function target(c: Call, args: UpsertArgs): Promise<{ zone: HostedZoneRef;
   const zone = await resolveZone(c, args.zone);
   const name = fqdn(args.name);
   if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
-    throw new ActionError(`${NAME}: ${name} is not in zone ${zone.name} (${zone.id}): write the full name, e.g. ${name.replace(/\.$/, '')}.${zone.name}`);
+    throw new ActionError(
+      `${NAME}: ${name} is not in zone ${zone.name} (${zone.id}): write the full name, e.g. ${name.replace(/\.$/, '')}.${zone.name}`,
+    );
   }
   return { zone, name, label: `${name} ${args.type} in zone ${zone.name} (${zone.id})` };
 }
@@ -140,7 +178,9 @@ async function currentRecord(c: Call, zoneId: string, name: string, type: string
   const sets = await aws(c, label, () => c.port.recordSets(zoneId, name, type, c.ctx.signal));
   const routed = sets.filter((s) => s.set_identifier !== undefined);
   if (routed.length) {
-    throw new ActionError(`${NAME}: ${label}: has ${routed.length} record set(s) with a routing policy (set identifier ${routed.map((s) => s.set_identifier).join(', ')}): route53.upsert manages simple records only`);
+    throw new ActionError(
+      `${NAME}: ${label}: has ${routed.length} record set(s) with a routing policy (set identifier ${routed.map((s) => s.set_identifier).join(', ')}): route53.upsert manages simple records only`,
+    );
   }
   return sets[0] ?? null;
 }
@@ -151,11 +191,15 @@ async function waitInsync(c: Call, changeId: string, intervalMs: number, label: 
     const status = await aws(c, `change ${changeId}`, () => c.port.changeStatus(changeId, c.ctx.signal));
     const elapsed = Date.now() - started;
     if (status === 'INSYNC') {
-      c.ctx.log(`change ${changeId} is INSYNC${check > 1 ? ` after ${elapsed < 60_000 ? `${Math.round(elapsed / 1000)}s` : formatDuration(elapsed)}` : ''}`);
+      c.ctx.log(
+        `change ${changeId} is INSYNC${check > 1 ? ` after ${elapsed < 60_000 ? `${Math.round(elapsed / 1000)}s` : formatDuration(elapsed)}` : ''}`,
+      );
       c.ctx.record({ change_id: changeId, status, waited_ms: elapsed, checks: check });
       return;
     }
-    c.ctx.log(`waiting for change ${changeId} (${label}): ${status} (${elapsed < 60_000 ? `${Math.round(elapsed / 1000)}s` : formatDuration(elapsed)})`);
+    c.ctx.log(
+      `waiting for change ${changeId} (${label}): ${status} (${elapsed < 60_000 ? `${Math.round(elapsed / 1000)}s` : formatDuration(elapsed)})`,
+    );
     await c.ctx.sleep(intervalMs);
   }
 }
@@ -195,7 +239,8 @@ export function upsertAction(portFor: Route53PortFactory = realRoute53Port) {
       const { zone, name, label } = await target(c, args);
       const desired = desiredRecord(args, name);
       const previous = await currentRecord(c, zone.id, name, args.type, label);
-      if (previous && sameRecord(previous, desired)) ctx.log(`${name} ${args.type} already is ${describeRecord(desired)}: upserting it again`);
+      if (previous && sameRecord(previous, desired))
+        ctx.log(`${name} ${args.type} already is ${describeRecord(desired)}: upserting it again`);
       else if (previous) ctx.log(`${name} ${args.type}: ${describeRecord(previous)} → ${describeRecord(desired)}`);
       else ctx.log(`${name} ${args.type}: creating ${describeRecord(desired)}`);
       const change = await aws(c, label, () => c.port.change(zone.id, 'UPSERT', desired, `drctl: ${ctx.stepId}`, ctx.signal));
@@ -229,11 +274,20 @@ export function upsertAction(portFor: Route53PortFactory = realRoute53Port) {
           }
           ctx.log(`deleting ${name} ${args.type} (${describeRecord(current)}), which this step created`);
           change = await aws(c, label, () => c.port.change(zone.id, 'DELETE', current, `drctl rollback: ${ctx.stepId}`, ctx.signal));
-          ctx.record({ undo: 'delete', zone_id: zone.id, name, record_type: args.type, change_id: change.id, deleted: true, record: current });
+          ctx.record({
+            undo: 'delete',
+            zone_id: zone.id,
+            name,
+            record_type: args.type,
+            change_id: change.id,
+            deleted: true,
+            record: current,
+          });
         }
         if (args.wait && change.status !== 'INSYNC') await waitInsync(c, change.id, args.poll_interval ?? DEFAULT_POLL_MS, label);
       } catch (error) {
-        if (limit.timedOut()) throw new ActionError(`${NAME}: rollback of ${args.name} ${args.type}: timed out after ${formatDuration(outer.timeoutMs ?? 0)}`);
+        if (limit.timedOut())
+          throw new ActionError(`${NAME}: rollback of ${args.name} ${args.type}: timed out after ${formatDuration(outer.timeoutMs ?? 0)}`);
         throw error;
       }
     },

@@ -17,7 +17,10 @@ export function planCommand(ref: string, options: PlanOptions): number {
   const pairs = parseInputOptions(options.input);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
   const inputs = resolveInputs(runbook, { pairs, ...(file ? { file } : {}), env: process.env });
-  printPlan(buildPlan(runbook, { inputs, mode: 'dry-run', runId: makeRunId(runbook.name, now), incidentStart, env: process.env }), options.json === true);
+  printPlan(
+    buildPlan(runbook, { inputs, mode: 'dry-run', runId: makeRunId(runbook.name, now), incidentStart, env: process.env }),
+    options.json === true,
+  );
   return 0;
 }
 

@@ -13,7 +13,9 @@ export function reportCommand(runId: string, options: { stateDir?: string; forma
   const stateDir = stateDirOf(options.stateDir, process.env);
   const record = loadRun(stateDir, runId);
   if (!record.finished) {
-    throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, { hint: `follow it with: drctl runs --runbook ${record.runbook}` });
+    throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, {
+      hint: `follow it with: drctl runs --runbook ${record.runbook}`,
+    });
   }
   // A drctl killed just after the run's end left no report.json: put it in place.
   ensureReportJson(stateDir, record);

@@ -24,7 +24,10 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
     printPlan(buildPlan(runbook, { inputs, mode: 'dry-run', runId, incidentStart, env: process.env }), options.json === true);
     return 0;
   }
-  if (options.json) throw new UserError('--json goes with --dry-run: a run reports through its report files', { hint: 'drctl run <runbook> --dry-run --json, or --report json:<file>' });
+  if (options.json)
+    throw new UserError('--json goes with --dry-run: a run reports through its report files', {
+      hint: 'drctl run <runbook> --dry-run --json, or --report json:<file>',
+    });
   const yes = options.yes === true;
   const interactive = isInteractive(yes);
   return withRealWorld(interactive, (deps) =>

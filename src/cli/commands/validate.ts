@@ -14,7 +14,12 @@ export function validateCommand(paths: string[], options: { dir?: string; json?:
       valid: errors === 0,
       errors,
       warnings,
-      files: results.map((r) => ({ file: r.file, valid: !r.diagnostics.some((d) => d.severity === 'error'), runbook: r.runbook?.name ?? null, diagnostics: r.diagnostics })),
+      files: results.map((r) => ({
+        file: r.file,
+        valid: !r.diagnostics.some((d) => d.severity === 'error'),
+        runbook: r.runbook?.name ?? null,
+        diagnostics: r.diagnostics,
+      })),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return errors ? 2 : 0;
@@ -23,17 +28,24 @@ export function validateCommand(paths: string[], options: { dir?: string; json?:
   const out: string[] = [];
   for (const result of results) {
     if (result.diagnostics.length === 0) {
-      out.push(`${style.green('ok')} ${result.file} (${result.runbook!.name}, ${result.runbook!.steps.length} step${result.runbook!.steps.length === 1 ? "" : "s"})`);
+      out.push(
+        `${style.green('ok')} ${result.file} (${result.runbook!.name}, ${result.runbook!.steps.length} step${result.runbook!.steps.length === 1 ? '' : 's'})`,
+      );
       continue;
     }
     for (const d of result.diagnostics) {
       const text = formatDiagnostic(d, result.text);
-      out.push(d.severity === 'error' ? text.replace(': error: ', `: ${style.red('error')}: `) : text.replace(': warning: ', `: ${style.yellow('warning')}: `));
+      out.push(
+        d.severity === 'error'
+          ? text.replace(': error: ', `: ${style.red('error')}: `)
+          : text.replace(': warning: ', `: ${style.yellow('warning')}: `),
+      );
     }
   }
   const files = `${results.length} file${results.length === 1 ? '' : 's'}`;
   const summary = errors
-    ? style.red(`${errors} error${errors === 1 ? '' : 's'}`) + `, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} (${invalid} invalid)`
+    ? style.red(`${errors} error${errors === 1 ? '' : 's'}`) +
+      `, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} (${invalid} invalid)`
     : `${files} valid` + (warnings ? `, ${style.yellow(`${warnings} warning${warnings === 1 ? '' : 's'}`)}` : '');
   out.push(summary);
   process.stdout.write(`${out.join('\n')}\n`);

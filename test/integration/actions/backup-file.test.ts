@@ -13,7 +13,9 @@ const before = (s: number): Date => new Date(INCIDENT.getTime() - s * 1000);
 
 function run(ws: Workspace, yaml: string, extra: string[] = []) {
   ws.runbook('rb.yaml', yaml);
-  const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir, '--incident-start', INCIDENT.toISOString(), ...extra], { cwd: ws.dir });
+  const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir, '--incident-start', INCIDENT.toISOString(), ...extra], {
+    cwd: ws.dir,
+  });
   return { ...result, report: readReport(ws.stateDir, onlyRunId(ws.stateDir)) };
 }
 
@@ -56,28 +58,52 @@ steps:
     );
     expect(status, all).toBe(0);
     const path = ws.path('backups', 'pg', 'backup_0245.sql.gz');
-    expect(stepOf(report, 'find').outputs).toEqual({ uri: `file://${path}`, key: path, last_modified: before(412).toISOString(), age_s: 412, size: 36 });
+    expect(stepOf(report, 'find').outputs).toEqual({
+      uri: `file://${path}`,
+      key: path,
+      last_modified: before(412).toISOString(),
+      age_s: 412,
+      size: 36,
+    });
     expect(report.rpo).toEqual({ target_s: 900, achieved_s: 412, met: true, evidence: `file://${path}` });
-    expect(stepOf(report, 'fetch').outputs).toEqual({ path: ws.path('restore', 'backup_0245.sql.gz'), bytes: 36, sha256: sha256('the newest dump before the incident\n') });
+    expect(stepOf(report, 'fetch').outputs).toEqual({
+      path: ws.path('restore', 'backup_0245.sql.gz'),
+      bytes: 36,
+      sha256: sha256('the newest dump before the incident\n'),
+    });
     expect(stepOf(report, 'check').status).toBe('succeeded');
   });
 
   it('a relative file:// location resolves against the working directory; an RPO missed is exit 3', () => {
     const ws = workspace('drctl-backup-file-');
     backups(ws);
-    const { status, all, report } = run(ws, `${header('restore', 'Restore')}objectives: { rpo: 5m }\nsteps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "file://backups/pg", match: "*.gz" } }\n`);
+    const { status, all, report } = run(
+      ws,
+      `${header('restore', 'Restore')}objectives: { rpo: 5m }\nsteps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "file://backups/pg", match: "*.gz" } }\n`,
+    );
     expect(status, all).toBe(3);
-    expect(report.rpo).toEqual({ target_s: 300, achieved_s: 412, met: false, evidence: `file://${ws.path('backups', 'pg', 'backup_0245.sql.gz')}` });
+    expect(report.rpo).toEqual({
+      target_s: 300,
+      achieved_s: 412,
+      met: false,
+      evidence: `file://${ws.path('backups', 'pg', 'backup_0245.sql.gz')}`,
+    });
   });
 
   it('an empty folder: exit 1, "no backups"; a missing one: exit 1, one line with ENOENT', () => {
     const ws = workspace('drctl-backup-file-');
     ws.write('empty/.keep', '');
-    const empty = run(ws, `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "file://${ws.path('empty')}/", match: "*.gz" } }\n`);
+    const empty = run(
+      ws,
+      `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "file://${ws.path('empty')}/", match: "*.gz" } }\n`,
+    );
     expect(empty.status, empty.all).toBe(1);
     expect(empty.all).toContain(`backup.latest: file://${ws.path('empty')}/: no backups matching "*.gz"`);
     const other = workspace('drctl-backup-file-');
-    const missing = run(other, `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "file:///nonexistent/backups/" } }\n`);
+    const missing = run(
+      other,
+      `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "file:///nonexistent/backups/" } }\n`,
+    );
     expect(missing.status, missing.all).toBe(1);
     expect(missing.all).toContain('backup.latest: file:///nonexistent/backups/: ENOENT: no such file or directory');
   });
@@ -100,7 +126,11 @@ steps:
 `,
     );
     expect(status, all).toBe(0);
-    expect(stepOf(report, 'put').outputs).toEqual({ uri: `file://${ws.path('store', 'dump.bin')}`, bytes: data.length, sha256: sha256(data) });
+    expect(stepOf(report, 'put').outputs).toEqual({
+      uri: `file://${ws.path('store', 'dump.bin')}`,
+      bytes: data.length,
+      sha256: sha256(data),
+    });
     expect(stepOf(report, 'get').outputs).toEqual({ path: ws.path('back', 'copy.bin'), bytes: data.length, sha256: sha256(data) });
     // (not toEqual: a byte-by-byte diff of 5 MiB takes vitest half a minute)
     expect(readFileSync(ws.path('back', 'copy.bin')).equals(data)).toBe(true);
@@ -110,10 +140,15 @@ steps:
 
   it('validate names a bad location before anything runs', () => {
     const ws = workspace('drctl-backup-file-');
-    ws.runbook('rb.yaml', `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "/var/backups", mach: "*.gz" } }\n`);
+    ws.runbook(
+      'rb.yaml',
+      `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "/var/backups", mach: "*.gz" } }\n`,
+    );
     const result = drctl(['validate', 'rb.yaml'], { cwd: ws.dir });
     expect(result.status).toBe(2);
-    expect(result.all).toContain('backup.latest: argument location: not an s3:// or file:// URI: expected s3://bucket/prefix/ or file:///dir/');
+    expect(result.all).toContain(
+      'backup.latest: argument location: not an s3:// or file:// URI: expected s3://bucket/prefix/ or file:///dir/',
+    );
     expect(result.all).toContain('backup.latest has no argument "mach"');
   });
 });

@@ -32,7 +32,9 @@ describe.skipIf(!hasMoto())('backup actions against moto_server, set up with the
     return result.stdout;
   };
   const lastModified = (key: string): Date => {
-    const out = JSON.parse(aws('s3api', 'list-objects-v2', '--bucket', BUCKET, '--prefix', key)) as { Contents: Array<{ Key: string; LastModified: string }> };
+    const out = JSON.parse(aws('s3api', 'list-objects-v2', '--bucket', BUCKET, '--prefix', key)) as {
+      Contents: Array<{ Key: string; LastModified: string }>;
+    };
     return new Date(out.Contents.find((o) => o.Key === key)!.LastModified);
   };
   /** Past the second `t` falls in, and some: moto keeps LastModified in whole seconds. */
@@ -43,7 +45,11 @@ describe.skipIf(!hasMoto())('backup actions against moto_server, set up with the
 
   const run = (ws: Workspace, yaml: string, extra: string[] = [], timeoutMs = 60_000) => {
     ws.runbook('rb.yaml', yaml);
-    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir, ...extra], { cwd: ws.dir, env: { ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeoutMs });
+    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir, ...extra], {
+      cwd: ws.dir,
+      env: { ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      timeoutMs,
+    });
     return { ...result, report: readReport(ws.stateDir, onlyRunId(ws.stateDir)), runId: onlyRunId(ws.stateDir) };
   };
 
@@ -102,9 +108,19 @@ steps:
     expect(status, all).toBe(0);
     const uri = `s3://${BUCKET}/${NEWEST}`;
     const ageS = (incidentStart.getTime() - newestAt.getTime()) / 1000;
-    expect(stepOf(report, 'find').outputs).toEqual({ uri, key: NEWEST, last_modified: newestAt.toISOString(), age_s: ageS, size: NEWEST_BODY.length });
+    expect(stepOf(report, 'find').outputs).toEqual({
+      uri,
+      key: NEWEST,
+      last_modified: newestAt.toISOString(),
+      age_s: ageS,
+      size: NEWEST_BODY.length,
+    });
     expect(report.rpo).toEqual({ target_s: 900, achieved_s: ageS, met: true, evidence: uri });
-    expect(stepOf(report, 'fetch').outputs).toEqual({ path: ws.path('restore', 'backup_01050.sql.gz'), bytes: NEWEST_BODY.length, sha256: sha256(NEWEST_BODY) });
+    expect(stepOf(report, 'fetch').outputs).toEqual({
+      path: ws.path('restore', 'backup_01050.sql.gz'),
+      bytes: NEWEST_BODY.length,
+      sha256: sha256(NEWEST_BODY),
+    });
     expect(readFileSync(ws.path('restore', 'backup_01050.sql.gz'), 'utf8')).toBe(NEWEST_BODY);
     expect(readdirSync(ws.path('restore'))).toEqual(['backup_01050.sql.gz']);
     expect(stepOf(report, 'check').status).toBe('succeeded');
@@ -118,7 +134,10 @@ steps:
   it('an empty bucket: exit 1, "no backups"', () => {
     aws('s3', 'mb', 's3://empty-backups');
     const ws = workspace('drctl-backup-s3-');
-    const { status, all, report } = run(ws, `${header('restore', 'Restore')}objectives: { rpo: 15m }\nsteps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "s3://empty-backups/pg/" } }\n`);
+    const { status, all, report } = run(
+      ws,
+      `${header('restore', 'Restore')}objectives: { rpo: 15m }\nsteps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "s3://empty-backups/pg/" } }\n`,
+    );
     expect(status, all).toBe(1);
     expect(all).toContain('backup.latest: s3://empty-backups/pg/: no backups');
     expect(stepOf(report, 'find').status).toBe('failed');
@@ -127,19 +146,32 @@ steps:
 
   it('an unknown bucket: exit 1, one line naming the action, the bucket and NoSuchBucket', () => {
     const ws = workspace('drctl-backup-s3-');
-    const { status, all, report } = run(ws, `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "s3://no-such-bucket/pg/" } }\n`);
+    const { status, all, report } = run(
+      ws,
+      `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "s3://no-such-bucket/pg/" } }\n`,
+    );
     expect(status, all).toBe(1);
     const line = all.split('\n').find((l) => l.includes('NoSuchBucket'));
-    expect(line, all).toMatch(/backup\.latest: s3:\/\/no-such-bucket\/pg\/: NoSuchBucket: The specified bucket does not exist \(HTTP 404\)$/);
-    expect(stepOf(report, 'find').reason).toBe('backup.latest: s3://no-such-bucket/pg/: NoSuchBucket: The specified bucket does not exist (HTTP 404)');
+    expect(line, all).toMatch(
+      /backup\.latest: s3:\/\/no-such-bucket\/pg\/: NoSuchBucket: The specified bucket does not exist \(HTTP 404\)$/,
+    );
+    expect(stepOf(report, 'find').reason).toBe(
+      'backup.latest: s3://no-such-bucket/pg/: NoSuchBucket: The specified bucket does not exist (HTTP 404)',
+    );
   });
 
   it('only backups newer than the incident start: exit 1, and it says why', () => {
     const ws = workspace('drctl-backup-s3-');
     const before = new Date(newestAt.getTime() - 3_600_000);
-    const { status, all } = run(ws, `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "s3://${BUCKET}/pg/" } }\n`, ['--incident-start', before.toISOString()]);
+    const { status, all } = run(
+      ws,
+      `${header('restore', 'Restore')}steps:\n  - { id: find, title: Find, uses: backup.latest, with: { location: "s3://${BUCKET}/pg/" } }\n`,
+      ['--incident-start', before.toISOString()],
+    );
     expect(status, all).toBe(1);
-    expect(all).toContain(`backup.latest: s3://${BUCKET}/pg/: the only backups are newer than the incident start (${before.toISOString()}): the oldest, s3://${BUCKET}/pg/backup_0`);
+    expect(all).toContain(
+      `backup.latest: s3://${BUCKET}/pg/: the only backups are newer than the incident start (${before.toISOString()}): the oldest, s3://${BUCKET}/pg/backup_0`,
+    );
     expect(all).toContain('a backup taken after the disaster may hold the damage');
   });
 
@@ -167,7 +199,11 @@ steps:
     expect(sha256(readFileSync(ws.path('back', 'dump.bin')))).toBe(sha256(data));
     expect(all).toContain('size and sha256 verified (metadata sha256)');
     // Seen by the aws CLI: three 8 MiB parts, and the sha256 a later download checks.
-    const head = JSON.parse(aws('s3api', 'head-object', '--bucket', BUCKET, '--key', 'uploads/dump.bin')) as { ETag: string; Metadata: Record<string, string>; ContentLength: number };
+    const head = JSON.parse(aws('s3api', 'head-object', '--bucket', BUCKET, '--key', 'uploads/dump.bin')) as {
+      ETag: string;
+      Metadata: Record<string, string>;
+      ContentLength: number;
+    };
     expect(head.ETag).toMatch(/-3"$/);
     expect(head.Metadata.sha256).toBe(sha256(data));
     expect(head.ContentLength).toBe(data.length);
@@ -177,15 +213,23 @@ steps:
     const ws = workspace('drctl-backup-s3-');
     writeFileSync(ws.path('bad.gz'), 'corrupted in storage');
     aws('s3', 'cp', '--quiet', '--metadata', `sha256=${sha256('what was uploaded')}`, ws.path('bad.gz'), `s3://${BUCKET}/corrupt/bad.gz`);
-    const { status, all } = run(ws, `${header('restore', 'Restore')}steps:\n  - { id: get, title: Get, uses: backup.download, with: { uri: "s3://${BUCKET}/corrupt/bad.gz", to: out/ } }\n`);
+    const { status, all } = run(
+      ws,
+      `${header('restore', 'Restore')}steps:\n  - { id: get, title: Get, uses: backup.download, with: { uri: "s3://${BUCKET}/corrupt/bad.gz", to: out/ } }\n`,
+    );
     expect(status, all).toBe(1);
-    expect(all).toContain(`backup.download: s3://${BUCKET}/corrupt/bad.gz: sha256 mismatch: the object's metadata sha256 is ${sha256('what was uploaded')}`);
+    expect(all).toContain(
+      `backup.download: s3://${BUCKET}/corrupt/bad.gz: sha256 mismatch: the object's metadata sha256 is ${sha256('what was uploaded')}`,
+    );
     expect(existsSync(ws.path('out')) ? readdirSync(ws.path('out')) : []).toEqual([]);
   });
 
   it('a missing object: exit 1, one line with NoSuchKey', () => {
     const ws = workspace('drctl-backup-s3-');
-    const { status, all } = run(ws, `${header('restore', 'Restore')}steps:\n  - { id: get, title: Get, uses: backup.download, with: { uri: "s3://${BUCKET}/pg/nope.gz", to: out/ } }\n`);
+    const { status, all } = run(
+      ws,
+      `${header('restore', 'Restore')}steps:\n  - { id: get, title: Get, uses: backup.download, with: { uri: "s3://${BUCKET}/pg/nope.gz", to: out/ } }\n`,
+    );
     expect(status, all).toBe(1);
     expect(all).toContain(`backup.download: s3://${BUCKET}/pg/nope.gz: NoSuchKey`);
     rmSync(ws.path('out'), { recursive: true, force: true });

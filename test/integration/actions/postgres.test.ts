@@ -4,7 +4,21 @@ import type { TestPostgres } from '../../support/postgres.js';
 import { hasPostgres, startPostgres } from '../../support/postgres.js';
 import { freePort } from '../../support/ports.js';
 import type { CliResult, Report } from '../run/helpers.js';
-import { drctl, exitWithin, header, journalPath, onlyRunId, readJournal, readReport, reportPath, requireBuild, startDrctl, stepOf, waitFor, workspace } from '../run/helpers.js';
+import {
+  drctl,
+  exitWithin,
+  header,
+  journalPath,
+  onlyRunId,
+  readJournal,
+  readReport,
+  reportPath,
+  requireBuild,
+  startDrctl,
+  stepOf,
+  waitFor,
+  workspace,
+} from '../run/helpers.js';
 
 /**
  * postgres.query, postgres.check and postgres.wait, run by the built drctl against a real PostgreSQL
@@ -52,9 +66,18 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
   function run(yaml: string, env: Record<string, string> = {}, timeoutMs = 30_000): Outcome {
     const ws = workspace('drctl-pg-');
     ws.runbook('rb.yaml', yaml);
-    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: { SHOP_DB_URL: url, ...env }, timeoutMs });
+    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], {
+      cwd: ws.dir,
+      env: { SHOP_DB_URL: url, ...env },
+      timeoutMs,
+    });
     const runId = onlyRunId(ws.stateDir);
-    const everywhere = [result.stdout, result.stderr, readFileSync(journalPath(ws.stateDir, runId), 'utf8'), readFileSync(reportPath(ws.stateDir, runId), 'utf8')].join('\n');
+    const everywhere = [
+      result.stdout,
+      result.stderr,
+      readFileSync(journalPath(ws.stateDir, runId), 'utf8'),
+      readFileSync(reportPath(ws.stateDir, runId), 'utf8'),
+    ].join('\n');
     return { result, report: readReport(ws.stateDir, runId), everywhere, journal: readJournal(ws.stateDir, runId) };
   }
 
@@ -106,7 +129,9 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     expect(result.all).toContain('orders=3');
     expect(result.all).toMatch(new RegExp(`127\\.0\\.0\\.1:${pg.port}/shop: SELECT → 1 row in \\d+ms`));
     const records = outcome.journal.filter((e) => e.type === 'action.record');
-    expect(records.map((e) => [e.step, ...['host', 'port', 'database', 'row_count'].map((k) => (e.record as Record<string, unknown>)[k])])).toEqual([
+    expect(
+      records.map((e) => [e.step, ...['host', 'port', 'database', 'row_count'].map((k) => (e.record as Record<string, unknown>)[k])]),
+    ).toEqual([
       ['q', '127.0.0.1', pg.port, 'shop', 1],
       ['rows', '127.0.0.1', pg.port, 'shop', 2],
       ['touch', '127.0.0.1', pg.port, 'shop', 2],
@@ -133,7 +158,7 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     expectNoSecret(outcome);
   });
 
-  it('postgres.check passes with each check\'s value in results', () => {
+  it("postgres.check passes with each check's value in results", () => {
     const outcome = run(
       runbook(
         'check',
@@ -185,7 +210,10 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     // The third check ran although the first two failed.
     expect(outcome.result.all).toContain('ok    primary: false');
     expect(stepOf(outcome.report, 'c').status).toBe('failed');
-    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({ step: 'c', record: { checks: 3, failed: ['enough-orders', 'no-such-table'] } });
+    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({
+      step: 'c',
+      record: { checks: 3, failed: ['enough-orders', 'no-such-table'] },
+    });
     expectNoSecret(outcome);
   });
 
@@ -226,7 +254,10 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     expect(outcome.result.all).toContain('timed out');
     expect(stepOf(outcome.report, 'w').reason).toContain('timed out after 2s');
     expect(outcome.result.all).toMatch(/127\.0\.0\.1:\d+\/shop not ready: connect ECONNREFUSED/);
-    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({ step: 'w', record: { ready: false, last_problem: expect.stringContaining('ECONNREFUSED') } });
+    expect(outcome.journal.find((e) => e.type === 'action.record')).toMatchObject({
+      step: 'w',
+      record: { ready: false, last_problem: expect.stringContaining('ECONNREFUSED') },
+    });
     expect(outcome.everywhere.includes(PASSWORD)).toBe(false);
     expect(outcome.everywhere.includes(closed)).toBe(false);
   });
@@ -271,6 +302,8 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
     // No grace period: drctl waited for the cancel before it exited.
     expect(active()).toBe('0');
     expect(running.stdout() + running.stderr()).toContain('stopping the running statement (pg_cancel_backend(');
-    expect(`${running.stdout()}${running.stderr()}${readFileSync(journalPath(ws.stateDir, onlyRunId(ws.stateDir)), 'utf8')}`).not.toContain(PASSWORD);
+    expect(`${running.stdout()}${running.stderr()}${readFileSync(journalPath(ws.stateDir, onlyRunId(ws.stateDir)), 'utf8')}`).not.toContain(
+      PASSWORD,
+    );
   });
 });

@@ -26,7 +26,11 @@ describe.skipIf(!hasMoto())('rds actions against moto_server, set up and checked
 
   /** The aws CLI v1 ignores AWS_ENDPOINT_URL for rds in us-east-1 (it pins rds.amazonaws.com): pass --endpoint-url. */
   const aws = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
-    const result = spawnSync('aws', ['--endpoint-url', moto.endpoint, '--output', 'json', ...args], { env: { ...process.env, ...moto.env }, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync('aws', ['--endpoint-url', moto.endpoint, '--output', 'json', ...args], {
+      env: { ...process.env, ...moto.env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   };
   const awsOk = (...args: string[]): string => {
@@ -34,7 +38,8 @@ describe.skipIf(!hasMoto())('rds actions against moto_server, set up and checked
     if (result.status !== 0) throw new Error(`aws ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
     return result.stdout;
   };
-  const instance = (id: string): DbInstance => (JSON.parse(awsOk('rds', 'describe-db-instances', '--db-instance-identifier', id)) as { DBInstances: DbInstance[] }).DBInstances[0]!;
+  const instance = (id: string): DbInstance =>
+    (JSON.parse(awsOk('rds', 'describe-db-instances', '--db-instance-identifier', id)) as { DBInstances: DbInstance[] }).DBInstances[0]!;
 
   const run = (ws: Workspace, yaml: string, extra: string[] = []) => {
     ws.runbook('rb.yaml', yaml);
@@ -50,7 +55,24 @@ describe.skipIf(!hasMoto())('rds actions against moto_server, set up and checked
   beforeAll(async () => {
     requireBuild();
     moto = await startMoto();
-    awsOk('rds', 'create-db-instance', '--db-instance-identifier', 'prod', '--engine', 'postgres', '--db-instance-class', 'db.t3.micro', '--master-username', 'app', '--master-user-password', 'not-a-secret-1', '--allocated-storage', '20', '--backup-retention-period', '7');
+    awsOk(
+      'rds',
+      'create-db-instance',
+      '--db-instance-identifier',
+      'prod',
+      '--engine',
+      'postgres',
+      '--db-instance-class',
+      'db.t3.micro',
+      '--master-username',
+      'app',
+      '--master-user-password',
+      'not-a-secret-1',
+      '--allocated-storage',
+      '20',
+      '--backup-retention-period',
+      '7',
+    );
     awsOk('rds', 'create-db-instance-read-replica', '--db-instance-identifier', 'prod-replica', '--source-db-instance-identifier', 'prod');
   });
   afterAll(() => moto?.stop());
@@ -79,7 +101,11 @@ steps:
     expect(stepOf(report, 'promote').outputs).toEqual({ endpoint: address });
     expect(stepOf(report, 'check').outputs).toEqual({ status: 'available', endpoint: address });
     expect(all).toContain('promoting prod-replica (a read replica of prod)');
-    expect(journal.find((e) => e.type === 'action.record' && e.step === 'promote')?.record).toMatchObject({ instance: 'prod-replica', promoted: true, source: 'prod' });
+    expect(journal.find((e) => e.type === 'action.record' && e.step === 'promote')?.record).toMatchObject({
+      instance: 'prod-replica',
+      promoted: true,
+      source: 'prod',
+    });
     // No longer a replica: moto now lets it be stopped. (moto 5.2.1 keeps ReadReplicaSourceDBInstanceIdentifier
     // after PromoteReadReplica, so "has no source" cannot be read back from the emulator.)
     awsOk('rds', 'stop-db-instance', '--db-instance-identifier', 'prod-replica');
@@ -108,12 +134,22 @@ steps:
     expect(status, all).toBe(0);
     const snapshotId = stepOf(report, 'snap').outputs.snapshot_id as string;
     expect(snapshotId).toMatch(/^prod-drctl-\d{14}$/);
-    const snapshots = (JSON.parse(awsOk('rds', 'describe-db-snapshots', '--db-instance-identifier', 'prod')) as { DBSnapshots: Array<{ DBSnapshotIdentifier: string; SnapshotType: string; Status: string }> }).DBSnapshots;
-    expect(snapshots).toContainEqual(expect.objectContaining({ DBSnapshotIdentifier: snapshotId, SnapshotType: 'manual', Status: 'available' }));
+    const snapshots = (
+      JSON.parse(awsOk('rds', 'describe-db-snapshots', '--db-instance-identifier', 'prod')) as {
+        DBSnapshots: Array<{ DBSnapshotIdentifier: string; SnapshotType: string; Status: string }>;
+      }
+    ).DBSnapshots;
+    expect(snapshots).toContainEqual(
+      expect.objectContaining({ DBSnapshotIdentifier: snapshotId, SnapshotType: 'manual', Status: 'available' }),
+    );
     expect(snapshots.some((s) => s.SnapshotType === 'automated')).toBe(true);
     const restored = instance('prod-from-snapshot');
     expect(restored).toMatchObject({ DBInstanceStatus: 'available', DBInstanceClass: 'db.t3.small' });
-    expect(stepOf(report, 'restore').outputs).toEqual({ endpoint: restored.Endpoint!.Address, arn: restored.DBInstanceArn, snapshot: snapshotId });
+    expect(stepOf(report, 'restore').outputs).toEqual({
+      endpoint: restored.Endpoint!.Address,
+      arn: restored.DBInstanceArn,
+      snapshot: snapshotId,
+    });
     expect(all).toMatch(new RegExp(`newest snapshot of prod: ${snapshotId} \\(manual, `));
     expect(report.rpo).toMatchObject({ target_s: 3600, met: true, evidence: `rds-snapshot:${snapshotId}` });
   });
@@ -140,7 +176,12 @@ steps:
     // moto's LatestRestorableTime is "now" when asked.
     expect(restoredTo).toBeGreaterThanOrEqual(before - 1000);
     expect(restoredTo).toBeLessThanOrEqual(Date.now());
-    expect(report.rpo).toEqual({ target_s: 900, achieved_s: expect.any(Number) as number, met: true, evidence: `rds:prod@${outputs.restored_to as string}` });
+    expect(report.rpo).toEqual({
+      target_s: 900,
+      achieved_s: expect.any(Number) as number,
+      met: true,
+      evidence: `rds:prod@${outputs.restored_to as string}`,
+    });
   });
 
   it('rds.restore-pitr to a time older than the RPO: the run succeeds but misses its RPO (exit 3)', () => {

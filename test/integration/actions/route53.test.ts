@@ -23,20 +23,32 @@ describe.skipIf(!hasMoto())('route53.upsert against moto_server, checked with th
   let zoneId: string;
 
   const aws = (...args: string[]): string => {
-    const result = spawnSync('aws', ['--endpoint-url', moto.endpoint, '--output', 'json', ...args], { env: { ...process.env, ...moto.env }, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync('aws', ['--endpoint-url', moto.endpoint, '--output', 'json', ...args], {
+      env: { ...process.env, ...moto.env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     if (result.status !== 0) throw new Error(`aws ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
     return result.stdout;
   };
   const recordSet = (name: string, type: string): RecordSet | undefined =>
-    (JSON.parse(aws('route53', 'list-resource-record-sets', '--hosted-zone-id', zoneId)) as { ResourceRecordSets: RecordSet[] }).ResourceRecordSets.find((r) => r.Name === name && r.Type === type);
+    (
+      JSON.parse(aws('route53', 'list-resource-record-sets', '--hosted-zone-id', zoneId)) as { ResourceRecordSets: RecordSet[] }
+    ).ResourceRecordSets.find((r) => r.Name === name && r.Type === type);
   const put = (name: string, type: string, ttl: number, value: string): void => {
-    const batch = { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] } }] };
+    const batch = {
+      Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] } }],
+    };
     aws('route53', 'change-resource-record-sets', '--hosted-zone-id', zoneId, '--change-batch', JSON.stringify(batch));
   };
 
   const run = (ws: Workspace, yaml: string) => {
     ws.runbook('rb.yaml', yaml);
-    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: { ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeoutMs: 45_000 });
+    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], {
+      cwd: ws.dir,
+      env: { ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      timeoutMs: 45_000,
+    });
     const runId = onlyRunId(ws.stateDir);
     return { ...result, report: readReport(ws.stateDir, runId), journal: readJournal(ws.stateDir, runId) };
   };
@@ -44,7 +56,9 @@ describe.skipIf(!hasMoto())('route53.upsert against moto_server, checked with th
   beforeAll(async () => {
     requireBuild();
     moto = await startMoto();
-    const created = JSON.parse(aws('route53', 'create-hosted-zone', '--name', 'example.com', '--caller-reference', 'drctl-it-1')) as { HostedZone: { Id: string } };
+    const created = JSON.parse(aws('route53', 'create-hosted-zone', '--name', 'example.com', '--caller-reference', 'drctl-it-1')) as {
+      HostedZone: { Id: string };
+    };
     zoneId = created.HostedZone.Id.replace('/hostedzone/', '');
     // Another zone whose name starts the same: the lookup by name must be exact.
     aws('route53', 'create-hosted-zone', '--name', 'db.example.com', '--caller-reference', 'drctl-it-2');
@@ -75,11 +89,23 @@ steps:
     );
     expect(status, all).toBe(0);
     const outputs = stepOf(report, 'dns').outputs;
-    expect(outputs.previous).toEqual({ name: 'db.example.com.', type: 'CNAME', ttl: 60, values: ['old-db.abc.us-east-1.rds.amazonaws.com'] });
+    expect(outputs.previous).toEqual({
+      name: 'db.example.com.',
+      type: 'CNAME',
+      ttl: 60,
+      values: ['old-db.abc.us-east-1.rds.amazonaws.com'],
+    });
     expect(outputs.change_id).toEqual(expect.any(String));
     expect(outputs.change_id).not.toBe('');
-    expect(recordSet('db.example.com.', 'CNAME')).toEqual({ Name: 'db.example.com.', Type: 'CNAME', TTL: 30, ResourceRecords: [{ Value: 'new-db.abc.us-east-1.rds.amazonaws.com' }] });
-    expect(all).toContain('db.example.com. CNAME: old-db.abc.us-east-1.rds.amazonaws.com (ttl 60) → new-db.abc.us-east-1.rds.amazonaws.com (ttl 30)');
+    expect(recordSet('db.example.com.', 'CNAME')).toEqual({
+      Name: 'db.example.com.',
+      Type: 'CNAME',
+      TTL: 30,
+      ResourceRecords: [{ Value: 'new-db.abc.us-east-1.rds.amazonaws.com' }],
+    });
+    expect(all).toContain(
+      'db.example.com. CNAME: old-db.abc.us-east-1.rds.amazonaws.com (ttl 60) → new-db.abc.us-east-1.rds.amazonaws.com (ttl 30)',
+    );
     expect(all).toContain('was {"name":"db.example.com.","type":"CNAME","ttl":60,"values":["old-db.abc.us-east-1.rds.amazonaws.com"]}');
   });
 
@@ -105,11 +131,21 @@ steps:
     expect(stepOf(report, 'dns').status).toBe('rolled_back');
     expect(stepOf(report, 'dns').outputs.previous).toEqual({ name: 'api.example.com.', type: 'A', ttl: 120, values: ['10.0.0.1'] });
     expect(stepOf(report, 'smoke').status).toBe('failed');
-    expect(recordSet('api.example.com.', 'A')).toEqual({ Name: 'api.example.com.', Type: 'A', TTL: 120, ResourceRecords: [{ Value: '10.0.0.1' }] });
+    expect(recordSet('api.example.com.', 'A')).toEqual({
+      Name: 'api.example.com.',
+      Type: 'A',
+      TTL: 120,
+      ResourceRecords: [{ Value: '10.0.0.1' }],
+    });
     expect(all).toContain('restoring api.example.com. A to 10.0.0.1 (ttl 120)');
     expect(journal.find((e) => e.type === 'rollback.step' && e.step === 'dns')).toMatchObject({ ok: true });
-    const records = journal.filter((e) => e.type === 'action.record' && e.step === 'dns') as unknown as Array<{ rollback?: boolean; record: Record<string, unknown> }>;
-    expect(records.find((e) => e.rollback === false && e.record.change_id !== undefined && e.record.previous !== undefined)?.record).toMatchObject({
+    const records = journal.filter((e) => e.type === 'action.record' && e.step === 'dns') as unknown as Array<{
+      rollback?: boolean;
+      record: Record<string, unknown>;
+    }>;
+    expect(
+      records.find((e) => e.rollback === false && e.record.change_id !== undefined && e.record.previous !== undefined)?.record,
+    ).toMatchObject({
       zone_id: zoneId,
       name: 'api.example.com.',
       record_type: 'A',
@@ -151,7 +187,9 @@ steps:
     expect(stepOf(report, 'fresh').status).toBe('rolled_back');
     expect(recordSet('standby.example.com.', 'CNAME')).toBeUndefined();
     expect(recordSet('www.example.com.', 'A')).toBeUndefined();
-    expect(all).toContain('deleting standby.example.com. CNAME (standby.abc.us-east-1.rds.amazonaws.com (ttl 300)), which this step created');
+    expect(all).toContain(
+      'deleting standby.example.com. CNAME (standby.abc.us-east-1.rds.amazonaws.com (ttl 300)), which this step created',
+    );
   });
 
   it('fails in one line on a zone name no hosted zone has', () => {

@@ -8,7 +8,9 @@ beforeAll(() => requireBuild());
 describe('confirm: with a question string', () => {
   it('shows the question with its expressions resolved (validate checks them as expressions)', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('question', 'Question')}objectives: { rto: 1h }
+    ws.runbook(
+      'rb.yaml',
+      `${header('question', 'Question')}objectives: { rto: 1h }
 inputs:
   target: { default: prod-db }
 steps:
@@ -16,7 +18,8 @@ steps:
     title: Restore
     confirm: "Restore into \${{ inputs.target }} now?"
     run: touch restored.txt
-`);
+`,
+    );
     const validate = drctl(['validate', 'rb.yaml'], { cwd: ws.dir });
     expect(validate.status, validate.all).toBe(0);
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
@@ -28,13 +31,16 @@ steps:
 
   it('asks "Run <title>?" when confirm is true, and journals the question and the answer', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('question-default', 'Default question')}objectives: { rto: 1h }
+    ws.runbook(
+      'rb.yaml',
+      `${header('question-default', 'Default question')}objectives: { rto: 1h }
 steps:
   - id: restore
     title: Restore the database
     confirm: true
     run: touch restored.txt
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(0);
     expect(result.stderr).toContain('confirmed by --yes: Run "Restore the database"?');

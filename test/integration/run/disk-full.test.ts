@@ -38,7 +38,9 @@ describe.skipIf(!isRoot && !process.env.CI)('a run whose journal disk fills up (
     );
     const first = drctl(['run', 'rb.yaml', '--yes', '--state-dir', stateDir], { cwd: ws.dir });
     expect(first.status, first.all).toBe(130);
-    expect(first.stderr).toMatch(/the disk holding .*journal\.jsonl is full: \d+ bytes more were needed to journal the run\. The run stopped before its next step and can be resumed/);
+    expect(first.stderr).toMatch(
+      /the disk holding .*journal\.jsonl is full: \d+ bytes more were needed to journal the run\. The run stopped before its next step and can be resumed/,
+    );
     expect(linesOf(ws.path('log.txt'))).toEqual(['filled']);
     const runId = onlyRunId(stateDir);
     const journal = readJournal(stateDir, runId);

@@ -1,6 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { drctl, exitWithin, header, isAlive, killPid, onlyRunId, readPids, readReport, requireBuild, sleep, startDrctl, stepOf, waitFor, workspace } from './helpers.js';
+import {
+  drctl,
+  exitWithin,
+  header,
+  isAlive,
+  killPid,
+  onlyRunId,
+  readPids,
+  readReport,
+  requireBuild,
+  sleep,
+  startDrctl,
+  stepOf,
+  waitFor,
+  workspace,
+} from './helpers.js';
 
 /**
  * A step's command may leave its process group (setsid, a daemon's double fork into a new
@@ -51,7 +66,9 @@ describe('a step whose command starts processes outside its process group', () =
     const [a, b, c, d] = [0, 1, 2, 3].map((i) => uniqueSeconds() + i) as [number, number, number, number];
     cleanUp(a, b, c, d);
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('escapes', 'Escapes')}objectives: { rto: 1h }
+    ws.runbook(
+      'rb.yaml',
+      `${header('escapes', 'Escapes')}objectives: { rto: 1h }
 steps:
   - id: daemons
     title: Starts daemons and waits
@@ -61,7 +78,8 @@ ${escapes(a, b, c)}      sleep ${d}
   - id: after
     title: Never reached
     run: touch after.txt
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, timeoutMs: 30_000 });
     expect(result.status, result.all).toBe(1);
     const pids = readPids(ws.path('daemons.pids'));
@@ -77,16 +95,23 @@ ${escapes(a, b, c)}      sleep ${d}
     const [a, b, c, d] = [0, 1, 2, 3].map((i) => uniqueSeconds() + i) as [number, number, number, number];
     cleanUp(a, b, c, d);
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('escapes', 'Escapes')}objectives: { rto: 1h }
+    ws.runbook(
+      'rb.yaml',
+      `${header('escapes', 'Escapes')}objectives: { rto: 1h }
 steps:
   - id: daemons
     title: Starts daemons and waits
     idempotent: true
     run: |
 ${escapes(a, b, c)}      sleep ${d}
-`);
+`,
+    );
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
-    await waitFor(() => running.stdout().includes('ready: 3 daemons') || running.stderr().includes('ready: 3 daemons'), 'the step to start its daemons', 20_000);
+    await waitFor(
+      () => running.stdout().includes('ready: 3 daemons') || running.stderr().includes('ready: 3 daemons'),
+      'the step to start its daemons',
+      20_000,
+    );
     const pids = readPids(ws.path('daemons.pids'));
     expect(pids.filter(isAlive)).toHaveLength(3);
     process.kill(running.pid, 'SIGTERM');
@@ -99,7 +124,9 @@ ${escapes(a, b, c)}      sleep ${d}
     const [a, b, c, d] = [0, 1, 2, 3].map((i) => uniqueSeconds() + i) as [number, number, number, number];
     cleanUp(a, b, c, d);
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('escapes', 'Escapes')}objectives: { rto: 1h }
+    ws.runbook(
+      'rb.yaml',
+      `${header('escapes', 'Escapes')}objectives: { rto: 1h }
 steps:
   - id: daemons
     title: Starts daemons, ignores SIGTERM and waits
@@ -107,9 +134,14 @@ steps:
     run: |
 ${escapes(a, b, c)}      trap '' TERM
       sleep ${d}
-`);
+`,
+    );
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
-    await waitFor(() => running.stdout().includes('ready: 3 daemons') || running.stderr().includes('ready: 3 daemons'), 'the step to start its daemons', 20_000);
+    await waitFor(
+      () => running.stdout().includes('ready: 3 daemons') || running.stderr().includes('ready: 3 daemons'),
+      'the step to start its daemons',
+      20_000,
+    );
     const pids = readPids(ws.path('daemons.pids'));
     process.kill(running.pid, 'SIGINT');
     await sleep(300);
@@ -123,7 +155,9 @@ ${escapes(a, b, c)}      trap '' TERM
     const a = uniqueSeconds();
     cleanUp(a);
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('leaves', 'Leaves a service')}objectives: { rto: 1h }
+    ws.runbook(
+      'rb.yaml',
+      `${header('leaves', 'Leaves a service')}objectives: { rto: 1h }
 steps:
   - id: service
     title: Starts a service in its own session
@@ -133,7 +167,8 @@ steps:
   - id: uses
     title: Uses it
     run: kill -0 "$(cat service.pid)"
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(0);
     const [pid] = readPids(ws.path('service.pid'));

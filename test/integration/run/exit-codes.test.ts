@@ -60,7 +60,10 @@ describe('exit 1', () => {
 
   it('when an exec: program does not exist', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', markerRunbook('no-program', '', '  - id: missing\n    title: Missing program\n    exec: [no-such-program-xyz, --flag]\n'));
+    ws.runbook(
+      'rb.yaml',
+      markerRunbook('no-program', '', '  - id: missing\n    title: Missing program\n    exec: [no-such-program-xyz, --flag]\n'),
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(1);
     const step = readReport(ws.stateDir, onlyRunId(ws.stateDir)).steps[1]!;
@@ -110,7 +113,10 @@ describe('exit 2: refused before step 1, nothing changed', () => {
 
   it('when the runbook is invalid', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', markerRunbook('invalid', '', '  - id: second\n    title: Refers to nothing\n    run: echo ${{ steps.nope.outputs.x }}\n'));
+    ws.runbook(
+      'rb.yaml',
+      markerRunbook('invalid', '', '  - id: second\n    title: Refers to nothing\n    run: echo ${{ steps.nope.outputs.x }}\n'),
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(2);
     expect(result.stderr).toMatch(/rb\.yaml:\d+:\d+: error: /);
@@ -139,13 +145,19 @@ describe('exit 2: refused before step 1, nothing changed', () => {
 
   it('when a preflight check fails', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', markerRunbook('preflight-check', `inputs:
+    ws.runbook(
+      'rb.yaml',
+      markerRunbook(
+        'preflight-check',
+        `inputs:
   context: { default: prod-cluster }
 preflight:
   - title: kubectl points at the right cluster
     run: echo staging-cluster
     expect: { stdout: { equals: "\${{ inputs.context }}" } }
-`));
+`,
+      ),
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(2);
     expect(result.stderr).toContain('✗ preflight: kubectl points at the right cluster');
@@ -155,7 +167,13 @@ preflight:
 
   it('but runs when every preflight check passes', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', markerRunbook('preflight-ok', 'preflight:\n  - require: [sh]\n  - title: says ok\n    run: echo ok\n    expect: { stdout: { equals: ok } }\n'));
+    ws.runbook(
+      'rb.yaml',
+      markerRunbook(
+        'preflight-ok',
+        'preflight:\n  - require: [sh]\n  - title: says ok\n    run: echo ok\n    expect: { stdout: { equals: ok } }\n',
+      ),
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(0);
     expect(result.stderr).toContain('✓ preflight: tools on PATH: sh');
@@ -167,14 +185,17 @@ preflight:
 describe('exit 3: succeeded but missed the RTO', () => {
   it('when the steps take longer than the RTO', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('slow-recovery', 'Slow recovery')}objectives:
+    ws.runbook(
+      'rb.yaml',
+      `${header('slow-recovery', 'Slow recovery')}objectives:
   rto: 1s
 steps:
   - id: slow
     title: Takes two seconds
     budget: 500ms
     run: sleep 2
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(3);
     const runId = onlyRunId(ws.stateDir);
@@ -191,7 +212,10 @@ steps:
   it('when the incident began before the RTO window (--incident-start -2h, rto 1h), warning that the RTO is at risk', () => {
     const ws = workspace();
     ws.runbook('rb.yaml', markerRunbook('late-start'));
-    const result = drctl(['run', 'rb.yaml', '--yes', '--incident-start', '-2h', '--report', 'junit:junit.xml', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    const result = drctl(
+      ['run', 'rb.yaml', '--yes', '--incident-start', '-2h', '--report', 'junit:junit.xml', '--state-dir', ws.stateDir],
+      { cwd: ws.dir },
+    );
     expect(result.status, result.all).toBe(3);
     expect(ws.exists('marker.txt')).toBe(true);
     const report = readReport(ws.stateDir, onlyRunId(ws.stateDir));
@@ -200,6 +224,8 @@ steps:
     expect(report.rto!.elapsed_s).toBeGreaterThanOrEqual(7200);
     expect(result.stderr).toContain('⚠ RTO AT RISK: projected finish T+2h is past the RTO of 1h');
     expect(result.stderr).toMatch(/clock T\+2h of RTO 1h · projected finish T\+2h \(1h PAST THE RTO\)/);
-    expect(ws.read('junit.xml')).toMatch(/<testcase classname="late-start" name="RTO 3600s" time="[\d.]+">\s*<failure message="recovery took [\d.]+s, past the RTO of 3600s"\/>/);
+    expect(ws.read('junit.xml')).toMatch(
+      /<testcase classname="late-start" name="RTO 3600s" time="[\d.]+">\s*<failure message="recovery took [\d.]+s, past the RTO of 3600s"\/>/,
+    );
   });
 });

@@ -44,13 +44,25 @@ describe('on_failure: rollback', () => {
     const runId = onlyRunId(ws.stateDir);
     const report = readReport(ws.stateDir, runId);
     expect(report.status).toBe('rolled_back');
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['one', 'rolled_back'], ['two', 'rolled_back'], ['three', 'failed'], ['four', 'not_run']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['one', 'rolled_back'],
+      ['two', 'rolled_back'],
+      ['three', 'failed'],
+      ['four', 'not_run'],
+    ]);
     expect(stepOf(report, 'three')).toMatchObject({ exit_code: 5, attempts: 1 });
     expect(stepOf(report, 'three').reason).toContain('exit code 5');
     expect(report.rto!.met).toBe(false);
     const journal = readJournal(ws.stateDir, runId);
     const rollbackEvents = journal.filter((e) => e.type.startsWith('rollback.')).map((e) => `${e.type}${e.step ? ` ${e.step}` : ''}`);
-    expect(rollbackEvents).toEqual(['rollback.started', 'rollback.step.started two', 'rollback.step two', 'rollback.step.started one', 'rollback.step one', 'rollback.finished']);
+    expect(rollbackEvents).toEqual([
+      'rollback.started',
+      'rollback.step.started two',
+      'rollback.step two',
+      'rollback.step.started one',
+      'rollback.step one',
+      'rollback.finished',
+    ]);
     expect(journal.find((e) => e.type === 'rollback.started')!.steps).toEqual(['two', 'one']);
     expect(journal.find((e) => e.type === 'rollback.finished')!.ok).toBe(true);
     expect(journal.at(-1)).toMatchObject({ type: 'run.finished', status: 'rolled_back', exit_code: 1 });
@@ -63,7 +75,9 @@ describe('on_failure: rollback', () => {
 
   it('reports the run failed, not rolled back, when a rollback command itself fails', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('bad-rollback', 'A rollback fails')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('bad-rollback', 'A rollback fails')}steps:
   - id: one
     title: First change
     run: echo one >> actions.log
@@ -76,14 +90,19 @@ describe('on_failure: rollback', () => {
     title: Breaks
     run: exit 1
     on_failure: rollback
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(1);
     // A failed rollback does not stop the others.
     expect(linesOf(ws.path('actions.log'))).toEqual(['one', 'two', 'undo-one']);
     const report = readReport(ws.stateDir, onlyRunId(ws.stateDir));
     expect(report.status).toBe('failed');
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['one', 'rolled_back'], ['two', 'succeeded'], ['three', 'failed']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['one', 'rolled_back'],
+      ['two', 'succeeded'],
+      ['three', 'failed'],
+    ]);
     expect(result.stderr).toContain('✗ rollback of two failed: exit code 9');
   });
 });
@@ -98,7 +117,12 @@ describe('on_failure: abort (the default)', () => {
     const runId = onlyRunId(ws.stateDir);
     const report = readReport(ws.stateDir, runId);
     expect(report.status).toBe('failed');
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['one', 'succeeded'], ['two', 'succeeded'], ['three', 'failed'], ['four', 'not_run']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['one', 'succeeded'],
+      ['two', 'succeeded'],
+      ['three', 'failed'],
+      ['four', 'not_run'],
+    ]);
     expect(stepOf(report, 'four')).toMatchObject({ attempts: 0, duration_s: null, exit_code: null });
     const journal = readJournal(ws.stateDir, runId);
     expect(journal.some((e) => e.type.startsWith('rollback'))).toBe(false);
@@ -114,12 +138,19 @@ describe('on_failure: abort (the default)', () => {
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(1);
     expect(linesOf(ws.path('actions.log'))).toEqual(['one', 'two', 'three']);
-    expect(readReport(ws.stateDir, onlyRunId(ws.stateDir)).steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'failed', 'not_run']);
+    expect(readReport(ws.stateDir, onlyRunId(ws.stateDir)).steps.map((s) => s.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'failed',
+      'not_run',
+    ]);
   });
 
   it('counts a failed expectation as a failure even when the exit code is 0', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('expect-fails', 'Expectation')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('expect-fails', 'Expectation')}steps:
   - id: check
     title: Replication is healthy
     run: echo "replicas 1"
@@ -127,7 +158,8 @@ describe('on_failure: abort (the default)', () => {
   - id: after
     title: After
     run: touch after.txt
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(1);
     expect(ws.exists('after.txt')).toBe(false);

@@ -1,7 +1,20 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliResult, JournalEvent, Report, Workspace } from './helpers.js';
-import { drctl, header, journalPath, linesOf, modeOf, onlyRunId, readJournal, readReport, reportPath, requireBuild, stepOf, workspace } from './helpers.js';
+import {
+  drctl,
+  header,
+  journalPath,
+  linesOf,
+  modeOf,
+  onlyRunId,
+  readJournal,
+  readReport,
+  reportPath,
+  requireBuild,
+  stepOf,
+  workspace,
+} from './helpers.js';
 
 /**
  * One `--yes` drill of a runbook that uses every step feature, started at its second step, with an
@@ -131,8 +144,25 @@ describe('a --yes drill of a runbook using every step feature', () => {
     ws.write('book/scripts/.keep', '');
     startedAt = Date.now();
     result = drctl(
-      ['run', 'book/full.yaml', '--yes', '--accept-manual', '--start-at', 'env-and-cwd', '--drill', '--incident-start', '-30m',
-        '--report', 'json:reports/run.json', '--report', 'junit:reports/run.xml', '--report', 'md:reports/run.md', '--state-dir', ws.stateDir],
+      [
+        'run',
+        'book/full.yaml',
+        '--yes',
+        '--accept-manual',
+        '--start-at',
+        'env-and-cwd',
+        '--drill',
+        '--incident-start',
+        '-30m',
+        '--report',
+        'json:reports/run.json',
+        '--report',
+        'junit:reports/run.xml',
+        '--report',
+        'md:reports/run.md',
+        '--state-dir',
+        ws.stateDir,
+      ],
       { cwd: ws.dir, timeoutMs: 30_000 },
     );
     runId = onlyRunId(ws.stateDir);
@@ -183,7 +213,11 @@ describe('a --yes drill of a runbook using every step feature', () => {
     // 200ms, then 400ms (backoff 2) between the three attempts.
     expect(flaky.duration_s!).toBeGreaterThanOrEqual(0.6);
     const attempts = journal.filter((e) => e.type === 'step.attempt' && e.step === 'flaky');
-    expect(attempts.map((e) => [e.attempt, e.exit_code])).toEqual([[1, 1], [2, 1], [3, 0]]);
+    expect(attempts.map((e) => [e.attempt, e.exit_code])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 0],
+    ]);
     expect(journal.some((e) => e.type === 'step.over_budget' && e.step === 'flaky' && e.budget_ms === 100)).toBe(true);
     expect(result.stderr).toContain('attempt 1 failed: exit code 1 (expected 0); retrying in 200ms');
     expect(result.stderr).toContain('attempt 2 failed: exit code 1 (expected 0); retrying in 400ms');
@@ -238,7 +272,13 @@ describe('a --yes drill of a runbook using every step feature', () => {
 
   it('records a manual step as acknowledged with --accept-manual', () => {
     expect(result.stderr).toContain('manual step acknowledged (--accept-manual): Point db.example.com at the new primary.');
-    expect(stepOf(report, 'dns')).toMatchObject({ status: 'succeeded', budget_s: 300, over_budget: false, exit_code: null, reason: 'acknowledged with --accept-manual' });
+    expect(stepOf(report, 'dns')).toMatchObject({
+      status: 'succeeded',
+      budget_s: 300,
+      over_budget: false,
+      exit_code: null,
+      reason: 'acknowledged with --accept-manual',
+    });
   });
 
   it('writes report.json with the run, the drill mode, the RTO from the given incident start and every step', () => {
@@ -256,12 +296,42 @@ describe('a --yes drill of a runbook using every step feature', () => {
     expect(report.rto!.elapsed_s).toBeCloseTo((Date.parse(report.finished_at!) - incident) / 1000, 1);
     expect(Date.parse(report.started_at)).toBeGreaterThanOrEqual(startedAt - 1000);
     expect(report.steps.map((s) => s.id)).toEqual([
-      'before-start', 'env-and-cwd', 'produce', 'count', 'use-outputs', 'flaky', 'start-background', 'wait-for-file', 'disabled',
-      'enabled-region', 'confirm-ask', 'confirm-type', 'bounded', 'tolerated', 'rerunnable', 'dns', 'final',
+      'before-start',
+      'env-and-cwd',
+      'produce',
+      'count',
+      'use-outputs',
+      'flaky',
+      'start-background',
+      'wait-for-file',
+      'disabled',
+      'enabled-region',
+      'confirm-ask',
+      'confirm-type',
+      'bounded',
+      'tolerated',
+      'rerunnable',
+      'dns',
+      'final',
     ]);
     expect(report.steps.map((s) => s.status)).toEqual([
-      'skipped', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded', 'skipped',
-      'succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded', 'succeeded',
+      'skipped',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'skipped',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'failed',
+      'succeeded',
+      'succeeded',
+      'succeeded',
     ]);
     for (const step of report.steps) {
       expect(step, step.id).toHaveProperty('attempts');
@@ -282,7 +352,14 @@ describe('a --yes drill of a runbook using every step feature', () => {
 
   it('journals every transition in order, starting with the run (digest, inputs, T0) and ending with its verdict', () => {
     const start = journal[0]!;
-    expect(start).toMatchObject({ type: 'run.started', run_id: runId, runbook: 'full-feature', mode: 'drill', incident_start: report.incident_start, inputs: { region: 'eu-west-1', replicas: 3, enabled: false } });
+    expect(start).toMatchObject({
+      type: 'run.started',
+      run_id: runId,
+      runbook: 'full-feature',
+      mode: 'drill',
+      incident_start: report.incident_start,
+      inputs: { region: 'eu-west-1', replicas: 3, enabled: false },
+    });
     expect(start.digest).toMatch(/^[0-9a-f]{64}$/);
     // Repeated attempts (retries, polls) collapse to one; the budget timer's warning lands wherever it fires.
     const sequence: string[] = [];
@@ -342,7 +419,9 @@ describe('a --yes drill of a runbook using every step feature', () => {
     expect(junit).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
     expect(junit).toContain(`<testsuite name="${runId}"`);
     expect((junit.match(/<testcase /g) ?? []).length).toBe(18); // 17 steps and the RTO
-    expect(junit).toMatch(/<testcase classname="full-feature" name="tolerated: Fails but the run goes on" time="[\d.]+">\s*<failure message="exit code 7 \(expected 0\) \(on_failure: continue\)"\/>/);
+    expect(junit).toMatch(
+      /<testcase classname="full-feature" name="tolerated: Fails but the run goes on" time="[\d.]+">\s*<failure message="exit code 7 \(expected 0\) \(on_failure: continue\)"\/>/,
+    );
     expect(junit).toMatch(/name="disabled: Only when enabled"[^>]*>\s*<skipped/);
     expect(junit).toMatch(/<testcase classname="full-feature" name="RTO 7200s" time="[\d.]+"><\/testcase>/);
     const md = ws.read('reports/run.md');
@@ -357,7 +436,9 @@ describe('a --yes drill of a runbook using every step feature', () => {
   it('prints each step card with its number, title, budget, clock against the RTO and the exact command', () => {
     expect(result.stderr).toContain('Step 2/17: Environment and working folder  [env-and-cwd] · budget 30s');
     expect(result.stderr).toMatch(/clock T\+30m\S* of RTO 2h · projected finish T\+\S+ \(\S+ inside the RTO\)/);
-    expect(result.stderr).toContain(`$ sh -c 'printf "%s|%s|%s|%s|%s" "$1" "$2" "$3" "$4" "$5" > used.txt' sh backup-key-42 7 'low disk warning' 3 42`);
+    expect(result.stderr).toContain(
+      `$ sh -c 'printf "%s|%s|%s|%s|%s" "$1" "$2" "$3" "$4" "$5" > used.txt' sh backup-key-42 7 'low disk warning' 3 42`,
+    );
     expect(result.stderr).toContain('  │ found 7 pods');
     expect(readFileSync(ws.path('counter'), 'utf8')).toBe('3\n');
   });

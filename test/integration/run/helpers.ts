@@ -97,7 +97,11 @@ export function isAlive(pid: number): boolean {
 
 /** The pids written one per line by a step script. */
 export function readPids(file: string): number[] {
-  return readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).map(Number);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** SIGKILL a process group (a step's tree outlives a SIGKILLed drctl: it is its own group). */
@@ -136,7 +140,9 @@ export type { Report, ReportStep };
 export function runIds(stateDir: string): string[] {
   const dir = join(stateDir, 'runs');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort();
+  return readdirSync(dir)
+    .filter((name) => statSync(join(dir, name)).isDirectory())
+    .sort();
 }
 
 /** The one run of a state folder; throws when there is not exactly one. */
@@ -186,7 +192,9 @@ export function modeOf(file: string): number {
 /** Lines of a file, without the empty one after the last newline. */
 export function linesOf(file: string): string[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,10 +240,14 @@ export class TmuxSession {
 
   async waitForScreen(test: string | RegExp, what = String(test), timeoutMs = 10_000): Promise<string> {
     try {
-      return await waitFor(() => {
-        const screen = this.screen();
-        return (typeof test === 'string' ? screen.includes(test) : test.test(screen)) ? screen : undefined;
-      }, what, timeoutMs);
+      return await waitFor(
+        () => {
+          const screen = this.screen();
+          return (typeof test === 'string' ? screen.includes(test) : test.test(screen)) ? screen : undefined;
+        },
+        what,
+        timeoutMs,
+      );
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- screen ---\n${this.screen()}`);
     }

@@ -5,12 +5,15 @@ import { drctl, exitWithin, header, onlyRunId, readJournal, readReport, requireB
 
 beforeAll(() => requireBuild());
 
-const run = (ws: ReturnType<typeof workspace>, timeoutMs = 60_000) => drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, timeoutMs });
+const run = (ws: ReturnType<typeof workspace>, timeoutMs = 60_000) =>
+  drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, timeoutMs });
 
 describe('hostile command output', () => {
   it('a NUL byte in an output used by a later step fails that step with a reason naming the expression, and the run stays readable', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('nul-output', 'NUL in an output')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('nul-output', 'NUL in an output')}steps:
   - id: read-token
     title: Prints a value with a NUL byte in it
     run: printf 'tok\\0en-PRIVATE'
@@ -22,7 +25,8 @@ describe('hostile command output', () => {
   - id: after
     title: Never reached
     run: touch after.txt
-`);
+`,
+    );
     const result = run(ws);
     expect(result.status, result.all).toBe(1);
     expect(result.stderr).toContain('✗ use-token failed');
@@ -49,7 +53,9 @@ describe('hostile command output', () => {
 
   it('a NUL byte reaching exec: or env: fails the step the same way', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('nul-exec-env', 'NUL in exec and env')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('nul-exec-env', 'NUL in exec and env')}steps:
   - id: read
     title: Prints a NUL byte
     run: printf 'a\\0b'
@@ -63,7 +69,8 @@ describe('hostile command output', () => {
     title: Hands it to the environment
     env: { VALUE: ${'"${{ steps.read.outputs.v }}"'} }
     run: touch by-env.txt
-`);
+`,
+    );
     const result = run(ws);
     expect(result.status, result.all).toBe(1);
     expect(result.all).not.toMatch(/internal error/);
@@ -75,7 +82,9 @@ describe('hostile command output', () => {
 
   it('output that is not UTF-8 is shown and passed on with replacement characters, and the journal reads back', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('bad-utf8', 'Not UTF-8')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('bad-utf8', 'Not UTF-8')}steps:
   - id: latin1
     title: Prints Latin-1 and stray bytes
     run: printf 'caf\\351 \\377\\376 ok\\n'
@@ -84,33 +93,42 @@ describe('hostile command output', () => {
   - id: use
     title: Uses it
     run: printf '%s' ${'${{ steps.latin1.outputs.word }}'} > word.txt
-`);
+`,
+    );
     const result = run(ws);
     expect(result.status, result.all).toBe(0);
     expect(result.stderr).toContain('caf\ufffd \ufffd\ufffd ok');
     expect(ws.read('word.txt')).toBe('caf\ufffd \ufffd\ufffd ok');
     const runId = onlyRunId(ws.stateDir);
-    expect(readJournal(ws.stateDir, runId).find((e) => e.type === 'step.finished' && e.step === 'latin1')!.outputs).toEqual({ word: 'caf\ufffd \ufffd\ufffd ok' });
+    expect(readJournal(ws.stateDir, runId).find((e) => e.type === 'step.finished' && e.step === 'latin1')!.outputs).toEqual({
+      word: 'caf\ufffd \ufffd\ufffd ok',
+    });
     expect(readReport(ws.stateDir, runId).status).toBe('succeeded');
   });
 
   it('a 20 MB line without a newline completes, is shown in pieces, and the report is written', async () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('long-line', 'A very long line')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('long-line', 'A very long line')}steps:
   - id: flood
     title: Prints 20 MB without a newline
     run: head -c 20000000 /dev/zero | tr '\\0' x
   - id: after
     title: Runs after it
     run: echo after-the-flood
-`);
+`,
+    );
     // More output than spawnSync can hold: read it as it comes.
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     const exit = await exitWithin(running, 120_000);
     expect(exit.code, running.stderr().slice(-2000)).toBe(0);
     expect(running.stderr()).toContain('after-the-flood');
     // Every x reached the operator, in lines of at most 16 KiB each.
-    const shown = running.stderr().split('\n').filter((l) => l.startsWith('  │ x'));
+    const shown = running
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('  │ x'));
     expect(shown.join('').replaceAll('  │ ', '').length).toBe(20_000_000);
     expect(Math.max(...shown.map((l) => l.length))).toBeLessThanOrEqual(16 * 1024 + 4);
     const runId = onlyRunId(ws.stateDir);
@@ -121,7 +139,9 @@ describe('hostile command output', () => {
 
   it('an output regex that would backtrack for hours fails the step at once, well inside its timeout', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('backtracking', 'A backtracking regex')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('backtracking', 'A backtracking regex')}steps:
   - id: status
     title: Prints a status that does not match
     timeout: 5s
@@ -137,7 +157,8 @@ describe('hostile command output', () => {
     expect:
       stdout: { matches: '^(a+)+$' }
     on_failure: continue
-`);
+`,
+    );
     // A backtracking engine needs some 2^60 steps here: only a linear one finishes before this test's limit.
     const result = run(ws, 60_000);
     expect(result.status, result.all).toBe(1);
@@ -147,11 +168,14 @@ describe('hostile command output', () => {
 
   it("a command's escape sequences cannot move the cursor, clear the screen or set the window title", () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('escapes', 'Escape sequences')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('escapes', 'Escape sequences')}steps:
   - id: rude
     title: Prints escape sequences
     run: printf '\\033]0;pwned\\007\\033[2J\\033[Hvisible\\033[1A\\033[2K text\\rline two\\n'
-`);
+`,
+    );
     const result = run(ws);
     expect(result.status, result.all).toBe(0);
     expect(result.stderr).toContain('  │ visible text\n  │ line two\n');

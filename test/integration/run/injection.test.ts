@@ -24,7 +24,9 @@ function pwned(ws: Workspace): string[] {
 describe('an input value full of shell syntax', () => {
   it('reaches run:, exec: and env exactly as given, and nothing in it is executed', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('injection', 'Injection')}inputs:
+    ws.runbook(
+      'rb.yaml',
+      `${header('injection', 'Injection')}inputs:
   v: { description: anything at all }
 steps:
   - id: shell
@@ -48,7 +50,8 @@ steps:
   - id: from-output
     title: A step output is quoted too
     run: printf '%s' \${{ steps.echo-back.outputs.same }} > out-output.txt
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--input', `v=${EVIL}`, '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(0);
     expect(pwned(ws)).toEqual([]);
@@ -63,13 +66,16 @@ steps:
 
   it('is also safe when it comes from --inputs-file', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('injection-file', 'Injection from a file')}inputs:
+    ws.runbook(
+      'rb.yaml',
+      `${header('injection-file', 'Injection from a file')}inputs:
   v: {}
 steps:
   - id: shell
     title: Into a shell script
     run: printf '%s' \${{ inputs.v }} > out.txt
-`);
+`,
+    );
     ws.write('inputs.json', JSON.stringify({ v: EVIL }));
     const result = drctl(['run', 'rb.yaml', '--yes', '--inputs-file', 'inputs.json', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(0);

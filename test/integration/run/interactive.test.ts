@@ -1,6 +1,21 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
-import { drctlCommandLine, exitWithin, TmuxSession, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, sleep, startDrctl, stepOf, waitFor, workspace } from './helpers.js';
+import {
+  drctlCommandLine,
+  exitWithin,
+  TmuxSession,
+  header,
+  linesOf,
+  onlyRunId,
+  readJournal,
+  readReport,
+  requireBuild,
+  sleep,
+  startDrctl,
+  stepOf,
+  waitFor,
+  workspace,
+} from './helpers.js';
 import { requireTool } from '../../support/tools.js';
 
 /**
@@ -117,7 +132,9 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     expect(stepOf(report, 'flip-dns').reason).toBe('done by the operator');
     // Waiting for the operator is counted apart from running commands.
     expect(report.time.waiting_for_operator_s).toBeGreaterThan(0);
-    const answers = readJournal(ws.path('st'), runId).filter((e) => e.type === 'prompt.answered').map((e) => [e.step, e.question, e.answer]);
+    const answers = readJournal(ws.path('st'), runId)
+      .filter((e) => e.type === 'prompt.answered')
+      .map((e) => [e.step, e.question, e.answer]);
     expect(answers).toEqual([
       ['prepare', 'step.action', 'run'],
       ['restore', 'step.action', 'run'],
@@ -217,10 +234,13 @@ steps:
     expect(stepOf(report, 'check')).toMatchObject({ status: 'succeeded', exit_code: 0 });
     const journal = readJournal(ws.path('st'), runId);
     expect(journal.filter((e) => e.type === 'step.attempt' && e.step === 'check').map((e) => e.exit_code)).toEqual([1, 0]);
-    expect(journal.find((e) => e.type === 'prompt.answered' && e.question === 'failure.action')).toMatchObject({ step: 'check', answer: 'retry' });
+    expect(journal.find((e) => e.type === 'prompt.answered' && e.question === 'failure.action')).toMatchObject({
+      step: 'check',
+      answer: 'retry',
+    });
   });
 
-  it('the report counts the operator\'s retry as a second attempt of the step', async () => {
+  it("the report counts the operator's retry as a second attempt of the step", async () => {
     await walkWithRetry();
     expect(code).toBe(0);
     expect(stepOf(readReport(ws.path('st'), onlyRunId(ws.path('st'))), 'check').attempts).toBe(2);
@@ -252,7 +272,10 @@ describe.skipIf(!hasTmux)('resuming in a terminal a run interrupted during a rol
 
     session = new TmuxSession();
     session.start(`${drctlCommandLine(['resume', '--state-dir', 'st'], { cwd: ws.dir })}; echo EXIT=$? > exitcode; sleep 600`);
-    const prompt = await session.waitForScreen('? The rollback of "Change the thing" was running when the run stopped and is not marked idempotent.', 'the in-flight rollback prompt');
+    const prompt = await session.waitForScreen(
+      '? The rollback of "Change the thing" was running when the run stopped and is not marked idempotent.',
+      'the in-flight rollback prompt',
+    );
     expect(prompt).toContain('run the rollback again');
     await choose(session, 'Down', 'it is done (I checked): record it as rolled back');
     expect(await exitCode(ws, session)).toBe(1);

@@ -56,8 +56,13 @@ async function racePair(args: string[], cwd: string): Promise<PairOutcome> {
 /** The refusal an operator sees: one line naming the active run, then a hint. */
 function expectRefusal(outcome: PairOutcome, runId: string, label: string): void {
   const lines = outcome.loser!.stderr().trim().split('\n');
-  expect(lines[0], `${label}: ${outcome.loser!.stderr()}`).toBe(`drctl: another run of race is active: ${runId} (pid ${outcome.winner!.pid})`);
-  expect(lines.slice(1).every((line) => line.startsWith('  hint: ')), `${label}: ${outcome.loser!.stderr()}`).toBe(true);
+  expect(lines[0], `${label}: ${outcome.loser!.stderr()}`).toBe(
+    `drctl: another run of race is active: ${runId} (pid ${outcome.winner!.pid})`,
+  );
+  expect(
+    lines.slice(1).every((line) => line.startsWith('  hint: ')),
+    `${label}: ${outcome.loser!.stderr()}`,
+  ).toBe(true);
 }
 
 /** A lock file as drctl writes it, for a process that has ended. */
@@ -126,9 +131,13 @@ describe('two drctl resume of one interrupted run started at the same instant', 
       const stateDir = join(dir, 'state');
       cpSync(ws.path('template'), stateDir, { recursive: true });
       const outcome = await racePair(['resume', runId!, '--yes', '--state-dir', stateDir], dir);
-      const resumed = readJournal(stateDir, runId!).slice(before).filter((e) => e.type === 'run.resumed');
+      const resumed = readJournal(stateDir, runId!)
+        .slice(before)
+        .filter((e) => e.type === 'run.resumed');
       if (outcome.ran !== 1 || resumed.length !== 1) {
-        doubles.push(`pair ${i}: the step ran ${outcome.ran} times, run.resumed journaled ${resumed.length} times (exit codes ${outcome.codes.join(', ')})`);
+        doubles.push(
+          `pair ${i}: the step ran ${outcome.ran} times, run.resumed journaled ${resumed.length} times (exit codes ${outcome.codes.join(', ')})`,
+        );
       } else {
         expect([...outcome.codes].sort(), `pair ${i}`).toEqual([0, 2]);
         expectRefusal(outcome, runId!, `pair ${i}`);

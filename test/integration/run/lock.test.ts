@@ -1,6 +1,19 @@
 import { hostname } from 'node:os';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { drctl, exitWithin, header, isAlive, killGroup, killPid, readReport, requireBuild, runIds, startDrctl, waitFor, workspace } from './helpers.js';
+import {
+  drctl,
+  exitWithin,
+  header,
+  isAlive,
+  killGroup,
+  killPid,
+  readReport,
+  requireBuild,
+  runIds,
+  startDrctl,
+  waitFor,
+  workspace,
+} from './helpers.js';
 
 /** One active run per runbook and state folder; a dead run's lock never blocks recovery. */
 
@@ -59,7 +72,10 @@ describe('a second run of the same runbook in the same state folder', () => {
 describe('a lock left by a process whose pid was reused (after a reboot, say)', () => {
   it('is taken over: the live process with that pid is not the run that held it', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('reuse', 'Reuse')}objectives: { rto: 1h }\nsteps:\n  - id: one\n    title: One\n    run: touch ran.txt\n`);
+    ws.runbook(
+      'rb.yaml',
+      `${header('reuse', 'Reuse')}objectives: { rto: 1h }\nsteps:\n  - id: one\n    title: One\n    run: touch ran.txt\n`,
+    );
     // pid 1 is alive, but it did not start at the time the lock records.
     ws.write('state/locks/reuse.lock', JSON.stringify({ pid: 1, run_id: 'reuse-old', host: hostname(), started: '1' }));
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });

@@ -1,5 +1,19 @@
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { drctl, exitWithin, header, isAlive, killGroup, killPid, onlyRunId, readJournal, requireBuild, sleep, startDrctl, waitFor, workspace } from './helpers.js';
+import {
+  drctl,
+  exitWithin,
+  header,
+  isAlive,
+  killGroup,
+  killPid,
+  onlyRunId,
+  readJournal,
+  requireBuild,
+  sleep,
+  startDrctl,
+  waitFor,
+  workspace,
+} from './helpers.js';
 
 beforeAll(() => requireBuild());
 
@@ -22,7 +36,10 @@ describe('commands that outlive drctl', () => {
     const pgid = await waitFor(() => ws.exists('slow.pid') && Number(ws.read('slow.pid').trim()), 'the step to start');
     onTestFinished(() => killGroup(pgid));
     // drctl journals the group right after spawning it; under load the step can start first.
-    await waitFor(() => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).some((e) => e.type === 'step.process' && e.pgid === pgid), 'the step\'s process group in the journal');
+    await waitFor(
+      () => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).some((e) => e.type === 'step.process' && e.pgid === pgid),
+      "the step's process group in the journal",
+    );
     killPid(running.pid, 'SIGKILL');
     await exitWithin(running, 5_000);
     expect(isAlive(pgid)).toBe(true);
@@ -56,7 +73,10 @@ steps:
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     const daemon = await waitFor(() => ws.exists('daemon.pid') && Number(ws.read('daemon.pid').trim()), 'the daemon to start');
     onTestFinished(() => killPid(daemon));
-    const step = await waitFor(() => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).find((e) => e.type === 'step.process'), 'the step in the journal');
+    const step = await waitFor(
+      () => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).find((e) => e.type === 'step.process'),
+      'the step in the journal',
+    );
     killPid(running.pid, 'SIGKILL');
     await exitWithin(running, 5_000);
     // The step's own group is gone; only the daemon, in a session of its own, is left.

@@ -2,7 +2,22 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Workspace } from './helpers.js';
 import {
-  drctl, exitWithin, header, isAlive, journalPath, killGroup, killPid, linesOf, onlyRunId, readJournal, readReport, requireBuild, startDrctl, stepOf, waitFor, workspace,
+  drctl,
+  exitWithin,
+  header,
+  isAlive,
+  journalPath,
+  killGroup,
+  killPid,
+  linesOf,
+  onlyRunId,
+  readJournal,
+  readReport,
+  requireBuild,
+  startDrctl,
+  stepOf,
+  waitFor,
+  workspace,
 } from './helpers.js';
 
 /**
@@ -50,7 +65,10 @@ async function crashDuringSlowStep(ws: Workspace, runbook: string): Promise<Cras
   const running = startDrctl(['run', runbook, '--yes', '--incident-start', '-10m', '--state-dir', ws.stateDir], { cwd: ws.dir });
   const pgid = await waitFor(() => ws.exists('slow.pid') && Number(ws.read('slow.pid').trim()), 'step 2 to start (slow.pid)');
   // drctl journals the group right after spawning it; under load the step can start first.
-  await waitFor(() => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).some((e) => e.type === 'step.process' && e.pgid === pgid), "step 2's process group in the journal");
+  await waitFor(
+    () => readJournal(ws.stateDir, onlyRunId(ws.stateDir)).some((e) => e.type === 'step.process' && e.pgid === pgid),
+    "step 2's process group in the journal",
+  );
   killPid(running.pid, 'SIGKILL');
   const exit = await exitWithin(running, 5_000);
   expect(exit.signal).toBe('SIGKILL');
@@ -86,15 +104,32 @@ describe('resume after a crash in an idempotent step', () => {
     expect(report.rto!.met).toBe(true);
     expect(report.rto!.elapsed_s).toBeGreaterThanOrEqual(600);
     expect(report.rto!.elapsed_s).toBeCloseTo((Date.parse(report.finished_at!) - Date.parse(crashed.incidentStart)) / 1000, 1);
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['first', 'succeeded'], ['slow', 'succeeded'], ['last', 'succeeded']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['first', 'succeeded'],
+      ['slow', 'succeeded'],
+      ['last', 'succeeded'],
+    ]);
     expect(stepOf(report, 'first').outputs).toEqual({ marker: 'first-done' }); // finished steps keep their outputs
 
     const journal = readJournal(ws.stateDir, crashed.runId);
     const resumed = journal.find((e) => e.type === 'run.resumed')!;
     expect(resumed).toMatchObject({ in_flight: 'slow', torn_tail: false, forced: false });
     const afterResume = journal.slice(journal.indexOf(resumed)).map((e) => `${e.type}${e.step ? ` ${e.step}` : ''}`);
-    expect(afterResume).toEqual(['run.resumed', 'step.started slow', 'step.process slow', 'step.attempt slow', 'step.finished slow', 'step.started last', 'step.process last', 'step.attempt last', 'step.finished last', 'run.finished']);
-    expect(result.stderr).toContain(`Resuming Crash and resume (crashy) · run ${crashed.runId} · mode real · incident start ${crashed.incidentStart}`);
+    expect(afterResume).toEqual([
+      'run.resumed',
+      'step.started slow',
+      'step.process slow',
+      'step.attempt slow',
+      'step.finished slow',
+      'step.started last',
+      'step.process last',
+      'step.attempt last',
+      'step.finished last',
+      'run.finished',
+    ]);
+    expect(result.stderr).toContain(
+      `Resuming Crash and resume (crashy) · run ${crashed.runId} · mode real · incident start ${crashed.incidentStart}`,
+    );
     expect(result.stderr).not.toContain('Step 1/3');
     expect(result.stderr).toContain('Step 2/3: Slow step');
     expect(result.stdout).toMatch(/RTO 1h: recovery took 10m\S* since the incident start, MET/);
@@ -240,8 +275,11 @@ describe('resume after a step whose output held a secret', () => {
   it('refuses (exit 2) to run a later step with the masked value, and says which step to run again', async () => {
     const ws = workspace();
     const runbook = crashyRunbook(true)
-      .replace("objectives:\n  rto: 1h\n", "objectives:\n  rto: 1h\ninputs:\n  token: { secret: true, env: CRASHY_TOKEN }\n")
-      .replace('run: echo ran >> count.txt; echo first-done', 'run: echo ran >> count.txt; echo "conn=$TOKEN"\n    env: { TOKEN: "${{ inputs.token }}" }')
+      .replace('objectives:\n  rto: 1h\n', 'objectives:\n  rto: 1h\ninputs:\n  token: { secret: true, env: CRASHY_TOKEN }\n')
+      .replace(
+        'run: echo ran >> count.txt; echo first-done',
+        'run: echo ran >> count.txt; echo "conn=$TOKEN"\n    env: { TOKEN: "${{ inputs.token }}" }',
+      )
       .replace('run: touch last.txt', 'run: test -n ${{ steps.first.outputs.marker }} && touch last.txt');
     ws.runbook('rb.yaml', runbook);
     process.env.CRASHY_TOKEN = 's3cr3t-token';

@@ -1,5 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { drctl, exitWithin, header, linesOf, onlyRunId, readJournal, readReport, requireBuild, startDrctl, waitFor, workspace } from './helpers.js';
+import {
+  drctl,
+  exitWithin,
+  header,
+  linesOf,
+  onlyRunId,
+  readJournal,
+  readReport,
+  requireBuild,
+  startDrctl,
+  waitFor,
+  workspace,
+} from './helpers.js';
 
 beforeAll(() => requireBuild());
 
@@ -40,7 +52,11 @@ describe('a run interrupted while it rolls back', () => {
     const runId = onlyRunId(ws.stateDir);
     const report = readReport(ws.stateDir, runId);
     expect(report.status).toBe('rolled_back');
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['a', 'rolled_back'], ['b', 'failed'], ['c', 'not_run']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'rolled_back'],
+      ['b', 'failed'],
+      ['c', 'not_run'],
+    ]);
     const journal = readJournal(ws.stateDir, runId);
     // One rollback, continued: the interrupted rollback of a ran again because it is marked idempotent.
     expect(journal.filter((e) => e.type === 'rollback.started')).toHaveLength(1);
@@ -68,7 +84,7 @@ describe('a run interrupted while it rolls back', () => {
   });
 });
 
-describe('kill -9 of drctl while a rollback runs (the issue\'s runbook: change, check with on_failure: rollback, announce)', () => {
+describe("kill -9 of drctl while a rollback runs (the issue's runbook: change, check with on_failure: rollback, announce)", () => {
   it('resume refuses while the orphaned rollback still runs, then finishes the rollback: exit 1, rolled back, announce never runs', async () => {
     const ws = workspace();
     ws.runbook(
@@ -114,6 +130,10 @@ steps:
     expect(ws.exists('announced')).toBe(false);
     const report = readReport(ws.stateDir, runId);
     expect(report.status).toBe('rolled_back');
-    expect(report.steps.map((s) => [s.id, s.status])).toEqual([['change', 'rolled_back'], ['check', 'failed'], ['announce', 'not_run']]);
+    expect(report.steps.map((s) => [s.id, s.status])).toEqual([
+      ['change', 'rolled_back'],
+      ['check', 'failed'],
+      ['announce', 'not_run'],
+    ]);
   });
 });

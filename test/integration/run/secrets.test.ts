@@ -11,7 +11,9 @@ const SECRET = 'S3cr3t-Tok3n-9f8e7d';
 describe('a secret input given through its environment variable', () => {
   it('appears nowhere drctl writes or prints: output, journal, report.json, --report files', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('secretive', 'Secrets')}inputs:
+    ws.runbook(
+      'rb.yaml',
+      `${header('secretive', 'Secrets')}inputs:
   token: { secret: true, env: DR_TOKEN, description: API token }
   user: { default: admin }
 steps:
@@ -39,11 +41,27 @@ steps:
     env: { TOKEN: "\${{ inputs.token }}" }
     expect: { stdout: { equals: "something else" } }
     on_failure: continue
-`);
-    const result = drctl(['run', 'rb.yaml', '--yes', '--report', 'md:report.md', '--report', 'junit:report.xml', '--report', 'json:copy.json', '--state-dir', ws.stateDir], {
-      cwd: ws.dir,
-      env: { DR_TOKEN: SECRET },
-    });
+`,
+    );
+    const result = drctl(
+      [
+        'run',
+        'rb.yaml',
+        '--yes',
+        '--report',
+        'md:report.md',
+        '--report',
+        'junit:report.xml',
+        '--report',
+        'json:copy.json',
+        '--state-dir',
+        ws.stateDir,
+      ],
+      {
+        cwd: ws.dir,
+        env: { DR_TOKEN: SECRET },
+      },
+    );
     expect(result.status, result.all).toBe(0);
     // The steps had the real value.
     expect(ws.read('seen-by-step.txt')).toBe(SECRET);
@@ -68,18 +86,26 @@ steps:
     expect(result.stderr).toContain("$ printf '%s' *** | wc -c > length.txt");
     expect(result.stderr).toContain('  │ connecting to https://admin:***@db.example:5432/app');
     const report = readReport(ws.stateDir, runId);
-    expect(stepOf(report, 'use-secret').outputs).toEqual({ url: 'https://admin:***@db.example:5432/app', all: 'token is ***\nurl=https://admin:***@db.example:5432/app', err: 'stderr has *** too' });
+    expect(stepOf(report, 'use-secret').outputs).toEqual({
+      url: 'https://admin:***@db.example:5432/app',
+      all: 'token is ***\nurl=https://admin:***@db.example:5432/app',
+      err: 'stderr has *** too',
+    });
     expect(stepOf(report, 'failing-check').reason).toContain('got ***');
     expect(ws.read('report.md')).toContain('got ***');
     const journal = readJournal(ws.stateDir, runId);
     expect(journal[0]!.inputs).toEqual({ user: 'admin' });
     expect(journal[0]!.secret_inputs).toEqual(['token']);
-    expect(journal.find((e) => e.type === 'step.attempt' && e.step === 'use-secret')!.stdout_tail).toBe('token is ***\nurl=https://admin:***@db.example:5432/app\n');
+    expect(journal.find((e) => e.type === 'step.attempt' && e.step === 'use-secret')!.stdout_tail).toBe(
+      'token is ***\nurl=https://admin:***@db.example:5432/app\n',
+    );
   });
 
   it('is masked in a failing preflight message too', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('secret-preflight', 'Secret preflight')}inputs:
+    ws.runbook(
+      'rb.yaml',
+      `${header('secret-preflight', 'Secret preflight')}inputs:
   token: { secret: true, env: DR_TOKEN }
 preflight:
   - title: token is accepted
@@ -89,7 +115,8 @@ steps:
   - id: one
     title: One
     run: touch ran.txt
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: { DR_TOKEN: SECRET } });
     expect(result.status, result.all).toBe(2);
     expect(result.all).not.toContain(SECRET);
@@ -97,16 +124,22 @@ steps:
     expect(ws.exists('ran.txt')).toBe(false);
   });
 
-  it('is masked in a manual step\'s instructions when --yes acknowledges them', () => {
+  it("is masked in a manual step's instructions when --yes acknowledges them", () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('secret-manual', 'Secret in a manual step')}inputs:
+    ws.runbook(
+      'rb.yaml',
+      `${header('secret-manual', 'Secret in a manual step')}inputs:
   token: { secret: true, env: DR_TOKEN }
 steps:
   - id: by-hand
     title: Log in by hand
     manual: Log in to the console with \${{ inputs.token }} and rotate it.
-`);
-    const result = drctl(['run', 'rb.yaml', '--yes', '--accept-manual', '--state-dir', ws.stateDir], { cwd: ws.dir, env: { DR_TOKEN: SECRET } });
+`,
+    );
+    const result = drctl(['run', 'rb.yaml', '--yes', '--accept-manual', '--state-dir', ws.stateDir], {
+      cwd: ws.dir,
+      env: { DR_TOKEN: SECRET },
+    });
     expect(result.status, result.all).toBe(0);
     expect(result.stderr).toContain('manual: Log in to the console with *** and rotate it.');
     expect(result.stderr).toContain('manual step acknowledged (--accept-manual): Log in to the console with *** and rotate it.');
@@ -115,14 +148,17 @@ steps:
 
   it('is masked in a typed confirmation that --yes approves', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('secret-typed', 'Secret in a typed confirmation')}inputs:
+    ws.runbook(
+      'rb.yaml',
+      `${header('secret-typed', 'Secret in a typed confirmation')}inputs:
   token: { secret: true, env: DR_TOKEN }
 steps:
   - id: typed
     title: Destroy the old key
     confirm: { type: "\${{ inputs.token }}" }
     run: touch destroyed.txt
-`);
+`,
+    );
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: { DR_TOKEN: SECRET } });
     expect(result.status, result.all).toBe(0);
     expect(ws.exists('destroyed.txt')).toBe(true);

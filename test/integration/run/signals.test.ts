@@ -1,6 +1,19 @@
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
-  drctl, exitWithin, header, isAlive, killGroup, killPid, linesOf, onlyRunId, readJournal, readReport, requireBuild, startDrctl, waitFor, workspace,
+  drctl,
+  exitWithin,
+  header,
+  isAlive,
+  killGroup,
+  killPid,
+  linesOf,
+  onlyRunId,
+  readJournal,
+  readReport,
+  requireBuild,
+  startDrctl,
+  waitFor,
+  workspace,
 } from './helpers.js';
 
 /** Ctrl-C, SIGTERM or SIGHUP (a closed terminal) during a long step: exit 130, nothing left running, and the run can be resumed. */
@@ -29,7 +42,7 @@ steps:
 `;
 
 describe.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s sent to drctl during a long step', (signal) => {
-  it('stops the step\'s processes, journals run.interrupted, exits 130, and `drctl resume --yes` finishes the run', async () => {
+  it("stops the step's processes, journals run.interrupted, exits 130, and `drctl resume --yes` finishes the run", async () => {
     const ws = workspace();
     ws.runbook('rb.yaml', RUNBOOK);
     const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
@@ -55,7 +68,9 @@ describe.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s sent to drctl during
     expect(readReport(ws.stateDir, runId).status).toBe('interrupted');
 
     const runs = drctl(['runs', '--json', '--state-dir', ws.stateDir], { cwd: ws.dir });
-    expect((JSON.parse(runs.stdout) as Array<{ run_id: string; status: string }>).map((r) => [r.run_id, r.status])).toEqual([[runId, 'interrupted']]);
+    expect((JSON.parse(runs.stdout) as Array<{ run_id: string; status: string }>).map((r) => [r.run_id, r.status])).toEqual([
+      [runId, 'interrupted'],
+    ]);
     const table = drctl(['runs', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(table.stdout).toMatch(new RegExp(`${runId}\\s+real\\s+interrupted \\(resumable\\)`));
 

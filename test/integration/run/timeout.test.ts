@@ -1,5 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { drctl, header, isAlive, killPid, onlyRunId, readJournal, readPids, readReport, requireBuild, stepOf, workspace } from './helpers.js';
+import {
+  drctl,
+  header,
+  isAlive,
+  killPid,
+  onlyRunId,
+  readJournal,
+  readPids,
+  readReport,
+  requireBuild,
+  stepOf,
+  workspace,
+} from './helpers.js';
 
 /** `timeout:` stops the whole process tree of a step, not only the shell drctl started. */
 
@@ -8,7 +20,9 @@ beforeAll(() => requireBuild());
 describe('a step that runs past its timeout', () => {
   it('is killed with all its background grandchildren (even one that ignores SIGTERM), fails, and exits 1', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('runaway', 'Runaway step')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('runaway', 'Runaway step')}steps:
   - id: spawner
     title: Starts background work and waits
     timeout: 1s
@@ -22,7 +36,8 @@ describe('a step that runs past its timeout', () => {
   - id: after
     title: Never reached
     run: touch after.txt
-`);
+`,
+    );
     const started = Date.now();
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, timeoutMs: 20_000 });
     const took = Date.now() - started;
@@ -54,7 +69,9 @@ describe('a step that runs past its timeout', () => {
 
   it('with retries, each attempt shares the one timeout of the step', () => {
     const ws = workspace();
-    ws.runbook('rb.yaml', `${header('slow-retries', 'Slow retries')}steps:
+    ws.runbook(
+      'rb.yaml',
+      `${header('slow-retries', 'Slow retries')}steps:
   - id: slow
     title: Slow and retried
     timeout: 1500ms
@@ -62,7 +79,8 @@ describe('a step that runs past its timeout', () => {
     run: |
       echo $$ >> pids
       sleep 300
-`);
+`,
+    );
     const started = Date.now();
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     const pids = readPids(ws.path('pids'));

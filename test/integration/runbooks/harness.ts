@@ -18,7 +18,10 @@ export interface Rehearsal {
   kubectl: RecordingKubectl;
   /** Run drctl (asynchronously, so servers in this process keep answering). */
   drctl(args: string[], env?: Record<string, string>): Promise<CliResult>;
-  report(): Record<string, unknown> & { status: string; steps: Array<{ id: string; status: string; outputs: Record<string, unknown>; reason?: string }> };
+  report(): Record<string, unknown> & {
+    status: string;
+    steps: Array<{ id: string; status: string; outputs: Record<string, unknown>; reason?: string }>;
+  };
   journal(): Array<Record<string, unknown> & { type: string }>;
 }
 
@@ -35,8 +38,13 @@ export function rehearsal(options: { kubeContext?: string; env?: Record<string, 
     dir,
     stateDir,
     kubectl,
-    drctl: (args, env = {}) => drctlAsync([...args, '--state-dir', stateDir], { cwd: dir, env: { CI: '1', ...options.env, ...env }, path: [kubectl.binDir] }),
+    drctl: (args, env = {}) =>
+      drctlAsync([...args, '--state-dir', stateDir], { cwd: dir, env: { CI: '1', ...options.env, ...env }, path: [kubectl.binDir] }),
     report: () => JSON.parse(readFileSync(join(stateDir, 'runs', runId(), 'report.json'), 'utf8')),
-    journal: () => readFileSync(join(stateDir, 'runs', runId(), 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    journal: () =>
+      readFileSync(join(stateDir, 'runs', runId(), 'journal.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
   };
 }

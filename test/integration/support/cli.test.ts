@@ -12,7 +12,8 @@ import { drctl, drctlAsync, drctlCommandLine } from '../../support/cli.js';
 
 const PRINT_ENV = [process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'];
 
-const envOf = (options: Parameters<typeof drctl>[1] = {}): Record<string, string> => JSON.parse(drctl([], { ...options, command: PRINT_ENV }).stdout) as Record<string, string>;
+const envOf = (options: Parameters<typeof drctl>[1] = {}): Record<string, string> =>
+  JSON.parse(drctl([], { ...options, command: PRINT_ENV }).stdout) as Record<string, string>;
 
 /** Set variables in this process, as a developer's shell or a CI runner would, for one test. */
 function shellHas(vars: Record<string, string>): void {

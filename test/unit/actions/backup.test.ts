@@ -51,10 +51,18 @@ class FakeStore implements BackupStore {
 
   async read(key: string): Promise<{ info: ObjectInfo; body: Readable }> {
     const object = this.objects.get(key);
-    if (!object) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    if (!object)
+      throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
     return {
-      info: { size: object.claimedSize ?? object.data.length, lastModified: object.lastModified, sha256: object.sha256, sha256Source: object.sha256 ? 'metadata sha256' : undefined },
-      body: this.body ? this.body(object) : Readable.from([object.data.subarray(0, object.data.length >> 1), object.data.subarray(object.data.length >> 1)]),
+      info: {
+        size: object.claimedSize ?? object.data.length,
+        lastModified: object.lastModified,
+        sha256: object.sha256,
+        sha256Source: object.sha256 ? 'metadata sha256' : undefined,
+      },
+      body: this.body
+        ? this.body(object)
+        : Readable.from([object.data.subarray(0, object.data.length >> 1), object.data.subarray(object.data.length >> 1)]),
     };
   }
 
@@ -72,7 +80,8 @@ class FakeStore implements BackupStore {
 }
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-const awsError = (name: string, message: string, status: number): Error => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const awsError = (name: string, message: string, status: number): Error =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function run(action: ActionDefinition<any>, args: Record<string, unknown>, ctx: ActionContext): Promise<Record<string, unknown>> {
@@ -117,9 +126,19 @@ describe('backup.latest', () => {
     const { pages, newest } = threePages(newestPage - 1);
     const store = new FakeStore(pages);
     const ctx = fakeActionContext();
-    const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/' }, ctx);
+    const outputs = await run(
+      backupLatestAction(async () => store),
+      { location: 's3://bkt/pg/' },
+      ctx,
+    );
     expect(store.tokens).toEqual([undefined, '1', '2']);
-    expect(outputs).toEqual({ uri: `s3://bkt/${newest.key}`, key: newest.key, last_modified: '2026-11-22T02:53:08.000Z', age_s: 412, size: 123_456 });
+    expect(outputs).toEqual({
+      uri: `s3://bkt/${newest.key}`,
+      key: newest.key,
+      last_modified: '2026-11-22T02:53:08.000Z',
+      age_s: 412,
+      size: 123_456,
+    });
     expect(ctx.points).toEqual([{ at: new Date('2026-11-22T02:53:08.000Z'), evidence: `s3://bkt/${newest.key}` }]);
     expect(ctx.records[0]).toMatchObject({ location: 's3://bkt/pg/', pages: 3, listed: 3000, matching: 3000, newer_than_incident: 0 });
     expect(ctx.logs.join('\n')).toContain('6m52s before the incident start');
@@ -135,15 +154,26 @@ describe('backup.latest', () => {
       [{ key: 'p/d.gz', lastModified: at(3600), size: 4 }],
     ]);
     const ctx = fakeActionContext();
-    const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/p' }, ctx);
+    const outputs = await run(
+      backupLatestAction(async () => store),
+      { location: 's3://bkt/p' },
+      ctx,
+    );
     expect(outputs).toMatchObject({ key: 'p/b.gz', age_s: 0, size: 2 });
     expect(ctx.records[0]).toMatchObject({ newer_than_incident: 2, chosen: 's3://bkt/p/b.gz' });
   });
 
   it('at the same LastModified (S3 keeps whole seconds) picks the greater key, whatever the page order', async () => {
     const same = at(-60);
-    const store = new FakeStore([[{ key: 'p/backup_2.gz', lastModified: same, size: 1 }], [{ key: 'p/backup_1.gz', lastModified: same, size: 1 }]]);
-    const outputs = await run(backupLatestAction(async () => store), { location: 's3://bkt/p/' }, fakeActionContext());
+    const store = new FakeStore([
+      [{ key: 'p/backup_2.gz', lastModified: same, size: 1 }],
+      [{ key: 'p/backup_1.gz', lastModified: same, size: 1 }],
+    ]);
+    const outputs = await run(
+      backupLatestAction(async () => store),
+      { location: 's3://bkt/p/' },
+      fakeActionContext(),
+    );
     expect(outputs.key).toBe('p/backup_2.gz');
   });
 
@@ -158,22 +188,56 @@ describe('backup.latest', () => {
       ],
     ]);
     const ctx = fakeActionContext();
-    expect(await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/', match: 'backup_*.sql.gz' }, ctx)).toMatchObject({ key: 'pg/backup_1.sql.gz' });
-    expect(await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/', match: '**/backup_*.sql.gz' }, ctx)).toMatchObject({ key: 'pg/old/backup_3.sql.gz' });
-    expect(await run(backupLatestAction(async () => store), { location: 's3://bkt/pg/' }, ctx)).toMatchObject({ key: 'pg/notes.txt' });
+    expect(
+      await run(
+        backupLatestAction(async () => store),
+        { location: 's3://bkt/pg/', match: 'backup_*.sql.gz' },
+        ctx,
+      ),
+    ).toMatchObject({ key: 'pg/backup_1.sql.gz' });
+    expect(
+      await run(
+        backupLatestAction(async () => store),
+        { location: 's3://bkt/pg/', match: '**/backup_*.sql.gz' },
+        ctx,
+      ),
+    ).toMatchObject({ key: 'pg/old/backup_3.sql.gz' });
+    expect(
+      await run(
+        backupLatestAction(async () => store),
+        { location: 's3://bkt/pg/' },
+        ctx,
+      ),
+    ).toMatchObject({ key: 'pg/notes.txt' });
   });
 
   it('no backups at all: one line naming the action and the location', async () => {
     const store = new FakeStore([[]]);
-    await expect(run(backupLatestAction(async () => store), { location: 's3://b/p/' }, fakeActionContext())).rejects.toThrow(new ActionError('backup.latest: s3://b/p/: no backups'));
+    await expect(
+      run(
+        backupLatestAction(async () => store),
+        { location: 's3://b/p/' },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow(new ActionError('backup.latest: s3://b/p/: no backups'));
     const some = new FakeStore([[{ key: 'p/x.txt', lastModified: at(-5), size: 1 }]]);
-    await expect(run(backupLatestAction(async () => some), { location: 's3://b/p/', match: '*.gz' }, fakeActionContext())).rejects.toThrow('backup.latest: s3://b/p/: no backups matching "*.gz"');
+    await expect(
+      run(
+        backupLatestAction(async () => some),
+        { location: 's3://b/p/', match: '*.gz' },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow('backup.latest: s3://b/p/: no backups matching "*.gz"');
   });
 
   it('only backups newer than the incident start: refuses, naming the oldest of them and the incident start', async () => {
     const store = new FakeStore([[{ key: 'p/b.gz', lastModified: at(120), size: 1 }], [{ key: 'p/a.gz', lastModified: at(60), size: 1 }]]);
     const ctx = fakeActionContext();
-    const failure = run(backupLatestAction(async () => store), { location: 's3://b/p/' }, ctx);
+    const failure = run(
+      backupLatestAction(async () => store),
+      { location: 's3://b/p/' },
+      ctx,
+    );
     await expect(failure).rejects.toBeInstanceOf(ActionError);
     await expect(failure).rejects.toThrow(
       /^backup\.latest: s3:\/\/b\/p\/: the only backups are newer than the incident start \(2026-11-22T03:00:00\.000Z\): the oldest, s3:\/\/b\/p\/a\.gz, was taken at 2026-11-22T03:01:00\.000Z; a backup taken after the disaster may hold the damage/,
@@ -184,11 +248,29 @@ describe('backup.latest', () => {
   it('an AWS failure is one line: the action, the location and the AWS error code', async () => {
     const store = new FakeStore();
     store.listError = awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
-    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeActionContext())).rejects.toThrow(new ActionError('backup.latest: s3://nope/p/: NoSuchBucket: The specified bucket does not exist (HTTP 404)'));
+    await expect(
+      run(
+        backupLatestAction(async () => store),
+        { location: 's3://nope/p/' },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow(new ActionError('backup.latest: s3://nope/p/: NoSuchBucket: The specified bucket does not exist (HTTP 404)'));
     store.listError = awsError('AccessDenied', 'Access Denied', 403);
-    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeActionContext())).rejects.toThrow('backup.latest: s3://nope/p/: AccessDenied: Access Denied (HTTP 403)');
+    await expect(
+      run(
+        backupLatestAction(async () => store),
+        { location: 's3://nope/p/' },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow('backup.latest: s3://nope/p/: AccessDenied: Access Denied (HTTP 403)');
     store.listError = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-    await expect(run(backupLatestAction(async () => store), { location: 's3://nope/p/' }, fakeActionContext())).rejects.toThrow(/^backup\.latest: s3:\/\/nope\/p\/: no AWS credentials/);
+    await expect(
+      run(
+        backupLatestAction(async () => store),
+        { location: 's3://nope/p/' },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow(/^backup\.latest: s3:\/\/nope\/p\/: no AWS credentials/);
   });
 
   it('an interruption passes through untouched (the runner reports it as such)', async () => {
@@ -197,7 +279,13 @@ describe('backup.latest', () => {
     const aborted = Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
     store.listError = aborted;
     ctx.controller.abort(new Error('SIGINT'));
-    await expect(run(backupLatestAction(async () => store), { location: 's3://b/p/' }, ctx)).rejects.toBe(aborted);
+    await expect(
+      run(
+        backupLatestAction(async () => store),
+        { location: 's3://b/p/' },
+        ctx,
+      ),
+    ).rejects.toBe(aborted);
   });
 
   it('file:// locations: the newest file under the folder, its path as key', async () => {
@@ -210,15 +298,28 @@ describe('backup.latest', () => {
     utimesSync(join(dir, 'backup_2.sql.gz'), at(-300), at(-300));
     utimesSync(join(dir, '.backup_3.sql.gz.drctl-partial-1-abcd'), at(-10), at(-10));
     const outputs = await run(backupLatestAction(), { location: `file://${dir}/` }, fakeActionContext());
-    expect(outputs).toEqual({ uri: `file://${dir}/backup_2.sql.gz`, key: join(dir, 'backup_2.sql.gz'), last_modified: at(-300).toISOString(), age_s: 300, size: 4 });
-    await expect(run(backupLatestAction(), { location: `file://${dir}/missing/` }, fakeActionContext())).rejects.toThrow(`backup.latest: file://${dir}/missing/: ENOENT: no such file or directory`);
+    expect(outputs).toEqual({
+      uri: `file://${dir}/backup_2.sql.gz`,
+      key: join(dir, 'backup_2.sql.gz'),
+      last_modified: at(-300).toISOString(),
+      age_s: 300,
+      size: 4,
+    });
+    await expect(run(backupLatestAction(), { location: `file://${dir}/missing/` }, fakeActionContext())).rejects.toThrow(
+      `backup.latest: file://${dir}/missing/: ENOENT: no such file or directory`,
+    );
   });
 
   it('validate names unknown and missing arguments and a location that is not s3:// or file://', () => {
     const action = backupLatestAction();
-    expect(checkActionArgs(action, { location: 's3://b/p/', mach: '*.gz' })[0]).toMatchObject({ message: 'backup.latest has no argument "mach"', hint: 'did you mean "match"?' });
+    expect(checkActionArgs(action, { location: 's3://b/p/', mach: '*.gz' })[0]).toMatchObject({
+      message: 'backup.latest has no argument "mach"',
+      hint: 'did you mean "match"?',
+    });
     expect(checkActionArgs(action, {})[0]).toMatchObject({ message: 'backup.latest needs the argument "location"' });
-    expect(checkActionArgs(action, { location: 'https://b/p/' })[0]!.message).toBe('backup.latest: argument location: not an s3:// or file:// URI: expected s3://bucket/prefix/ or file:///dir/');
+    expect(checkActionArgs(action, { location: 'https://b/p/' })[0]!.message).toBe(
+      'backup.latest: argument location: not an s3:// or file:// URI: expected s3://bucket/prefix/ or file:///dir/',
+    );
     expect(checkActionArgs(action, { location: '${{ inputs.where }}' })).toEqual([]);
   });
 });
@@ -264,12 +365,21 @@ describe('backup.download', () => {
     const dir = tmp();
     const store = new FakeStore([], new Map([['pg/backup_1.sql.gz', { data, lastModified: at(-60), sha256: sha(data) }]]));
     const ctx = fakeActionContext();
-    const outputs = await run(backupDownloadAction(async () => store), { uri: 's3://bkt/pg/backup_1.sql.gz', to: `${dir}/restore/` }, ctx);
+    const outputs = await run(
+      backupDownloadAction(async () => store),
+      { uri: 's3://bkt/pg/backup_1.sql.gz', to: `${dir}/restore/` },
+      ctx,
+    );
     const path = join(dir, 'restore', 'backup_1.sql.gz');
     expect(outputs).toEqual({ path, bytes: data.length, sha256: sha(data) });
     expect(readFileSync(path)).toEqual(data);
     expect(readdirSync(join(dir, 'restore'))).toEqual(['backup_1.sql.gz']);
-    expect(ctx.records[0]).toMatchObject({ uri: 's3://bkt/pg/backup_1.sql.gz', path, verified: 'size+sha256', sha256_source: 'metadata sha256' });
+    expect(ctx.records[0]).toMatchObject({
+      uri: 's3://bkt/pg/backup_1.sql.gz',
+      path,
+      verified: 'size+sha256',
+      sha256_source: 'metadata sha256',
+    });
     expect(ctx.logs.at(-1)).toContain('size and sha256 verified (metadata sha256)');
   });
 
@@ -277,7 +387,13 @@ describe('backup.download', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'db.gz'), 'yesterday');
     const store = new FakeStore([], new Map([['k/db.gz', { data, lastModified: at(-60), sha256: sha('something else') }]]));
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: dir }, fakeActionContext())).rejects.toThrow(
+    await expect(
+      run(
+        backupDownloadAction(async () => store),
+        { uri: 's3://bkt/k/db.gz', to: dir },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow(
       `backup.download: s3://bkt/k/db.gz: sha256 mismatch: the object's metadata sha256 is ${sha('something else')}, the bytes downloaded hash to ${sha(data)}; nothing was kept`,
     );
     expect(readdirSync(dir)).toEqual(['db.gz']);
@@ -287,7 +403,13 @@ describe('backup.download', () => {
   it('fewer bytes than the object has fails and keeps nothing', async () => {
     const dir = tmp();
     const store = new FakeStore([], new Map([['k/db.gz', { data, lastModified: at(-60), claimedSize: data.length + 10 }]]));
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: join(dir, 'out.gz') }, fakeActionContext())).rejects.toThrow(
+    await expect(
+      run(
+        backupDownloadAction(async () => store),
+        { uri: 's3://bkt/k/db.gz', to: join(dir, 'out.gz') },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow(
       `backup.download: s3://bkt/k/db.gz: got ${data.length} bytes, the object has ${data.length + 10}: the download was cut short; nothing was kept`,
     );
     expect(readdirSync(dir)).toEqual([]);
@@ -304,19 +426,31 @@ describe('backup.download', () => {
           setTimeout(() => ctx.controller.abort(new Error('SIGINT')), 5);
         },
       });
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/k/db.gz', to: `${dir}/` }, ctx)).rejects.toThrow();
+    await expect(
+      run(
+        backupDownloadAction(async () => store),
+        { uri: 's3://bkt/k/db.gz', to: `${dir}/` },
+        ctx,
+      ),
+    ).rejects.toThrow();
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a missing object is one line with the AWS error code', async () => {
     const store = new FakeStore();
-    await expect(run(backupDownloadAction(async () => store), { uri: 's3://bkt/none.gz', to: `${tmp()}/` }, fakeActionContext())).rejects.toThrow(
-      'backup.download: s3://bkt/none.gz: NoSuchKey: The specified key does not exist. (HTTP 404)',
-    );
+    await expect(
+      run(
+        backupDownloadAction(async () => store),
+        { uri: 's3://bkt/none.gz', to: `${tmp()}/` },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow('backup.download: s3://bkt/none.gz: NoSuchKey: The specified key does not exist. (HTTP 404)');
   });
 
   it('validate refuses a folder URI', () => {
-    expect(checkActionArgs(backupDownloadAction(), { uri: 's3://bkt/pg/', to: '/tmp/x' })[0]!.message).toMatch(/argument uri: names a folder, not an object/);
+    expect(checkActionArgs(backupDownloadAction(), { uri: 's3://bkt/pg/', to: '/tmp/x' })[0]!.message).toMatch(
+      /argument uri: names a folder, not an object/,
+    );
   });
 });
 
@@ -330,7 +464,11 @@ describe('backup.upload', () => {
     writeFileSync(file, 'a dump');
     const store = new FakeStore();
     const ctx = fakeActionContext();
-    const outputs = await run(backupUploadAction(async () => store), { from: file, uri: 's3://bkt/pg/' }, ctx);
+    const outputs = await run(
+      backupUploadAction(async () => store),
+      { from: file, uri: 's3://bkt/pg/' },
+      ctx,
+    );
     expect(outputs).toEqual({ uri: 's3://bkt/pg/dump.sql.gz', bytes: 6, sha256: sha('a dump') });
     expect(store.written.get('pg/dump.sql.gz')).toEqual({ data: Buffer.from('a dump'), sha256: sha('a dump') });
     expect(ctx.records[0]).toMatchObject({ from: file, uri: 's3://bkt/pg/dump.sql.gz', bytes: 6 });
@@ -338,7 +476,13 @@ describe('backup.upload', () => {
 
   it('a missing file is one line naming it', async () => {
     const file = join(tmp(), 'missing.gz');
-    await expect(run(backupUploadAction(async () => new FakeStore()), { from: file, uri: 's3://bkt/pg/' }, fakeActionContext())).rejects.toThrow(`backup.upload: ${file}: ENOENT: no such file or directory`);
+    await expect(
+      run(
+        backupUploadAction(async () => new FakeStore()),
+        { from: file, uri: 's3://bkt/pg/' },
+        fakeActionContext(),
+      ),
+    ).rejects.toThrow(`backup.upload: ${file}: ENOENT: no such file or directory`);
   });
 
   it('file:// copies, and a later download round-trips the bytes', async () => {
@@ -361,7 +505,13 @@ describe('progress and checksums', () => {
   it('a progress line at each further 10%, never more than one every 2 s, at least one every 30 s', () => {
     const lines: string[] = [];
     let now = 0;
-    const progress = progressReporter((l) => lines.push(l), 'downloading', 's3://b/k', 1000, () => now);
+    const progress = progressReporter(
+      (l) => lines.push(l),
+      'downloading',
+      's3://b/k',
+      1000,
+      () => now,
+    );
     now = 500;
     progress.update(500); // 50% but within 2 s of the start
     now = 2100;
@@ -375,7 +525,11 @@ describe('progress and checksums', () => {
     now = 40_000;
     progress.update(907); // same tenth, 30 s: still alive
     progress.update(1000); // done: the action's own summary line follows
-    expect(lines.map((l) => l.replace(/ \(.*/, ''))).toEqual(['downloading s3://b/k: 51%', 'downloading s3://b/k: 90%', 'downloading s3://b/k: 90%']);
+    expect(lines.map((l) => l.replace(/ \(.*/, ''))).toEqual([
+      'downloading s3://b/k: 51%',
+      'downloading s3://b/k: 90%',
+      'downloading s3://b/k: 90%',
+    ]);
   });
 
   it('HashMeter counts and hashes what passes', async () => {

@@ -140,11 +140,16 @@ describe('the postgres actions are registered', () => {
         ],
       }),
     ).toThrow('postgres.check: argument checks.1.name: two checks are named "a"');
-    expect(() => parseActionArgs(action, { url: URL_, checks: [{ name: 'a', sql: 'SELECT 1', expect: { equal: 1 } }] })).toThrow(/checks\.0\.expect/);
+    expect(() => parseActionArgs(action, { url: URL_, checks: [{ name: 'a', sql: 'SELECT 1', expect: { equal: 1 } }] })).toThrow(
+      /checks\.0\.expect/,
+    );
   });
 
   it('postgres.wait takes a poll interval', () => {
-    expect(parseActionArgs(actionNamed('postgres.wait')!, { url: URL_, poll_interval: '500ms' })).toEqual({ url: URL_, poll_interval: 500 });
+    expect(parseActionArgs(actionNamed('postgres.wait')!, { url: URL_, poll_interval: '500ms' })).toEqual({
+      url: URL_,
+      poll_interval: 500,
+    });
   });
 });
 
@@ -163,9 +168,12 @@ describe('describeTarget names a connection without its credentials', () => {
 
 describe('problemOf', () => {
   it('gives the SQLSTATE and message of a server error, with its hint', () => {
-    expect(problemOf(new PgServerError('42703', 'column "nme" does not exist', undefined, 'Perhaps you meant to reference the column "t.name".'), URL_)).toBe(
-      '42703 column "nme" does not exist (hint: Perhaps you meant to reference the column "t.name".)',
-    );
+    expect(
+      problemOf(
+        new PgServerError('42703', 'column "nme" does not exist', undefined, 'Perhaps you meant to reference the column "t.name".'),
+        URL_,
+      ),
+    ).toBe('42703 column "nme" does not exist (hint: Perhaps you meant to reference the column "t.name".)');
   });
 
   it('gives the code of a network error, even from an AggregateError without a message', () => {
@@ -207,15 +215,34 @@ describe('pickResult (several statements in one sql:)', () => {
 
 describe('postgres.query', () => {
   it('returns rows, row_count and value, journals host and database, and closes its connection', async () => {
-    const fake = new FakePostgres({ 'SELECT id, name FROM t': result([{ id: 7, name: 'a' }, { id: 8, name: 'b' }]) });
+    const fake = new FakePostgres({
+      'SELECT id, name FROM t': result([
+        { id: 7, name: 'a' },
+        { id: 8, name: 'b' },
+      ]),
+    });
     const ctx = context({ timeoutMs: 30_000 });
     const outputs = await createPostgresQuery(fake).run({ url: URL_, sql: 'SELECT id, name FROM t' }, ctx);
-    expect(outputs).toEqual({ rows: [{ id: 7, name: 'a' }, { id: 8, name: 'b' }], row_count: 2, value: 7 });
+    expect(outputs).toEqual({
+      rows: [
+        { id: 7, name: 'a' },
+        { id: 8, name: 'b' },
+      ],
+      row_count: 2,
+      value: 7,
+    });
     expect(fake.connections).toHaveLength(1);
     const conn = fake.connections[0]!;
     expect(conn.ended).toBeGreaterThan(0);
-    expect(conn.options).toMatchObject({ connectionString: URL_, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000, applicationName: 'drctl db' });
-    expect(ctx.records).toEqual([{ host: 'db.example', port: 5433, database: 'shop', command: 'SELECT', row_count: 2, duration_ms: expect.any(Number) }]);
+    expect(conn.options).toMatchObject({
+      connectionString: URL_,
+      connectTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
+      applicationName: 'drctl db',
+    });
+    expect(ctx.records).toEqual([
+      { host: 'db.example', port: 5433, database: 'shop', command: 'SELECT', row_count: 2, duration_ms: expect.any(Number) },
+    ]);
     expect(ctx.logs.join('\n')).toMatch(/^db\.example:5433\/shop: SELECT → 2 rows in \d+ms$/);
     expect(visible(ctx)).not.toContain(PASSWORD);
   });
@@ -381,13 +408,23 @@ describe('postgres.check', () => {
       'ok    read-write: off',
     ]);
     expect(ctx.records[0]).toMatchObject({ checks: 5, failed: ['enough-orders', 'missing-table', 'nothing'] });
-    expect((ctx.records[0]!.results as unknown[])[1]).toEqual({ name: 'missing-table', value: null, ok: false, problem: 'failed: 42P01 relation "missing" does not exist' });
+    expect((ctx.records[0]!.results as unknown[])[1]).toEqual({
+      name: 'missing-table',
+      value: null,
+      ok: false,
+      problem: 'failed: 42P01 relation "missing" does not exist',
+    });
     expect(visible(ctx, error)).not.toContain(PASSWORD);
   });
 
   it('says "1 of 1 check failed" for a single check', async () => {
     const fake = new FakePostgres(answers());
-    const error = await failureOf(createPostgresCheck(fake).run({ url: URL_, checks: [{ name: 'orders', sql: 'SELECT count(*) FROM orders', expect: { lt: 1 } }] }, context()));
+    const error = await failureOf(
+      createPostgresCheck(fake).run(
+        { url: URL_, checks: [{ name: 'orders', sql: 'SELECT count(*) FROM orders', expect: { lt: 1 } }] },
+        context(),
+      ),
+    );
     expect(error.message).toBe('postgres.check: db.example:5433/shop: 1 of 1 check failed: orders: was "42", expected < 1');
   });
 
@@ -413,7 +450,9 @@ describe('postgres.check', () => {
   it('fails with the connection error when it cannot connect', async () => {
     const fake = new FakePostgres(answers());
     fake.connectErrors.push(Object.assign(new Error('getaddrinfo ENOTFOUND db.example'), { code: 'ENOTFOUND' }));
-    const error = await failureOf(createPostgresCheck(fake).run({ url: URL_, checks: [{ name: 'a', sql: 'SELECT NULL', expect: { equals: '' } }] }, context()));
+    const error = await failureOf(
+      createPostgresCheck(fake).run({ url: URL_, checks: [{ name: 'a', sql: 'SELECT NULL', expect: { equals: '' } }] }, context()),
+    );
     expect(error.message).toBe('postgres.check: db.example:5433/shop: getaddrinfo ENOTFOUND db.example');
   });
 
@@ -451,7 +490,9 @@ describe('postgres.wait', () => {
     const ctx = context();
     expect(await createPostgresWait(fake).run({ url: URL_ }, ctx)).toEqual({ server_version: '16.3' });
     expect(ctx.sleeps).toEqual([]);
-    expect(ctx.records).toEqual([{ host: 'db.example', port: 5433, database: 'shop', ready: true, attempts: 1, waited_ms: expect.any(Number), server_version: '16.3' }]);
+    expect(ctx.records).toEqual([
+      { host: 'db.example', port: 5433, database: 'shop', ready: true, attempts: 1, waited_ms: expect.any(Number), server_version: '16.3' },
+    ]);
     expect(fake.connections[0]!.ended).toBeGreaterThan(0);
   });
 
@@ -471,7 +512,9 @@ describe('postgres.wait', () => {
   it('polls every 2s by default and retries a server that accepts but does not answer yet', async () => {
     const fake = new FakePostgres(up());
     let calls = 0;
-    fake.answers.set('SELECT 1', () => (++calls === 1 ? new PgServerError('57P01', 'terminating connection due to administrator command') : result([{ '?column?': 1 }])));
+    fake.answers.set('SELECT 1', () =>
+      ++calls === 1 ? new PgServerError('57P01', 'terminating connection due to administrator command') : result([{ '?column?': 1 }]),
+    );
     const ctx = context();
     expect(await createPostgresWait(fake).run({ url: URL_ }, ctx)).toEqual({ server_version: '16.3' });
     expect(ctx.sleeps).toEqual([2_000]);
@@ -483,10 +526,14 @@ describe('postgres.wait', () => {
     fake.connectErrors.push(new PgServerError('28P01', 'password authentication failed for user "app"'));
     const ctx = context();
     const error = await failureOf(createPostgresWait(fake).run({ url: URL_ }, ctx));
-    expect(error.message).toBe('postgres.wait: db.example:5433/shop: 28P01 password authentication failed for user "app" (waiting will not fix this)');
+    expect(error.message).toBe(
+      'postgres.wait: db.example:5433/shop: 28P01 password authentication failed for user "app" (waiting will not fix this)',
+    );
     expect(ctx.sleeps).toEqual([]);
     fake.connectErrors.push(new PgServerError('3D000', 'database "shop" does not exist'));
-    expect((await failureOf(createPostgresWait(fake).run({ url: URL_ }, context()))).message).toContain('3D000 database "shop" does not exist');
+    expect((await failureOf(createPostgresWait(fake).run({ url: URL_ }, context()))).message).toContain(
+      '3D000 database "shop" does not exist',
+    );
   });
 
   it('stops when the step times out, journalling the attempts and the last problem', async () => {
@@ -495,7 +542,9 @@ describe('postgres.wait', () => {
     const reason = new Error('timeout');
     const ctx = context({ timeoutMs: 2_000, onSleep: (_ms, c) => c.sleeps.length === 3 && c.controller.abort(reason) });
     expect(await failureOf(createPostgresWait(fake).run({ url: URL_ }, ctx))).toBe(reason);
-    expect(ctx.records).toEqual([{ host: 'db.example', port: 5433, database: 'shop', ready: false, attempts: 3, last_problem: 'connect ECONNREFUSED 10.0.0.5:5433' }]);
+    expect(ctx.records).toEqual([
+      { host: 'db.example', port: 5433, database: 'shop', ready: false, attempts: 3, last_problem: 'connect ECONNREFUSED 10.0.0.5:5433' },
+    ]);
     expect(ctx.logs.at(-1)).toBe('gave up on db.example:5433/shop after 3 attempts; last: connect ECONNREFUSED 10.0.0.5:5433');
     expect(visible(ctx)).not.toContain(PASSWORD);
   });

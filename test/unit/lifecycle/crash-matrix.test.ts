@@ -74,14 +74,40 @@ function track(h: Harness): Harness {
 
 async function start(runbook: Runbook, h: Harness): Promise<number> {
   return startRun(
-    { stateDir: h.stateDir, runbook, inputs: noInputs(runbook), mode: 'drill', runId: RUN_ID, incidentStart: new Date('2026-11-29T02:50:00Z'), yes: true, interactive: false, acceptManual: true, reports: [], aws: {} },
+    {
+      stateDir: h.stateDir,
+      runbook,
+      inputs: noInputs(runbook),
+      mode: 'drill',
+      runId: RUN_ID,
+      incidentStart: new Date('2026-11-29T02:50:00Z'),
+      yes: true,
+      interactive: false,
+      acceptManual: true,
+      reports: [],
+      aws: {},
+    },
     h.deps,
   );
 }
 
 async function resume(h: Harness): Promise<number> {
   try {
-    return await resumeRun({ stateDir: h.stateDir, runId: RUN_ID, inputs: { pairs: {} }, force: false, skipPreflight: false, reports: undefined, yes: true, interactive: false, acceptManual: true, aws: {} }, h.deps);
+    return await resumeRun(
+      {
+        stateDir: h.stateDir,
+        runId: RUN_ID,
+        inputs: { pairs: {} },
+        force: false,
+        skipPreflight: false,
+        reports: undefined,
+        yes: true,
+        interactive: false,
+        acceptManual: true,
+        aws: {},
+      },
+      h.deps,
+    );
   } catch (error) {
     if (error instanceof UserError) return error.exitCode;
     throw error;
@@ -130,7 +156,11 @@ describe.each(Object.keys(RUNBOOKS))('the crash matrix: %s', (name) => {
     for (let cut = 1; cut <= lines.length; cut++) {
       for (const torn of cut < lines.length ? [false, true] : [false]) {
         const where = `${name}: cut after line ${cut}${torn ? ' and half of the next' : ''}`;
-        const prefix = lines.slice(0, cut).map((l) => `${l}\n`).join('') + (torn ? lines[cut]!.slice(0, lines[cut]!.length >> 1) : '');
+        const prefix =
+          lines
+            .slice(0, cut)
+            .map((l) => `${l}\n`)
+            .join('') + (torn ? lines[cut]!.slice(0, lines[cut]!.length >> 1) : '');
         const entries = lines.slice(0, cut).map((l) => JSON.parse(l) as JournalEntry);
         const before = rebuildRun(entries);
         const h = track(harness());
@@ -144,9 +174,13 @@ describe.each(Object.keys(RUNBOOKS))('the crash matrix: %s', (name) => {
           expect(existsSync(join(h.stateDir, 'runs', RUN_ID, 'report.json')), `${where}: report.json is put in place`).toBe(true);
           continue;
         }
-        const inFlightStep = remaining.kind === 'steps' && remaining.inFlight ? runbook.steps.find((s) => s.id === remaining.inFlight!.step) : undefined;
-        const inFlightRollback = remaining.kind === 'rollback' && remaining.inFlight ? runbook.steps.find((s) => s.id === remaining.inFlight!.step) : undefined;
-        const refused = (inFlightStep && !inFlightStep.idempotent && inFlightStep.body.kind !== 'manual') || (inFlightRollback?.rollback && !inFlightRollback.rollback.idempotent);
+        const inFlightStep =
+          remaining.kind === 'steps' && remaining.inFlight ? runbook.steps.find((s) => s.id === remaining.inFlight!.step) : undefined;
+        const inFlightRollback =
+          remaining.kind === 'rollback' && remaining.inFlight ? runbook.steps.find((s) => s.id === remaining.inFlight!.step) : undefined;
+        const refused =
+          (inFlightStep && !inFlightStep.idempotent && inFlightStep.body.kind !== 'manual') ||
+          (inFlightRollback?.rollback && !inFlightRollback.rollback.idempotent);
         if (refused) {
           expect(code, `${where}: --yes cannot decide about the step in flight`).toBe(2);
           expect(h.runner.executions, `${where}: nothing runs`).toEqual([]);
@@ -164,14 +198,18 @@ describe.each(Object.keys(RUNBOOKS))('the crash matrix: %s', (name) => {
             const again = h.runner.count(forward);
             if (before.steps.has(step.id)) expect(again, `${where}: finished step ${step.id} ran again`).toBe(0);
             else if (!startedBefore.has(forward)) expect(again, `${where}: step ${step.id}`).toBe(original.runner.count(forward));
-            else expect(again, `${where}: step ${step.id} in flight ran at most as often as uninterrupted`).toBeLessThanOrEqual(original.runner.count(forward));
+            else
+              expect(again, `${where}: step ${step.id} in flight ran at most as often as uninterrupted`).toBeLessThanOrEqual(
+                original.runner.count(forward),
+              );
           }
           const undo = step.rollback?.body.kind === 'run' ? step.rollback.body.script : undefined;
           if (undo !== undefined) {
             const total = (startedBefore.get(undo) ?? 0) + h.runner.count(undo);
             const inFlight = inFlightRollback?.id === step.id;
             expect(total, `${where}: rollback of ${step.id}`).toBeLessThanOrEqual(original.runner.count(undo) + (inFlight ? 1 : 0));
-            if (before.rollback?.done.has(step.id)) expect(h.runner.count(undo), `${where}: finished rollback of ${step.id} ran again`).toBe(0);
+            if (before.rollback?.done.has(step.id))
+              expect(h.runner.count(undo), `${where}: finished rollback of ${step.id} ran again`).toBe(0);
           }
         }
       }

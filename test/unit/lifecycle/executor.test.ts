@@ -26,7 +26,19 @@ async function runAnswering(answer: (q: Question) => unknown, interactive = true
   h = harness({ answer });
   const runbook = writeRunbook(h.dir, 'ops', RUNBOOK);
   const code = await startRun(
-    { stateDir: h.stateDir, runbook, inputs: noInputs(runbook), mode: 'real', runId: 'ops-1', incidentStart: new Date('2026-11-29T02:59:00Z'), yes: !interactive, interactive, acceptManual: false, reports: [], aws: {} },
+    {
+      stateDir: h.stateDir,
+      runbook,
+      inputs: noInputs(runbook),
+      mode: 'real',
+      runId: 'ops-1',
+      incidentStart: new Date('2026-11-29T02:59:00Z'),
+      yes: !interactive,
+      interactive,
+      acceptManual: false,
+      reports: [],
+      aws: {},
+    },
     h.deps,
   );
   return { code, h };
@@ -53,14 +65,18 @@ describe('the executor, driven by a recording host and fake ports', () => {
     });
     expect(code).toBe(0);
     expect(h.runner.count('flaky b')).toBe(2);
-    const answers = journal(h).filter((e) => e.type === 'prompt.answered').map((e) => (e.type === 'prompt.answered' ? [e.question, e.answer] : []));
+    const answers = journal(h)
+      .filter((e) => e.type === 'prompt.answered')
+      .map((e) => (e.type === 'prompt.answered' ? [e.question, e.answer] : []));
     expect(answers).toContainEqual(['step.type', 'confirmed']);
     expect(answers).toContainEqual(['failure.action', 'retry']);
     expect(JSON.stringify(journal(h))).not.toContain('prod-db"');
   });
 
   it('roll back at the failure prompt undoes what succeeded, newest first, and ends rolled back (exit 1)', async () => {
-    const { code, h } = await runAnswering((q) => (q.kind === 'failure.action' ? 'rollback' : q.kind === 'step.type' ? 'confirmed' : q.default));
+    const { code, h } = await runAnswering((q) =>
+      q.kind === 'failure.action' ? 'rollback' : q.kind === 'step.type' ? 'confirmed' : q.default,
+    );
     expect(code).toBe(1);
     expect(h.runner.executions.map((e) => e.script)).toEqual(['ok a', 'flaky b', 'ok undo-a']);
     const finished = journal(h).find((e) => e.type === 'step.finished' && e.step === 'b');
