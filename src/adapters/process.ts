@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { ProcessResult, ProcessRunner, Survivor } from '../ports/process.js';
 
 /**
@@ -113,11 +114,14 @@ function carriesTag(pid: number, tags: ReadonlySet<string>): boolean {
   return false;
 }
 
-/** A process's command line, for a message. */
+/**
+ * A process's program name, for a message: never its arguments, which may hold a secret (and a
+ * command line cut short could hold half of one, which no masking recognises).
+ */
 function commandOf(pid: number): string {
   try {
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
-    if (command) return command.length > 120 ? `${command.slice(0, 119)}…` : command;
+    const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    if (program) return basename(program);
   } catch {
     // gone, or unreadable
   }
@@ -267,7 +271,8 @@ export function createProcessRunner(): ProcessRunner {
           ? `the step's folder does not exist: ${spec.cwd}`
           : code === 'ENOENT'
             ? `command not found: ${spec.file}`
-            : result.shortMessage;
+            : // execa's own message holds the whole command line, values and all: name only the program.
+              `cannot start ${basename(spec.file)}: ${code ?? 'the system refused to start it'}`;
         return { exitCode: null, ended: 'spawn-error', error, durationMs };
       }
       return { exitCode: result.exitCode ?? null, ended, durationMs, ...(ended !== 'exited' ? { survivors } : {}) };

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { UserError } from '../util/errors.js';
@@ -61,10 +62,32 @@ function reportError(error: unknown, debug: boolean): number {
     if (debug && errno.stack) process.stderr.write(`${errno.stack}\n`);
     return 2;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = internalMessage(error);
   process.stderr.write(
     `drctl: internal error: ${message}\n  this is a bug in drctl, not in your runbook; re-run with --debug for the stack trace\n`,
   );
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${stackWithout(error, message)}\n`);
   return 70;
+}
+
+/**
+ * The message of an unexpected error. An error of a process that failed to start (execa's, Node's
+ * spawn) carries the whole command line, and with it any value substituted into it, secrets
+ * included: only the program and the error code are named.
+ */
+function internalMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const e = error as Error & { command?: unknown; escapedCommand?: unknown; spawnargs?: unknown; path?: unknown; code?: unknown };
+  const commandLine = typeof e.escapedCommand === 'string' || typeof e.command === 'string' || Array.isArray(e.spawnargs);
+  if (!commandLine) return error.message;
+  const program = typeof e.path === 'string' ? e.path : typeof e.command === 'string' ? e.command.split(' ')[0]! : 'a command';
+  const code = typeof e.code === 'string' ? e.code : 'failed';
+  return `running ${basename(program)}: ${code}`;
+}
+
+/** The stack trace with the message replaced by the one printed: the stack repeats the original. */
+function stackWithout(error: Error, message: string): string {
+  const stack = error.stack ?? '';
+  const frames = stack.indexOf('\n    at ');
+  return `${error.name}: ${message}${frames >= 0 ? stack.slice(frames) : ''}`;
 }

@@ -40,19 +40,23 @@ function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undef
   const text = actual === null || actual === undefined ? '' : typeof actual === 'string' ? actual : JSON.stringify(actual);
   const expected = (value: unknown): unknown => (scope ? resolveValue(value, scope).value : value);
   if (matcher.equals !== undefined && text !== String(expected(matcher.equals)))
-    return `was ${shown}, expected ${JSON.stringify(String(expected(matcher.equals)))}`;
+    return `was ${shown}, expected ${describe(matcher.equals, (v) => JSON.stringify(String(v)))}`;
   if (matcher.contains !== undefined && !text.includes(String(expected(matcher.contains))))
-    return `was ${shown}, expected it to contain ${JSON.stringify(expected(matcher.contains))}`;
+    return `was ${shown}, expected it to contain ${describe(matcher.contains, (v) => JSON.stringify(v))}`;
   if (matcher.matches !== undefined) {
     const pattern = String(expected(matcher.matches));
     let regex: OutputRegex;
     try {
       regex = compileRegex(pattern);
     } catch (error) {
-      // Only a pattern built by an expression gets here: validate refuses the others.
+      // Only a pattern built by an expression gets here: validate refuses the others. The regex
+      // engine's message quotes the pattern, which may hold a secret or an output: name the expression.
+      const written = matcher.matches;
+      if (typeof written === 'string' && written.includes('${{'))
+        return `cannot be matched: the value of ${JSON.stringify(written)} is not a pattern drctl can run`;
       return `cannot be matched: /${pattern}/ is not a pattern drctl can run (${(error as Error).message})`;
     }
-    if (!regex.test(text)) return `was ${shown}, expected it to match /${pattern}/`;
+    if (!regex.test(text)) return `was ${shown}, expected it to match ${describe(matcher.matches, (v) => `/${String(v)}/`)}`;
   }
   const number = Number(text.trim());
   const comparisons = [
@@ -65,9 +69,18 @@ function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undef
     const bound = matcher[key];
     if (bound === undefined) continue;
     const limit = Number(expected(bound));
-    if (text.trim() === '' || Number.isNaN(number) || !holds(number, limit)) return `was ${shown}, expected ${symbol} ${limit}`;
+    if (text.trim() === '' || Number.isNaN(number) || !holds(number, limit))
+      return `was ${shown}, expected ${symbol} ${describe(bound, () => String(limit))}`;
   }
   if (matcher.not && unmetMatcher(matcher.not, actual, scope) === undefined)
     return `was ${shown}, expected it not to match ${JSON.stringify(matcher.not)}`;
   return undefined;
+}
+
+/**
+ * What a message says was expected: the matcher's value as written in the runbook when it holds an
+ * expression (its value may be a secret or an output), else the value itself.
+ */
+function describe(written: unknown, show: (value: unknown) => string): string {
+  return typeof written === 'string' && written.includes('${{') ? JSON.stringify(written) : show(written);
 }

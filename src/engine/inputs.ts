@@ -4,6 +4,7 @@ import { Suggestions, typeProblem } from '../runbook/rules.js';
 import { locate, parseSource } from '../runbook/source.js';
 import { UserError } from '../util/errors.js';
 import { readRegularFile } from '../util/read-regular-file.js';
+import { urlPasswords } from './redact.js';
 
 export interface ResolvedInputs {
   values: Record<string, Literal>;
@@ -22,9 +23,11 @@ interface Given {
 /** `--input name=value` options. */
 export function parseInputOptions(pairs: readonly string[]): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const pair of pairs) {
+  for (const [i, pair] of pairs.entries()) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UserError(`--input "${pair}" is not name=value`, { hint: 'e.g. --input namespace=payments' });
+    // Named by its position, never quoted: what was typed may be a secret given without its name.
+    if (eq <= 0)
+      throw new UserError(`--input number ${i + 1} (of ${pairs.length}) is not name=value`, { hint: 'e.g. --input namespace=payments' });
     values[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return values;
@@ -107,9 +110,9 @@ export function resolveInputs(
     }
     const coerced = coerce(spec, raw);
     if ('problem' in coerced) {
-      problems.push(
-        `${where}input "${spec.name}": ${spec.secret ? 'the given value' : coerced.problem}${spec.secret ? ` is not a valid ${spec.type}` : ''}`,
-      );
+      // A value is quoted only when it is no secret and holds no URL with a password.
+      const quotable = !spec.secret && (typeof raw !== 'string' || urlPasswords(raw, 1).length === 0);
+      problems.push(`${where}input "${spec.name}": ${quotable ? coerced.problem : `the given value is not a valid ${spec.type}`}`);
       continue;
     }
     resolved.values[spec.name] = coerced.value;
@@ -145,10 +148,28 @@ function coerce(spec: InputSpec, raw: unknown): { value: Literal } | { problem: 
   }
 }
 
-/** The values of the secret inputs, to mask wherever anything is shown or written. */
+/**
+ * What to mask wherever anything is shown or written: the values of the secret inputs, and the
+ * password of any URL in the other inputs (`postgres://app:pw@db/shop` given as a plain input).
+ */
 export function secretValues(inputs: ResolvedInputs): string[] {
-  return [...inputs.secretInputs]
+  const values = [...inputs.secretInputs]
     .map((name) => inputs.values[name])
     .filter((v) => v !== null && v !== undefined && v !== '')
     .map(String);
+  for (const [name, value] of Object.entries(inputs.values)) {
+    if (!inputs.secretInputs.has(name) && typeof value === 'string') values.push(...urlPasswords(value));
+  }
+  return values;
+}
+
+/**
+ * The inputs that are kept out of the journal: the secret ones, and any other whose value holds a
+ * URL with a password (journaled masked, it could not be used again by a resumed run).
+ */
+export function unjournaledInputs(inputs: ResolvedInputs): Set<string> {
+  const names = new Set(inputs.secretInputs);
+  for (const [name, value] of Object.entries(inputs.values))
+    if (typeof value === 'string' && urlPasswords(value, 1).length > 0) names.add(name);
+  return names;
 }

@@ -3,7 +3,7 @@ import type { Host } from '../engine/events.js';
 import type { RunChannel } from '../engine/executor.js';
 import { Executor } from '../engine/executor.js';
 import type { ResolvedInputs } from '../engine/inputs.js';
-import { resolveInputs, secretValues } from '../engine/inputs.js';
+import { resolveInputs, secretValues, unjournaledInputs } from '../engine/inputs.js';
 import type { Plan, PlanContext } from '../engine/plan.js';
 import { buildPlan, expressionEnv, resolveRunbookEnv, runScope } from '../engine/plan.js';
 import { runPreflight } from '../engine/preflight.js';
@@ -135,8 +135,10 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       rtoMs: runbook.objectives.rtoMs,
     });
     await preflight(plan, context, request.aws, redactor, deps);
+    // Secrets, and URLs with a password, are never journaled: a resumed run is given them again.
+    const unjournaled = unjournaledInputs(request.inputs);
     const inputs: Record<string, ResolvedInputs['values'][string]> = {};
-    for (const [name, value] of Object.entries(request.inputs.values)) if (!request.inputs.secretInputs.has(name)) inputs[name] = value;
+    for (const [name, value] of Object.entries(request.inputs.values)) if (!unjournaled.has(name)) inputs[name] = value;
     const started: JournalEntryBody = {
       type: 'run.started',
       run_id: runId,
@@ -148,7 +150,7 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       mode: request.mode,
       incident_start: incidentStart.toISOString(),
       inputs,
-      secret_inputs: [...request.inputs.secretInputs],
+      secret_inputs: [...unjournaled],
       objectives: { rto_ms: runbook.objectives.rtoMs ?? null, rpo_ms: runbook.objectives.rpoMs ?? null },
       options: {
         yes: request.yes,

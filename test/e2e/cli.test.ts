@@ -197,7 +197,7 @@ describe('usage mistakes', () => {
   it('an --input that is not name=value exits 2 with an example', () => {
     const result = drctl(['plan', ordersFile, '--input', 'namespace']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('--input "namespace" is not name=value');
+    expect(result.stderr).toContain('--input number 1 (of 1) is not name=value');
     expect(result.stderr).toContain('e.g. --input namespace=payments');
     expect(crashSigns(result.all)).toEqual([]);
   });

@@ -366,7 +366,7 @@ describe('dates and durations', () => {
   it('--input without "=" is refused', () => {
     expectRefused(
       cli('plan', 'small.yaml', '--input', 'namespace'),
-      'drctl: --input "namespace" is not name=value\n  hint: e.g. --input namespace=payments\n',
+      'drctl: --input number 1 (of 1) is not name=value\n  hint: e.g. --input namespace=payments\n',
     );
   });
 });
