@@ -59,14 +59,20 @@ export interface ParsedSource {
  */
 export function parseSource(file: string, text: string): ParsedSource {
   const source = new SourceFile(file, text);
-  // Both readers recurse once per level: a file nested thousands deep is refused before either reads it.
-  const deep = deepNesting(text);
-  if (deep !== undefined) {
-    const [line, col] = lineAndColumn(text, deep);
+  const tooDeepAt = (offset: number | undefined): ParsedSource => {
+    const [line, col] = offset === undefined ? [1, 1] : lineAndColumn(text, offset);
     return { source, value: undefined, empty: false, diagnostics: [tooDeep(file, line, col, '')] };
-  }
+  };
+  // The fast reader is safe on any depth (a stack overflow is caught and it declines); what it
+  // reads is measured without recursion. Only a file nested too deep pays for the scan that places it.
   const fast = loadPlainYaml(text);
-  if (fast.ok) return { source, value: fast.value, empty: fast.value === undefined, diagnostics: [] };
+  if (fast.ok) {
+    if (deeperThan(fast.value, MAX_YAML_DEPTH)) return tooDeepAt(deepNesting(text));
+    return { source, value: fast.value, empty: fast.value === undefined, diagnostics: [] };
+  }
+  // The position-keeping reader recurses once per level: a file nested thousands deep is refused before it reads it.
+  const deep = deepNesting(text);
+  if (deep !== undefined) return tooDeepAt(deep);
   const diagnostics = yamlDiagnostics(source);
   const fatal = diagnostics.some((d) => d.severity === 'error' && !d.message.startsWith('duplicate key'));
   if (fatal) return { source, value: undefined, empty: false, diagnostics };
