@@ -15,6 +15,7 @@ import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor } from '../ports/actions.js';
+import { openLibpqEnv } from './libpq-env.js';
 import type { CommandOutcome } from './step-runner.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
 
@@ -338,12 +339,14 @@ export class Executor {
     }
     this.emit({ type: 'step.started', step: step.id, number, kind: step.body.kind });
     const lines = this.outputLines(step.id);
+    const libpq = openLibpqEnv(step.postgres, scope, env, (value) => this.deps.redactor.add(value));
     try {
+      if (libpq.problem !== undefined) return refusedCommand(libpq.problem);
       return await runCommand(
         {
           id: step.id,
           body: step.body as CommandBody,
-          env,
+          env: libpq.env,
           cwd,
           timeoutMs: step.timeoutMs,
           retry: step.retry,
@@ -390,6 +393,7 @@ export class Executor {
         this.signal,
       );
     } finally {
+      libpq.close();
       lines.flush();
       clearTimeout(budgetTimer);
     }
@@ -570,12 +574,15 @@ export class Executor {
     const hooks = outputOnlyHooks((stream, text) => lines.push(stream, text));
     // Its process group is journaled like a step's, so resume can see a rollback that outlived drctl.
     hooks.onSpawn = (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: true, pgid, ...(tag ? { tag } : {}) });
+    const env = this.stepEnv(rollback.env, step.id, scope);
+    const libpq = openLibpqEnv(rollback.postgres, scope, env, (value) => this.deps.redactor.add(value));
     try {
+      if (libpq.problem !== undefined) return refusedCommand(libpq.problem);
       return await runCommand(
         {
           id: `${step.id}:rollback`,
           body: rollback.body,
-          env: this.stepEnv(rollback.env, step.id, scope),
+          env: libpq.env,
           cwd: rollback.cwd ? this.resolveCwd(renderString(rollback.cwd, scope).text) : undefined,
           timeoutMs: rollback.timeoutMs,
           retry: { attempts: 1, delayMs: 0, backoff: 1 },
@@ -588,9 +595,15 @@ export class Executor {
         this.signal,
       );
     } finally {
+      libpq.close();
       lines.flush();
     }
   }
+}
+
+/** A command that did not start because what it needs cannot be given to it (its `postgres:` URL). */
+function refusedCommand(reason: string): CommandOutcome {
+  return { ok: false, interrupted: false, exitCode: null, outputs: {}, reason, attempts: 1, durationMs: 0 };
 }
 
 function skippedResult(reason: string, waitingMs: number): StepResult {

@@ -9,6 +9,7 @@ import type { Host } from './events.js';
 import type { Redactor } from './redact.js';
 import { renderString } from './render.js';
 import type { ActionExecutor } from '../ports/actions.js';
+import { openLibpqEnv } from './libpq-env.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
 import { TailBuffer } from './tail-buffer.js';
 
@@ -51,13 +52,18 @@ export async function runPreflight(
     }
     const stepEnv = { ...env };
     for (const [k, v] of Object.entries(item.env)) stepEnv[k] = renderString(v, scope).text;
+    const libpq = openLibpqEnv(item.postgres, scope, stepEnv, (value) => deps.redactor.add(value));
+    if (libpq.problem !== undefined) {
+      report(item.title, false, libpq.problem);
+      continue;
+    }
     // Only the last line is shown: keep a bounded tail, whatever the check prints.
     const output = new TailBuffer(4096);
     const outcome = await runCommand(
       {
         id: `preflight-${item.index + 1}`,
         body: item.body,
-        env: stepEnv,
+        env: libpq.env,
         cwd: item.cwd === undefined ? undefined : resolveFrom(runbook.file, renderString(item.cwd, scope).text),
         timeoutMs: item.timeoutMs ?? 60_000,
         retry: { attempts: 1, delayMs: 0, backoff: 1 },
@@ -69,7 +75,7 @@ export async function runPreflight(
       deps,
       outputOnlyHooks((_stream, text) => output.push(text)),
       signal,
-    );
+    ).finally(() => libpq.close());
     if (outcome.interrupted) throw new UserError('interrupted during preflight: nothing was changed', { exitCode: 130 });
     const lastLine = output.toString().trim().split('\n').pop()?.slice(0, 200);
     report(item.title, outcome.ok, outcome.ok ? undefined : `${outcome.reason ?? 'failed'}${lastLine ? ` (${lastLine})` : ''}`);

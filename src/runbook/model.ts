@@ -44,6 +44,8 @@ export type PreflightItem =
       title: string;
       body: CommandBody;
       env: Record<string, string>;
+      /** A PostgreSQL URL handed over through libpq's environment (engine/libpq-env.ts). */
+      postgres?: string | undefined;
       cwd?: string | undefined;
       timeoutMs?: number | undefined;
       expect?: ExpectationDoc | undefined;
@@ -60,6 +62,8 @@ export type Confirm = { kind: 'none' } | { kind: 'ask'; question?: string | unde
 export interface Rollback {
   body: CommandBody;
   env: Record<string, string>;
+  /** A PostgreSQL URL handed over through libpq's environment (engine/libpq-env.ts). */
+  postgres?: string | undefined;
   cwd?: string | undefined;
   timeoutMs?: number | undefined;
   /** Safe to run again when a resumed run finds it was in flight (drctl never repeats it otherwise). */
@@ -80,6 +84,8 @@ export interface Step {
   if?: string | boolean | undefined;
   confirm: Confirm;
   env: Record<string, string>;
+  /** A PostgreSQL URL handed over through libpq's environment (engine/libpq-env.ts). */
+  postgres?: string | undefined;
   cwd?: string | undefined;
   expect?: ExpectationDoc | undefined;
   outputs: Record<string, OutputDoc>;

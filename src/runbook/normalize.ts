@@ -65,6 +65,7 @@ function normalizePreflight(doc: PreflightDoc, index: number): PreflightItem {
     title: doc.title ?? '',
     body,
     env: stringMap(doc.env),
+    postgres: doc.postgres,
     cwd: doc.cwd,
     timeoutMs: ms(doc.timeout),
     expect: doc.expect,
@@ -87,6 +88,7 @@ function normalizeStep(doc: StepDoc, index: number): Step {
     if: doc.if,
     confirm: confirmOf(doc.confirm),
     env: stringMap(doc.env),
+    postgres: doc.postgres,
     cwd: doc.cwd,
     expect: doc.expect,
     outputs: doc.outputs ?? {},
@@ -109,14 +111,17 @@ function confirmOf(confirm: StepDoc['confirm']): Confirm {
   return { kind: 'type', text: confirm.type };
 }
 
-/** A rollback runs where its step ran and sees the step's env; its own keys take precedence. */
+/** A rollback runs where its step ran and sees the step's env and database; its own keys take precedence. */
 function rollbackOf(rollback: string | RollbackDoc | undefined, step: StepDoc): Rollback | undefined {
   if (rollback === undefined) return undefined;
   const env = stringMap(step.env);
-  if (typeof rollback === 'string') return { body: { kind: 'run', script: rollback }, env, cwd: step.cwd, idempotent: false };
+  if (typeof rollback === 'string')
+    return { body: { kind: 'run', script: rollback }, env, postgres: step.postgres, cwd: step.cwd, idempotent: false };
   return {
     body: commandBody(rollback)!,
     env: { ...env, ...stringMap(rollback.env) },
+    // An action opens its own connections: only a command is given the step's database.
+    postgres: rollback.postgres ?? (rollback.uses === undefined ? step.postgres : undefined),
     cwd: rollback.cwd ?? step.cwd,
     timeoutMs: ms(rollback.timeout),
     idempotent: rollback.idempotent ?? false,

@@ -4,7 +4,10 @@ import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
 import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, parseDuration } from '../util/duration.js';
 import type { Segment } from './expression.js';
-import { collectRefs, ExpressionError, parseTemplate } from './expression.js';
+import type { Expr } from './expression.js';
+import { collectRefs, ExpressionError, parseTemplate, soleExpression } from './expression.js';
+import { argvRefs } from './argv-refs.js';
+import { parsePostgresUrl, PostgresUrlError } from './postgres-url.js';
 import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';
 import { regexProblem } from './regex.js';
 import { shellContexts } from './shell-context.js';
@@ -172,6 +175,8 @@ class RuleChecker {
   private checkPreflight(item: NonNullable<RunbookDoc['preflight']>[number], path: PathSegment[]): void {
     const commands = (['run', 'exec', 'uses'] as const).filter((key) => item[key] !== undefined);
     if (item.require) {
+      if (item.postgres !== undefined)
+        this.report([...path, 'postgres'], '`postgres:` applies to a check that runs a command, not to `require:`', { target: 'key' });
       if (commands.length > 0)
         this.report([...path, commands[0]!], 'a preflight item is either `require:` or a check, not both', {
           target: 'key',
@@ -193,7 +198,8 @@ class RuleChecker {
       });
     this.checkUses(item, path);
     if (item.expect) this.checkExpectation(item.expect, [...path, 'expect']);
-    this.checkCommandLine(item, path);
+    this.checkCommandLine(item, path, false, [item.env]);
+    this.checkPostgres(item, path, commands[0] === 'uses' ? 'an action takes its own url:' : undefined);
   }
 
   private checkUses(item: { uses?: string | undefined; with?: unknown }, path: PathSegment[]): void {
@@ -248,8 +254,13 @@ class RuleChecker {
       });
     }
     this.checkUses(step, path);
-    this.checkCommandLine(step, path);
+    this.checkCommandLine(step, path, false, [step.env]);
     const kind = bodies[0];
+    this.checkPostgres(
+      step,
+      path,
+      kind === 'uses' ? 'an action takes its own url:' : kind === 'manual' ? 'a manual step runs no command' : undefined,
+    );
     if (step.outputs !== undefined && (kind === 'uses' || kind === 'manual')) {
       const why = kind === 'uses' ? 'an action declares its own outputs' : 'a manual step produces no outputs';
       this.report([...path, 'outputs'], `\`outputs:\` does not apply here: ${why}`, { target: 'key' });
@@ -285,8 +296,13 @@ class RuleChecker {
         );
       }
       this.checkUses(step.rollback, [...path, 'rollback']);
-      this.checkCommandLine(step.rollback, [...path, 'rollback']);
-    } else if (typeof step.rollback === 'string') this.checkCommandLine({ run: step.rollback }, [...path, 'rollback'], true);
+      this.checkCommandLine(step.rollback, [...path, 'rollback'], false, [step.env, step.rollback.env]);
+      this.checkPostgres(
+        step.rollback,
+        [...path, 'rollback'],
+        step.rollback.uses !== undefined ? 'an action takes its own url:' : undefined,
+      );
+    } else if (typeof step.rollback === 'string') this.checkCommandLine({ run: step.rollback }, [...path, 'rollback'], true, [step.env]);
     for (const [name, output] of Object.entries(step.outputs ?? {})) {
       if (output.regex !== undefined) this.checkRegex([...path, 'outputs', name, 'regex'], output.regex, 'output');
     }
@@ -375,25 +391,176 @@ class RuleChecker {
     }
   }
 
-  /** Checks on a run: or exec: wherever it stands (step, rollback, preflight). */
+  /**
+   * Checks on a run: or exec: wherever it stands (step, rollback, preflight). `envs` are the env:
+   * maps its process gets besides the runbook's own.
+   */
   private checkCommandLine(
     item: { run?: string | undefined; exec?: Array<string | number | boolean> | undefined },
     path: PathSegment[],
-    bare = false,
+    bare: boolean,
+    envs: Array<Record<string, string | number | boolean> | undefined>,
   ): void {
     const at = (key: 'run' | 'exec'): PathSegment[] => (bare ? path : [...path, key]);
     if (item.run !== undefined) this.checkShellContexts(item.run, at('run'));
-    for (const key of ['run', 'exec'] as const) {
-      const value = item[key];
-      if (value === undefined) continue;
-      const text = Array.isArray(value) ? value.join(' ') : value;
-      const leaked = this.secretInputs.find(({ pattern }) => pattern.test(text))?.name;
-      if (leaked) {
-        this.warn(
-          at(key),
-          `secret input "${leaked}" is put on the command line, where other users can see it (ps)`,
-          `pass it through env: { NAME: "\${{ inputs.${leaked} }}" } and use "$NAME" in the command`,
+    if (item.exec !== undefined) {
+      const program = typeof item.exec[0] === 'string' ? item.exec[0] : undefined;
+      for (const [index, arg] of item.exec.entries()) {
+        if (typeof arg !== 'string') continue;
+        const leak = this.secretNamedIn(arg);
+        if (leak) {
+          this.warnArgv(
+            [...at('exec'), index],
+            leak.offset,
+            `${leak.what} is put on the command line of ${commandName(program)}`,
+            leak,
+            program,
+          );
+          break;
+        }
+      }
+    }
+    if (item.run !== undefined) {
+      const leak = this.secretNamedIn(item.run);
+      if (leak)
+        this.warnArgv(at('run'), leak.offset, `${leak.what} is substituted into the script, which bash is given as its argument`, leak);
+      const secretVars = this.secretVariables(envs);
+      if (secretVars.size === 0 || !item.run.includes('$')) return;
+      const reported = new Set<string>();
+      for (const ref of argvRefs(item.run)) {
+        const source = secretVars.get(ref.name);
+        if (source === undefined || reported.has(ref.name)) continue;
+        reported.add(ref.name);
+        this.warnArgv(
+          at('run'),
+          ref.offset,
+          `$${ref.name} (set from ${source.what}) is an argument of ${commandName(ref.command)}`,
+          source,
+          ref.command,
         );
+      }
+    }
+  }
+
+  /** The first secret an expression in `text` names: a secret input, or an output that may hold one. */
+  private secretNamedIn(text: string): SecretSource | undefined {
+    if (!text.includes('${{')) return undefined;
+    const segments = this.segmentsOf(text);
+    if (segments instanceof ExpressionError) return undefined;
+    for (const segment of segments) {
+      if (segment.kind !== 'expr') continue;
+      for (const ref of collectRefs(segment.expr)) {
+        const source = this.secretRef(ref.path);
+        if (source) return { ...source, offset: ref.offset };
+      }
+    }
+    return undefined;
+  }
+
+  /** What a reference names, when that is secret. */
+  private secretRef(path: readonly string[]): Omit<SecretSource, 'offset'> | undefined {
+    const [root, name, kind, output] = path;
+    if (root === 'inputs' && name !== undefined && path.length === 2 && this.inputs[name]?.secret === true)
+      return { what: `secret input "${name}"`, input: name };
+    if (root === 'steps' && kind === 'outputs' && name !== undefined && output !== undefined && this.secretBearingSteps().has(name))
+      return { what: `output "${output}" of step "${name}" (masked when it holds a secret its step was given)` };
+    return undefined;
+  }
+
+  private secretSteps: Set<string> | undefined;
+
+  /**
+   * Steps whose outputs may hold a secret, and are then journaled masked: commands that are given a
+   * secret input (in run:, exec: or env:), since what they print may echo it.
+   */
+  private secretBearingSteps(): Set<string> {
+    if (this.secretSteps) return this.secretSteps;
+    this.secretSteps = new Set();
+    for (const step of this.doc.steps) {
+      if (step.run === undefined && step.exec === undefined) continue;
+      const texts = [step.run ?? '', ...(step.exec ?? []).map(String), ...Object.values(step.env ?? {}).map(String)];
+      if (texts.some((text) => this.secretInputs.some(({ pattern }) => pattern.test(text)))) this.secretSteps.add(step.id);
+    }
+    return this.secretSteps;
+  }
+
+  /**
+   * Variables that hold a secret in a command's environment: those its env: maps (and the
+   * runbook's) set from a secret, and the variables secret inputs are read from.
+   */
+  private secretVariables(envs: Array<Record<string, string | number | boolean> | undefined>): Map<string, Omit<SecretSource, 'offset'>> {
+    const vars = new Map<string, Omit<SecretSource, 'offset'>>();
+    for (const [name, spec] of Object.entries(this.inputs)) {
+      if (spec.secret && spec.env !== undefined) vars.set(spec.env, { what: `secret input "${name}"`, input: name });
+    }
+    for (const env of [this.doc.env, ...envs]) {
+      for (const [name, value] of Object.entries(env ?? {})) {
+        if (typeof value !== 'string') continue;
+        const source = this.secretNamedIn(value);
+        if (source) vars.set(name, source);
+        else vars.delete(name);
+      }
+    }
+    return vars;
+  }
+
+  private warnArgv(path: PathSegment[], index: number, message: string, source: Omit<SecretSource, 'offset'>, command?: string): void {
+    const program = command?.split('/').pop();
+    const postgres = program !== undefined && LIBPQ_PROGRAMS.has(program);
+    const ref = source.input !== undefined ? `\${{ inputs.${source.input} }}` : 'the URL';
+    const hint = postgres
+      ? `give the step postgres: "${ref}" and drop the URL from the command: drctl hands it to ${program} through PGHOST, PGUSER, PGDATABASE and a password file`
+      : `pass it through env: to a tool that reads it from the environment, a file or standard input; for a PostgreSQL URL given to psql, pg_dump or pg_restore, use postgres: "${ref}"`;
+    this.report(path, `${message}, where every user of the host can read it (ps, /proc/<pid>/cmdline)`, {
+      severity: 'warning',
+      index,
+      hint,
+    });
+  }
+
+  /** `postgres:` stands only where a command runs, and a value written out must be a URL libpq can take. */
+  private checkPostgres(item: { postgres?: string | undefined }, path: PathSegment[], notHere: string | undefined): void {
+    const value = item.postgres;
+    if (value === undefined) return;
+    const at = [...path, 'postgres'];
+    if (notHere !== undefined) {
+      this.report(at, `\`postgres:\` applies to run: and exec: only: ${notHere}`, { target: 'key' });
+      return;
+    }
+    const hint = 'e.g. postgres: "${{ inputs.database_url }}", with the input secret: true';
+    if (!value.includes('${{')) {
+      if (value.trim() === '') {
+        this.report(at, '`postgres:` is empty: it takes a postgres:// or postgresql:// URL', { hint });
+        return;
+      }
+      try {
+        parsePostgresUrl(value);
+      } catch (error) {
+        if (!(error instanceof PostgresUrlError)) throw error;
+        this.report(at, `postgres: ${error.message}`, { hint: 'write it as postgresql://user@host:5432/database?sslmode=require' });
+      }
+      return;
+    }
+    const segments = this.segmentsOf(value);
+    if (segments instanceof ExpressionError) return; // reported by the expression check
+    const sole = soleExpression(segments);
+    const problem = sole && this.notTextProblem(sole);
+    if (problem) this.report(at, `\`postgres:\` must resolve to a URL, but ${problem}`, { hint });
+  }
+
+  /** Why a whole-value expression cannot give text, when that is known before the run. */
+  private notTextProblem(expr: Expr): string | undefined {
+    switch (expr.kind) {
+      case 'literal':
+        return typeof expr.value === 'string' ? undefined : `${JSON.stringify(expr.value)} is not text`;
+      case 'not':
+        return 'a ! expression gives true or false';
+      case 'binary':
+        return expr.op === '&&' || expr.op === '||' ? undefined : `a ${expr.op} comparison gives true or false`;
+      case 'ref': {
+        const [root, name] = expr.path;
+        const type = root === 'inputs' && name !== undefined ? this.inputs[name]?.type : undefined;
+        return type === 'number' || type === 'boolean' ? `input "${name}" is a ${type}` : undefined;
       }
     }
   }
@@ -500,6 +667,33 @@ class RuleChecker {
     }
     return undefined;
   }
+}
+
+/** A secret that reaches a command line, and where it is named. */
+interface SecretSource {
+  /** How the warning names it: `secret input "x"`, `output "y" of step "z"`. */
+  what: string;
+  /** The secret input, when it is one: the hint names it. */
+  input?: string | undefined;
+  offset: number;
+}
+
+/** Programs that read libpq's environment, so `postgres:` can give them the URL. */
+const LIBPQ_PROGRAMS = new Set([
+  'psql',
+  'pg_dump',
+  'pg_dumpall',
+  'pg_restore',
+  'pg_isready',
+  'createdb',
+  'dropdb',
+  'vacuumdb',
+  'reindexdb',
+  'pg_basebackup',
+]);
+
+function commandName(program: string | undefined): string {
+  return program === undefined ? 'a command' : program.split('/').pop()!;
 }
 
 export function declaredOutputs(step: Pick<StepDoc, 'uses' | 'outputs'>): string[] {

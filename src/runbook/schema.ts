@@ -65,9 +65,15 @@ const commandKeys = {
   with: described(z.record(z.string(), z.unknown()), "The action's arguments"),
 };
 
+const postgresKey = described(
+  text,
+  'A PostgreSQL URL handed to psql, pg_dump and pg_restore through PGHOST, PGPORT, PGUSER, PGDATABASE and a temporary password file, never on a command line',
+);
+
 const rollbackBody = z.strictObject({
   ...commandKeys,
   env: optional(envMap),
+  postgres: postgresKey,
   cwd: optional(text),
   timeout: optional(duration),
   idempotent: described(z.boolean(), 'Safe to run again when a resumed run finds it was in flight'),
@@ -87,6 +93,7 @@ const stepSchema = z.strictObject({
   if: optional(z.union([z.string(), z.boolean()])),
   confirm: optional(confirm),
   env: optional(envMap),
+  postgres: postgresKey,
   cwd: optional(text),
   expect: optional(expectation),
   outputs: optional(
@@ -102,6 +109,7 @@ const preflightSchema = z.strictObject({
   require: described(z.array(z.string()).check(z.minLength(1)), 'Tools that must be on PATH'),
   ...commandKeys,
   env: optional(envMap),
+  postgres: postgresKey,
   cwd: optional(text),
   timeout: optional(duration),
   expect: optional(expectation),
