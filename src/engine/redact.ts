@@ -120,9 +120,10 @@ export function urlPasswords(text: string, minLength = MIN_FOUND_PASSWORD): stri
   const found = new Set<string>();
   const starts = [...text.matchAll(URL_START)].map((m) => m.index);
   starts.forEach((start, i) => {
-    // A URL ends at white space, a quote or angle bracket, or where the next one starts.
+    // A URL ends at white space, an angle bracket or a backquote, or where the next one starts (a
+    // quote does not end it: a password may hold one).
     const rest = text.slice(start, starts[i + 1] ?? text.length);
-    const candidate = /^[^\s"'<>`]*/.exec(rest)![0];
+    const candidate = /^[^\s<>`]*/.exec(rest)![0];
     for (const password of passwordsOf(candidate)) {
       if (password.length < minLength) continue;
       found.add(password);
