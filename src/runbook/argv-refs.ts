@@ -10,21 +10,38 @@
  *   `printf`, `test`, `[`, `[[`, `export`, `local`, `read`, ...), including in a pipeline;
  * - `exec`, `command`, `builtin` and `time` look through to the command they run; `eval`, `env`,
  *   `sudo`, `xargs` and any other program count like any command;
- * - commands inside `$( )`, backticks and `<( )` are read too; `${{ ... }}` expressions are
- *   skipped as opaque text.
+ * - a `${{ ... }}` expression counts the same way: drctl passes its value to the script through
+ *   the environment and writes a reference to it where it stands;
+ * - a variable assigned from a secret (`url=$DATABASE_URL`, `local t=${{ inputs.token }}`) holds
+ *   a secret from then on, in the order the script is read;
+ * - commands inside `$( )`, backticks and `<( )` are read too.
  *
  * It does not follow functions, aliases or second shells (`bash -c '...'`), and reads a `case`
  * pattern as a command of its own.
  */
 
-export interface ArgvRef {
-  /** The variable's name. */
-  name: string;
-  /** Offset of its `$` in the script. */
+/** A variable (`$NAME`, `${NAME...}`) or, without a name, a `${{ }}` expression, at its offset in the script. */
+interface Ref {
+  name?: string | undefined;
+  offset: number;
+}
+
+type ScriptEvent = { kind: 'argument'; refs: Ref[]; command?: string | undefined } | { kind: 'assignment'; name: string; refs: Ref[] };
+
+/** A secret the script hands to a program as an argument. */
+export interface SecretArgument<T> {
+  /** What the secret is (as the caller described it). */
+  source: T;
+  /** The variable it is handed over in, when it is one. */
+  variable?: string | undefined;
+  /** Offset of the `$` of the reference in the script. */
   offset: number;
   /** The command it is handed to, when the command's name is plain text. */
   command?: string | undefined;
 }
+
+/** Builtins whose arguments that look like NAME=value are assignments. */
+const DECLARATIONS = new Set(['export', 'local', 'declare', 'typeset', 'readonly']);
 
 /** Builtins and keywords whose arguments reach no program's argv. */
 const NO_PROGRAM = new Set([
@@ -103,7 +120,7 @@ interface Word {
   plain: boolean;
   /** Unquoted text seen so far (an assignment's NAME= must be unquoted). */
   raw: string;
-  refs: Array<{ name: string; offset: number }>;
+  refs: Ref[];
   started: boolean;
 }
 
@@ -112,7 +129,7 @@ function newWord(): Word {
 }
 
 class Scanner {
-  readonly found: ArgvRef[] = [];
+  readonly events: ScriptEvent[] = [];
   private i = 0;
   private readonly heredocs: Array<{ delimiter: string; strip: boolean }> = [];
 
@@ -139,16 +156,20 @@ class Scanner {
         redirectNext = false;
         return;
       }
+      const assignment = ASSIGNMENT.exec(w.raw);
+      if (assignment && (!counted || (command !== undefined && DECLARATIONS.has(command)))) {
+        this.events.push({ kind: 'assignment', name: /^[A-Za-z_][A-Za-z0-9_]*/.exec(w.raw)![0], refs: w.refs });
+        return;
+      }
       if (!counted) {
-        if (ASSIGNMENT.test(w.raw)) return;
         if (w.plain && PREFIXES.has(w.literal)) return;
         counted = true;
         command = w.plain ? w.literal : undefined;
-        if (w.refs.length > 0) this.record(w, undefined);
+        if (w.refs.length > 0) this.events.push({ kind: 'argument', refs: w.refs });
         return;
       }
       if (command !== undefined && NO_PROGRAM.has(command)) return;
-      this.record(w, command);
+      if (w.refs.length > 0) this.events.push({ kind: 'argument', refs: w.refs, command });
     };
 
     while (this.i < s.length) {
@@ -214,10 +235,6 @@ class Scanner {
       this.wordChar(word);
     }
     endWord();
-  }
-
-  private record(word: Word, command: string | undefined): void {
-    for (const ref of word.refs) this.found.push({ ...ref, command });
   }
 
   /** One character (or quoted run, or expansion) of a word. */
@@ -286,6 +303,7 @@ class Scanner {
     if (s.startsWith('${{', this.i)) {
       const close = s.indexOf('}}', this.i + 3);
       this.i = close < 0 ? s.length : close + 2;
+      word.refs.push({ offset: start });
       word.plain = false;
       return;
     }
@@ -382,9 +400,32 @@ class Scanner {
   }
 }
 
-/** The `$NAME` references of a script that stand where a program receives them as an argument. */
-export function argvRefs(script: string): ArgvRef[] {
+/**
+ * The secrets a script hands to programs as arguments. `variables` are the variables that hold a
+ * secret when the script starts; `expression` says what secret the `${{ }}` expression at an offset
+ * names, if any. Variables assigned from a secret join them as the script is read.
+ */
+export function secretArguments<T>(
+  script: string,
+  variables: ReadonlyMap<string, T>,
+  expression: (offset: number) => T | undefined,
+): Array<SecretArgument<T>> {
   const scanner = new Scanner(script);
   scanner.commands();
-  return scanner.found;
+  const secret = new Map(variables);
+  const sourceOf = (ref: Ref): T | undefined => (ref.name === undefined ? expression(ref.offset) : secret.get(ref.name));
+  const found: Array<SecretArgument<T>> = [];
+  for (const event of scanner.events) {
+    if (event.kind === 'assignment') {
+      const source = event.refs.map(sourceOf).find((s) => s !== undefined);
+      if (source === undefined) secret.delete(event.name);
+      else secret.set(event.name, source);
+      continue;
+    }
+    for (const ref of event.refs) {
+      const source = sourceOf(ref);
+      if (source !== undefined) found.push({ source, variable: ref.name, offset: ref.offset, command: event.command });
+    }
+  }
+  return found;
 }

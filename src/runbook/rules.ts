@@ -6,7 +6,7 @@ import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, pa
 import type { Segment } from './expression.js';
 import type { Expr } from './expression.js';
 import { collectRefs, ExpressionError, parseTemplate, soleExpression } from './expression.js';
-import { argvRefs } from './argv-refs.js';
+import { secretArguments } from './argv-refs.js';
 import { parsePostgresUrl, PostgresUrlError } from './postgres-url.js';
 import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';
 import { regexProblem } from './regex.js';
@@ -420,24 +420,24 @@ class RuleChecker {
         }
       }
     }
-    if (item.run !== undefined) {
-      const leak = this.secretNamedIn(item.run);
-      if (leak)
-        this.warnArgv(at('run'), leak.offset, `${leak.what} is substituted into the script, which bash is given as its argument`, leak);
-      const secretVars = this.secretVariables(envs);
-      if (secretVars.size === 0 || !item.run.includes('$')) return;
+    if (item.run !== undefined && item.run.includes('$')) {
+      const script = item.run;
       const reported = new Set<string>();
-      for (const ref of argvRefs(item.run)) {
-        const source = secretVars.get(ref.name);
-        if (source === undefined || reported.has(ref.name)) continue;
-        reported.add(ref.name);
-        this.warnArgv(
-          at('run'),
-          ref.offset,
-          `$${ref.name} (set from ${source.what}) is an argument of ${commandName(ref.command)}`,
-          source,
-          ref.command,
-        );
+      const leaks = secretArguments(script, this.secretVariables(envs), (offset) => {
+        const end = script.indexOf('}}', offset);
+        return this.secretNamedIn(script.slice(offset, end < 0 ? script.length : end + 2));
+      });
+      for (const leak of leaks) {
+        const key = leak.variable ?? `\${{${leak.offset}`;
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const what =
+          leak.variable === undefined
+            ? `${leak.source.what} is an argument of ${commandName(leak.command)}`
+            : `$${leak.variable} (set from ${leak.source.what}) is an argument of ${commandName(leak.command)}`;
+        // An expression is pointed at where it names the secret; a variable at its $.
+        const offset = leak.variable === undefined ? leak.offset + leak.source.offset : leak.offset;
+        this.warnArgv(at('run'), offset, what, leak.source, leak.command);
       }
     }
   }
@@ -461,9 +461,12 @@ class RuleChecker {
   private secretRef(path: readonly string[]): Omit<SecretSource, 'offset'> | undefined {
     const [root, name, kind, output] = path;
     if (root === 'inputs' && name !== undefined && path.length === 2 && this.inputs[name]?.secret === true)
-      return { what: `secret input "${name}"`, input: name };
+      return { what: `secret input "${name}"`, ref: `inputs.${name}` };
     if (root === 'steps' && kind === 'outputs' && name !== undefined && output !== undefined && this.secretBearingSteps().has(name))
-      return { what: `output "${output}" of step "${name}" (masked when it holds a secret its step was given)` };
+      return {
+        what: `output "${output}" of step "${name}" (masked when it holds a secret its step was given)`,
+        ref: `steps.${name}.outputs.${output}`,
+      };
     return undefined;
   }
 
@@ -488,10 +491,10 @@ class RuleChecker {
    * Variables that hold a secret in a command's environment: those its env: maps (and the
    * runbook's) set from a secret, and the variables secret inputs are read from.
    */
-  private secretVariables(envs: Array<Record<string, string | number | boolean> | undefined>): Map<string, Omit<SecretSource, 'offset'>> {
-    const vars = new Map<string, Omit<SecretSource, 'offset'>>();
+  private secretVariables(envs: Array<Record<string, string | number | boolean> | undefined>): Map<string, SecretSource> {
+    const vars = new Map<string, SecretSource>();
     for (const [name, spec] of Object.entries(this.inputs)) {
-      if (spec.secret && spec.env !== undefined) vars.set(spec.env, { what: `secret input "${name}"`, input: name });
+      if (spec.secret && spec.env !== undefined) vars.set(spec.env, { what: `secret input "${name}"`, ref: `inputs.${name}`, offset: 0 });
     }
     for (const env of [this.doc.env, ...envs]) {
       for (const [name, value] of Object.entries(env ?? {})) {
@@ -507,10 +510,9 @@ class RuleChecker {
   private warnArgv(path: PathSegment[], index: number, message: string, source: Omit<SecretSource, 'offset'>, command?: string): void {
     const program = command?.split('/').pop();
     const postgres = program !== undefined && LIBPQ_PROGRAMS.has(program);
-    const ref = source.input !== undefined ? `\${{ inputs.${source.input} }}` : 'the URL';
     const hint = postgres
-      ? `give the step postgres: "${ref}" and drop the URL from the command: drctl hands it to ${program} through PGHOST, PGUSER, PGDATABASE and a password file`
-      : `pass it through env: to a tool that reads it from the environment, a file or standard input; for a PostgreSQL URL given to psql, pg_dump or pg_restore, use postgres: "${ref}"`;
+      ? `give the step postgres: "\${{ ${source.ref} }}" and drop the URL from the command: drctl hands it to ${program} through PGHOST, PGUSER, PGDATABASE and a password file`
+      : 'pass it through env: to a tool that reads it from the environment, a file or standard input (a PostgreSQL URL for psql, pg_dump or pg_restore: through the step key postgres:)';
     this.report(path, `${message}, where every user of the host can read it (ps, /proc/<pid>/cmdline)`, {
       severity: 'warning',
       index,
@@ -537,7 +539,9 @@ class RuleChecker {
         parsePostgresUrl(value);
       } catch (error) {
         if (!(error instanceof PostgresUrlError)) throw error;
-        this.report(at, `postgres: ${error.message}`, { hint: 'write it as postgresql://user@host:5432/database?sslmode=require' });
+        this.report(at, `\`postgres:\` is not a URL drctl can hand to libpq: ${error.message}`, {
+          hint: 'write it as postgresql://user@host:5432/database?sslmode=require',
+        });
       }
       return;
     }
@@ -673,8 +677,8 @@ class RuleChecker {
 interface SecretSource {
   /** How the warning names it: `secret input "x"`, `output "y" of step "z"`. */
   what: string;
-  /** The secret input, when it is one: the hint names it. */
-  input?: string | undefined;
+  /** The reference that names it (inputs.x): the hint names it. */
+  ref: string;
   offset: number;
 }
 

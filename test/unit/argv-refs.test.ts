@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { argvRefs } from '../../src/runbook/argv-refs.js';
+import { secretArguments } from '../../src/runbook/argv-refs.js';
 
-/** The variables a script hands to a program as arguments, as name@command. */
+/** Names that hold a secret when a script of these tests starts. */
+const SECRET = ['DATABASE_URL', 'URL', 'TOKEN', 'F', 'A', 'B', 'PW', 'SQL', 'FILE', 'LOG', 'SECRET', 'X', 'DIR', 'URLS', 'N'];
+
+/** The secrets a script hands to a program as arguments, as variable@command (an expression: ${{}}@command). */
 function handed(script: string): string[] {
-  return argvRefs(script).map((r) => `${r.name}@${r.command ?? '?'}`);
+  const found = secretArguments(script, new Map(SECRET.map((name) => [name, name])), (offset) =>
+    script.startsWith('${{ inputs.secret', offset) ? 'expr' : undefined,
+  );
+  return found.map((r) => `${r.variable ?? '${{}}'}@${r.command ?? '?'}`);
 }
 
 describe('variables handed to a program on its command line (run: scripts)', () => {
@@ -16,7 +22,7 @@ describe('variables handed to a program on its command line (run: scripts)', () 
 
   it('points at the $ of the reference', () => {
     const script = 'set -x\npsql -X "$DATABASE_URL"';
-    const [ref] = argvRefs(script);
+    const [ref] = secretArguments(script, new Map([['DATABASE_URL', 1]]), () => undefined);
     expect(script.slice(ref!.offset, ref!.offset + 13)).toBe('$DATABASE_URL');
   });
 
@@ -47,8 +53,20 @@ describe('variables handed to a program on its command line (run: scripts)', () 
     expect(handed('read -r line <<< "$X"; local y=$X; declare z=$X')).toEqual([]);
   });
 
-  it('skips ${{ }} expressions, single quotes and special parameters', () => {
-    expect(handed("psql ${{ inputs.url }} -c 'select $1'")).toEqual([]);
+  it('counts a ${{ }} expression naming a secret where a variable would count', () => {
+    expect(handed('psql ${{ inputs.secret }} -c x && psql ${{ inputs.public }}')).toEqual(['${{}}@psql']);
+    expect(handed('echo ${{ inputs.secret }} | tool --stdin\nexport T=${{ inputs.secret }}')).toEqual([]);
+  });
+
+  it('follows a secret into the variables assigned from it, and out of them when they are assigned again', () => {
+    expect(handed('url=$DATABASE_URL\npsql "$url"')).toEqual(['url@psql']);
+    expect(handed('local t=${{ inputs.secret }}; curl -u "$t" x')).toEqual(['t@curl']);
+    expect(handed('url=$DATABASE_URL\nurl=postgres://db/x\npsql "$url"')).toEqual([]);
+    expect(handed('NOT_SECRET=1; ls "$NOT_SECRET"')).toEqual([]);
+  });
+
+  it('skips single quotes and special parameters', () => {
+    expect(handed("psql -c 'select $1 $URL'")).toEqual([]);
     expect(handed('kubectl logs "$1" "$@" $? $$')).toEqual([]);
     expect(handed("echo $'it\\'s' && ls $'$HOME'")).toEqual([]);
     expect(handed('echo $(( N + 1 )); sleep $(( N * 2 ))')).toEqual([]);

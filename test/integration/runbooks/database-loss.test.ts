@@ -178,14 +178,19 @@ describe.skipIf(
     expect(JSON.stringify(report)).not.toContain(pg.url('shop'));
   });
 
-  it('database-loss restores the backup named in backup_key instead of the newest', async () => {
+  it('database-loss restores the backup named in backup_key instead of the newest, after rehearsing it in the scratch database', async () => {
     recreateEmpty('shop');
+    recreateEmpty('scratch');
     const r = rehearsal({ env: moto.env });
-    inputs(r, { backup_key: keys.old.replace('postgres/', '') });
+    inputs(r, { backup_key: keys.old.replace('postgres/', ''), scratch_database_url: pg.url('scratch') });
     const result = await run(r, ['--incident-start', incidentStart]);
     expect(result.status, result.all).toBe(0);
     expect(pg.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM orders", 'shop')).toBe('1,2');
     expect(r.report().rpo).toMatchObject({ evidence: `s3://${BUCKET}/${keys.old}`, met: true });
+    // The rehearsal restored the dump in a transaction it rolled back: the scratch database is as it was.
+    expect(r.report().steps.find((s) => s.id === 'test-restore-scratch')!.status).toBe('succeeded');
+    expect(result.all).toContain('Tables restored in the scratch database (rolled back): 2');
+    expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'scratch')).toBe('0');
   });
 
   it('database-loss stops at "no backups" on an empty bucket, with the database untouched and the application still running', async () => {
