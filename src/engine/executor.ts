@@ -355,6 +355,7 @@ export class Executor {
           expect: step.expect,
           outputs: step.outputs,
           scope,
+          mask: (text: string) => this.deps.redactor.text(text),
         },
         this.deps,
         {
@@ -429,6 +430,8 @@ export class Executor {
   private finishStep(step: Step, result: StepResult, then?: FailureDecision): void {
     this.results.set(step.id, result);
     this.states.set(step.id, { status: result.status, outputs: literalOutputs(result.outputs) });
+    // An output holding a URL with a password is masked like a secret, secret or not.
+    this.deps.redactor.addUrlPasswords(result.outputs);
     // Outputs that held a secret reach the journal masked: a resumed run cannot use them.
     const redacted = Object.entries(result.outputs)
       .filter(([, v]) => typeof v === 'string' && this.deps.redactor.text(v) !== v)

@@ -9,6 +9,8 @@ export interface Observed {
   stdout: string;
   stderr: string;
   outputs: Record<string, unknown>;
+  /** Masks secrets in what a message quotes, before it is cut short (a cut could split a secret). */
+  mask?: ((text: string) => string) | undefined;
 }
 
 /** Why an expectation does not hold, or undefined when it does. Matcher values may hold expressions. */
@@ -20,11 +22,11 @@ export function unmetExpectation(expectation: ExpectationDoc | undefined, observ
   }
   for (const stream of ['stdout', 'stderr'] as const) {
     const matcher = expectation[stream];
-    const problem = matcher && unmetMatcher(matcher, observed[stream].trim(), scope);
+    const problem = matcher && unmetMatcher(matcher, observed[stream].trim(), scope, observed.mask);
     if (problem) return `${stream} ${problem}`;
   }
   for (const [name, matcher] of Object.entries(expectation.outputs ?? {})) {
-    const problem = unmetMatcher(matcher, observed.outputs[name], scope);
+    const problem = unmetMatcher(matcher, observed.outputs[name], scope, observed.mask);
     if (problem) return `output ${name} ${problem}`;
   }
   return undefined;
@@ -35,8 +37,14 @@ export function unmetMatcherText(matcher: MatcherDoc, text: string): string | un
   return unmetMatcher(matcher, text, undefined);
 }
 
-function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undefined): string | undefined {
-  const shown = JSON.stringify(typeof actual === 'string' && actual.length > 200 ? `${actual.slice(0, 200)}...` : actual);
+function unmetMatcher(
+  matcher: MatcherDoc,
+  actual: unknown,
+  scope: Scope | undefined,
+  mask: (text: string) => string = (text) => text,
+): string | undefined {
+  const masked = typeof actual === 'string' ? mask(actual) : actual;
+  const shown = JSON.stringify(typeof masked === 'string' && masked.length > 200 ? `${masked.slice(0, 200)}...` : masked);
   const text = actual === null || actual === undefined ? '' : typeof actual === 'string' ? actual : JSON.stringify(actual);
   const expected = (value: unknown): unknown => (scope ? resolveValue(value, scope).value : value);
   if (matcher.equals !== undefined && text !== String(expected(matcher.equals)))
@@ -72,7 +80,7 @@ function unmetMatcher(matcher: MatcherDoc, actual: unknown, scope: Scope | undef
     if (text.trim() === '' || Number.isNaN(number) || !holds(number, limit))
       return `was ${shown}, expected ${symbol} ${describe(bound, () => String(limit))}`;
   }
-  if (matcher.not && unmetMatcher(matcher.not, actual, scope) === undefined)
+  if (matcher.not && unmetMatcher(matcher.not, actual, scope, mask) === undefined)
     return `was ${shown}, expected it not to match ${JSON.stringify(matcher.not)}`;
   return undefined;
 }

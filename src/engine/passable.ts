@@ -12,7 +12,12 @@ export function unpassableReason(
   templates: readonly string[],
   scope: Scope,
 ): string | undefined {
-  if (command.file.includes('\0') || command.args.some((arg) => arg.includes('\0'))) {
+  const expressionVariables = Object.keys(command.env).filter((name) => /^DRCTL_EXPR_[0-9]+$/.test(name));
+  if (
+    command.file.includes('\0') ||
+    command.args.some((arg) => arg.includes('\0')) ||
+    expressionVariables.some((name) => command.env[name]!.includes('\0'))
+  ) {
     const sources = nulExpressions(templates, scope);
     if (sources.length === 0) return `the command holds a NUL byte, which a command line cannot carry`;
     const named = sources.map((source) => `\${{ ${source} }}`).join(', ');

@@ -2,7 +2,7 @@ import { actionNamed } from '../actions/registry.js';
 import type { Scope } from '../runbook/expression.js';
 import type { Body, Confirm, PreflightItem, Runbook, Step } from '../runbook/model.js';
 import type { Condition } from './render.js';
-import { evaluateCondition, renderString, resolveValue, SECRET_MASK } from './render.js';
+import { evaluateCondition, renderScript, renderString, resolveValue, SECRET_MASK } from './render.js';
 import type { ResolvedInputs } from './inputs.js';
 import type { RunMode, StepState } from './scope.js';
 import { makeScope } from './scope.js';
@@ -99,7 +99,7 @@ export function viewOf(body: Body, scope: Scope): CommandView {
   switch (body.kind) {
     case 'run':
       try {
-        return { kind: 'run', display: renderString(body.script, scope, { shell: true }).display };
+        return { kind: 'run', display: renderScript(body.script, scope).display };
       } catch (error) {
         return { kind: 'run', display: `${body.script}\n# drctl cannot run this: ${(error as Error).message}` };
       }

@@ -1,7 +1,8 @@
 import type { Evaluated, Literal, Scope, Segment, Value } from '../runbook/expression.js';
 import { evaluate, parseTemplate, soleExpression, stringify, truthy, Unknown } from '../runbook/expression.js';
-import type { ShellContext } from '../runbook/shell-context.js';
-import { escapeForContext, shellContexts } from '../runbook/shell-context.js';
+import type { ExpressionPlace } from '../runbook/shell-context.js';
+import { expressionPlaces, expressionVariable, isWholeNumber, referenceFor, ShellSubstitutionError } from '../runbook/shell-context.js';
+import { shellQuote } from '../runbook/shell-quote.js';
 
 export const SECRET_MASK = '***';
 
@@ -14,7 +15,7 @@ export interface Rendered {
 }
 
 const templateCache = new Map<string, Segment[]>();
-const contextCache = new Map<string, ShellContext[]>();
+const placeCache = new Map<string, ExpressionPlace[]>();
 
 function segmentsOf(template: string): Segment[] {
   let segments = templateCache.get(template);
@@ -25,27 +26,21 @@ function segmentsOf(template: string): Segment[] {
   return segments;
 }
 
-function contextsOf(template: string): ShellContext[] {
-  let contexts = contextCache.get(template);
-  if (!contexts) {
-    contexts = shellContexts(segmentsOf(template));
-    contextCache.set(template, contexts);
+function placesOf(template: string): ExpressionPlace[] {
+  let places = placeCache.get(template);
+  if (!places) {
+    places = expressionPlaces(segmentsOf(template));
+    placeCache.set(template, places);
   }
-  return contexts;
+  return places;
 }
 
-/**
- * Substitute the expressions in a string. With `shell`, each value is escaped for where it stands
- * in the script (a bare word, inside quotes, a here-document), so a value can never inject shell
- * syntax. Throws ShellSubstitutionError where no escaping is safe.
- */
-export function renderString(template: string, scope: Scope, options: { shell?: boolean } = {}): Rendered {
+/** Substitute the expressions in a string as they are (exec: arguments, env values, action arguments, messages). */
+export function renderString(template: string, scope: Scope): Rendered {
   if (!template.includes('${{')) return { text: template, display: template, unknown: false };
   let text = '';
   let display = '';
   let unknown = false;
-  const contexts = options.shell ? contextsOf(template) : [];
-  let exprIndex = 0;
   for (const segment of segmentsOf(template)) {
     if (segment.kind === 'text') {
       text += segment.text;
@@ -53,7 +48,6 @@ export function renderString(template: string, scope: Scope, options: { shell?: 
       continue;
     }
     const { value, secret } = evaluate(segment.expr, scope);
-    const context = contexts[exprIndex++];
     if (value instanceof Unknown) {
       unknown = true;
       text += value.toString();
@@ -61,11 +55,74 @@ export function renderString(template: string, scope: Scope, options: { shell?: 
       continue;
     }
     const raw = stringify(value);
-    const word = context ? escapeForContext(raw, context) : raw;
-    text += word;
-    display += secret ? SECRET_MASK : word;
+    text += raw;
+    display += secret ? SECRET_MASK : raw;
   }
   return { text, display, unknown };
+}
+
+/** A `run:` script ready for bash: expressions replaced by references, their values in `env`. */
+export interface RenderedScript {
+  script: string;
+  /** DRCTL_EXPR_<n>: the value of each expression, for the script's environment. */
+  env: Record<string, string>;
+  /** The script as the operator reads it: values shown where they stand, secrets masked. */
+  display: string;
+  unknown: boolean;
+}
+
+/**
+ * Substitute the expressions of a `run:` script. No value becomes part of the script's text: each
+ * reaches bash through the environment, and the script holds a reference to it (see
+ * runbook/shell-context.ts), so no value can ever be read as shell code. Throws
+ * ShellSubstitutionError, naming the expression and never its value, where no reference is safe:
+ * backticks, a quoted here-document, and arithmetic with a value that is not a whole number.
+ */
+export function renderScript(template: string, scope: Scope): RenderedScript {
+  if (!template.includes('${{')) return { script: template, env: {}, display: template, unknown: false };
+  const places = placesOf(template);
+  const env: Record<string, string> = {};
+  let script = '';
+  let display = '';
+  let unknown = false;
+  let index = 0;
+  for (const segment of segmentsOf(template)) {
+    if (segment.kind === 'text') {
+      script += segment.text;
+      display += segment.text;
+      continue;
+    }
+    const place = places[index]!;
+    const variable = expressionVariable(index++);
+    const { value, secret } = evaluate(segment.expr, scope);
+    const where = (): string => {
+      const before = template.slice(0, segment.offset);
+      const line = before.split('\n').length;
+      return `\${{ ${segment.source} }} (line ${line}, column ${segment.offset - before.lastIndexOf('\n')} of the script)`;
+    };
+    let reference: string;
+    try {
+      reference = referenceFor(place.context, variable);
+    } catch (error) {
+      throw new ShellSubstitutionError(`cannot substitute ${where()}: ${(error as Error).message}`);
+    }
+    if (value instanceof Unknown) {
+      unknown = true;
+      script += reference;
+      display += value.toString();
+      continue;
+    }
+    const raw = stringify(value);
+    if (place.context.kind === 'arith' && !isWholeNumber(raw)) {
+      throw new ShellSubstitutionError(
+        `cannot substitute ${where()}: it stands in ${place.context.where}, where bash evaluates it as arithmetic, and its value is not a whole number`,
+      );
+    }
+    env[variable] = raw;
+    script += reference;
+    display += secret ? SECRET_MASK : place.context.kind === 'word' ? shellQuote(raw) : raw;
+  }
+  return { script, env, display, unknown };
 }
 
 /** A value that may be a whole expression (keeps its type: number, boolean) or a template string. */

@@ -9,7 +9,7 @@ import type { Clock } from '../ports/clock.js';
 import { unmetExpectation } from './expect.js';
 import { extractOutputs } from './outputs.js';
 import { unpassableReason } from './passable.js';
-import { renderString, resolveValue } from './render.js';
+import { renderScript, renderString, resolveValue } from './render.js';
 import { OUTPUT_TAIL_LIMIT, TailBuffer } from './tail-buffer.js';
 
 /** What a command step is asked to do, with everything it needs resolved or resolvable. */
@@ -25,6 +25,8 @@ export interface CommandTask {
   expect?: ExpectationDoc | undefined;
   outputs: Record<string, OutputDoc>;
   scope: Scope;
+  /** Masks secrets in what a failure reason quotes of the command's output. */
+  mask?: ((text: string) => string) | undefined;
 }
 
 export interface AttemptRecord {
@@ -177,21 +179,25 @@ async function runOnce(
   const stderr = new TailBuffer(OUTPUT_TAIL_LIMIT);
   let file: string;
   let args: string[];
+  let env = task.env;
   if (task.body.kind === 'run') {
     const shell = await shellFor();
     file = shell.file;
     let script: string;
     try {
-      script = renderString(task.body.script, task.scope, { shell: true }).text;
+      // Values reach the script through the environment; the script holds only references to them.
+      const rendered = renderScript(task.body.script, task.scope);
+      script = rendered.script;
+      env = { ...task.env, ...rendered.env };
     } catch (error) {
-      const observed = { exitCode: null, stdout: '', stderr: '', outputs: {} };
+      const observed = { exitCode: null, stdout: '', stderr: '', outputs: {}, mask: task.mask };
       return {
         ok: false,
         interrupted: false,
         timedOut: false,
         exitCode: null,
         outputs: {},
-        reason: `cannot substitute into run: ${(error as Error).message}`,
+        reason: (error as Error).message,
         attempts: attempt,
         durationMs: 0,
         observed,
@@ -204,12 +210,12 @@ async function runOnce(
     args = argv.slice(1);
   }
   const unpassable = unpassableReason(
-    { file, args, env: task.env, cwd: task.cwd },
+    { file, args, env, cwd: task.cwd },
     task.body.kind === 'run' ? [task.body.script] : task.body.argv,
     task.scope,
   );
   if (unpassable) {
-    const observed = { exitCode: null, stdout: '', stderr: '', outputs: {} };
+    const observed = { exitCode: null, stdout: '', stderr: '', outputs: {}, mask: task.mask };
     return {
       ok: false,
       interrupted: false,
@@ -225,7 +231,7 @@ async function runOnce(
   const result = await deps.runner.run({
     file,
     args,
-    env: task.env,
+    env,
     cwd: task.cwd,
     timeoutMs,
     signal,
@@ -240,6 +246,7 @@ async function runOnce(
     stdout: stdout.toString(),
     stderr: stderr.toString(),
     outputs: {} as Record<string, unknown>,
+    mask: task.mask,
   };
   hooks.onAttemptEnd({
     attempt,
@@ -297,7 +304,7 @@ async function runAction(
   const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(new Error('timeout')), timeoutMs) : undefined;
   // Keeps the process alive while the action awaits: a promise that never settles must not end drctl silently.
   const keepAlive = setInterval(() => undefined, 60_000);
-  const observed = { exitCode: null as number | null, stdout: '', stderr: '', outputs: {} as Record<string, unknown> };
+  const observed = { exitCode: null as number | null, stdout: '', stderr: '', outputs: {} as Record<string, unknown>, mask: task.mask };
   try {
     if (!deps.actions) throw new Error(`built-in action ${body.action} is not available`);
     const result = await deps.actions.run({

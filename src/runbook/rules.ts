@@ -10,7 +10,8 @@ import { secretArguments } from './argv-refs.js';
 import { parsePostgresUrl, PostgresUrlError } from './postgres-url.js';
 import type { ExpectationDoc, InputDoc, MatcherDoc, RunbookDoc, StepDoc } from './schema.js';
 import { regexProblem } from './regex.js';
-import { shellContexts } from './shell-context.js';
+import { expressionPlaces } from './shell-context.js';
+import { secondShell, secondShellInArgv } from './second-shell.js';
 import type { SourceFile, Target } from './source.js';
 import { diagnosticAt } from './source.js';
 
@@ -340,17 +341,61 @@ class RuleChecker {
     if (!script.includes('${{')) return;
     const segments = this.segmentsOf(script);
     if (segments instanceof ExpressionError) return; // reported by the expression check
-    const contexts = shellContexts(segments);
+    const places = expressionPlaces(segments);
     let index = 0;
     for (const segment of segments) {
       if (segment.kind !== 'expr') continue;
-      if (contexts[index++]?.kind === 'backtick') {
-        this.report(path, 'an expression inside `...` command substitution cannot be quoted safely', {
-          index: segment.offset,
+      const { context, command } = places[index++]!;
+      const at = { index: segment.offset };
+      if (context.kind === 'backtick') {
+        this.report(path, 'an expression inside `...` command substitution cannot be passed safely', {
+          ...at,
           hint: 'use $( ... ) instead of backticks',
         });
+      } else if (context.kind === 'literal-heredoc') {
+        this.report(path, `an expression inside the quoted here-document <<'${context.delimiter}' is never expanded`, {
+          ...at,
+          hint: `write <<${context.delimiter} (unquoted): drctl passes the value through the environment, and bash expands it without reading it as code`,
+        });
+      } else if (context.kind === 'arith') {
+        const type = this.staticType(segment.expr);
+        if (type !== 'number' && type !== 'output') {
+          this.report(
+            path,
+            `\${{ ${segment.source} }} stands in ${context.where}, where bash evaluates a value as arithmetic (and runs a[$(command)] in it): only a value typed number may stand here`,
+            {
+              ...at,
+              hint:
+                type === 'input'
+                  ? 'give the input type: number'
+                  : 'use an input of type: number, or a step output (checked to be a whole number when the step runs)',
+            },
+          );
+        }
+      }
+      const shell = secondShell(command);
+      if (shell) {
+        this.report(
+          path,
+          `\${{ ${segment.source} }} reaches a second shell (${shell}), which reads the value as code: drctl can protect only the first`,
+          {
+            ...at,
+            severity: 'warning',
+            hint: 'pass it through the environment instead: set it in env: (e.g. env: { NAME: "${{ ... }}" }) and write "$NAME" inside the inner command, quoted for that shell',
+          },
+        );
       }
     }
+  }
+
+  /** What an expression is known to hold before the run: a number, an output (checked when the step runs), or something else. */
+  private staticType(expr: Expr): 'number' | 'output' | 'input' | 'other' {
+    if (expr.kind === 'literal') return typeof expr.value === 'number' ? 'number' : 'other';
+    if (expr.kind !== 'ref') return 'other';
+    const [root, name, kind] = expr.path;
+    if (root === 'inputs' && name !== undefined) return this.inputs[name]?.type === 'number' ? 'number' : 'input';
+    if (root === 'steps' && kind === 'outputs') return 'output';
+    return 'other';
   }
 
   /**
@@ -405,8 +450,21 @@ class RuleChecker {
     if (item.run !== undefined) this.checkShellContexts(item.run, at('run'));
     if (item.exec !== undefined) {
       const program = typeof item.exec[0] === 'string' ? item.exec[0] : undefined;
+      const words = item.exec.map(String);
       for (const [index, arg] of item.exec.entries()) {
         if (typeof arg !== 'string') continue;
+        const shell = arg.includes('${{') ? secondShellInArgv(words, index) : undefined;
+        if (shell) {
+          this.report(
+            [...at('exec'), index],
+            `this argument reaches a second shell (${shell}), which reads the values of its expressions as code`,
+            {
+              severity: 'warning',
+              index: arg.indexOf('${{'),
+              hint: 'pass the value through the environment instead: set it in env: and write "$NAME" inside the inner command, quoted for that shell',
+            },
+          );
+        }
         const leak = this.secretNamedIn(arg);
         if (leak) {
           this.warnArgv(

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderString } from '../../src/engine/render.js';
+import { renderScript } from '../../src/engine/render.js';
 import type { Evaluated, Scope } from '../../src/runbook/expression.js';
 
 const scopeWith = (value: string): Scope => ({ resolve: (): Evaluated => ({ value, secret: false }) });
@@ -11,8 +11,12 @@ const scopeWith = (value: string): Scope => ({ resolve: (): Evaluated => ({ valu
 /** Render a run: script with the hostile value, run it with bash in an empty folder, return stdout. */
 function runWith(template: string, value: string): { stdout: string; files: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'drctl-ctx-'));
-  const script = renderString(template, scopeWith(value), { shell: true }).text;
-  const stdout = execFileSync('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: dir, encoding: 'utf8' });
+  const { script, env } = renderScript(template, scopeWith(value));
+  const stdout = execFileSync('bash', ['-e', '-o', 'pipefail', '-c', script], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+  });
   return { stdout, files: readdirSync(dir) };
 }
 
@@ -37,7 +41,6 @@ const CONTEXTS: Array<[string, string, (v: string) => string]> = [
   ['inside single quotes', "printf '%s' 'before ${{ inputs.v }} after'", (v) => `before ${v} after`],
   ['inside $( ) inside double quotes', "printf '%s' \"$(printf '%s' ${{ inputs.v }})\"", (v) => v.replace(/\n+$/, '')],
   ['an unquoted here-document', 'cat <<EOF\n${{ inputs.v }}\nEOF', (v) => `${v}\n`],
-  ['a quoted here-document', "cat <<'EOF'\n${{ inputs.v }}\nEOF", (v) => `${v}\n`],
   ['a comment', "# note: ${{ inputs.v }}\nprintf '%s' done", () => 'done'],
   ['a line after a shift inside $(( ))', "echo $((1<<2)) >/dev/null\nprintf '%s' ${{ inputs.v }}", (v) => v],
   ['a here-document inside $( )', 'body=$(cat <<EOF\n${{ inputs.v }}\nEOF\n)\nprintf \'%s\' "$body"', (v) => v.replace(/\n+$/, '')],
@@ -55,21 +58,22 @@ describe('a substituted value never injects shell syntax, wherever it stands in 
     }
   }
 
-  it('refuses a value holding the here-document delimiter line instead of ending the document early', () => {
-    expect(() => renderString('cat <<EOF\n${{ inputs.v }}\nEOF\n', scopeWith('x\nEOF\ntouch PWNED'), { shell: true })).toThrow(
-      /would end the here-document early/,
-    );
+  it('a value holding the here-document delimiter line cannot end the document early: it is expanded, never read', () => {
+    expect(runWith('cat <<EOF\n${{ inputs.v }}\nEOF\n', 'x\nEOF\ntouch PWNED')).toEqual({ stdout: 'x\nEOF\ntouch PWNED\n', files: [] });
+  });
+
+  it('refuses an expression in a quoted here-document, which expands nothing, naming the expression and never the value', () => {
+    expect(() => renderScript("cat <<'EOF'\n${{ inputs.v }}\nEOF\n", scopeWith('s3cr3t'))).toThrow(/quoted here-document <<'EOF'/);
+    expect(() => renderScript("cat <<'EOF'\n${{ inputs.v }}\nEOF\n", scopeWith('s3cr3t'))).not.toThrow(/s3cr3t/);
   });
 
   it('refuses an expression inside backticks, which cannot be quoted safely', () => {
-    expect(() => renderString('echo `echo ${{ inputs.v }}`', scopeWith('x'), { shell: true })).toThrow(/backticks/);
+    expect(() => renderScript('echo `echo ${{ inputs.v }}`', scopeWith('x'))).toThrow(/backticks/);
   });
 
   it('allows only a whole number inside $(( ))', () => {
     expect(runWith("printf '%s' $(( ${{ inputs.v }} + 1 ))", '41').stdout).toBe('42');
-    expect(() => renderString('echo $(( ${{ inputs.v }} + 1 ))', scopeWith('a[$(touch PWNED)]'), { shell: true })).toThrow(
-      /not a whole number/,
-    );
+    expect(() => renderScript('echo $(( ${{ inputs.v }} + 1 ))', scopeWith('a[$(touch PWNED)]'))).toThrow(/not a whole number/);
   });
 
   it('treats the text after a here-document as ordinary script again', () => {

@@ -161,7 +161,8 @@ preflight:
     const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(result.status, result.all).toBe(2);
     expect(result.stderr).toContain('✗ preflight: kubectl points at the right cluster');
-    expect(result.stderr).toContain('stdout was "staging-cluster", expected "prod-cluster"');
+    // The expected value came from an input: the message names the expression, never the value.
+    expect(result.stderr).toContain('stdout was "staging-cluster", expected "${{ inputs.context }}"');
     expectNothingRan(ws);
   });
 
