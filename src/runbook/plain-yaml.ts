@@ -70,18 +70,21 @@ export function loadPlainYaml(text: string): PlainYaml {
   return value !== null && plainTree(value) ? { ok: true, value } : { ok: false };
 }
 
-/** No mapping or list is reached twice (an alias), and no key was null (read as "null"). */
+/**
+ * No mapping or list is reached twice (an alias), no key was null (read as "null"), and nothing
+ * nests deeper than MAX_YAML_DEPTH (the caller then places the problem with the nesting scan).
+ */
 function plainTree(root: unknown): boolean {
   const seen = new Set<object>();
-  const stack: unknown[] = [root];
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }];
   while (stack.length > 0) {
-    const node = stack.pop();
+    const { node, depth } = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    if (seen.has(node)) return false;
+    if (seen.has(node) || depth >= MAX_YAML_DEPTH) return false;
     seen.add(node);
     if (!Array.isArray(node) && Object.hasOwn(node, 'null')) return false;
     // One push per child: spreading a mapping of 100,000 keys as arguments overflows the stack.
-    for (const child of Object.values(node)) stack.push(child);
+    for (const child of Object.values(node)) stack.push({ node: child, depth: depth + 1 });
   }
   return true;
 }

@@ -15,8 +15,12 @@ const SECOND_SHELLS: ReadonlyArray<[RegExp, string]> = [
   [/(^|\s)(source|\.)\s+<\(/, 'source <(...)'],
 ];
 
+/** A word every command above holds: most commands hold none, and are passed over at once. */
+const ANY_SECOND_SHELL = /sh|eval|trap|exec|su|runuser|source|\. /;
+
 /** The second shell a `run:` command reaches, given the command's text up to the expression. */
 export function secondShell(command: string): string | undefined {
+  if (!ANY_SECOND_SHELL.test(command)) return undefined;
   for (const [pattern, name] of SECOND_SHELLS) if (pattern.test(command)) return name;
   return undefined;
 }

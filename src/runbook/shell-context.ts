@@ -47,8 +47,9 @@ type Frame =
   | { kind: 'ansi' }
   | { kind: 'backtick' }
   | { kind: 'comment' }
-  | { kind: 'param'; text: string }
-  | { kind: 'test'; text: string; places: number[] }
+  /** `${ ... }`: its text starts at `start`. */
+  | { kind: 'param'; start: number }
+  | { kind: 'test'; start: number; places: number[] }
   /** A here-document's body, up to `end` (where its delimiter line starts). */
   | { kind: 'heredoc'; heredoc: Heredoc; end: number };
 
@@ -70,47 +71,59 @@ export function expressionPlaces(segments: readonly Segment[]): ExpressionPlace[
   const places: ExpressionPlace[] = [];
   const stack: Frame[] = [{ kind: 'word' }];
   const pending: Heredoc[] = [];
-  let command = '';
-  let word = '';
-  let previous = '\n';
+  // Where the current simple command and the current word began (sliced out only at an expression).
+  let commandStart = 0;
+  let wordStart = 0;
   const top = (): Frame => stack[stack.length - 1]!;
   const push = (frame: Frame): void => void stack.push(frame);
   const pop = (): void => {
     if (stack.length > 1) stack.pop();
   };
-
-  const placeExpression = (): void => {
-    const context = classify(stack, word, command, integers);
-    places.push({ context, command });
-    for (const frame of stack) if (frame.kind === 'test') frame.places.push(places.length - 1);
+  /** Where the innermost here-document body ends (its delimiter line), if one is open. */
+  const bodyEnd = (): number => {
+    let end = Infinity;
+    for (const f of stack) if (f.kind === 'heredoc' && f.end < end) end = f.end;
+    return end;
   };
+  let end = Infinity;
 
   for (let i = 0; i < script.length; i++) {
     // Bash reads a here-document's body as lines up to its delimiter first, whatever they hold.
-    const body = stack.findIndex((f) => f.kind === 'heredoc' && i >= f.end);
-    if (body > 0) {
+    if (i >= end) {
+      const body = stack.findIndex((f) => f.kind === 'heredoc' && i >= f.end);
       const ended = stack[body] as Extract<Frame, { kind: 'heredoc' }>;
       stack.length = body;
       const lineEnd = script.indexOf('\n', ended.end);
       i = lineEnd < 0 ? script.length : lineEnd + 1;
-      command = '';
-      word = '';
-      previous = '\n';
+      commandStart = wordStart = i;
       startHeredoc(stack, pending, script, i);
+      end = bodyEnd();
       i--;
       continue;
     }
-    const c = script[i]!;
     const frame = top();
-    for (const f of stack) if (f.kind === 'param' || f.kind === 'test') f.text += c;
-    if (c === '\u0000') {
-      placeExpression();
-      command += c;
-      word += c;
-      previous = 'x';
+    // Characters that mean nothing in this frame are stepped over at once.
+    const plain = PLAIN[frame.kind === 'heredoc' && frame.heredoc.quoted ? 'literal' : frame.kind];
+    plain.lastIndex = i;
+    if (plain.test(script)) {
+      const runEnd = Math.min(plain.lastIndex, end);
+      if (plain === PLAIN_IN_WORD) {
+        // Blanks are plain too, but a word starts after the last one.
+        const blank = Math.max(script.lastIndexOf(' ', runEnd - 1), script.lastIndexOf('\t', runEnd - 1));
+        if (blank >= i) wordStart = blank + 1;
+      }
+      i = runEnd - 1;
       continue;
     }
-    command += c;
+    const c = script[i]!;
+    if (c === '\u0000') {
+      const command = script.slice(commandStart, i);
+      const context = classify(stack, script.slice(wordStart, i), command, integers, script, i);
+      places.push({ context, command });
+      for (const f of stack) if (f.kind === 'test') f.places.push(places.length - 1);
+      continue;
+    }
+    const stackBefore = stack.length;
     switch (frame.kind) {
       case 'heredoc':
         // An unquoted here-document expands $, ` and \ as double quotes do; a quoted one nothing.
@@ -128,9 +141,9 @@ export function expressionPlaces(segments: readonly Segment[]): ExpressionPlace[
       case 'comment':
         if (c === '\n') {
           pop();
-          command = '';
-          word = '';
+          commandStart = wordStart = i + 1;
           startHeredoc(stack, pending, script, i + 1);
+          end = bodyEnd();
         }
         break;
       case 'double':
@@ -161,12 +174,9 @@ export function expressionPlaces(segments: readonly Segment[]): ExpressionPlace[
         break;
       default: {
         // word, paren (inside $( ) or ( )), backtick, test ([[ ]])
-        const atWordStart = /[\s;&|()]/.test(previous);
-        if (c === '\\') {
-          i++;
-          word += script[i] ?? '';
-          command += script[i] ?? '';
-        } else if (c === "'") push({ kind: 'single' });
+        const atWordStart = i === 0 || /[\s;&|()]/.test(script[i - 1]!);
+        if (c === '\\') i++;
+        else if (c === "'") push({ kind: 'single' });
         else if (c === '"') push({ kind: 'double' });
         else if (c === '$' && script[i + 1] === "'") {
           push({ kind: 'ansi' });
@@ -180,13 +190,13 @@ export function expressionPlaces(segments: readonly Segment[]): ExpressionPlace[
         } else if (c === '$') i = expansion(script, i, stack);
         else if (c === '(') {
           push({ kind: 'paren' });
-          command = '';
+          commandStart = i + 1;
         } else if (c === ')' && frame.kind === 'paren') pop();
         else if (c === '[' && script[i + 1] === '[' && atWordStart) {
-          push({ kind: 'test', text: '', places: [] });
+          push({ kind: 'test', start: i + 2, places: [] });
           i++;
         } else if (c === ']' && script[i + 1] === ']' && frame.kind === 'test') {
-          if (TEST_ARITHMETIC.test(frame.text)) {
+          if (TEST_ARITHMETIC.test(script.slice(frame.start, i))) {
             for (const index of frame.places) places[index]!.context = { kind: 'arith', where: 'a [[ ]] comparison such as -gt' };
           }
           pop();
@@ -204,18 +214,38 @@ export function expressionPlaces(segments: readonly Segment[]): ExpressionPlace[
             });
             i += match[0].length - 1;
           }
-        } else if (c === '\n') {
-          startHeredoc(stack, pending, script, i + 1);
-        }
-        if (/[\s]/.test(c)) word = '';
-        else if (c !== '\\') word += c;
-        if (/[;&|\n]/.test(c) && frame.kind !== 'test') command = '';
+        } else if (c === '\n') startHeredoc(stack, pending, script, i + 1);
+        if (/\s/.test(c)) wordStart = i + 1;
+        if (/[;&|\n]/.test(c) && frame.kind !== 'test') commandStart = i + 1;
       }
     }
-    previous = c;
+    if (stack.length !== stackBefore) {
+      const opened = top();
+      // A frame that keeps its own text remembers where it began.
+      if (opened.kind === 'param') opened.start = i + 1;
+      end = bodyEnd();
+    }
   }
   return places;
 }
+
+/** Runs of characters that mean nothing in a frame (sticky): every expression is \u0000. */
+const PLAIN_IN_WORD = /[^\\'"`$()[\]#<\n;&|\r\v\f\u0000]+/y;
+const PLAIN: Record<Frame['kind'] | 'literal', RegExp> = {
+  word: PLAIN_IN_WORD,
+  paren: PLAIN_IN_WORD,
+  backtick: PLAIN_IN_WORD,
+  test: PLAIN_IN_WORD,
+  arith: /[^()$`\u0000]+/y,
+  'arith-bracket': /[^[\]$`\u0000]+/y,
+  double: /[^\\"`$\u0000]+/y,
+  single: /[^'\u0000]+/y,
+  ansi: /[^\\'\u0000]+/y,
+  comment: /[^\n\u0000]+/y,
+  param: /[^}\\'"`$\u0000]+/y,
+  heredoc: /[^\\`$\u0000]+/y,
+  literal: /[^\u0000]+/y,
+};
 
 /** `$((`, `$[`, `${`, `$(` and backticks where expansions happen (words, double quotes, here-documents, arithmetic). Returns the index reached. */
 function expansion(script: string, i: number, stack: Frame[]): number {
@@ -239,21 +269,21 @@ function expansion(script: string, i: number, stack: Frame[]): number {
     return i + 1;
   }
   if (next === '{') {
-    stack.push({ kind: 'param', text: '' });
+    stack.push({ kind: 'param', start: i + 2 });
     return i + 1;
   }
   return i;
 }
 
-function classify(stack: readonly Frame[], word: string, command: string, integers: boolean): ShellContext {
+function classify(stack: readonly Frame[], word: string, command: string, integers: boolean, script: string, at: number): ShellContext {
   if (stack.some((f) => f.kind === 'backtick')) return { kind: 'backtick' };
   // Anything that flows into arithmetic is evaluated there, even through $( ): a number only.
   if (stack.some((f) => f.kind === 'arith' || f.kind === 'arith-bracket')) return { kind: 'arith', where: '$(( )), (( )) or $[ ]' };
   for (const f of stack) {
     if (f.kind !== 'param') continue;
-    if (OPEN_SUBSCRIPT.test(f.text.slice(0, -1)) || /^[#!]?[A-Za-z_][A-Za-z0-9_]*\[[^\]]*$/.test(f.text.slice(0, -1)))
-      return { kind: 'arith', where: 'an array subscript ${name[...]}' };
-    if (SUBSTRING.test(f.text)) return { kind: 'arith', where: 'a substring offset ${name:...}' };
+    const text = script.slice(f.start, at + 1);
+    if (/^[#!]?[A-Za-z_][A-Za-z0-9_]*\[[^\]]*\u0000$/.test(text)) return { kind: 'arith', where: 'an array subscript ${name[...]}' };
+    if (SUBSTRING.test(text)) return { kind: 'arith', where: 'a substring offset ${name:...}' };
   }
   const frame = stack[stack.length - 1]!;
   const wordLike = frame.kind === 'word' || frame.kind === 'paren' || frame.kind === 'test';

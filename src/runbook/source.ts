@@ -63,13 +63,11 @@ export function parseSource(file: string, text: string): ParsedSource {
     const [line, col] = offset === undefined ? [1, 1] : lineAndColumn(text, offset);
     return { source, value: undefined, empty: false, diagnostics: [tooDeep(file, line, col, '')] };
   };
-  // The fast reader is safe on any depth (a stack overflow is caught and it declines); what it
-  // reads is measured without recursion. Only a file nested too deep pays for the scan that places it.
+  // The fast reader is safe on any depth (a stack overflow is caught and it declines), and it
+  // declines what nests too deep: only then does the scan that places the problem run.
   const fast = loadPlainYaml(text);
-  if (fast.ok) {
-    if (deeperThan(fast.value, MAX_YAML_DEPTH)) return tooDeepAt(deepNesting(text));
-    return { source, value: fast.value, empty: fast.value === undefined, diagnostics: [] };
-  }
+  // The fast reader declines a tree nested deeper than MAX_YAML_DEPTH, as it declines aliases.
+  if (fast.ok) return { source, value: fast.value, empty: fast.value === undefined, diagnostics: [] };
   // The position-keeping reader recurses once per level: a file nested thousands deep is refused before it reads it.
   const deep = deepNesting(text);
   if (deep !== undefined) return tooDeepAt(deep);
