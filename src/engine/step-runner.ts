@@ -190,18 +190,7 @@ async function runOnce(
       script = rendered.script;
       env = { ...task.env, ...rendered.env };
     } catch (error) {
-      const observed = { exitCode: null, stdout: '', stderr: '', outputs: {}, mask: task.mask };
-      return {
-        ok: false,
-        interrupted: false,
-        timedOut: false,
-        exitCode: null,
-        outputs: {},
-        reason: (error as Error).message,
-        attempts: attempt,
-        durationMs: 0,
-        observed,
-      };
+      return notStarted(task, attempt, (error as Error).message);
     }
     args = [...shell.args, script];
   } else {
@@ -214,20 +203,7 @@ async function runOnce(
     task.body.kind === 'run' ? [task.body.script] : task.body.argv,
     task.scope,
   );
-  if (unpassable) {
-    const observed = { exitCode: null, stdout: '', stderr: '', outputs: {}, mask: task.mask };
-    return {
-      ok: false,
-      interrupted: false,
-      timedOut: false,
-      exitCode: null,
-      outputs: {},
-      reason: unpassable,
-      attempts: attempt,
-      durationMs: 0,
-      observed,
-    };
-  }
+  if (unpassable) return notStarted(task, attempt, unpassable);
   const result = await deps.runner.run({
     file,
     args,
@@ -376,4 +352,19 @@ async function runAction(
     clearInterval(keepAlive);
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** An attempt whose command could not be started at all: the step fails with this reason. */
+function notStarted(task: CommandTask, attempt: number, reason: string): OnceOutcome {
+  return {
+    ok: false,
+    interrupted: false,
+    timedOut: false,
+    exitCode: null,
+    outputs: {},
+    reason,
+    attempts: attempt,
+    durationMs: 0,
+    observed: { exitCode: null, stdout: '', stderr: '', outputs: {}, mask: task.mask },
+  };
 }
