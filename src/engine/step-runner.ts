@@ -6,6 +6,7 @@ import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, RetryPolicy } from '../runbook/model.js';
 import type { ExpectationDoc, OutputDoc } from '../runbook/schema.js';
 import type { Clock } from '../ports/clock.js';
+import type { Observed } from './expect.js';
 import { unmetExpectation } from './expect.js';
 import { extractOutputs } from './outputs.js';
 import { unpassableReason } from './passable.js';
@@ -163,7 +164,7 @@ async function runUntil(
 
 interface OnceOutcome extends CommandOutcome {
   timedOut: boolean;
-  observed: { exitCode: number | null; stdout: string; stderr: string; outputs: Record<string, unknown> };
+  observed: Observed;
 }
 
 async function runOnce(
