@@ -319,6 +319,7 @@ export class Executor {
         overBudget,
         outputs: once.outputs,
         reason,
+        errorTail: once.errorTail,
       };
       if (decision === 'continue')
         result.reason = `${reason} (${policy === 'continue' ? 'on_failure: continue' : 'the operator chose to go on'})`;
@@ -448,6 +449,7 @@ export class Executor {
       over_budget: result.overBudget,
       outputs: result.outputs,
       reason: result.reason ?? null,
+      ...(result.errorTail ? { error_tail: result.errorTail } : {}),
       redacted_outputs: redacted,
       budget_ms: step.budgetMs ?? null,
       ...(result.recoveryPoint ? { recovery_point: result.recoveryPoint } : {}),

@@ -49,6 +49,8 @@ export interface CommandOutcome {
   outputs: Record<string, unknown>;
   recoveryPoint?: { at: string; evidence: string } | undefined;
   reason?: string | undefined;
+  /** The last lines of a command's error output (stdout when stderr is empty), when its exit code failed the step. */
+  errorTail?: string | undefined;
   attempts: number;
   durationMs: number;
 }
@@ -252,6 +254,20 @@ async function runOnce(
       reason: `timed out after ${formatDuration(task.timeoutMs ?? timeoutMs ?? 0)}; ${describeStopped(result.survivors)}`,
     };
   if (result.ended === 'spawn-error') return { ...base, ok: false, outputs: {}, reason: result.error };
+  const expectation = task.expect?.exit_code !== undefined ? task.expect : { ...task.expect, exit_code: 0 };
+  // The exit code decides first: a command that failed is the cause, not the outputs it then lacked.
+  const exitUnmet = task.until ? undefined : unmetExpectation({ exit_code: expectation.exit_code }, observed, task.scope);
+  if (exitUnmet) {
+    const errorTail = lastLines(observed.stderr.trim() ? observed.stderr : observed.stdout, task.mask);
+    const reason = errorTail ? `${exitUnmet}: ${errorTail.split('\n').join(' / ')}` : exitUnmet;
+    let outputs: Record<string, Literal> = {};
+    try {
+      outputs = extractOutputs(task.outputs, observed);
+    } catch {
+      // The exit code is the reason; outputs that cannot be read from a failed command are left out.
+    }
+    return { ...base, ok: false, outputs, reason, ...(errorTail ? { errorTail } : {}) };
+  }
   let outputs: Record<string, Literal> = {};
   try {
     outputs = extractOutputs(task.outputs, observed);
@@ -260,7 +276,6 @@ async function runOnce(
   }
   observed.outputs = outputs;
   if (task.until) return { ...base, ok: true, outputs };
-  const expectation = task.expect?.exit_code !== undefined ? task.expect : { ...task.expect, exit_code: 0 };
   const unmet = unmetExpectation(expectation, observed, task.scope);
   return { ...base, ok: !unmet, outputs, reason: unmet };
 }
@@ -353,6 +368,20 @@ async function runAction(
     clearInterval(keepAlive);
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** How many of the command's last lines a failure quotes. */
+export const ERROR_TAIL_LINES = 3;
+
+/** The last non-blank lines of a command's output, secrets masked before anything is cut. */
+export function lastLines(text: string, mask?: (text: string) => string): string {
+  const masked = mask ? mask(text) : text;
+  return masked
+    .split(/\r?\n/)
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== '')
+    .slice(-ERROR_TAIL_LINES)
+    .join('\n');
 }
 
 /** An attempt whose command could not be started at all: the step fails with this reason. */

@@ -107,6 +107,8 @@ export type JournalEntryBody =
       over_budget: boolean;
       outputs: Record<string, unknown>;
       reason: string | null;
+      /** For a command whose exit code failed the step: the last lines of its stderr (stdout when stderr was empty), masked. */
+      error_tail?: string;
       /** Outputs that held a secret: journaled masked, so a resumed run cannot use them. */
       redacted_outputs: string[];
       recovery_point?: RecoveryPoint;

@@ -1,6 +1,15 @@
 import type { Literal } from '../runbook/expression.js';
 import { assertNever } from '../util/errors.js';
-import type { JournalEntry, PlannedStepInfo, RecoveryPoint, RunMode, RunOptionsRecord, RunStatus, StepStatus } from './entries.js';
+import type {
+  FailureDecision,
+  JournalEntry,
+  PlannedStepInfo,
+  RecoveryPoint,
+  RunMode,
+  RunOptionsRecord,
+  RunStatus,
+  StepStatus,
+} from './entries.js';
 
 export interface StepRecord {
   id: string;
@@ -12,6 +21,10 @@ export interface StepRecord {
   overBudget: boolean;
   outputs: Record<string, unknown>;
   reason?: string | undefined;
+  /** The last lines of the command's error output, when its exit code failed the step. */
+  errorTail?: string | undefined;
+  /** For a failed step: what the run did next (continue: the step was allowed to fail). */
+  then?: FailureDecision | undefined;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
   /** Outputs that held a secret: journaled masked, so a resumed run cannot use them. */
@@ -151,6 +164,8 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
         overBudget: entry.over_budget,
         outputs: entry.outputs,
         reason: entry.reason ?? undefined,
+        errorTail: entry.error_tail,
+        then: entry.then,
         finishedAt: entry.t,
         recoveryPoint: entry.recovery_point,
         redactedOutputs: entry.redacted_outputs,
