@@ -103,7 +103,7 @@ export function buildProgram(): Command {
       .option('--yes', 'non-interactive: approve every confirmation (CI, scripts)')
       .option('--accept-manual', 'with --yes, record manual steps as acknowledged instead of refusing to start')
       .option('--report <format:file>', 'also write a report when the run ends: json, md, junit or html (repeatable)', collect, [])
-      .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
+      .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
       .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
       .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)');
 
@@ -162,7 +162,7 @@ export function buildProgram(): Command {
     .command('runs')
     .description('past runs and drills, newest first')
     .option('--runbook <name>', 'only the runs of this runbook')
-    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', examples('drctl runs', 'drctl runs --runbook database-loss --json'))
     .action(async (options: { runbook?: string; stateDir?: string; json?: boolean }) => {
@@ -176,7 +176,7 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'the run (see drctl runs)')
     .option('--format <format>', 'json, md, junit or html', 'json')
     .option('--output <file>', 'write to a file instead of standard output')
-    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default ./.drctl)')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
     .addHelpText(
       'after',
       examples('drctl report database-loss-20261122T031500Z-4f2a', 'drctl report <run-id> --format md --output drill-report.md'),

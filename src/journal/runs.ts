@@ -1,5 +1,6 @@
 import { accessSync, constants, lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { makeFolder } from '../util/write-file-atomic.js';
 import { readJournal } from './journal.js';
@@ -15,8 +16,42 @@ function settle(record: RunRecord, stateDir: string): RunRecord {
   return record;
 }
 
-export function stateDirOf(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
-  return option ?? env.DRCTL_STATE_DIR ?? './.drctl';
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where runs are kept: --state-dir, else $DRCTL_STATE_DIR, else the XDG state folder (the same in every terminal). */
+export function stateDirOf(option: string | undefined, env: Env): string {
+  return option ?? givenStateDir(env) ?? defaultStateDir(env);
+}
+
+function givenStateDir(env: Env): string | undefined {
+  return env.DRCTL_STATE_DIR === undefined || env.DRCTL_STATE_DIR === '' ? undefined : env.DRCTL_STATE_DIR;
+}
+
+/**
+ * $XDG_STATE_HOME/drctl, else ~/.local/state/drctl. The XDG base directory specification says a
+ * relative $XDG_STATE_HOME is invalid and to be ignored.
+ */
+export function defaultStateDir(env: Env): string {
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'drctl');
+  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  return join(home, '.local', 'state', 'drctl');
+}
+
+/** Where versions before the XDG default kept runs: ./.drctl of the folder drctl was started in. */
+export function legacyStateDir(cwd: string): string {
+  return join(cwd, '.drctl');
+}
+
+/**
+ * Every folder runs are looked for in. A folder named by --state-dir or $DRCTL_STATE_DIR is the
+ * only one; otherwise the default, then ./.drctl of the current folder when it holds runs.
+ */
+export function stateDirsOf(option: string | undefined, env: Env, cwd: string = process.cwd()): string[] {
+  const main = stateDirOf(option, env);
+  if (option !== undefined || givenStateDir(env) !== undefined) return [main];
+  const legacy = legacyStateDir(cwd);
+  return isFolder(join(legacy, 'runs')) && resolve(legacy) !== resolve(main) ? [main, legacy] : [main];
 }
 
 /** Make sure runs can be kept here before anything runs (exit 2 at once otherwise, never a hang). */
@@ -58,6 +93,7 @@ export function checkRunbookName(name: string): void {
 }
 
 const MISSING = 'no such file';
+const STATE_DIR_HINT = 'runs are kept in --state-dir (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl, i.e. ~/.local/state/drctl)';
 
 /** A journal is read only when it is a regular file: a pipe or a device put in its place would hang the read. */
 function journalProblem(file: string): string | undefined {
@@ -115,8 +151,7 @@ function isFolder(path: string): boolean {
 export function loadRun(stateDir: string, runId: string | undefined): RunRecord {
   if (runId === undefined) {
     const latest = listRuns(stateDir).runs[0];
-    if (!latest)
-      throw new UserError(`no runs in ${stateDir}`, { hint: 'runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)' });
+    if (!latest) throw new UserError(`no runs in ${stateDir}`, { hint: STATE_DIR_HINT });
     return latest;
   }
   checkRunId(runId);
@@ -135,4 +170,58 @@ export function loadRun(stateDir: string, runId: string | undefined): RunRecord 
   }
   const { entries, tornTail } = readJournal(file);
   return settle(rebuildRun(entries, tornTail), stateDir);
+}
+
+/** A run and the folder that keeps it. */
+export interface KeptRun {
+  record: RunRecord;
+  stateDir: string;
+}
+
+/** The runs of every folder, newest first, each with its folder; damaged ones are named with theirs. */
+export function listRunsIn(stateDirs: readonly string[]): { runs: KeptRun[]; damaged: { name: string; stateDir: string }[] } {
+  const runs: KeptRun[] = [];
+  const damaged: { name: string; stateDir: string }[] = [];
+  for (const stateDir of stateDirs) {
+    const found = listRuns(stateDir);
+    runs.push(...found.runs.map((record) => ({ record, stateDir })));
+    damaged.push(...found.damaged.map((name) => ({ name, stateDir })));
+  }
+  runs.sort((a, b) => b.record.startedAt.localeCompare(a.record.startedAt));
+  return { runs, damaged };
+}
+
+/** A run (the latest without an id) looked for in each folder in turn, with the folder that keeps it. */
+export function findRun(stateDirs: readonly string[], runId: string | undefined): KeptRun {
+  const [first, ...others] = stateDirs;
+  if (first === undefined) throw new Error('findRun needs a folder');
+  if (others.length === 0) return { record: loadRun(first, runId), stateDir: first };
+  if (runId === undefined) {
+    const latest = listRunsIn(stateDirs).runs[0];
+    if (!latest) throw new UserError(`no runs in ${stateDirs.join(' or ')}`, { hint: STATE_DIR_HINT });
+    return latest;
+  }
+  checkRunId(runId);
+  const keeper = stateDirs.find((stateDir) => journalProblem(journalFile(stateDir, runId)) !== MISSING);
+  if (keeper !== undefined) return { record: loadRun(keeper, runId), stateDir: keeper };
+  const known = listRunsIn(stateDirs)
+    .runs.slice(0, 5)
+    .map((r) => r.record.runId);
+  throw new UserError(`no run ${runId} in ${stateDirs.join(' or ')}`, {
+    hint: known.length ? `recent runs: ${known.join(', ')}` : 'see drctl runs',
+  });
+}
+
+/** The run ids kept in these folders, newest first, read from folder names only (for shell completion). */
+export function runIdsIn(stateDirs: readonly string[]): string[] {
+  const ids = new Set<string>();
+  for (const stateDir of stateDirs) {
+    try {
+      for (const name of readdirSync(join(stateDir, 'runs'))) if (RUN_ID_PATTERN.test(name)) ids.add(name);
+    } catch {
+      // no runs here
+    }
+  }
+  const started = (id: string): string => /-([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{4}$/.exec(id)?.[1] ?? '';
+  return [...ids].sort((a, b) => started(b).localeCompare(started(a)) || a.localeCompare(b));
 }

@@ -304,7 +304,7 @@ describe('a state directory that cannot be used is refused at once', () => {
   it('resume, report and runs on /proc/nope answer at once', () => {
     expectRefused(
       cli('resume', '--yes', '--state-dir', '/proc/nope'),
-      'drctl: no runs in /proc/nope\n  hint: runs are kept in --state-dir (also $DRCTL_STATE_DIR; default ./.drctl)\n',
+      'drctl: no runs in /proc/nope\n  hint: runs are kept in --state-dir (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl, i.e. ~/.local/state/drctl)\n',
     );
     expectRefused(
       cli('report', 'small-20261122T031500Z-4f2a', '--state-dir', '/proc/nope'),

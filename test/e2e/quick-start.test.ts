@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { drctl, ROOT } from './drctl.js';
+import { cliEnv, drctl, ROOT } from './drctl.js';
 
 describe("the README's quick start", () => {
   it('runs the local restore drill to the end, meeting its RTO and RPO (exit 0)', () => {
@@ -12,8 +12,10 @@ describe("the README's quick start", () => {
       { cwd: dir },
     );
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    const [runId] = readdirSync(join(dir, '.drctl', 'runs'));
-    const report = JSON.parse(readFileSync(join(dir, '.drctl', 'runs', runId!, 'report.json'), 'utf8')) as {
+    // Kept in $XDG_STATE_HOME/drctl (~/.local/state/drctl), as the quick start says.
+    const runs = join(cliEnv().XDG_STATE_HOME!, 'drctl', 'runs');
+    const [runId] = readdirSync(runs);
+    const report = JSON.parse(readFileSync(join(runs, runId!, 'report.json'), 'utf8')) as {
       mode: string;
       status: string;
       rto: { met: boolean };

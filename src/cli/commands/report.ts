@@ -1,4 +1,4 @@
-import { loadRun, stateDirOf } from '../../journal/runs.js';
+import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { ensureReportJson } from '../../lifecycle/reports.js';
 import { buildReport } from '../../report/build.js';
 import type { ReportFormat } from '../../report/render.js';
@@ -10,8 +10,7 @@ export function reportCommand(runId: string, options: { stateDir?: string; forma
   if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
     throw new UserError(`--format ${options.format} is not a report format`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
   }
-  const stateDir = stateDirOf(options.stateDir, process.env);
-  const record = loadRun(stateDir, runId);
+  const { record, stateDir } = findRun(stateDirsOf(options.stateDir, process.env), runId);
   if (!record.finished) {
     throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, {
       hint: `follow it with: drctl runs --runbook ${record.runbook}`,

@@ -1,5 +1,5 @@
 import { parseInputOptions, readInputsFile } from '../../engine/inputs.js';
-import { stateDirOf } from '../../journal/runs.js';
+import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { resumeRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
 import type { ResumeOptions } from '../program.js';
@@ -9,9 +9,12 @@ export async function resumeCommand(runId: string | undefined, options: ResumeOp
   const yes = options.yes === true;
   const interactive = isInteractive(yes);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
+  // A run kept in an older ./.drctl goes on there: found first, then resumed in its own folder.
+  const stateDirs = stateDirsOf(options.stateDir, process.env);
+  const found = stateDirs.length > 1 ? findRun(stateDirs, runId) : undefined;
   const request = {
-    stateDir: stateDirOf(options.stateDir, process.env),
-    runId,
+    stateDir: found?.stateDir ?? stateDirs[0]!,
+    runId: found?.record.runId ?? runId,
     inputs: { pairs: parseInputOptions(options.input), ...(file ? { file } : {}) },
     force: options.force === true,
     skipPreflight: options.preflight === false,

@@ -1,14 +1,18 @@
+import { join } from 'node:path';
 import { styleFor } from '../../io/style.js';
 import { table } from '../../io/table.js';
-import { checkRunbookName, listRuns, stateDirOf } from '../../journal/runs.js';
+import { checkRunbookName, listRunsIn, stateDirsOf } from '../../journal/runs.js';
 import { buildReport } from '../../report/build.js';
 import { formatDuration } from '../../util/duration.js';
 
 export function runsCommand(options: { stateDir?: string; runbook?: string; json?: boolean }): number {
   if (options.runbook !== undefined) checkRunbookName(options.runbook);
-  const stateDir = stateDirOf(options.stateDir, process.env);
-  const { runs, damaged } = listRuns(stateDir);
-  const reports = runs.filter((r) => !options.runbook || r.runbook === options.runbook).map(buildReport);
+  const stateDirs = stateDirsOf(options.stateDir, process.env);
+  const { runs, damaged } = listRunsIn(stateDirs);
+  const kept = runs.filter((r) => !options.runbook || r.record.runbook === options.runbook);
+  const reports = kept.map((r) => buildReport(r.record));
+  // Runs of an older ./.drctl are listed beside the default folder's: a column says which folder keeps each.
+  const folders = kept.some((r) => r.stateDir !== stateDirs[0]);
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -18,11 +22,11 @@ export function runsCommand(options: { stateDir?: string; runbook?: string; json
       )}\n`,
     );
   } else if (reports.length === 0) {
-    process.stderr.write(`drctl: no runs in ${stateDir}${options.runbook ? ` for ${options.runbook}` : ''}\n`);
+    process.stderr.write(`drctl: no runs in ${stateDirs.join(' or ')}${options.runbook ? ` for ${options.runbook}` : ''}\n`);
   } else {
     const style = styleFor(process.stdout);
-    const rows = [['RUN', 'MODE', 'STATUS', 'STARTED', 'RTO', 'RPO'].map((h) => style.bold(h))];
-    for (const r of reports) {
+    const rows = [['RUN', 'MODE', 'STATUS', 'STARTED', 'RTO', 'RPO', ...(folders ? ['KEPT IN'] : [])].map((h) => style.bold(h))];
+    for (const [i, r] of reports.entries()) {
       const rto = r.rto
         ? `${formatDuration(r.rto.elapsed_s * 1000)}/${formatDuration(r.rto.target_s * 1000)} ${r.rto.met ? 'met' : 'missed'}`
         : '-';
@@ -30,10 +34,12 @@ export function runsCommand(options: { stateDir?: string; runbook?: string; json
         ? `${formatDuration(r.rpo.achieved_s * 1000)}/${formatDuration(r.rpo.target_s * 1000)} ${r.rpo.met ? 'met' : 'missed'}`
         : '-';
       const status = r.status === 'interrupted' || r.status === 'running' ? `${r.status} (resumable)` : r.status;
-      rows.push([r.run_id, r.mode, status, r.started_at, rto, rpo]);
+      rows.push([r.run_id, r.mode, status, r.started_at, rto, rpo, ...(folders ? [kept[i]!.stateDir] : [])]);
     }
     process.stdout.write(`${table(rows)}\n`);
   }
-  for (const name of damaged) process.stderr.write(`drctl: skipped ${name}: its journal is unreadable\n`);
+  for (const { name, stateDir } of damaged) {
+    process.stderr.write(`drctl: skipped ${stateDirs.length > 1 ? join(stateDir, 'runs', name) : name}: its journal is unreadable\n`);
+  }
   return 0;
 }
