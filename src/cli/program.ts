@@ -140,7 +140,7 @@ export function buildProgram(): Command {
       program
         .command('resume')
         .description('continue an interrupted run from its journal (default: the latest run)')
-        .argument('[run-id]', 'the run to continue (see drctl runs)')
+        .argument('[run-id]', 'the run to continue: its id, a unique prefix of it, or latest (the default; see drctl runs)')
         .option('--force', 'resume even though the runbook file changed since the run began')
         .option('--no-preflight', 'do not run the preflight checks again (they run by default: hours may have passed)'),
     ),
@@ -150,6 +150,7 @@ export function buildProgram(): Command {
       examples(
         'drctl resume',
         'drctl resume database-loss-20261122T031500Z-4f2a --yes',
+        'drctl resume database-loss-2026   # a unique prefix of the run id',
         'DATABASE_URL=... drctl resume   # secrets are never journaled: give them again',
       ),
     )
@@ -172,16 +173,20 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description("a run's report: RTO and RPO achieved, the timeline of its steps")
-    .argument('<run-id>', 'the run (see drctl runs)')
+    .description("a run's report: RTO and RPO achieved, the timeline of its steps (default: the latest run)")
+    .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default; see drctl runs)')
     .option('--format <format>', 'json, md, junit or html', 'json')
     .option('--output <file>', 'write to a file instead of standard output')
     .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
     .addHelpText(
       'after',
-      examples('drctl report database-loss-20261122T031500Z-4f2a', 'drctl report <run-id> --format md --output drill-report.md'),
+      examples(
+        'drctl report',
+        'drctl report database-loss-20261122T031500Z-4f2a',
+        'drctl report database-loss-20261122 --format md --output drill-report.md',
+      ),
     )
-    .action(async (runId: string, options: { format: string; output?: string; stateDir?: string }) => {
+    .action(async (runId: string | undefined, options: { format: string; output?: string; stateDir?: string }) => {
       const { reportCommand } = await import('./commands/report.js');
       process.exitCode = reportCommand(runId, options);
     });

@@ -1,3 +1,4 @@
+import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { ensureReportJson } from '../../lifecycle/reports.js';
 import { buildReport } from '../../report/build.js';
@@ -6,11 +7,12 @@ import { REPORT_FORMATS, renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
-export function reportCommand(runId: string, options: { stateDir?: string; format: string; output?: string }): number {
+export function reportCommand(runRef: string | undefined, options: { stateDir?: string; format: string; output?: string }): number {
   if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
     throw new UserError(`--format ${options.format} is not a report format`, { hint: `formats: ${REPORT_FORMATS.join(', ')}` });
   }
-  const { record, stateDir } = findRun(stateDirsOf(options.stateDir, process.env), runId);
+  const stateDirs = stateDirsOf(options.stateDir, process.env);
+  const { record, stateDir } = findRun(stateDirs, resolveRunRef(stateDirs, runRef));
   if (!record.finished) {
     throw new UserError(`run ${record.runId} is still running: its report is written when it ends`, {
       hint: `follow it with: drctl runs --runbook ${record.runbook}`,

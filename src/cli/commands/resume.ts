@@ -1,16 +1,18 @@
 import { parseInputOptions, readInputsFile } from '../../engine/inputs.js';
+import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { resumeRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
 import type { ResumeOptions } from '../program.js';
 import { awsSettings, isInteractive, withRealWorld } from '../run-support.js';
 
-export async function resumeCommand(runId: string | undefined, options: ResumeOptions): Promise<number> {
+export async function resumeCommand(runRef: string | undefined, options: ResumeOptions): Promise<number> {
   const yes = options.yes === true;
   const interactive = isInteractive(yes);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
   // A run kept in an older ./.drctl goes on there: found first, then resumed in its own folder.
   const stateDirs = stateDirsOf(options.stateDir, process.env);
+  const runId = resolveRunRef(stateDirs, runRef);
   const found = stateDirs.length > 1 ? findRun(stateDirs, runId) : undefined;
   const request = {
     stateDir: found?.stateDir ?? stateDirs[0]!,
