@@ -192,6 +192,22 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('logs')
+    .description("a run's command output, kept in its journal: every attempt of every step, or of one step")
+    .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default)')
+    .argument('[step]', 'only this step')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .addHelpText(
+      'after',
+      examples('drctl logs', 'drctl logs database-loss-20261122 restore-db', 'drctl logs latest restore-db') +
+        '\nThe journal keeps the last 64 KiB of each stream of each attempt; an attempt whose output was longer says so.\n',
+    )
+    .action(async (runId: string | undefined, step: string | undefined, options: { stateDir?: string }) => {
+      const { logsCommand } = await import('./commands/logs.js');
+      process.exitCode = logsCommand(runId, step, options);
+    });
+
+  program
     .command('schema')
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
     .addHelpText('after', examples('drctl schema > drctl.schema.json'))

@@ -23,7 +23,7 @@ describe('naming a run by a prefix of its id', () => {
 
   it('an ambiguous prefix: exit 2 listing the runs it matches, for logs, report and resume', () => {
     const { ws, ids } = twoRuns();
-    for (const command of ['report', 'resume']) {
+    for (const command of ['logs', 'report', 'resume']) {
       const out = drctl([command, 'twice-', '--state-dir', ws.stateDir], { cwd: ws.dir });
       expect(out.status, out.all).toBe(2);
       expect(out.stderr).toBe(
@@ -43,18 +43,18 @@ describe('naming a run by a prefix of its id', () => {
     const resume = drctl(['resume', prefix, '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
     expect(resume.status, resume.all).toBe(2);
     expect(resume.stderr).toContain(`drctl: run ${first} already finished: succeeded\n`);
-    for (const command of ['report', 'resume']) {
+    for (const command of ['logs', 'report', 'resume']) {
       const none = drctl([command, 'other', '--state-dir', ws.stateDir], { cwd: ws.dir });
       expect(none.status, none.all).toBe(2);
       expect(none.stderr).toMatch(/^drctl: no run other in .*\n {2}hint: recent runs: twice-\S+, twice-\S+\n$/);
     }
   });
 
-  it('a prefix is a name (resume takes one too): a path, dots or capitals are refused before the file system is touched', () => {
+  it('a prefix is a name (logs and resume take one too): a path, dots or capitals are refused before the file system is touched', () => {
     const { ws } = twoRuns();
     mkdirSync(join(ws.dir, 'elsewhere', 'runs'), { recursive: true });
     for (const given of ['../elsewhere', 'twice/x', 'TWICE', 'twice.']) {
-      for (const command of ['report', 'resume']) {
+      for (const command of ['logs', 'report', 'resume']) {
         const out = drctl([command, given, '--state-dir', ws.stateDir], { cwd: ws.dir });
         expect(out.status, out.all).toBe(2);
         expect(out.stderr).toMatch(new RegExp(`^drctl: ${JSON.stringify(given).replace(/[.]/g, '\\.')} is not a run id\n`));
@@ -75,7 +75,7 @@ describe('naming a run by a prefix of its id', () => {
     expect(resume.status, resume.all).toBe(2);
     expect(resume.stderr).toContain(`drctl: run ${newest} already finished: succeeded\n`);
     const empty = workspace();
-    const none = drctl(['report', '--state-dir', empty.stateDir], { cwd: empty.dir });
+    const none = drctl(['logs', '--state-dir', empty.stateDir], { cwd: empty.dir });
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^drctl: no runs in /);
   });
