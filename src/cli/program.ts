@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { packageVersion } from '../util/package-root.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -214,6 +214,32 @@ export function buildProgram(): Command {
     .action(async () => {
       const { schemaCommand } = await import('./commands/schema.js');
       process.exitCode = schemaCommand();
+    });
+
+  program
+    .command('completion')
+    .description('a completion script for bash, zsh or fish: commands, options, runbook names, step ids and run ids')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      examples(
+        'source <(drctl completion bash)                      # in ~/.bashrc',
+        'source <(drctl completion zsh)                       # in ~/.zshrc, after compinit',
+        'drctl completion fish > ~/.config/fish/completions/drctl.fish',
+      ),
+    )
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionCommand } = await import('./commands/completion.js');
+      process.exitCode = completionCommand(shell);
+    });
+
+  // Called by the completion scripts: the words after `drctl` (after --), the last one being completed.
+  program
+    .command('__complete', { hidden: true })
+    .argument('[words...]')
+    .action(async (words: string[]) => {
+      const { completeCommand } = await import('./commands/completion.js');
+      process.exitCode = completeCommand(words);
     });
 
   return program;
