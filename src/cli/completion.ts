@@ -1,4 +1,5 @@
 import type { Command, Option } from 'commander';
+import { LATEST_RUN } from '../journal/run-ref.js';
 import { runIdsIn, stateDirsOf } from '../journal/runs.js';
 import { discoverRunbooks, findRunbookFile, runbooksDir } from '../runbook/lookup.js';
 import { validateFile } from '../runbook/validate.js';
@@ -37,7 +38,7 @@ export function realSources(env: Readonly<Record<string, string | undefined>>, c
 /** Options whose value is a file or folder name. */
 const PATH_OPTIONS = new Set(['--dir', '--state-dir', '--inputs-file', '--output']);
 
-/** What fills each positional argument of a command, by position. */
+/** What fills each positional argument of a command, by position (a run: its id, or latest). */
 type Slot = 'runbook' | 'run' | 'shell' | 'command' | 'path';
 const POSITIONALS: Record<string, Slot[]> = {
   show: ['runbook'],
@@ -83,7 +84,7 @@ export function completionCandidates(program: Command, line: readonly string[], 
     case 'runbook':
       return [...matching(attempt(() => sources.runbookNames(dir))), FILES];
     case 'run':
-      return matching(attempt(() => sources.runIds(values.get('--state-dir'))));
+      return matching([...attempt(() => sources.runIds(values.get('--state-dir'))), LATEST_RUN]);
     case 'shell':
       return matching(SHELLS);
     case 'command':

@@ -50,8 +50,9 @@ describe('drctl completion', () => {
     // Run ids of this machine's default state directory.
     const runbook = join(dir, 'mine', 'scenario.yaml');
     expect(drctl(['run', runbook, '--yes'], { cwd: dir }).status).toBe(0);
-    const [runId] = bashComplete(['report', ''], dir);
+    const [runId, latest] = bashComplete(['report', ''], dir);
     expect(runId).toMatch(/^my-scenario-\d{8}T\d{6}Z-[0-9a-f]{4}$/);
+    expect(latest).toBe('latest');
     expect(bashComplete(['resume', 'my-'], dir)).toEqual([runId]);
   });
 

@@ -73,11 +73,16 @@ describe('completion candidates', () => {
     expect(sources.asked).toContain('steps database-loss x');
   });
 
-  it('completes run ids for resume and report, from --state-dir when it is given', () => {
+  it('completes run ids (and latest) for resume and report, from --state-dir when it is given', () => {
     const sources = fakeSources();
-    expect(complete(sources, 'resume', '')).toEqual(['database-loss-20261122T031500Z-4f2a', 'regional-failover-20261120T101500Z-0b1c']);
+    expect(complete(sources, 'resume', '')).toEqual([
+      'database-loss-20261122T031500Z-4f2a',
+      'regional-failover-20261120T101500Z-0b1c',
+      'latest',
+    ]);
+    expect(complete(sources, 'report', 'la')).toEqual(['latest']);
     expect(complete(sources, 'report', '--state-dir', '/srv/dr', 'reg')).toEqual(['regional-failover-20261120T101500Z-0b1c']);
-    expect(sources.asked).toEqual(['runs -', 'runs /srv/dr']);
+    expect(sources.asked).toEqual(['runs -', 'runs -', 'runs /srv/dr']);
     expect(complete(sources, 'report', 'database-loss-20261122T031500Z-4f2a', '')).toEqual([]);
   });
 
