@@ -39,6 +39,10 @@ export interface RunSummary {
   status: RunStatus;
   exitCode: number;
   steps: RunSummaryStep[];
+  /** From the incident start to the run's end. */
+  elapsedMs: number;
+  /** The step whose failure ended the run, if one did. */
+  failedStep?: string | undefined;
   rto: { targetMs: number; elapsedMs: number; met: boolean } | null;
   rpo: { targetMs: number; achievedMs: number; met: boolean; evidence: string } | null;
   runningMs: number;

@@ -1,5 +1,7 @@
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
 import type { FailureDecision } from '../journal/entries.js';
+import type { Mark } from '../report/verdict.js';
+import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/verdict.js';
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { formatCommand } from './render-command.js';
@@ -37,7 +39,7 @@ function renderCard(card: StepCard, style: Style): string {
   return lines.join('\n');
 }
 
-function renderSummary(summary: RunSummary, style: Style): string {
+export function renderSummary(summary: RunSummary, style: Style): string {
   const rows = [['#', 'STEP', 'STATUS', 'BUDGET', 'ACTUAL', 'OVER/UNDER'].map((h) => style.bold(h))];
   for (const step of summary.steps) {
     const diff =
@@ -64,16 +66,12 @@ function renderSummary(summary: RunSummary, style: Style): string {
     ]);
   }
   const out = [table(rows, { align: ['right', 'left', 'left', 'right', 'right', 'left'] }), ''];
-  out.push(`Run ${summary.runId}: ${summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status)}`);
-  if (summary.rto)
-    out.push(
-      `RTO ${formatDuration(summary.rto.targetMs)}: recovery took ${formatDuration(summary.rto.elapsedMs)} since the incident start, ${summary.rto.met ? style.green('MET') : style.red('MISSED')}`,
-    );
-  else out.push('RTO: not set');
-  if (summary.rpo)
-    out.push(
-      `RPO ${formatDuration(summary.rpo.targetMs)}: recovery point ${formatDuration(summary.rpo.achievedMs)} before the incident (${summary.rpo.evidence}), ${summary.rpo.met ? style.green('MET') : style.red('MISSED')}`,
-    );
+  const facts = summary;
+  const mark: Mark = (word, met) => (met ? style.green(word.toUpperCase()) : style.red(word.toUpperCase()));
+  const outcome = outcomeText(facts);
+  out.push(`Run ${summary.runId}: ${summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status)}, ${outcome}`);
+  out.push(`${rtoLabel(facts)}: ${rtoText(facts, mark)}`);
+  if (summary.rpo) out.push(`${rpoLabel(facts)}: ${rpoText(facts, mark)}`);
   out.push(`Time running commands ${formatDuration(summary.runningMs)} · waiting for the operator ${formatDuration(summary.waitingMs)}`);
   out.push(style.dim(`Report: ${summary.reportFile} · exit code ${summary.exitCode}`));
   return out.join('\n');

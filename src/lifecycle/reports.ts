@@ -80,6 +80,8 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
     runId: report.run_id,
     status: report.status === 'running' ? 'interrupted' : report.status,
     exitCode: report.exit_code ?? 130,
+    elapsedMs: report.elapsed_s * 1000,
+    failedStep: report.failed_step ?? undefined,
     steps: report.steps.map((s, i) => ({
       number: i + 1,
       id: s.id,

@@ -1,5 +1,7 @@
 import type { RunStatus, StepStatus } from '../engine/events.js';
 import type { RunRecord } from '../journal/record.js';
+import type { VerdictFacts } from './verdict.js';
+import { objectiveMet, outcomeText, verdictWord } from './verdict.js';
 
 /** report.json (format section 6): what a finished run proves. */
 export interface RunReport {
@@ -11,12 +13,21 @@ export interface RunReport {
   incident_start: string;
   started_at: string;
   finished_at: string | null;
-  rto: { target_s: number; elapsed_s: number; met: boolean } | null;
-  rpo: { target_s: number; achieved_s: number; met: boolean; evidence: string } | null;
+  /** From the incident start to the end (or, for a run not ended, its last event). */
+  elapsed_s: number;
+  /** The step whose failure ended the run (not one allowed to fail), or null. */
+  failed_step: string | null;
+  /** "recovered in 3m30s", "in progress", "interrupted", "not recovered (failed at X after 3m30s)", "rolled back", "aborted". */
+  outcome: string;
+  /** `met` is true only for a recovery that happened (status succeeded) in time; `verdict` says "not recovered" otherwise. */
+  rto: { target_s: number; elapsed_s: number; met: boolean; verdict: ObjectiveVerdict } | null;
+  rpo: { target_s: number; achieved_s: number; met: boolean; evidence: string; verdict: ObjectiveVerdict } | null;
   time: { running_s: number; waiting_for_operator_s: number };
   steps: ReportStep[];
   exit_code: number | null;
 }
+
+export type ObjectiveVerdict = 'met' | 'missed' | 'not recovered';
 
 export interface ReportStep {
   id: string;
@@ -30,6 +41,10 @@ export interface ReportStep {
   exit_code: number | null;
   outputs: Record<string, unknown>;
   reason?: string;
+  /** The last lines of the command's error output, when its exit code failed the step. */
+  error_tail?: string;
+  /** The step failed and the run went on (on_failure: continue, or the operator chose to): it did not fail the run. */
+  continued?: true;
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
@@ -53,11 +68,14 @@ export function buildReport(record: RunRecord): RunReport {
       outputs: step?.outputs ?? {},
     };
     if (step?.reason) entry.reason = step.reason;
+    if (step?.errorTail) entry.error_tail = step.errorTail;
+    if (step?.status === 'failed' && step.then === 'continue') entry.continued = true;
     return entry;
   });
   const runningMs = [...record.steps.values()].reduce((sum, step) => sum + step.durationMs, 0);
   const rtoTarget = record.objectives.rto_ms;
   const status = record.finished?.status ?? 'running';
+  const failedStep = steps.filter((s) => s.status === 'failed' && !s.continued).at(-1)?.id ?? null;
   return {
     run_id: record.runId,
     runbook: record.runbook,
@@ -67,26 +85,59 @@ export function buildReport(record: RunRecord): RunReport {
     incident_start: record.incidentStart,
     started_at: record.startedAt,
     finished_at: finishedAt,
+    elapsed_s: seconds(elapsedMs),
+    failed_step: failedStep,
+    outcome: outcomeText({ status, elapsedMs, failedStep: failedStep ?? undefined, rto: null, rpo: null }),
     // The RTO is met only by a run that recovered, in time.
     rto:
       rtoTarget === null
         ? null
-        : { target_s: seconds(rtoTarget), elapsed_s: seconds(elapsedMs), met: status === 'succeeded' && elapsedMs <= rtoTarget },
-    rpo: rpoOf(record),
+        : {
+            target_s: seconds(rtoTarget),
+            elapsed_s: seconds(elapsedMs),
+            met: objectiveMet(status, elapsedMs <= rtoTarget),
+            verdict: verdictWord(status, elapsedMs <= rtoTarget),
+          },
+    rpo: rpoOf(record, status),
     time: { running_s: seconds(runningMs), waiting_for_operator_s: seconds(record.waitingMs) },
     steps,
     exit_code: record.finished?.exitCode ?? null,
   };
 }
 
-function rpoOf(record: RunRecord): RunReport['rpo'] {
+function rpoOf(record: RunRecord, status: RunReport['status']): RunReport['rpo'] {
   const target = record.objectives.rpo_ms;
   if (target === null) return null;
   const points = [...record.steps.values()].filter((s) => s.status !== 'skipped' && s.recoveryPoint).map((s) => s.recoveryPoint!);
   const point = points[points.length - 1];
   if (!point) return null;
   const achievedMs = Math.max(0, Date.parse(record.incidentStart) - Date.parse(point.at));
-  return { target_s: seconds(target), achieved_s: seconds(achievedMs), met: achievedMs <= target, evidence: point.evidence };
+  return {
+    target_s: seconds(target),
+    achieved_s: seconds(achievedMs),
+    // A backup picked by a run that recovered nothing is no recovery point.
+    met: objectiveMet(status, achievedMs <= target),
+    evidence: point.evidence,
+    verdict: verdictWord(status, achievedMs <= target),
+  };
+}
+
+/** What the one wording of verdicts (verdict.ts) needs of a report. */
+export function verdictFacts(report: RunReport): VerdictFacts {
+  return {
+    status: report.status,
+    elapsedMs: report.elapsed_s * 1000,
+    failedStep: report.failed_step ?? undefined,
+    rto: report.rto ? { targetMs: report.rto.target_s * 1000, elapsedMs: report.rto.elapsed_s * 1000, met: report.rto.met } : null,
+    rpo: report.rpo
+      ? {
+          targetMs: report.rpo.target_s * 1000,
+          achievedMs: report.rpo.achieved_s * 1000,
+          met: report.rpo.met,
+          evidence: report.rpo.evidence,
+        }
+      : null,
+  };
 }
 
 /** Exit codes of run and resume (section 6). */

@@ -1,5 +1,8 @@
 import { formatDuration } from '../util/duration.js';
-import type { RunReport } from './build.js';
+import type { ReportStep, RunReport } from './build.js';
+import { verdictFacts } from './build.js';
+import type { Mark } from './verdict.js';
+import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './verdict.js';
 
 export const REPORT_FORMATS = ['json', 'md', 'junit', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -20,22 +23,34 @@ export function renderReport(report: RunReport, format: ReportFormat): string {
 /** Seconds as the terminal shows durations; `-` for a time the run did not measure. */
 const fmt = (s: number | null): string => (s === null ? '-' : formatDuration(s * 1000));
 
-function verdict(met: boolean): string {
-  return met ? 'met' : '**missed**';
+const mdMark: Mark = (word, met) => (met ? word : `**${word}**`);
+
+/** A fence longer than any run of backticks in the text, so command output cannot end the block. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}\n${text}\n${fence}`;
+}
+
+/** A step's status as the reports say it: a failure the run went on past is marked so. */
+function stepStatus(s: ReportStep): string {
+  return s.continued ? 'failed, allowed' : s.status;
 }
 
 function markdown(r: RunReport): string {
+  const facts = verdictFacts(r);
+  const tails = r.steps.filter((s) => s.error_tail);
   const lines = [
     `# ${r.title} — ${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'recovery' : r.mode} report`,
     '',
     `| | |`,
     `| --- | --- |`,
     `| Run | \`${r.run_id}\` (${r.runbook}) |`,
-    `| Status | ${r.status} |`,
+    `| Status | ${r.status}: ${outcomeText(facts)} |`,
     `| Incident start | ${r.incident_start} |`,
     `| Started / finished | ${r.started_at} / ${r.finished_at ?? '-'} |`,
-    `| RTO | ${r.rto ? `${fmt(r.rto.elapsed_s)} of ${fmt(r.rto.target_s)}: ${verdict(r.rto.met)}` : 'not set'} |`,
-    `| RPO | ${r.rpo ? `${fmt(r.rpo.achieved_s)} of ${fmt(r.rpo.target_s)}: ${verdict(r.rpo.met)} (evidence: ${r.rpo.evidence})` : 'no evidence'} |`,
+    `| ${rtoLabel(facts)} | ${rtoText(facts, mdMark).replaceAll('|', '\\|')} |`,
+    `| ${rpoLabel(facts)} | ${rpoText(facts, mdMark).replaceAll('|', '\\|')} |`,
     `| Time running / waiting for the operator | ${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)} |`,
     '',
     '## Steps',
@@ -44,38 +59,61 @@ function markdown(r: RunReport): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...r.steps.map(
       (s, i) =>
-        `| ${i + 1} | ${s.title} (\`${s.id}\`) | ${s.status}${s.reason ? `: ${s.reason.replaceAll('|', '\\|')}` : ''} | ${s.attempts} | ${fmt(s.budget_s)} | ${fmt(s.duration_s)} | ${s.over_budget ? 'yes' : ''} |`,
+        `| ${i + 1} | ${s.title} (\`${s.id}\`) | ${stepStatus(s)}${s.reason ? `: ${s.reason.replaceAll('|', '\\|')}` : ''} | ${s.attempts} | ${fmt(s.budget_s)} | ${fmt(s.duration_s)} | ${s.over_budget ? 'yes' : ''} |`,
     ),
+    ...(tails.length ? ['', '## Error output', ''] : []),
+    ...tails.flatMap((s) => [`Last lines of \`${s.id}\`'s error output:`, '', fenced(s.error_tail!), '']),
   ];
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n').trimEnd()}\n`;
 }
 
 function xml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
+/**
+ * One test case per step, one for the recovery itself and one per objective. A step allowed to
+ * fail (on_failure: continue) passes, with its failure in <system-out>; a run that recovered
+ * nothing fails the recovery case, and its objectives are skipped: there is no verdict to give.
+ */
 function junit(r: RunReport): string {
-  const failures = r.steps.filter((s) => s.status === 'failed').length;
-  const skipped = r.steps.filter((s) => s.status === 'skipped' || s.status === 'not_run').length;
+  const facts = verdictFacts(r);
+  const didRecover = recovered(r.status);
+  const failed = (s: ReportStep): boolean => s.status === 'failed' && !s.continued;
+  const failureBody = (s: ReportStep): string => (s.error_tail ? `${xml(s.error_tail)}` : '');
   const cases = r.steps.map((s) => {
     const head = `    <testcase classname="${xml(r.runbook)}" name="${xml(`${s.id}: ${s.title}`)}" time="${s.duration_s ?? 0}">`;
-    const body =
-      s.status === 'failed'
-        ? `\n      <failure message="${xml(s.reason ?? 'failed')}"/>\n    `
+    const body = failed(s)
+      ? `\n      <failure message="${xml(s.reason ?? 'failed')}">${failureBody(s)}</failure>\n    `
+      : s.continued
+        ? `\n      <system-out>${xml(`failed, allowed to fail: the run went on. ${s.reason ?? ''}${s.error_tail ? `\n${s.error_tail}` : ''}`)}</system-out>\n    `
         : s.status === 'skipped' || s.status === 'not_run'
           ? `\n      <skipped message="${xml(s.reason ?? s.status)}"/>\n    `
           : '';
     return `${head}${body}</testcase>`;
   });
+  const objective = (name: string, time: number, text: string, met: boolean): string =>
+    `    <testcase classname="${xml(r.runbook)}" name="${xml(name)}" time="${time}">${
+      !didRecover
+        ? `\n      <skipped message="${xml(text)}"/>\n    `
+        : met
+          ? `\n      <system-out>${xml(text)}</system-out>\n    `
+          : `\n      <failure message="${xml(text)}"/>\n    `
+    }</testcase>`;
+  const recovery = `    <testcase classname="${xml(r.runbook)}" name="recovery" time="${r.elapsed_s}">${
+    didRecover
+      ? `\n      <system-out>${xml(outcomeText(facts))}</system-out>\n    `
+      : `\n      <failure message="${xml(outcomeText(facts))}"/>\n    `
+  }</testcase>`;
   const objectives = [
-    r.rto
-      ? `    <testcase classname="${xml(r.runbook)}" name="RTO ${r.rto.target_s}s" time="${r.rto.elapsed_s}">${r.rto.met ? '' : `\n      <failure message="recovery took ${r.rto.elapsed_s}s, past the RTO of ${r.rto.target_s}s"/>\n    `}</testcase>`
-      : '',
-    r.rpo
-      ? `    <testcase classname="${xml(r.runbook)}" name="RPO ${r.rpo.target_s}s" time="0">${r.rpo.met ? '' : `\n      <failure message="recovery point ${r.rpo.achieved_s}s old, past the RPO of ${r.rpo.target_s}s"/>\n    `}</testcase>`
-      : '',
+    recovery,
+    r.rto ? objective(`RTO ${r.rto.target_s}s`, r.rto.elapsed_s, `${rtoLabel(facts)}: ${rtoText(facts)}`, r.rto.met) : '',
+    r.rpo ? objective(`RPO ${r.rpo.target_s}s`, 0, `${rpoLabel(facts)}: ${rpoText(facts)}`, r.rpo.met) : '',
   ].filter(Boolean);
-  const missed = (r.rto && !r.rto.met ? 1 : 0) + (r.rpo && !r.rpo.met ? 1 : 0);
+  const failures = r.steps.filter(failed).length;
+  const skipped =
+    r.steps.filter((s) => s.status === 'skipped' || s.status === 'not_run').length + (didRecover ? 0 : (r.rto ? 1 : 0) + (r.rpo ? 1 : 0));
+  const missed = didRecover ? (r.rto && !r.rto.met ? 1 : 0) + (r.rpo && !r.rpo.met ? 1 : 0) : 1;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="drctl" tests="${cases.length + objectives.length}" failures="${failures + missed}">`,
@@ -90,23 +128,24 @@ function junit(r: RunReport): string {
 
 /** A self-contained page for auditors: the verdicts first, then the timeline of every step. */
 function html(r: RunReport): string {
-  const verdict = (met: boolean): string => (met ? '<span class="ok">met</span>' : '<span class="bad">missed</span>');
+  const facts = verdictFacts(r);
+  const htmlMark: Mark = (word, met) => `<span class="${met ? 'ok' : 'bad'}">${word}</span>`;
   const rows = r.steps
     .map(
       (s, i) =>
-        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(s.status)}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(s.duration_s)}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
+        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(stepStatus(s))}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}${s.error_tail ? `<pre>${xml(s.error_tail)}</pre>` : ''}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(s.duration_s)}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${xml(r.title)}: ${xml(r.run_id)}</title>
 <style>body{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}tr.failed td{background:#fdecea}tr.skipped td,tr.not_run td{color:#777}code{font-size:12px}</style></head>
 <body><h1>${xml(r.title)}</h1>
-<p>${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'Recovery' : xml(r.mode)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: <strong>${xml(r.status)}</strong></p>
+<p>${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'Recovery' : xml(r.mode)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: <strong>${xml(r.status)}</strong>, ${xml(outcomeText(facts))}</p>
 <table><tbody>
 <tr><th>Incident start</th><td>${xml(r.incident_start)}</td></tr>
 <tr><th>Started / finished</th><td>${xml(r.started_at)} / ${xml(r.finished_at ?? '-')}</td></tr>
-<tr><th>RTO</th><td>${r.rto ? `${fmt(r.rto.elapsed_s)} of ${fmt(r.rto.target_s)}: ${verdict(r.rto.met)}` : 'not set'}</td></tr>
-<tr><th>RPO</th><td>${r.rpo ? `${fmt(r.rpo.achieved_s)} of ${fmt(r.rpo.target_s)}: ${verdict(r.rpo.met)}<br><small>evidence: ${xml(r.rpo.evidence)}</small>` : 'no evidence'}</td></tr>
+<tr><th>${xml(rtoLabel(facts))}</th><td>${rtoText(facts, htmlMark)}</td></tr>
+<tr><th>${xml(rpoLabel(facts))}</th><td>${rpoText({ ...facts, rpo: facts.rpo && { ...facts.rpo, evidence: xml(facts.rpo.evidence) } }, htmlMark)}</td></tr>
 <tr><th>Running / waiting for the operator</th><td>${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)}</td></tr>
 </tbody></table>
 <h2>Steps</h2>

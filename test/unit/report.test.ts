@@ -11,8 +11,11 @@ const report: RunReport = {
   incident_start: '2026-11-22T03:00:00.000Z',
   started_at: '2026-11-22T03:15:00.000Z',
   finished_at: '2026-11-22T04:10:00.000Z',
-  rto: { target_s: 3600, elapsed_s: 4200, met: false },
-  rpo: { target_s: 900, achieved_s: 412, met: true, evidence: 's3://bkt/postgres/backup_20261122_025308.sql.gz' },
+  elapsed_s: 4200,
+  failed_step: null,
+  outcome: 'recovered in 1h10m',
+  rto: { target_s: 3600, elapsed_s: 4200, met: false, verdict: 'missed' },
+  rpo: { target_s: 900, achieved_s: 412, met: true, evidence: 's3://bkt/postgres/backup_20261122_025308.sql.gz', verdict: 'met' },
   time: { running_s: 2710.2, waiting_for_operator_s: 420.3 },
   steps: [
     {
@@ -62,16 +65,16 @@ describe('reports', () => {
     expect(html).toContain('<title>Complete &lt;database&gt; loss: database-loss-20261122T031500Z-4f2a</title>');
     expect(html).toContain('exit code 1 &amp; &lt;oops&gt;');
     expect(html).not.toContain('<oops>');
-    expect(html).toContain('RTO</th><td>1h10m of 1h: <span class="bad">missed</span>');
+    expect(html).toContain('RTO 1h</th><td>recovery took 1h10m since the incident start, <span class="bad">missed</span>');
     expect(html).toContain('<span class="ok">met</span>');
     expect(html.indexOf('RTO')).toBeLessThan(html.indexOf('<h2>Steps</h2>'));
   });
 
-  it('junit: one test case per step and per objective; a missed RTO is a failure', () => {
+  it('junit: one test case per step, for the recovery and per objective; a missed RTO is a failure', () => {
     const xml = renderReport(report, 'junit');
-    expect(xml.match(/<testcase /g)).toHaveLength(5);
+    expect(xml.match(/<testcase /g)).toHaveLength(6);
     expect(xml).toContain('failures="2"');
-    expect(xml).toContain('<failure message="recovery took 4200s, past the RTO of 3600s"/>');
+    expect(xml).toContain('<failure message="RTO 1h: recovery took 1h10m since the incident start, missed"/>');
     expect(xml).toContain('<skipped message="not_run"/>');
   });
 

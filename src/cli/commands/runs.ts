@@ -1,9 +1,9 @@
 import { join } from 'node:path';
+import { RUNS_HEADER, runsRow } from '../../io/render-runs.js';
 import { styleFor } from '../../io/style.js';
 import { table } from '../../io/table.js';
 import { checkRunbookName, listRunsIn, stateDirsOf } from '../../journal/runs.js';
 import { buildReport } from '../../report/build.js';
-import { formatDuration } from '../../util/duration.js';
 
 export function runsCommand(options: { stateDir?: string; runbook?: string; json?: boolean }): number {
   if (options.runbook !== undefined) checkRunbookName(options.runbook);
@@ -25,17 +25,8 @@ export function runsCommand(options: { stateDir?: string; runbook?: string; json
     process.stderr.write(`drctl: no runs in ${stateDirs.join(' or ')}${options.runbook ? ` for ${options.runbook}` : ''}\n`);
   } else {
     const style = styleFor(process.stdout);
-    const rows = [['RUN', 'MODE', 'STATUS', 'STARTED', 'RTO', 'RPO', ...(folders ? ['KEPT IN'] : [])].map((h) => style.bold(h))];
-    for (const [i, r] of reports.entries()) {
-      const rto = r.rto
-        ? `${formatDuration(r.rto.elapsed_s * 1000)}/${formatDuration(r.rto.target_s * 1000)} ${r.rto.met ? 'met' : 'missed'}`
-        : '-';
-      const rpo = r.rpo
-        ? `${formatDuration(r.rpo.achieved_s * 1000)}/${formatDuration(r.rpo.target_s * 1000)} ${r.rpo.met ? 'met' : 'missed'}`
-        : '-';
-      const status = r.status === 'interrupted' || r.status === 'running' ? `${r.status} (resumable)` : r.status;
-      rows.push([r.run_id, r.mode, status, r.started_at, rto, rpo, ...(folders ? [kept[i]!.stateDir] : [])]);
-    }
+    const rows = [[...RUNS_HEADER, ...(folders ? ['KEPT IN'] : [])].map((h) => style.bold(h))];
+    for (const [i, r] of reports.entries()) rows.push([...runsRow(r), ...(folders ? [kept[i]!.stateDir] : [])]);
     process.stdout.write(`${table(rows)}\n`);
   }
   for (const { name, stateDir } of damaged) {
