@@ -208,6 +208,24 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('note')
+    .description("add a note to a run's journal, from any terminal, while it runs or after it ended; reports show it")
+    .argument('<run-id>', 'the run: its id, a unique prefix of it, or latest')
+    .argument('<text>', 'the note (quote it)')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .addHelpText(
+      'after',
+      examples(
+        'drctl note latest "DBA on call confirms the replica is gone"',
+        'drctl note database-loss-20261122 "restore slow: S3 throttling, ticket INC-4411"',
+      ) + '\nThe note is journaled with your user name and host, and shown in report.json (notes), md and html.\n',
+    )
+    .action(async (runId: string, text: string, options: { stateDir?: string }) => {
+      const { noteCommand } = await import('./commands/note.js');
+      process.exitCode = noteCommand(runId, text, options);
+    });
+
+  program
     .command('schema')
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
     .addHelpText('after', examples('drctl schema > drctl.schema.json'))

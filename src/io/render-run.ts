@@ -126,6 +126,8 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.summary':
       return `\n${renderSummary(event.summary, style)}`;
+    case 'note':
+      return style.cyan(`✎ note from ${event.user}@${event.host}: ${event.text}`);
     case 'run.started':
     case 'run.resumed':
     case 'step.started':

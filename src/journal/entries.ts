@@ -123,7 +123,12 @@ export type JournalEntryBody =
   | { type: 'rollback.step'; step: string; ok: boolean; exit_code: number | null; duration_ms: number; reason: string | null }
   | { type: 'rollback.finished'; ok: boolean }
   | { type: 'run.interrupted'; signal: string }
-  | { type: 'run.finished'; status: Exclude<RunStatus, 'interrupted'>; exit_code: number };
+  | { type: 'run.finished'; status: Exclude<RunStatus, 'interrupted'>; exit_code: number }
+  /**
+   * An operator's note (`drctl note`), written by another drctl while the run goes on or after it
+   * ended. It changes nothing in the run; reports show it.
+   */
+  | { type: 'note'; text: string; user: string; host: string };
 
 /** One line of the journal: an entry and when it was written (ISO). */
 export type JournalEntry = JournalEntryBody & { t: string };
@@ -150,6 +155,7 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   'rollback.finished': true,
   'run.interrupted': true,
   'run.finished': true,
+  note: true,
 };
 
 export function isJournalEntryType(type: unknown): type is JournalEntryType {

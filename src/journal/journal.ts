@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -140,6 +141,39 @@ function parseEntry(line: string): JournalEntry | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Append one entry to the journal of a run that another drctl may be writing at this moment (a
+ * note from a second terminal). Both open the journal with O_APPEND and write each entry as one
+ * whole line in one write call: the kernel puts every such write at the end of the file as it is
+ * then, so the two processes' lines never mix or overwrite each other. The journal must exist:
+ * this never starts one. `cutTornTail` (only for a run no drctl is writing) first cuts a line a
+ * crash left half written, so the entry starts on a line of its own.
+ */
+export function appendToJournal(file: string, body: JournalEntryBody, options: { cutTornTail: boolean; now?: Date }): JournalEntry {
+  const entry = { ...body, t: (options.now ?? new Date()).toISOString() } as JournalEntry;
+  const line = `${JSON.stringify(entry)}\n`;
+  if (options.cutTornTail) dropTornTail(file);
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    const size = fstatSync(fd).size;
+    let written = 0;
+    try {
+      written = writeSync(fd, line);
+      if (written !== Buffer.byteLength(line)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      fdatasyncSync(fd);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      // Take back a part line, only when nothing was appended after it.
+      if (written > 0 && fstatSync(fd).size === size + written) ftruncateSync(fd, size);
+      throw new UserError(`cannot add to ${file}: the disk is full`, { hint: 'make room, then try again' });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return entry;
 }
 
 /** Cut a torn last line (a crash mid-write) so the entries appended next start on a line of their own. */

@@ -80,6 +80,16 @@ export interface RunRecord {
   finished?: { status: RunStatus; exitCode: number; at: string } | undefined;
   lastEventAt: string;
   tornTail: boolean;
+  /** Operators' notes (`drctl note`), oldest first. */
+  notes: NoteRecord[];
+}
+
+/** A note an operator added to the run's journal. */
+export interface NoteRecord {
+  at: string;
+  text: string;
+  user: string;
+  host: string;
 }
 
 /** What a resumed run still has to do, derived from any prefix of its journal. */
@@ -125,6 +135,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     resumes: 0,
     lastEventAt: start.t,
     tornTail,
+    notes: [],
   };
   for (const entry of entries) applyEntry(record, entry);
   return record;
@@ -132,6 +143,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
 
 /** Bring a record up to date with one more entry: the reader and the live run share this. */
 export function applyEntry(record: RunRecord, entry: JournalEntry): void {
+  const previous = record.lastEventAt;
   record.lastEventAt = entry.t;
   switch (entry.type) {
     case 'run.started':
@@ -204,6 +216,11 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     case 'run.finished':
       record.finished = { status: entry.status, exitCode: entry.exit_code, at: entry.t };
+      return;
+    case 'note':
+      // A note is not the run's own doing: its time is not when the run last did something.
+      record.lastEventAt = previous;
+      record.notes.push({ at: entry.t, text: entry.text, user: entry.user, host: entry.host });
       return;
     case 'step.attempt':
     case 'action.record':

@@ -1,8 +1,9 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RunSummary } from '../engine/events.js';
+import { readJournal } from '../journal/journal.js';
 import type { RunRecord } from '../journal/record.js';
-import { runDir } from '../journal/runs.js';
+import { journalFile, runDir } from '../journal/runs.js';
 import type { RunReport } from '../report/build.js';
 import { buildReport } from '../report/build.js';
 import type { ReportFormat } from '../report/render.js';
@@ -55,7 +56,7 @@ export function writeRunReports(
   requests: readonly ReportRequest[],
   warn: (message: string) => void,
 ): RunReport {
-  const report = buildReport(record);
+  const report = buildReport(withNotes(stateDir, record));
   const targets: ReportRequest[] = [{ file: reportJsonFile(stateDir, record.runId), format: 'json' }, ...requests];
   for (const { file, format } of targets) {
     try {
@@ -65,6 +66,22 @@ export function writeRunReports(
     }
   }
   return report;
+}
+
+/**
+ * The record with the notes its journal holds now: `drctl note` appends them from another process
+ * while the run goes on, so the run's own record has not seen them.
+ */
+function withNotes(stateDir: string, record: RunRecord): RunRecord {
+  try {
+    const notes = readJournal(journalFile(stateDir, record.runId)).entries.flatMap((e) =>
+      e.type === 'note' ? [{ at: e.t, text: e.text, user: e.user, host: e.host }] : [],
+    );
+    return { ...record, notes };
+  } catch {
+    // The journal cannot be read back (a full disk cut it short): the notes this process knows.
+    return record;
+  }
 }
 
 /** A run that ended but whose report.json is missing (drctl was killed just after the end): write it. */

@@ -25,6 +25,15 @@ export interface RunReport {
   time: { running_s: number; waiting_for_operator_s: number };
   steps: ReportStep[];
   exit_code: number | null;
+  /** Operators' notes (`drctl note`), oldest first: an addition to section 6. */
+  notes: ReportNote[];
+}
+
+export interface ReportNote {
+  at: string;
+  user: string;
+  host: string;
+  text: string;
 }
 
 export type ObjectiveVerdict = 'met' | 'missed' | 'not recovered';
@@ -102,6 +111,7 @@ export function buildReport(record: RunRecord): RunReport {
     time: { running_s: seconds(runningMs), waiting_for_operator_s: seconds(record.waitingMs) },
     steps,
     exit_code: record.finished?.exitCode ?? null,
+    notes: record.notes.map((n) => ({ at: n.at, user: n.user, host: n.host, text: n.text })),
   };
 }
 

@@ -63,8 +63,27 @@ function markdown(r: RunReport): string {
     ),
     ...(tails.length ? ['', '## Error output', ''] : []),
     ...tails.flatMap((s) => [`Last lines of \`${s.id}\`'s error output:`, '', fenced(s.error_tail!), '']),
+    ...notesMarkdown(r),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Operators' notes as a list: who, from where, when, and the text on its own lines. */
+function notesMarkdown(r: RunReport): string[] {
+  if (r.notes.length === 0) return [];
+  const escape = (text: string): string => text.replace(/[\\`*_[\]<>#|]/g, (c) => `\\${c}`);
+  return [
+    '',
+    '## Notes',
+    '',
+    ...r.notes.map((n) => `- ${n.at}, ${escape(n.user)}@${escape(n.host)}: ${escape(n.text).replace(/\r?\n/g, '<br>')}`),
+  ];
+}
+
+function notesHtml(r: RunReport): string {
+  if (r.notes.length === 0) return '';
+  const items = r.notes.map((n) => `<li>${xml(n.at)}, ${xml(n.user)}@${xml(n.host)}: <span class="note">${xml(n.text)}</span></li>`);
+  return `\n<h2>Notes</h2>\n<ul>\n${items.join('\n')}\n</ul>`;
 }
 
 function xml(text: string): string {
@@ -151,6 +170,6 @@ function html(r: RunReport): string {
 <h2>Steps</h2>
 <table><thead><tr><th>#</th><th>step</th><th>status</th><th>attempts</th><th>budget</th><th>actual</th><th></th></tr></thead><tbody>
 ${rows}
-</tbody></table></body></html>
+</tbody></table>${notesHtml(r)}</body></html>
 `;
 }

@@ -57,6 +57,7 @@ const report: RunReport = {
     },
   ],
   exit_code: 3,
+  notes: [],
 };
 
 describe('reports', () => {
