@@ -69,8 +69,13 @@ describe('on_failure: rollback', () => {
     expect(result.stderr).toContain('Rolling back: two, one (newest first)');
     expect(result.stderr).toContain('↺ rolled back two');
     expect(result.stderr).toContain('↺ rolled back one');
-    expect(result.stdout).toContain(`Run ${runId}: rolled_back`);
-    expect(result.stdout).toMatch(/RTO 1h: recovery took \S+ since the incident start, MISSED/);
+    // Nothing was recovered: no recovery time and no verdict.
+    expect(result.stdout).toContain(`Run ${runId}: rolled_back, rolled back`);
+    expect(result.stdout).toContain('RTO 1h: no verdict (rolled back)');
+    expect(result.stdout).not.toMatch(/recovery took|MISSED/);
+    expect(report.rto).toMatchObject({ met: false, verdict: 'not recovered' });
+    expect(stepOf(report, 'three').reason).toBe('exit code 5 (expected 0): disk full');
+    expect(stepOf(report, 'three').error_tail).toBe('disk full');
   });
 
   it('reports the run failed, not rolled back, when a rollback command itself fails', () => {
