@@ -226,6 +226,24 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('abandon')
+    .description('end a stopped run that will not be resumed: journaled as aborted (exit code 4), with who and why')
+    .argument('<run-id>', 'the run: its id, a unique prefix of it, or latest')
+    .option('--reason <text>', 'why it is abandoned (journaled and kept with the run)')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .addHelpText(
+      'after',
+      examples(
+        'drctl abandon database-loss-20261122T031500Z-4f2a --reason "restored by hand from the replica"',
+        'drctl abandon database-loss-20261122',
+      ) + '\nA run whose drctl is still running is refused: stop it first. drctl runs then shows it as aborted, and resume refuses it.\n',
+    )
+    .action(async (runId: string, options: { reason?: string; stateDir?: string }) => {
+      const { abandonCommand } = await import('./commands/abandon.js');
+      process.exitCode = await abandonCommand(runId, options);
+    });
+
+  program
     .command('schema')
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
     .addHelpText('after', examples('drctl schema > drctl.schema.json'))

@@ -126,6 +126,8 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.summary':
       return `\n${renderSummary(event.summary, style)}`;
+    case 'run.abandoned':
+      return style.red(`Abandoned by ${event.user}@${event.host}${event.reason ? `: ${event.reason}` : ''}. It will not be resumed.`);
     case 'note':
       return style.cyan(`✎ note from ${event.user}@${event.host}: ${event.text}`);
     case 'run.started':

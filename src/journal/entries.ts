@@ -128,7 +128,9 @@ export type JournalEntryBody =
    * An operator's note (`drctl note`), written by another drctl while the run goes on or after it
    * ended. It changes nothing in the run; reports show it.
    */
-  | { type: 'note'; text: string; user: string; host: string };
+  | { type: 'note'; text: string; user: string; host: string }
+  /** The operator ended a run that will not be resumed (`drctl abandon`); run.finished (aborted) follows. */
+  | { type: 'run.abandoned'; user: string; host: string; terminal: string; reason: string | null };
 
 /** One line of the journal: an entry and when it was written (ISO). */
 export type JournalEntry = JournalEntryBody & { t: string };
@@ -156,6 +158,7 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   'run.interrupted': true,
   'run.finished': true,
   note: true,
+  'run.abandoned': true,
 };
 
 export function isJournalEntryType(type: unknown): type is JournalEntryType {

@@ -283,6 +283,12 @@ function readOwnerQuietly(file: string): LockOwner | null | undefined {
   }
 }
 
+/** The host whose drctl holds the lock for this run (alive or not), when it is another host: only its operator knows. */
+export function runLockedFromHost(stateDir: string, runbook: string, runId: string): string | undefined {
+  const owner = readOwnerQuietly(lockFile(stateDir, runbook));
+  return owner && owner.run_id === runId && owner.host !== hostname() ? owner.host : undefined;
+}
+
 /** Whether a live process on this host holds the lock for this run. */
 export function runIsActive(stateDir: string, runbook: string, runId: string): boolean {
   const owner = readOwnerQuietly(lockFile(stateDir, runbook));

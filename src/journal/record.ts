@@ -82,6 +82,8 @@ export interface RunRecord {
   tornTail: boolean;
   /** Operators' notes (`drctl note`), oldest first. */
   notes: NoteRecord[];
+  /** The operator ended the run for good (`drctl abandon`): it is never resumed. */
+  abandoned?: { at: string; user: string; host: string; terminal: string; reason: string | null } | undefined;
 }
 
 /** A note an operator added to the run's journal. */
@@ -105,6 +107,8 @@ export type Remaining =
 
 export function remainingWork(record: RunRecord): Remaining {
   if (record.finished && record.finished.status !== 'interrupted') return { kind: 'finished' };
+  // Abandoned, and stopped before its end was journaled: nothing runs, it ends as aborted.
+  if (record.abandoned) return { kind: 'end', status: 'aborted' };
   if (record.rollback?.finished) return { kind: 'end', status: record.rollback.finished.ok ? 'rolled_back' : 'failed' };
   if (record.rollback || record.rollbackDue) return { kind: 'rollback', inFlight: record.rollback?.inFlight };
   if (record.ending) return { kind: 'end', status: record.ending.status };
@@ -216,6 +220,10 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     case 'run.finished':
       record.finished = { status: entry.status, exitCode: entry.exit_code, at: entry.t };
+      return;
+    case 'run.abandoned':
+      record.inFlight = undefined;
+      record.abandoned = { at: entry.t, user: entry.user, host: entry.host, terminal: entry.terminal, reason: entry.reason };
       return;
     case 'note':
       // A note is not the run's own doing: its time is not when the run last did something.

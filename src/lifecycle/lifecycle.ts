@@ -252,6 +252,13 @@ function parseStoredReport(value: string): ReportRequest {
 
 /** A run that ended is not resumed; its report.json is put in place if a kill left it missing. */
 function refuseFinished(stateDir: string, record: RunRecord): void {
+  if (record.abandoned) {
+    const { user, host, at, reason } = record.abandoned;
+    ensureReportJson(stateDir, record);
+    throw new UserError(`run ${record.runId} was abandoned by ${user}@${host} at ${at}${reason ? ` (${reason})` : ''}: it is not resumed`, {
+      hint: `start a new run, or see its report: drctl report ${record.runId}`,
+    });
+  }
   if (!record.finished || record.finished.status === 'interrupted') return;
   ensureReportJson(stateDir, record);
   throw new UserError(`run ${record.runId} already finished: ${record.finished.status}`, {

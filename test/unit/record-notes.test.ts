@@ -120,3 +120,33 @@ describe('notes in the run record', () => {
     expect(renderReport(quiet, 'html')).not.toContain('Notes');
   });
 });
+
+describe('an abandoned run in the record', () => {
+  const abandoned = (): JournalEntry =>
+    at({ type: 'run.abandoned', user: 'ana', host: 'ops-1', terminal: 'pts/3', reason: 'restored by hand' });
+
+  it('ends as aborted: with its end journaled it is finished, and stopped before it nothing runs again', () => {
+    const entries = journal();
+    expect(remainingWork(rebuildRun(entries))).toEqual({ kind: 'steps', inFlight: { step: 'two' } });
+    entries.push(abandoned());
+    const cut = rebuildRun(entries);
+    expect(cut.abandoned).toEqual({ at: entries.at(-1)!.t, user: 'ana', host: 'ops-1', terminal: 'pts/3', reason: 'restored by hand' });
+    expect(cut.inFlight).toBeUndefined();
+    expect(remainingWork(cut)).toEqual({ kind: 'end', status: 'aborted' });
+    entries.push(at({ type: 'run.finished', status: 'aborted', exit_code: 4 }));
+    const record = rebuildRun(entries);
+    expect(remainingWork(record)).toEqual({ kind: 'finished' });
+    expect(buildReport(record)).toMatchObject({ status: 'aborted', exit_code: 4 });
+    expect(buildReport(record).steps.map((s) => s.status)).toEqual(['succeeded', 'not_run']);
+  });
+
+  it('a run abandoned during a rollback does not roll back further', () => {
+    const entries = journal();
+    entries.push(
+      at({ type: 'rollback.started', steps: ['one'] }),
+      at({ type: 'rollback.step.started', step: 'one', automatic: true }),
+      abandoned(),
+    );
+    expect(remainingWork(rebuildRun(entries))).toEqual({ kind: 'end', status: 'aborted' });
+  });
+});
