@@ -210,6 +210,7 @@ describe.skipIf(!hasPostgres() || !hasMoto())(
         achieved_s: expect.any(Number) as number,
         met: true,
         evidence: `rds:shop-db@${restoredTo}`,
+        verdict: 'met',
       });
       const step = (id: string) => report.steps.find((s) => s.id === id)!;
       expect(step('restore-point').outputs).toEqual({ time: restoredTo.replace('.000Z', 'Z') });

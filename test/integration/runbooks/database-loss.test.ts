@@ -167,6 +167,7 @@ describe.skipIf(
       achieved_s: expect.any(Number) as number,
       met: true,
       evidence: `s3://${BUCKET}/${keys.good}`,
+      verdict: 'met',
     });
     const step = (id: string) => report.steps.find((s) => s.id === id)!;
     expect(step('find-backup').outputs).toMatchObject({ key: keys.good, uri: `s3://${BUCKET}/${keys.good}` });
