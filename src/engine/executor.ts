@@ -15,6 +15,7 @@ import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor } from '../ports/actions.js';
+import type { Operator } from '../util/operator.js';
 import { openLibpqEnv } from './libpq-env.js';
 import type { CommandOutcome } from './step-runner.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
@@ -34,6 +35,8 @@ export interface ExecutorDeps {
   clock: Clock;
   redactor: Redactor;
   actions?: ActionExecutor | undefined;
+  /** Who is at the keyboard: journaled with every answer. */
+  operator?: Operator | undefined;
 }
 
 export interface ExecuteOptions {
@@ -114,7 +117,8 @@ export class Executor {
     }
     const waitMs = this.deps.clock.now() - started;
     this.waitingMs += waitMs;
-    this.emit({ type: 'prompt.answered', step: stepId, question: question.kind, answer, wait_ms: waitMs });
+    const who = this.deps.operator;
+    this.emit({ type: 'prompt.answered', step: stepId, question: question.kind, answer, wait_ms: waitMs, ...(who ? { who } : {}) });
     return answer;
   }
 

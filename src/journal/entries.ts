@@ -1,4 +1,5 @@
 import type { Literal } from '../runbook/expression.js';
+import type { Operator } from '../util/operator.js';
 
 /**
  * The run journal's vocabulary, defined once for the one writer and the one reader.
@@ -66,10 +67,14 @@ export type JournalEntryBody =
       options: RunOptionsRecord;
       steps: PlannedStepInfo[];
       pid: number;
+      /** Who started it: user, host and terminal (absent in journals of earlier versions). */
+      operator?: Operator;
     }
   | {
       type: 'run.resumed';
       pid: number;
+      /** Who resumed it (absent in journals of earlier versions). */
+      operator?: Operator;
       in_flight: string | null;
       torn_tail: boolean;
       forced: boolean;
@@ -92,7 +97,15 @@ export type JournalEntryBody =
     }
   | { type: 'action.record'; step: string; rollback: boolean; record: Record<string, unknown> }
   | { type: 'prompt.asked'; step: string | null; question: string }
-  | { type: 'prompt.answered'; step: string | null; question: string; answer: unknown; wait_ms: number }
+  | {
+      type: 'prompt.answered';
+      step: string | null;
+      question: string;
+      answer: unknown;
+      wait_ms: number;
+      /** Who answered (absent in journals of earlier versions). */
+      who?: Operator;
+    }
   | { type: 'step.over_budget'; step: string; budget_ms: number }
   | { type: 'rto.at_risk'; projected_ms: number; rto_ms: number; elapsed_ms: number }
   | {

@@ -1,5 +1,6 @@
 import type { Literal } from '../runbook/expression.js';
 import { assertNever } from '../util/errors.js';
+import type { Operator } from '../util/operator.js';
 import type {
   FailureDecision,
   JournalEntry,
@@ -82,8 +83,23 @@ export interface RunRecord {
   tornTail: boolean;
   /** Operators' notes (`drctl note`), oldest first. */
   notes: NoteRecord[];
+  /** Who ran each session of the run: the start, then every resume. */
+  operators: OperatorSession[];
   /** The operator ended the run for good (`drctl abandon`): it is never resumed. */
   abandoned?: { at: string; user: string; host: string; terminal: string; reason: string | null } | undefined;
+}
+
+/** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
+export interface OperatorSession {
+  session: 'run' | 'resume';
+  at: string;
+  user: string | null;
+  host: string | null;
+  terminal: string | null;
+}
+
+function sessionOf(session: OperatorSession['session'], at: string, operator: Operator | undefined): OperatorSession {
+  return { session, at, user: operator?.user ?? null, host: operator?.host ?? null, terminal: operator?.terminal ?? null };
 }
 
 /** A note an operator added to the run's journal. */
@@ -140,6 +156,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     lastEventAt: start.t,
     tornTail,
     notes: [],
+    operators: [sessionOf('run', start.t, start.operator)],
   };
   for (const entry of entries) applyEntry(record, entry);
   return record;
@@ -155,6 +172,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
     case 'run.resumed':
       record.finished = undefined;
       record.resumes += 1;
+      record.operators.push(sessionOf('resume', entry.t, entry.operator));
       // A resume with --force may bring a changed list of steps: the report follows it.
       record.plannedSteps = entry.steps;
       return;

@@ -23,6 +23,8 @@ import type { Runbook } from '../runbook/model.js';
 import { outputRefs } from '../runbook/refs.js';
 import { validateFile } from '../runbook/validate.js';
 import { UserError } from '../util/errors.js';
+import type { Operator } from '../util/operator.js';
+import { currentOperator } from '../util/operator.js';
 import { Recorder, runChannel } from './recorder.js';
 import type { ReportRequest } from './reports.js';
 import { ensureReportJson, reportJsonFile, summaryOf, writeRunReports } from './reports.js';
@@ -47,6 +49,8 @@ export interface LifecycleDeps {
   pid: number;
   /** A problem that does not change the run's outcome (a report that could not be written). */
   warn(message: string): void;
+  /** Who runs this drctl (journaled with the session and every answer); by default the current user, host and terminal. */
+  operator?: Operator | undefined;
 }
 
 /** What the operator asked for that decides whether the run may start at all. */
@@ -162,6 +166,7 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       },
       steps: plannedSteps(plan),
       pid: deps.pid,
+      operator: deps.operator ?? currentOperator(deps.env),
     };
     return await execute(
       {
@@ -233,6 +238,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
       forced: runbook.digest !== record.digest,
       preflight: request.skipPreflight ? 'skipped' : 'ran',
       steps: plannedSteps(plan),
+      operator: deps.operator ?? currentOperator(deps.env),
     };
     const reports = request.reports ?? record.options.reports.map(parseStoredReport);
     return await execute(
@@ -401,6 +407,7 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
         clock: deps.clock,
         redactor: run.redactor,
         actions: deps.actions({ aws: run.aws, incidentStart: context.incidentStart }),
+        operator: run.first.type === 'run.started' || run.first.type === 'run.resumed' ? run.first.operator : undefined,
       },
       { runAll: run.runAll, startAt: run.startAt, resume: run.resume, drain: drain.signal },
       deps.signal,

@@ -27,6 +27,16 @@ export interface RunReport {
   exit_code: number | null;
   /** Operators' notes (`drctl note`), oldest first: an addition to section 6. */
   notes: ReportNote[];
+  /** Who ran each session of the run (its start, then every resume): an addition to section 6. */
+  operators: ReportOperator[];
+}
+
+export interface ReportOperator {
+  session: 'run' | 'resume';
+  at: string;
+  user: string | null;
+  host: string | null;
+  terminal: string | null;
 }
 
 export interface ReportNote {
@@ -112,6 +122,7 @@ export function buildReport(record: RunRecord): RunReport {
     steps,
     exit_code: record.finished?.exitCode ?? null,
     notes: record.notes.map((n) => ({ at: n.at, user: n.user, host: n.host, text: n.text })),
+    operators: record.operators.map((o) => ({ session: o.session, at: o.at, user: o.user, host: o.host, terminal: o.terminal })),
   };
 }
 

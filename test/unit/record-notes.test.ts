@@ -150,3 +150,27 @@ describe('an abandoned run in the record', () => {
     expect(remainingWork(rebuildRun(entries))).toEqual({ kind: 'end', status: 'aborted' });
   });
 });
+
+describe('operators in the record', () => {
+  it('one per session: the start and every resume; a journal of an earlier version says null', () => {
+    const entries = journal();
+    const resumed = (operator?: { user: string; host: string; terminal: string }): JournalEntry =>
+      at({
+        type: 'run.resumed',
+        pid: 200,
+        in_flight: 'two',
+        torn_tail: false,
+        forced: false,
+        preflight: 'ran',
+        steps: [],
+        ...(operator ? { operator } : {}),
+      });
+    entries.push(resumed({ user: 'bo', host: 'ops-2', terminal: 'pts/1' }), resumed());
+    const report = buildReport(rebuildRun(entries));
+    expect(report.operators).toEqual([
+      { session: 'run', at: entries[0]!.t, user: null, host: null, terminal: null },
+      { session: 'resume', at: entries.at(-2)!.t, user: 'bo', host: 'ops-2', terminal: 'pts/1' },
+      { session: 'resume', at: entries.at(-1)!.t, user: null, host: null, terminal: null },
+    ]);
+  });
+});

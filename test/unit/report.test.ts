@@ -58,6 +58,7 @@ const report: RunReport = {
   ],
   exit_code: 3,
   notes: [],
+  operators: [],
 };
 
 describe('reports', () => {

@@ -118,10 +118,11 @@ function journalOf(h: Harness): string {
   return readFileSync(join(h.stateDir, 'runs', RUN_ID, 'journal.jsonl'), 'utf8');
 }
 
-/** The report less what depends on when things happened. */
+/** The report less what depends on when things happened (and the sessions it took: a resumed run has one more). */
 function timeless(report: RunReport): unknown {
   return {
     ...report,
+    operators: report.operators.map((o) => ({ ...o, session: undefined, at: undefined })).slice(0, 1),
     started_at: undefined,
     finished_at: undefined,
     elapsed_s: undefined,
