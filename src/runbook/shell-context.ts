@@ -229,6 +229,12 @@ export function expressionPlaces(segments: readonly Segment[]): ExpressionPlace[
   return places;
 }
 
+/*
+ * The script is read with each expression standing as one NUL character: a runbook cannot hold
+ * NUL itself (YAML forbids it), so the patterns below name it on purpose.
+ */
+/* eslint-disable no-control-regex */
+
 /** Runs of characters that mean nothing in a frame (sticky): every expression is \u0000. */
 const PLAIN_IN_WORD = /[^\\'"`$()[\]#<\n;&|\r\v\f\u0000]+/y;
 const PLAIN: Record<Frame['kind'] | 'literal', RegExp> = {
@@ -246,6 +252,11 @@ const PLAIN: Record<Frame['kind'] | 'literal', RegExp> = {
   heredoc: /[^\\`$\u0000]+/y,
   literal: /[^\u0000]+/y,
 };
+
+/** `${name[` up to the expression (NUL): the expression stands in an array subscript. */
+const SUBSCRIPT_BEFORE_EXPRESSION = /^[#!]?[A-Za-z_][A-Za-z0-9_]*\[[^\]]*\u0000$/;
+
+/* eslint-enable no-control-regex */
 
 /** `$((`, `$[`, `${`, `$(` and backticks where expansions happen (words, double quotes, here-documents, arithmetic). Returns the index reached. */
 function expansion(script: string, i: number, stack: Frame[]): number {
@@ -282,7 +293,7 @@ function classify(stack: readonly Frame[], word: string, command: string, intege
   for (const f of stack) {
     if (f.kind !== 'param') continue;
     const text = script.slice(f.start, at + 1);
-    if (/^[#!]?[A-Za-z_][A-Za-z0-9_]*\[[^\]]*\u0000$/.test(text)) return { kind: 'arith', where: 'an array subscript ${name[...]}' };
+    if (SUBSCRIPT_BEFORE_EXPRESSION.test(text)) return { kind: 'arith', where: 'an array subscript ${name[...]}' };
     if (SUBSTRING.test(text)) return { kind: 'arith', where: 'a substring offset ${name:...}' };
   }
   const frame = stack[stack.length - 1]!;
