@@ -65,7 +65,7 @@ steps:
       age_s: 412,
       size: 36,
     });
-    expect(report.rpo).toEqual({ target_s: 900, achieved_s: 412, met: true, evidence: `file://${path}` });
+    expect(report.rpo).toEqual({ target_s: 900, achieved_s: 412, met: true, verdict: 'met', evidence: `file://${path}` });
     expect(stepOf(report, 'fetch').outputs).toEqual({
       path: ws.path('restore', 'backup_0245.sql.gz'),
       bytes: 36,
@@ -86,6 +86,7 @@ steps:
       target_s: 300,
       achieved_s: 412,
       met: false,
+      verdict: 'missed',
       evidence: `file://${ws.path('backups', 'pg', 'backup_0245.sql.gz')}`,
     });
   });

@@ -115,7 +115,7 @@ steps:
       age_s: ageS,
       size: NEWEST_BODY.length,
     });
-    expect(report.rpo).toEqual({ target_s: 900, achieved_s: ageS, met: true, evidence: uri });
+    expect(report.rpo).toEqual({ target_s: 900, achieved_s: ageS, met: true, verdict: 'met', evidence: uri });
     expect(stepOf(report, 'fetch').outputs).toEqual({
       path: ws.path('restore', 'backup_01050.sql.gz'),
       bytes: NEWEST_BODY.length,

@@ -180,6 +180,7 @@ steps:
       target_s: 900,
       achieved_s: expect.any(Number) as number,
       met: true,
+      verdict: 'met',
       evidence: `rds:prod@${outputs.restored_to as string}`,
     });
   });
@@ -199,7 +200,13 @@ steps:
     );
     expect(status, all).toBe(3);
     expect(stepOf(report, 'restore').outputs).toMatchObject({ restored_to: '2026-11-22T02:00:00.000Z' });
-    expect(report.rpo).toEqual({ target_s: 900, achieved_s: 3600, met: false, evidence: 'rds:prod@2026-11-22T02:00:00.000Z' });
+    expect(report.rpo).toEqual({
+      target_s: 900,
+      achieved_s: 3600,
+      met: false,
+      verdict: 'missed',
+      evidence: 'rds:prod@2026-11-22T02:00:00.000Z',
+    });
   });
 
   it('rds.wait for a status the instance never reaches ends at the step timeout (exit 1)', () => {
