@@ -64,6 +64,7 @@ class RuleChecker {
   private readonly inputNames: string[];
   private readonly stepIds: string[];
   private readonly suggest = new Suggestions();
+  private readonly secretVariablesOf = new WeakMap<object, Map<string, SecretSource>>();
 
   constructor(
     private readonly doc: RunbookDoc,
@@ -480,10 +481,9 @@ class RuleChecker {
     }
     if (item.run !== undefined && item.run.includes('$')) {
       const script = item.run;
-      const variables = this.secretVariables(envs);
       // Reading the script's commands costs time: only a script that names a secret is read.
-      const namesSecret = [...variables.keys()].some((name) => script.includes(name)) || this.secretNamedIn(script) !== undefined;
-      if (!namesSecret) return;
+      const variables = this.secretVariables(envs);
+      if (!this.mayNameSecret(script) && ![...variables.keys()].some((name) => script.includes(name))) return;
       const reported = new Set<string>();
       const leaks = secretArguments(script, variables, (offset) => {
         const end = script.indexOf('}}', offset);
@@ -538,6 +538,14 @@ class RuleChecker {
    * Steps whose outputs may hold a secret, and are then journaled masked: commands that are given a
    * secret input (in run:, exec: or env:), since what they print may echo it.
    */
+  /** Whether an expression in `text` could name a secret: a cheap look before the expressions are read. */
+  private mayNameSecret(text: string): boolean {
+    if (!text.includes('${{')) return false;
+    if (this.secretInputs.some(({ pattern }) => pattern.test(text))) return true;
+    for (const id of this.secretBearingSteps()) if (text.includes(`steps.${id}.`)) return true;
+    return false;
+  }
+
   private secretBearingSteps(): Set<string> {
     if (this.secretSteps) return this.secretSteps;
     this.secretSteps = new Set();
@@ -554,6 +562,16 @@ class RuleChecker {
    * runbook's) set from a secret, and the variables secret inputs are read from.
    */
   private secretVariables(envs: Array<Record<string, string | number | boolean> | undefined>): Map<string, SecretSource> {
+    // A step's command and its string rollback share the step's env: work it out once.
+    const single = envs.length === 1 ? envs[0] : undefined;
+    const cached = single !== undefined ? this.secretVariablesOf.get(single) : undefined;
+    if (cached) return cached;
+    const vars = this.computeSecretVariables(envs);
+    if (single !== undefined) this.secretVariablesOf.set(single, vars);
+    return vars;
+  }
+
+  private computeSecretVariables(envs: Array<Record<string, string | number | boolean> | undefined>): Map<string, SecretSource> {
     const vars = new Map<string, SecretSource>();
     for (const [name, spec] of Object.entries(this.inputs)) {
       if (spec.secret && spec.env !== undefined) vars.set(spec.env, { what: `secret input "${name}"`, ref: `inputs.${name}`, offset: 0 });
