@@ -118,6 +118,8 @@ export function buildProgram(): Command {
         .option('--drill', 'a rehearsal: recorded and reported as a drill (run.mode = drill)')
         .option('--incident-start <time>', 'when the disaster began (ISO time, or an offset such as -45m); the RTO clock starts there')
         .option('--start-at <step-id>', 'begin at this step; earlier steps are recorded as skipped')
+        .option('--output <step.name=value>', 'with --start-at: an output of a skipped step that later steps use (repeatable)', collect, [])
+        .option('--outputs-from <run-id|latest>', "with --start-at: take the skipped steps' outputs from an earlier run of this runbook")
         .option('--json', 'with --dry-run: the plan as JSON'),
     ),
   )
@@ -126,7 +128,10 @@ export function buildProgram(): Command {
       examples(
         'drctl run database-loss --incident-start -20m --input namespace=shop ...',
         'drctl run database-loss --drill --yes --accept-manual --report junit:drill.xml --inputs-file staging.yaml',
+        'drctl run database-loss --start-at restore-database --output download-backup.path=/var/backups/db.dump',
       ) +
+        '\nWith --start-at, steps that use outputs of the skipped steps refuse to start (exit 2) until those outputs are\n' +
+        'given with --output or taken from an earlier run with --outputs-from.\n' +
         '\nExit codes: 0 succeeded and met its objectives, 1 a step failed (failed or rolled back), 2 refused before step 1,\n' +
         '3 succeeded but missed the RTO or RPO, 4 aborted by the operator, 130 interrupted (drctl resume continues it).\n',
     )
@@ -298,6 +303,8 @@ export interface RunOptions extends CommonRunOptions {
   drill?: boolean;
   incidentStart?: string;
   startAt?: string;
+  output: string[];
+  outputsFrom?: string;
   json?: boolean;
 }
 

@@ -43,6 +43,8 @@ export interface ExecuteOptions {
   /** Run every step without asking first (steps with `confirm` still ask): --yes. */
   runAll: boolean;
   startAt?: string | undefined;
+  /** Outputs of the steps before startAt, given by the operator: journaled with each skipped step. */
+  givenOutputs?: Record<string, Record<string, unknown>> | undefined;
   /** Continue a run rebuilt from its journal. */
   resume?: RunRecord | undefined;
   /** Fires when the run must stop before its next step (the journal's disk is full). */
@@ -184,7 +186,8 @@ export class Executor {
       const step = this.plan.steps[index]!.step;
       if (this.results.has(step.id)) continue;
       if (index < startIndex) {
-        this.finishStep(step, skippedResult(`before --start-at ${this.options.startAt}`, 0));
+        const outputs = this.options.givenOutputs?.[step.id] ?? {};
+        this.finishStep(step, { ...skippedResult(`before --start-at ${this.options.startAt}`, 0), outputs });
         continue;
       }
       this.checkpoint();

@@ -23,11 +23,14 @@ import type { Runbook } from '../runbook/model.js';
 import { outputRefs } from '../runbook/refs.js';
 import { validateFile } from '../runbook/validate.js';
 import { UserError } from '../util/errors.js';
+import { didYouMean } from '../util/suggest.js';
 import type { Operator } from '../util/operator.js';
 import { currentOperator } from '../util/operator.js';
 import { Recorder, runChannel } from './recorder.js';
 import type { ReportRequest } from './reports.js';
 import { ensureReportJson, reportJsonFile, summaryOf, writeRunReports } from './reports.js';
+import type { OutputSources } from './start-outputs.js';
+import { startOutputs } from './start-outputs.js';
 
 /**
  * The life of a run, in one place: refusals before anything runs, the lock, preflight, the
@@ -70,6 +73,8 @@ export interface StartRequest extends Approval {
   runId: string;
   incidentStart: Date;
   startAt?: string | undefined;
+  /** --output and --outputs-from: the outputs of the steps --start-at skips. */
+  outputs?: OutputSources | undefined;
   reports: ReportRequest[];
   aws: AwsSettings;
 }
@@ -97,7 +102,11 @@ export function checkRunnable(runbook: Runbook, approval: Approval & { startAt?:
     });
   }
   if (approval.startAt !== undefined && !runbook.steps.some((s) => s.id === approval.startAt)) {
-    throw new UserError(`--start-at ${approval.startAt}: no such step in ${runbook.name}`, {
+    const suggestion = didYouMean(
+      approval.startAt,
+      runbook.steps.map((s) => s.id),
+    );
+    throw new UserError(`--start-at ${approval.startAt}: no such step in ${runbook.name}${suggestion ? `; ${suggestion}` : ''}`, {
       hint: `steps: ${runbook.steps.map((s) => s.id).join(', ')}`,
     });
   }
@@ -121,6 +130,7 @@ function plannedSteps(plan: Plan): PlannedStepInfo[] {
 export async function startRun(request: StartRequest, deps: LifecycleDeps): Promise<number> {
   const { runbook, runId, incidentStart } = request;
   checkRunnable(runbook, request);
+  const given = startOutputs(runbook, request.startAt, request.outputs ?? { pairs: [], stateDirs: [] });
   const context: PlanContext = { inputs: request.inputs, mode: request.mode, runId, incidentStart, env: deps.env };
   const plan = buildPlan(runbook, context);
   const redactor = new Redactor(secretValues(request.inputs));
@@ -178,6 +188,7 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
         aws: request.aws,
         runAll: request.yes,
         startAt: request.startAt,
+        givenOutputs: given,
         first: started,
       },
       deps,
@@ -382,6 +393,8 @@ interface Execution {
   aws: AwsSettings;
   runAll: boolean;
   startAt?: string | undefined;
+  /** Outputs of the steps before --start-at, given by the operator. */
+  givenOutputs?: Record<string, Record<string, unknown>> | undefined;
   resume?: RunRecord | undefined;
   /** The entry that opens this session of the run: run.started, or run.resumed. */
   first: JournalEntryBody;
@@ -409,7 +422,7 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
         actions: deps.actions({ aws: run.aws, incidentStart: context.incidentStart }),
         operator: run.first.type === 'run.started' || run.first.type === 'run.resumed' ? run.first.operator : undefined,
       },
-      { runAll: run.runAll, startAt: run.startAt, resume: run.resume, drain: drain.signal },
+      { runAll: run.runAll, startAt: run.startAt, givenOutputs: run.givenOutputs, resume: run.resume, drain: drain.signal },
       deps.signal,
       runbookEnv,
     );

@@ -2,7 +2,7 @@ import { parseIncidentStart } from '../../engine/incident-start.js';
 import { parseInputOptions, readInputsFile, resolveInputs } from '../../engine/inputs.js';
 import { buildPlan } from '../../engine/plan.js';
 import { makeRunId } from '../../engine/run-id.js';
-import { stateDirOf } from '../../journal/runs.js';
+import { stateDirOf, stateDirsOf } from '../../journal/runs.js';
 import { startRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
 import { UserError } from '../../util/errors.js';
@@ -40,6 +40,7 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
         runId,
         incidentStart,
         startAt: options.startAt,
+        outputs: { pairs: options.output, from: options.outputsFrom, stateDirs: stateDirsOf(options.stateDir, process.env) },
         yes,
         interactive,
         acceptManual: options.acceptManual === true,
