@@ -106,7 +106,11 @@ export type FailureAnswer = FailureDecision | 'retry';
  * host (--yes) gives, so the engine never needs to know which host it talks to.
  */
 export type Question =
-  | { kind: 'step.action'; card: StepCard; choices: Array<'run' | 'skip' | 'abort' | 'all'>; default: 'run' }
+  /**
+   * The step card's menu. `pause`: the runbook stops "run all" here (`pause: true`); its default is
+   * then "all", so --yes goes on without waiting.
+   */
+  | { kind: 'step.action'; card: StepCard; choices: Array<'run' | 'skip' | 'abort' | 'all'>; pause?: boolean; default: 'run' | 'all' }
   | { kind: 'step.confirm'; id: string; question: string; default: true }
   /**
    * A typed confirmation: the operator types `expected` (shown masked when it holds a secret,

@@ -237,11 +237,23 @@ export class Executor {
       if (choice === 'abort') return this.abortRun(step, 'aborted by the operator after an interrupted attempt');
       if (choice === 'skip') return this.skip(step, 'skipped by the operator after an interrupted attempt', waitBefore);
     }
-    if (!this.runAll) {
-      const choice = await this.ask({ kind: 'step.action', card, choices: ['run', 'skip', 'abort', 'all'], default: 'run' }, step.id);
+    // One decision per step: a step with a confirmation asks only that (yes runs it, no skips it).
+    // `pause: true` stops "run all" before the step and shows the menu again; --yes answers "all".
+    if (step.confirm.kind === 'none' && (!this.runAll || step.pause)) {
+      const pause = this.runAll && step.pause;
+      const choice = await this.ask(
+        {
+          kind: 'step.action',
+          card,
+          choices: ['run', 'skip', 'abort', 'all'],
+          ...(pause ? { pause } : {}),
+          default: pause ? 'all' : 'run',
+        },
+        step.id,
+      );
+      this.runAll = choice === 'all';
       if (choice === 'abort') return this.abortRun(step, 'aborted by the operator');
       if (choice === 'skip') return this.skip(step, 'skipped by the operator', waitBefore);
-      if (choice === 'all') this.runAll = true;
     }
     if (step.confirm.kind === 'ask') {
       const question = step.confirm.question !== undefined ? renderString(step.confirm.question, scope).display : `Run "${step.title}"?`;

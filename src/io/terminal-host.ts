@@ -96,11 +96,11 @@ export class TerminalHost implements Host {
       case 'step.action':
         return this.widgets.select(
           {
-            message: `Step ${question.card.number}/${question.card.total}: ${question.card.title}`,
+            message: `${question.pause ? 'Pause, look before going on. ' : ''}Step ${question.card.number}/${question.card.total}: ${question.card.title}`,
             choices: [
               { name: 'run', value: 'run', description: 'run this step' },
               { name: 'skip', value: 'skip', description: 'record it as skipped and go on' },
-              { name: 'run all', value: 'all', description: 'run the remaining steps without asking (confirmations still ask)' },
+              { name: 'run all', value: 'all', description: 'run the remaining steps without asking (confirmations and pauses still ask)' },
               { name: 'abort', value: 'abort', description: 'stop the run here (nothing is rolled back)' },
             ],
             default: 'run',

@@ -76,6 +76,8 @@ export interface RunRecord {
   rollbackDue: boolean;
   rollback?: RollbackRecord | undefined;
   waitingMs: number;
+  /** The operator chose "run all" at the last step menu they answered: a resumed run goes on so. */
+  runAll: boolean;
   /** How many times the run was resumed. */
   resumes: number;
   finished?: { status: RunStatus; exitCode: number; at: string } | undefined;
@@ -152,6 +154,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     steps: new Map(),
     rollbackDue: false,
     waitingMs: 0,
+    runAll: false,
     resumes: 0,
     lastEventAt: start.t,
     tornTail,
@@ -186,6 +189,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     case 'prompt.answered':
       record.waitingMs += entry.wait_ms;
+      if (entry.question === 'step.action') record.runAll = entry.answer === 'all';
       return;
     case 'step.finished': {
       record.steps.set(entry.step, {

@@ -253,7 +253,17 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
     };
     const reports = request.reports ?? record.options.reports.map(parseStoredReport);
     return await execute(
-      { stateDir: request.stateDir, plan, context, redactor, reports, aws, runAll: request.yes, resume: record, first: resumed },
+      {
+        stateDir: request.stateDir,
+        plan,
+        context,
+        redactor,
+        reports,
+        aws,
+        runAll: request.yes || record.runAll,
+        resume: record,
+        first: resumed,
+      },
       deps,
     );
   } finally {

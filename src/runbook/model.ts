@@ -83,6 +83,8 @@ export interface Step {
   intervalMs: number;
   if?: string | boolean | undefined;
   confirm: Confirm;
+  /** Stop "run all" before this step and ask the operator again. */
+  pause: boolean;
   env: Record<string, string>;
   /** A PostgreSQL URL handed over through libpq's environment (engine/libpq-env.ts). */
   postgres?: string | undefined;

@@ -87,6 +87,7 @@ function normalizeStep(doc: StepDoc, index: number): Step {
     intervalMs: ms(doc.interval) ?? DEFAULT_POLL_INTERVAL_MS,
     if: doc.if,
     confirm: confirmOf(doc.confirm),
+    pause: doc.pause ?? false,
     env: stringMap(doc.env),
     postgres: doc.postgres,
     cwd: doc.cwd,

@@ -92,6 +92,7 @@ const stepSchema = z.strictObject({
   interval: optional(duration),
   if: optional(z.union([z.string(), z.boolean()])),
   confirm: optional(confirm),
+  pause: optional(z.boolean()),
   env: optional(envMap),
   postgres: postgresKey,
   cwd: optional(text),

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
 import {
@@ -99,12 +100,13 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     expect(ws.exists('prepared.txt')).toBe(false); // nothing runs before the operator says so
     terminal.send(['Enter']); // the default: run
 
-    const second = await terminal.waitForScreen('? Step 2/3: Restore the database', 'the second prompt');
+    // A step with a confirmation asks one question: the confirmation, not the step menu first.
+    const second = await terminal.waitForScreen('Type demo-db to run it', 'the typed confirmation');
+    expect(second).toContain('Step 2/3: Restore the database  [restore]');
+    expect(second).not.toContain('? Step 2/3: Restore the database');
     expect(second).toContain('✓ prepare succeeded in');
     expect(second).toContain('destructive: asks you to type a confirmation');
     expect(ws.read('prepared.txt')).toBe('prepared\n');
-    terminal.send(['Enter']);
-    await terminal.waitForScreen('Type demo-db to run it', 'the typed confirmation');
     terminal.send(['demo-db'], true);
     terminal.send(['Enter']);
 
@@ -137,7 +139,6 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
       .map((e) => [e.step, e.question, e.answer]);
     expect(answers).toEqual([
       ['prepare', 'step.action', 'run'],
-      ['restore', 'step.action', 'run'],
       ['restore', 'step.type', 'confirmed'],
       ['flip-dns', 'step.action', 'run'],
       ['flip-dns', 'manual.done', 'done'],
@@ -165,8 +166,6 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     const terminal = startInTerminal(ws, 'demo.yaml', { DEMO_TOKEN: SECRET });
     await terminal.waitForScreen('? Step 1/3: Prepare the restore', 'the first prompt');
     terminal.send(['Enter']);
-    await terminal.waitForScreen('? Step 2/3: Restore the database', 'the second prompt');
-    terminal.send(['Enter']);
     await terminal.waitForScreen('Type demo-db to run it', 'the typed confirmation');
     terminal.send(['demo'], true);
     terminal.send(['Enter']);
@@ -183,6 +182,110 @@ describe.skipIf(!hasTmux)('an interactive run in a terminal', () => {
     const report = readReport(ws.path('st'), onlyRunId(ws.path('st')));
     expect(stepOf(report, 'restore')).toMatchObject({ status: 'skipped', reason: 'skipped by the operator at the typed confirmation' });
     expect(report.status).toBe('aborted');
+  });
+});
+
+describe.skipIf(!hasTmux)('one decision per step', () => {
+  const STAGES = `${header('stages', 'Stages')}steps:
+  - id: first
+    title: First
+    run: touch first.txt
+  - id: scale
+    title: Scale up
+    confirm: Scale it up?
+    run: touch scale.txt
+  - id: look
+    title: Start the application
+    pause: true
+    run: touch look.txt
+  - id: last
+    title: Last
+    run: touch last.txt
+`;
+
+  function answers(ws: Workspace): unknown[][] {
+    return readJournal(ws.path('st'), onlyRunId(ws.path('st')))
+      .filter((e) => e.type === 'prompt.answered')
+      .map((e) => [e.step, e.question, e.answer]);
+  }
+
+  it('a step with confirm asks one question: "y" runs it, and the next step shows its menu', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', STAGES);
+    const terminal = startInTerminal(ws, 'rb.yaml');
+    await terminal.waitForScreen('? Step 1/4: First', 'the first prompt');
+    terminal.send(['Enter']);
+    const confirm = await terminal.waitForScreen('? Scale it up?', 'the confirmation');
+    expect(confirm).not.toContain('? Step 2/4');
+    expect(ws.exists('scale.txt')).toBe(false);
+    terminal.send(['y'], true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('? Step 3/4: Start the application', 'the third step menu');
+    expect(ws.exists('scale.txt')).toBe(true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('? Step 4/4: Last', 'the last step menu');
+    terminal.send(['Enter']);
+    expect(await exitCode(ws, terminal)).toBe(0);
+    expect(answers(ws)).toEqual([
+      ['first', 'step.action', 'run'],
+      ['scale', 'step.confirm', true],
+      ['look', 'step.action', 'run'],
+      ['last', 'step.action', 'run'],
+    ]);
+  });
+
+  it('"run all" still asks the confirmation, then stops at a pause step and shows the menu again', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', STAGES);
+    const terminal = startInTerminal(ws, 'rb.yaml');
+    await terminal.waitForScreen('? Step 1/4: First', 'the first prompt');
+    await choose(terminal, 'Down', 'run all');
+    await terminal.waitForScreen('? Scale it up?', 'the confirmation');
+    terminal.send(['y'], true);
+    terminal.send(['Enter']);
+    const pause = await terminal.waitForScreen('? Pause, look before going on. Step 3/4: Start the application', 'the pause');
+    expect(pause).toMatch(/❯ run\s+skip\s+run all\s+abort/);
+    expect(ws.exists('look.txt')).toBe(false);
+    terminal.send(['Enter']); // run: "run all" is over, the last step asks again
+    await terminal.waitForScreen('? Step 4/4: Last', 'the last step menu');
+    terminal.send(['Enter']);
+    expect(await exitCode(ws, terminal)).toBe(0);
+    expect(answers(ws)).toEqual([
+      ['first', 'step.action', 'all'],
+      ['scale', 'step.confirm', true],
+      ['look', 'step.action', 'run'],
+      ['last', 'step.action', 'run'],
+    ]);
+  });
+
+  it('"run all" survives a resume: the resumed run asks only the pending confirmation, then stops at the pause', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', STAGES);
+    const terminal = startInTerminal(ws, 'rb.yaml');
+    await terminal.waitForScreen('? Step 1/4: First', 'the first prompt');
+    await choose(terminal, 'Down', 'run all');
+    await terminal.waitForScreen('? Scale it up?', 'the confirmation');
+    terminal.send(['C-c']);
+    expect(await exitCode(ws, terminal)).toBe(130);
+    expect(ws.exists('scale.txt')).toBe(false);
+    terminal.kill();
+
+    session = new TmuxSession();
+    rmSync(ws.path('exitcode'));
+    session.start(`${drctlCommandLine(['resume', '--state-dir', 'st'], { cwd: ws.dir })}; echo EXIT=$? > exitcode; sleep 600`);
+    const resumed = await session.waitForScreen('? Scale it up?', 'the confirmation after the resume');
+    expect(resumed).not.toContain('? Step 2/4');
+    session.send(['y'], true);
+    session.send(['Enter']);
+    await session.waitForScreen('? Pause, look before going on. Step 3/4: Start the application', 'the pause after the resume');
+    await choose(session, 'Down', 'run all');
+    expect(await exitCode(ws, session)).toBe(0);
+    expect(ws.exists('last.txt')).toBe(true);
+    expect(session.screen()).not.toContain('? Step 4/4');
+    expect(answers(ws).slice(1)).toEqual([
+      ['scale', 'step.confirm', true],
+      ['look', 'step.action', 'all'],
+    ]);
   });
 });
 

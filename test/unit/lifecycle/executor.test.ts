@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Question } from '../../../src/engine/events.js';
+import { TYPED_ABORT } from '../../../src/engine/events.js';
 import { readJournal } from '../../../src/journal/journal.js';
 import { rebuildRun } from '../../../src/journal/record.js';
 import { startRun } from '../../../src/lifecycle/lifecycle.js';
@@ -49,8 +50,8 @@ function journal(x: Harness): ReturnType<typeof readJournal>['entries'] {
 }
 
 describe('the executor, driven by a recording host and fake ports', () => {
-  it('an operator who aborts at a step card stops the run there: exit 4, run.aborting journaled, nothing after it runs', async () => {
-    const { code, h } = await runAnswering((q) => (q.kind === 'step.action' && q.card.id === 'b' ? 'abort' : q.default));
+  it("an operator who aborts at a step's confirmation stops the run there: exit 4, run.aborting journaled, nothing after it runs", async () => {
+    const { code, h } = await runAnswering((q) => (q.kind === 'step.type' && q.id === 'b' ? TYPED_ABORT : q.default));
     expect(code).toBe(4);
     expect(h.runner.executions.map((e) => e.script)).toEqual(['ok a']);
     expect(journal(h).some((e) => e.type === 'run.aborting' && e.step === 'b')).toBe(true);
