@@ -5,7 +5,7 @@ import { readJournal } from '../journal/journal.js';
 import type { RunRecord } from '../journal/record.js';
 import { journalFile, runDir } from '../journal/runs.js';
 import type { RunReport } from '../report/build.js';
-import { buildReport } from '../report/build.js';
+import { buildReport, verdictFacts } from '../report/build.js';
 import type { ReportFormat } from '../report/render.js';
 import { REPORT_FORMATS, renderReport } from '../report/render.js';
 import { UserError } from '../util/errors.js';
@@ -93,12 +93,12 @@ export function ensureReportJson(stateDir: string, record: RunRecord): void {
 
 /** The terminal's closing summary, from the same report the files hold. */
 export function summaryOf(report: RunReport, reportFile: string): RunSummary {
+  const { status: _status, ...verdict } = verdictFacts(report);
   return {
+    ...verdict,
     runId: report.run_id,
     status: report.status === 'running' ? 'interrupted' : report.status,
     exitCode: report.exit_code ?? 130,
-    elapsedMs: report.elapsed_s * 1000,
-    failedStep: report.failed_step ?? undefined,
     steps: report.steps.map((s, i) => ({
       number: i + 1,
       id: s.id,
@@ -107,15 +107,6 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
       budgetMs: s.budget_s === null ? undefined : s.budget_s * 1000,
       durationMs: s.status === 'skipped' || s.status === 'not_run' ? undefined : actualMs(s),
     })),
-    rto: report.rto ? { targetMs: report.rto.target_s * 1000, elapsedMs: report.rto.elapsed_s * 1000, met: report.rto.met } : null,
-    rpo: report.rpo
-      ? {
-          targetMs: report.rpo.target_s * 1000,
-          achievedMs: report.rpo.achieved_s * 1000,
-          met: report.rpo.met,
-          evidence: report.rpo.evidence,
-        }
-      : null,
     runningMs: report.time.running_s * 1000,
     waitingMs: report.time.waiting_for_operator_s * 1000,
     reportFile,
