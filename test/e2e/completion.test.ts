@@ -29,6 +29,41 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   return result.stdout.split('\n').filter(Boolean);
 }
 
+/** Load `drctl completion zsh` in a real zsh (compadd and _files record what they are given) and complete the words. */
+function zshComplete(words: string[]): string[] {
+  const script = `compdef() { : }
+compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }
+_files() { print -- '<files>' }
+source <(drctl completion zsh) || exit 9
+words=(drctl "$@"); CURRENT=\${#words}
+_drctl`;
+  const result = spawnSync('zsh', ['-f', '-c', script, 'zsh', ...words], {
+    cwd: ROOT,
+    env: cliEnv({}, [bin]),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+/** Load `drctl completion fish` in a real fish and ask it what completes the command line. */
+function fishComplete(line: string): string[] {
+  const script = `drctl completion fish | source; or exit 9
+complete -C ${JSON.stringify(line)}`;
+  const result = spawnSync('fish', ['--no-config', '-c', script], { cwd: ROOT, env: cliEnv({}, [bin]), encoding: 'utf8', timeout: 60_000 });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+/** A shell the tests need: on CI it must be installed (.ci/run installs it), elsewhere its test is skipped loudly. */
+function requireShell(shell: string): boolean {
+  if (shellExists(shell)) return true;
+  if (process.env.CI) throw new Error(`${shell} is not installed: .ci/run installs it`);
+  console.warn(`${shell} is not installed: its completion is not tested`);
+  return false;
+}
+
 describe('drctl completion', () => {
   it('bash: completes commands, options, runbook names, step ids and run ids through drctl __complete', () => {
     expect(bashComplete(['re'])).toEqual(['resume', 'report']);
@@ -54,6 +89,22 @@ describe('drctl completion', () => {
     expect(runId).toMatch(/^my-scenario-\d{8}T\d{6}Z-[0-9a-f]{4}$/);
     expect(latest).toBe('latest');
     expect(bashComplete(['resume', 'my-'], dir)).toEqual([runId]);
+  });
+
+  it('zsh: completes commands, options and step ids, and falls back to file names for runbook files', () => {
+    if (!requireShell('zsh')) return;
+    expect(zshComplete(['re'])).toEqual(['resume', 'report']);
+    expect(zshComplete(['run', '--st'])).toEqual(['--start-at', '--state-dir']);
+    expect(zshComplete(['run', 'database-loss', '--start-at', 'restore-'])).toEqual(['restore-database']);
+    expect(zshComplete(['validate', 'ru'])).toContain('<files>');
+  });
+
+  it('fish: completes commands, options, runbook names and step ids', () => {
+    if (!requireShell('fish')) return;
+    expect(fishComplete('drctl re').map((l) => l.split('\t')[0])).toEqual(['report', 'resume']);
+    expect(fishComplete('drctl run --st').map((l) => l.split('\t')[0])).toEqual(['--start-at', '--state-dir']);
+    expect(fishComplete('drctl run database-l').map((l) => l.split('\t')[0])).toEqual(['database-loss']);
+    expect(fishComplete('drctl run database-loss --start-at restore-').map((l) => l.split('\t')[0])).toEqual(['restore-database']);
   });
 
   it('prints a script for each shell; zsh and fish accept theirs when installed', () => {
