@@ -3,6 +3,7 @@ import type { ActionExecutor, ActionRunResult, ActionTask } from '../ports/actio
 import type { AwsSettings } from '../ports/aws.js';
 import { actionNamed } from './registry.js';
 import type { ActionContext, ActionDefinition } from './types.js';
+import { PermanentActionError } from './types.js';
 import { parseActionArgs } from './validate-args.js';
 
 export interface ActionSettings {
@@ -16,7 +17,7 @@ export interface ActionSettings {
 export function createActionExecutor(settings: ActionSettings): ActionExecutor {
   const lookup = (name: string): ActionDefinition => {
     const action = actionNamed(name);
-    if (!action) throw new Error(`unknown action ${name}`);
+    if (!action) throw new PermanentActionError(`unknown action ${name}`);
     return action;
   };
   const contextFor = (task: ActionTask, result: ActionRunResult): ActionContext => ({
@@ -27,6 +28,7 @@ export function createActionExecutor(settings: ActionSettings): ActionExecutor {
     aws: settings.aws,
     log: (text) => task.onOutput(text.endsWith('\n') ? text : `${text}\n`),
     record: (fields) => task.onRecord(fields),
+    cleanup: (item) => task.onCleanup?.(item),
     recoveryPoint: (at, evidence) => {
       result.recoveryPoint = { at: at.toISOString(), evidence };
     },
@@ -44,7 +46,12 @@ export function createActionExecutor(settings: ActionSettings): ActionExecutor {
       const password = passwordIn(value);
       if (password) task.addSecret(password);
     }
-    return { action, args: parseActionArgs(action, task.with) };
+    try {
+      return { action, args: parseActionArgs(action, task.with) };
+    } catch (error) {
+      // Arguments that do not parse (an expression that resolved to a wrong value) parse no better next time.
+      throw new PermanentActionError((error as Error).message);
+    }
   };
   return {
     async run(task) {
@@ -52,7 +59,7 @@ export function createActionExecutor(settings: ActionSettings): ActionExecutor {
       const result: ActionRunResult = { outputs: {} };
       const outputs = await action.run(args as Record<string, unknown>, contextFor(task, result));
       const undeclared = Object.keys(outputs).filter((name) => !action.outputs.includes(name));
-      if (undeclared.length) throw new Error(`${action.name} returned undeclared outputs: ${undeclared.join(', ')}`);
+      if (undeclared.length) throw new PermanentActionError(`${action.name} returned undeclared outputs: ${undeclared.join(', ')}`);
       result.outputs = outputs;
       return result;
     },

@@ -1,3 +1,4 @@
+import type { CleanupItem } from '../ports/actions.js';
 import type { AwsSettings } from '../ports/aws.js';
 import type * as z from '../util/zod.js';
 import type { MatcherDoc } from './matcher.js';
@@ -14,6 +15,11 @@ export interface ActionContext {
   log(text: string): void;
   /** Journal what the action did (resources touched, decisions taken). */
   record(fields: Record<string, unknown>): void;
+  /**
+   * Put a file or folder the action created on the run's cleanup ledger, journaled at once: the run
+   * removes it when it ends (kept when `keep`), and a resumed run or `drctl cleanup` still knows it.
+   */
+  cleanup(item: CleanupItem): void;
   /** The recovery point this action restored to: the run's RPO evidence. */
   recoveryPoint(at: Date, evidence: string): void;
   /** Wait, ending early (with the signal's reason) when the run is interrupted or times out. */
@@ -40,11 +46,25 @@ export interface ActionDefinition<Args = Record<string, unknown>> {
   rollback?(args: Args, outputs: ActionOutputs, ctx: ActionContext): Promise<void>;
 }
 
-/** A failure an operator can act on: one line naming the action, the resource and the cause. */
+/**
+ * A failure an operator can act on: one line naming the action, the resource and the cause.
+ * `permanent`: trying again cannot change it (no backup before the incident start, access denied,
+ * no such bucket or instance, an invalid argument), so the step's `retry` does not repeat it.
+ */
 export class ActionError extends Error {
-  constructor(message: string) {
+  readonly permanent: boolean;
+  constructor(message: string, options: { permanent?: boolean } = {}) {
     super(message);
     this.name = 'ActionError';
+    this.permanent = options.permanent ?? false;
+  }
+}
+
+/** A failure that the same attempt would meet again: never retried (see `isPermanentFailure`). */
+export class PermanentActionError extends ActionError {
+  constructor(message: string) {
+    super(message, { permanent: true });
+    this.name = 'PermanentActionError';
   }
 }
 

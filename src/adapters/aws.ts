@@ -51,3 +51,53 @@ export function awsFailure(action: string, resource: string, error: unknown): st
   const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
   return `${action}: ${resource}: ${code}${message && message !== code ? `: ${message}` : ''}${status}`;
 }
+
+/** AWS error codes that the same call meets again however often it is tried. */
+const PERMANENT_AWS_CODES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'AllAccessDisabled',
+  'AuthorizationError',
+  'UnauthorizedOperation',
+  'InvalidAccessKeyId',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+  'NoSuchBucket',
+  'NoSuchKey',
+  'NotFound',
+  'InvalidBucketName',
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'InvalidParameterValueException',
+  'MissingParameter',
+  'ValidationError',
+  'ValidationException',
+  'InvalidInput',
+  'InvalidChangeBatch',
+  'NoSuchHostedZone',
+  'HostedZoneNotFound',
+  'DBInstanceNotFound',
+  'DBInstanceNotFoundFault',
+  'DBSnapshotNotFound',
+  'DBSnapshotNotFoundFault',
+  'DBInstanceAlreadyExists',
+  'DBInstanceAlreadyExistsFault',
+  'DBSnapshotAlreadyExists',
+  'DBSnapshotAlreadyExistsFault',
+]);
+
+/**
+ * Whether an AWS failure cannot change by trying again: access denied, a missing bucket, key,
+ * zone or instance, an invalid argument (by the error's code, or HTTP 401, 403 or 404).
+ * Throttling, timeouts and server errors are not: a retry may get through.
+ */
+export function isPermanentAwsError(error: unknown): boolean {
+  const e = (error ?? {}) as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const code = e.Code ?? e.name ?? '';
+  if (PERMANENT_AWS_CODES.has(code) || /Could not load credentials/i.test(e.message ?? '')) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status === 401 || status === 403 || status === 404;
+}

@@ -1,6 +1,7 @@
 import type { ProcessRunner } from '../ports/process.js';
 import { describeStopped } from '../adapters/process.js';
 import type { ActionExecutor } from '../ports/actions.js';
+import { isPermanentFailure } from '../ports/actions.js';
 import { formatDuration } from '../util/duration.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, RetryPolicy } from '../runbook/model.js';
@@ -45,6 +46,8 @@ export interface CommandOutcome {
   ok: boolean;
   /** The run was interrupted (Ctrl-C, SIGTERM) while the command ran. */
   interrupted: boolean;
+  /** An action's failure that trying again cannot change: it was not retried. A command's failure never is. */
+  permanent?: boolean | undefined;
   exitCode: number | null;
   outputs: Record<string, unknown>;
   recoveryPoint?: { at: string; evidence: string } | undefined;
@@ -109,6 +112,12 @@ export async function runCommand(
     last = await runUntil(task, deps, hooks, signal, attempt, deadline);
     last.attempts = attempt;
     if (last.ok || last.interrupted) break;
+    if (last.permanent) {
+      // Said once, in the step's reason: no "retrying in", no further attempt.
+      if (attempt < task.retry.attempts || task.until)
+        last = { ...last, reason: `${last.reason ?? 'failed'} (not retried: trying again cannot change this)` };
+      break;
+    }
     const left = deadline === undefined ? Infinity : deadline - deps.clock.now();
     if (attempt === task.retry.attempts || left <= 0) break;
     // The timeout is a hard limit for the whole step, retries and their delays included.
@@ -144,7 +153,7 @@ async function runUntil(
   for (let poll = 1; ; poll++) {
     const remaining = deadline === undefined ? undefined : Math.max(0, deadline - deps.clock.now());
     const outcome = await runOnce(task, deps, hooks, signal, attempt, remaining);
-    if (!task.until || outcome.interrupted || outcome.timedOut) return outcome;
+    if (!task.until || outcome.interrupted || outcome.timedOut || outcome.permanent) return outcome;
     const pending = unmetExpectation(task.until, outcome.observed, task.scope);
     if (!pending) {
       // The poll is over; the step's own expectation, if it has one, still has to hold.
@@ -336,6 +345,7 @@ async function runAction(
   } catch (error) {
     const interrupted = signal.aborted;
     const timedOut = !interrupted && controller.signal.aborted;
+    const permanent = !interrupted && !timedOut && isPermanentFailure(error);
     observed.exitCode = 1;
     const reason = interrupted
       ? 'interrupted'
@@ -356,6 +366,7 @@ async function runAction(
       ok: false,
       interrupted,
       timedOut,
+      permanent,
       exitCode: 1,
       outputs: {},
       reason,

@@ -145,7 +145,7 @@ export class TerminalHost implements Host {
       case 'failure.action':
         return this.widgets.select(
           {
-            message: `${question.id} failed: ${question.reason}. What now?`,
+            message: `${question.id} failed (the reason is just above). What now?`,
             choices: [
               { name: 'retry', value: 'retry' },
               { name: 'skip (record it as failed and go on)', value: 'continue' },

@@ -3,6 +3,19 @@
  * an ActionExecutor and gets the outputs back. src/actions/runner.ts is the real one; tests pass fakes.
  */
 
+/**
+ * A file or folder an action created for the run (a downloaded backup and its folder): the run
+ * removes it when it ends, unless `keep`. Its device and inode say it is still the one created.
+ */
+export interface CleanupItem {
+  /** Absolute, with no symbolic link in it. */
+  path: string;
+  kind: 'file' | 'dir';
+  keep: boolean;
+  dev: number;
+  ino: number;
+}
+
 export interface ActionTask {
   stepId: string;
   action: string;
@@ -14,11 +27,21 @@ export interface ActionTask {
   onRecord(fields: Record<string, unknown>): void;
   /** A value to mask from now on (an action's connection string, say). */
   addSecret(value: string): void;
+  /** Put what the action created on the run's cleanup ledger (journaled at once). */
+  onCleanup?(item: CleanupItem): void;
 }
 
 export interface ActionRunResult {
   outputs: Record<string, unknown>;
   recoveryPoint?: { at: string; evidence: string } | undefined;
+}
+
+/**
+ * Whether a failure of `run` cannot change by trying again: the error carries `permanent: true`
+ * (src/actions/types.ts PermanentActionError). The step's retries and `until` polling stop at it.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
 }
 
 /** Actions (`uses:`) plug in here: they run in-process and return their outputs. */

@@ -1,5 +1,6 @@
 import type { ActionContext } from '../../src/actions/types.js';
 import { unmetMatcherText } from '../../src/engine/expect.js';
+import type { CleanupItem } from '../../src/ports/actions.js';
 import type { AwsSettings } from '../../src/ports/aws.js';
 
 /**
@@ -11,6 +12,8 @@ import type { AwsSettings } from '../../src/ports/aws.js';
 export interface FakeActionContext extends ActionContext {
   logs: string[];
   records: Array<Record<string, unknown>>;
+  /** What the action put on the run's cleanup ledger, in order. */
+  cleanups: CleanupItem[];
   /** Every recovery point claimed, in order. */
   points: Array<{ at: Date; evidence: string }>;
   /** The interval of every sleep asked for, in ms. */
@@ -43,11 +46,13 @@ export function fakeActionContext(options: FakeActionContextOptions = {}): FakeA
     aws: options.aws ?? {},
     logs: [],
     records: [],
+    cleanups: [],
     points: [],
     sleeps: [],
     controller,
     log: (text) => ctx.logs.push(text),
     record: (fields) => ctx.records.push(fields),
+    cleanup: (item) => ctx.cleanups.push(item),
     recoveryPoint: (at, evidence) => ctx.points.push({ at, evidence }),
     unmetMatcher: unmetMatcherText,
     sleep: (ms) => {

@@ -1,7 +1,7 @@
 import * as z from '../../util/zod.js';
 import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { defineAction, PermanentActionError } from '../types.js';
 import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
 import { formatBytes } from './progress.js';
 import type { StoredObject } from '../../ports/backup-store.js';
@@ -45,7 +45,7 @@ export function backupLatestAction(open: OpenStore = openStore) {
     outputs: ['uri', 'key', 'last_modified', 'age_s', 'size'],
     async run(args, ctx) {
       const location = parseLocation(args.location);
-      if (typeof location === 'string') throw new ActionError(`${NAME}: ${args.location}: ${location}`);
+      if (typeof location === 'string') throw new PermanentActionError(`${NAME}: ${args.location}: ${location}`);
       const pattern = args.match === undefined ? undefined : globToRegExp(args.match);
       const cut = ctx.incidentStart.getTime();
       let best: StoredObject | undefined;
@@ -91,8 +91,8 @@ export function backupLatestAction(open: OpenStore = openStore) {
         chosen: best ? uriOf(location.store, best.key) : null,
       });
       if (!best) {
-        if (!oldestNewer) throw new ActionError(`${NAME}: ${location.uri}: no backups${matched}`);
-        throw new ActionError(
+        if (!oldestNewer) throw new PermanentActionError(`${NAME}: ${location.uri}: no backups${matched}`);
+        throw new PermanentActionError(
           `${NAME}: ${location.uri}: the only backups${matched} are newer than the incident start (${incident}): the oldest, ${uriOf(location.store, oldestNewer.key)}, was taken at ${oldestNewer.lastModified.toISOString()}; a backup taken after the disaster may hold the damage (set --incident-start if the incident began later)`,
         );
       }

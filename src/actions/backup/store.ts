@@ -1,7 +1,10 @@
-import { awsFailure } from '../../adapters/aws.js';
+import { awsFailure, isPermanentAwsError } from '../../adapters/aws.js';
 import type { AwsSettings } from '../../ports/aws.js';
 import type { BackupStore } from '../../ports/backup-store.js';
 import { ActionError } from '../types.js';
+
+/** File system errors that the same call meets again: a missing path, a permission, a wrong kind of file. */
+const PERMANENT_FS_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'ELOOP', 'EROFS', 'EEXIST']);
 import type { StoreRef } from './location.js';
 
 export type OpenStore = (store: StoreRef, aws: AwsSettings) => Promise<BackupStore>;
@@ -25,9 +28,9 @@ export function storeFailure(action: string, resource: string, error: unknown, s
   const e = error as { code?: unknown; syscall?: unknown; message?: string };
   if (typeof e.code === 'string' && typeof e.syscall === 'string') {
     // ENOENT: no such file or directory, open '/x' → ENOENT: no such file or directory
-    return new ActionError(`${action}: ${resource}: ${(e.message ?? e.code).split(',')[0]}`);
+    return new ActionError(`${action}: ${resource}: ${(e.message ?? e.code).split(',')[0]}`, { permanent: PERMANENT_FS_CODES.has(e.code) });
   }
   if (/region is missing/i.test(e.message ?? ''))
-    return new ActionError(`${action}: ${resource}: no AWS region (set AWS_REGION or --region)`);
-  return new ActionError(awsFailure(action, resource, error));
+    return new ActionError(`${action}: ${resource}: no AWS region (set AWS_REGION or --region)`, { permanent: true });
+  return new ActionError(awsFailure(action, resource, error), { permanent: isPermanentAwsError(error) });
 }

@@ -4,7 +4,7 @@ import * as z from '../../util/zod.js';
 import { formatDuration } from '../../util/duration.js';
 import { sha256Hash } from '../../util/sha256.js';
 import { arg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { parseObjectUri, parses } from './location.js';
 import { formatBytes, HashMeter, progressReporter, rate } from './progress.js';
 import type { OpenStore } from './store.js';
@@ -35,14 +35,14 @@ export function backupUploadAction(open: OpenStore = openStore) {
     async run(args, ctx) {
       const from = resolve(args.from);
       const target = parseObjectUri(args.uri, basename(from));
-      if (typeof target === 'string') throw new ActionError(`${NAME}: ${args.uri}: ${target}`);
+      if (typeof target === 'string') throw new PermanentActionError(`${NAME}: ${args.uri}: ${target}`);
       let size: number;
       let sha256: string;
       let elapsedMs: number;
       try {
         const { stat } = await import('node:fs/promises');
         const info = await stat(from);
-        if (!info.isFile()) throw new ActionError(`${NAME}: ${from}: not a file`);
+        if (!info.isFile()) throw new PermanentActionError(`${NAME}: ${from}: not a file`);
         size = info.size;
         const hash = sha256Hash();
         const hashing = progressReporter(ctx.log, 'hashing', from, size);

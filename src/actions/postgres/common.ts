@@ -98,7 +98,17 @@ export function problemOf(error: unknown, url: string): string {
 
 /** The one-line error an operator sees: action, host:port/database, cause. */
 export function failure(action: string, target: PgTarget, error: unknown, url: string): ActionError {
-  return new ActionError(`${action}: ${target.label}: ${problemOf(error, url)}`);
+  return new ActionError(`${action}: ${target.label}: ${problemOf(error, url)}`, { permanent: isPermanentPgError(error) });
+}
+
+/**
+ * Server errors that the same statement meets again: authentication (SQLSTATE class 28), no such
+ * database (3D000), syntax or access rule (class 42: a permission, an unknown table).
+ */
+export function isPermanentPgError(error: unknown): boolean {
+  return (
+    error instanceof PgServerError && (error.sqlstate.startsWith('28') || error.sqlstate === '3D000' || error.sqlstate.startsWith('42'))
+  );
 }
 
 /** Open a connection for a step: bounded by the connect timeout, the step's timeout and interruption. */

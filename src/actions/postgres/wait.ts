@@ -4,7 +4,7 @@ import type { PgConnection, PgPort } from '../../ports/pg.js';
 import { PgServerError } from '../../ports/pg.js';
 import { formatDuration } from '../../util/duration.js';
 import { pollIntervalArg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { defineAction, PermanentActionError } from '../types.js';
 import { describeTarget, openConnection, problemOf, runQuery, textOf, urlArg } from './common.js';
 
 /** How often postgres.wait tries by default: a server coming up is worth noticing quickly. */
@@ -67,7 +67,7 @@ export function createPostgresWait(port: PgPort) {
           } catch (error) {
             if (ctx.signal.aborted) throw error;
             const problem = problemOf(error, args.url);
-            if (isFinal(error)) throw new ActionError(`postgres.wait: ${target.label}: ${problem} (waiting will not fix this)`);
+            if (isFinal(error)) throw new PermanentActionError(`postgres.wait: ${target.label}: ${problem} (waiting will not fix this)`);
             if (problem !== lastProblem) ctx.log(`${target.label} not ready: ${problem}; trying every ${formatDuration(pollMs)}`);
             lastProblem = problem;
           } finally {

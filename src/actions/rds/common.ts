@@ -1,9 +1,9 @@
 import * as z from '../../util/zod.js';
-import { awsFailure } from '../../adapters/aws.js';
+import { awsFailure, isPermanentAwsError } from '../../adapters/aws.js';
 import type { RdsInstance, RdsPort, RdsSnapshot } from '../../ports/rds.js';
 import { formatDuration } from '../../util/duration.js';
 import { arg, DEFAULT_POLL_MS } from '../args.js';
-import { ActionError } from '../types.js';
+import { ActionError, PermanentActionError } from '../types.js';
 import type { ActionContext } from '../types.js';
 
 /** How an action gets its RDS port: the SDK in drctl, a fake in unit tests. */
@@ -51,7 +51,7 @@ export async function callAws<T>(ctx: ActionContext, action: string, resource: s
     return await call();
   } catch (error) {
     if (ctx.signal.aborted || error instanceof ActionError) throw error;
-    throw new ActionError(awsFailure(action, resource, error));
+    throw new ActionError(awsFailure(action, resource, error), { permanent: isPermanentAwsError(error) });
   }
 }
 
@@ -81,8 +81,10 @@ export async function waitForInstance(port: RdsPort, ctx: ActionContext, wait: I
         ctx.record({ instance: wait.instance, status: 'deleted', waited_ms: elapsed, checks: check });
         return { id: wait.instance, status: 'deleted' };
       }
-      if (check === 1) throw new ActionError(`${wait.action}: ${wait.instance}: DBInstanceNotFound: no such instance`);
-      throw new ActionError(`${wait.action}: ${wait.instance} no longer exists (DBInstanceNotFound) while waiting for ${wait.goal}`);
+      if (check === 1) throw new PermanentActionError(`${wait.action}: ${wait.instance}: DBInstanceNotFound: no such instance`);
+      throw new PermanentActionError(
+        `${wait.action}: ${wait.instance} no longer exists (DBInstanceNotFound) while waiting for ${wait.goal}`,
+      );
     }
     if (wait.done(instance)) {
       ctx.log(`${wait.instance} is ${instance.status}${check > 1 ? ` after ${elapsedText(elapsed)}` : ''}`);
@@ -92,7 +94,7 @@ export async function waitForInstance(port: RdsPort, ctx: ActionContext, wait: I
     const onItsWay = wait.goal === 'deleted' && instance.status === 'deleting';
     if (TERMINAL_INSTANCE_STATUSES.has(instance.status) && !onItsWay) {
       ctx.record({ instance: wait.instance, status: instance.status, waited_ms: elapsed, checks: check, terminal: true });
-      throw new ActionError(`${wait.action}: ${wait.instance} is ${instance.status}: it will not become ${wait.goal}`);
+      throw new PermanentActionError(`${wait.action}: ${wait.instance} is ${instance.status}: it will not become ${wait.goal}`);
     }
     const detail = wait.detail?.(instance);
     ctx.log(`waiting for ${wait.instance}: ${instance.status}${detail ? `, ${detail}` : ''} (${elapsedText(elapsed)})`);
@@ -113,7 +115,9 @@ export async function waitForSnapshot(
     const snapshot = await callAws(ctx, action, `snapshot ${id}`, () => port.describeSnapshot(id, ctx.signal));
     const elapsed = Date.now() - started;
     if (!snapshot)
-      throw new ActionError(`${action}: snapshot ${id} no longer exists (DBSnapshotNotFound) while waiting for it to become available`);
+      throw new PermanentActionError(
+        `${action}: snapshot ${id} no longer exists (DBSnapshotNotFound) while waiting for it to become available`,
+      );
     if (snapshot.status === 'available') {
       ctx.log(`snapshot ${id} is available${check > 1 ? ` after ${elapsedText(elapsed)}` : ''}`);
       ctx.record({ snapshot: id, status: snapshot.status, waited_ms: elapsed, checks: check });
@@ -121,7 +125,7 @@ export async function waitForSnapshot(
     }
     if (TERMINAL_SNAPSHOT_STATUSES.has(snapshot.status)) {
       ctx.record({ snapshot: id, status: snapshot.status, waited_ms: elapsed, checks: check, terminal: true });
-      throw new ActionError(`${action}: snapshot ${id} is ${snapshot.status}: it will not become available`);
+      throw new PermanentActionError(`${action}: snapshot ${id} is ${snapshot.status}: it will not become available`);
     }
     const progress = snapshot.progress !== undefined ? `, ${snapshot.progress}%` : '';
     ctx.log(`waiting for snapshot ${id}: ${snapshot.status}${progress} (${elapsedText(elapsed)})`);

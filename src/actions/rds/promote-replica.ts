@@ -1,6 +1,6 @@
 import * as z from '../../util/zod.js';
 import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { defineAction, PermanentActionError } from '../types.js';
 import { callAws, realRdsPort, waitForInstance } from './common.js';
 import type { RdsPortFactory } from './common.js';
 
@@ -20,7 +20,7 @@ export function promoteReplicaAction(portFor: RdsPortFactory = realRdsPort) {
     async run(args, ctx) {
       const port = await portFor(ctx);
       const before = await callAws(ctx, NAME, args.instance, () => port.describeInstance(args.instance, ctx.signal));
-      if (!before) throw new ActionError(`${NAME}: ${args.instance}: DBInstanceNotFound: no such instance`);
+      if (!before) throw new PermanentActionError(`${NAME}: ${args.instance}: DBInstanceNotFound: no such instance`);
       let answer = before;
       if (!before.replicaSource) {
         // Run again after a promotion (a resumed run): nothing to promote, only wait.

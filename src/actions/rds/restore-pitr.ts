@@ -1,6 +1,6 @@
 import * as z from '../../util/zod.js';
 import { arg, pollIntervalArg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { callAws, realRdsPort, restoredInstance, restoreOptionArgs, restoreOptions } from './common.js';
 import type { RdsPortFactory } from './common.js';
 
@@ -41,7 +41,7 @@ export function restorePitrAction(portFor: RdsPortFactory = realRdsPort) {
         // The recovery point is the source's latest restorable time, read just before the restore:
         // RDS restores to that time or a moment later, so the RPO this reports is never flattering.
         const source = await callAws(ctx, NAME, args.source, () => port.describeInstance(args.source, ctx.signal));
-        if (!source) throw new ActionError(`${NAME}: ${args.source}: DBInstanceNotFound: no such source instance`);
+        if (!source) throw new PermanentActionError(`${NAME}: ${args.source}: DBInstanceNotFound: no such source instance`);
         if (!source.latestRestorableTime) {
           throw new ActionError(
             `${NAME}: ${args.source}: has no latest restorable time (are automated backups enabled? status ${source.status})`,

@@ -1,7 +1,7 @@
 import * as z from '../../util/zod.js';
 import type { RdsSnapshot } from '../../ports/rds.js';
 import { arg, pollIntervalArg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { callAws, realRdsPort, restoredInstance, restoreOptionArgs, restoreOptions } from './common.js';
 import type { RdsPortFactory } from './common.js';
 
@@ -66,7 +66,7 @@ export function restoreSnapshotAction(portFor: RdsPortFactory = realRdsPort) {
         chosen = await callAws(ctx, NAME, `snapshot ${id}`, () => port.describeSnapshot(id, ctx.signal));
         if (!chosen) {
           // A snapshot shared from another account is not listed here; RDS itself will say whether it can use it.
-          if (!id.startsWith('arn:')) throw new ActionError(`${NAME}: snapshot ${id}: DBSnapshotNotFound: no such snapshot`);
+          if (!id.startsWith('arn:')) throw new PermanentActionError(`${NAME}: snapshot ${id}: DBSnapshotNotFound: no such snapshot`);
           ctx.log(`snapshot ${id} is not described in this account: restoring without its capture time (no RPO evidence)`);
           chosen = { id, status: 'unknown' };
         } else if (chosen.status !== 'available') {

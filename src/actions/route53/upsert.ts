@@ -1,10 +1,10 @@
 import * as z from '../../util/zod.js';
-import { awsFailure } from '../../adapters/aws.js';
+import { awsFailure, isPermanentAwsError } from '../../adapters/aws.js';
 import { fqdn } from '../../adapters/route53-port.js';
 import type { DnsRecord, HostedZoneRef, Route53Port } from '../../ports/route53.js';
 import { formatDuration } from '../../util/duration.js';
 import { arg, DEFAULT_POLL_MS, pollIntervalArg } from '../args.js';
-import { ActionError, defineAction } from '../types.js';
+import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import type { ActionContext } from '../types.js';
 
 const NAME = 'route53.upsert';
@@ -140,7 +140,7 @@ async function aws<T>({ ctx }: Call, resource: string, call: () => Promise<T>): 
     return await call();
   } catch (error) {
     if (ctx.signal.aborted || error instanceof ActionError) throw error;
-    throw new ActionError(awsFailure(NAME, resource, error));
+    throw new ActionError(awsFailure(NAME, resource, error), { permanent: isPermanentAwsError(error) });
   }
 }
 
@@ -148,16 +148,16 @@ async function aws<T>({ ctx }: Call, resource: string, call: () => Promise<T>): 
 async function resolveZone(c: Call, zone: string): Promise<HostedZoneRef> {
   if (zone.includes('.')) {
     const zones = await aws(c, `zone ${zone}`, () => c.port.zonesNamed(zone, c.ctx.signal));
-    if (zones.length === 0) throw new ActionError(`${NAME}: zone ${fqdn(zone)}: no hosted zone has this name (NoSuchHostedZone)`);
+    if (zones.length === 0) throw new PermanentActionError(`${NAME}: zone ${fqdn(zone)}: no hosted zone has this name (NoSuchHostedZone)`);
     if (zones.length > 1) {
       const ids = zones.map((z) => `${z.id}${z.private ? ' (private)' : ''}`).join(', ');
-      throw new ActionError(`${NAME}: zone ${fqdn(zone)}: ${zones.length} hosted zones have this name (${ids}): give the zone id`);
+      throw new PermanentActionError(`${NAME}: zone ${fqdn(zone)}: ${zones.length} hosted zones have this name (${ids}): give the zone id`);
     }
     return zones[0]!;
   }
   const id = zone.replace(/^\/?hostedzone\//, '');
   const found = await aws(c, `zone ${id}`, () => c.port.getZone(id, c.ctx.signal));
-  if (!found) throw new ActionError(`${NAME}: zone ${id}: NoSuchHostedZone: no hosted zone has this id`);
+  if (!found) throw new PermanentActionError(`${NAME}: zone ${id}: NoSuchHostedZone: no hosted zone has this id`);
   return found;
 }
 
@@ -166,7 +166,7 @@ async function target(c: Call, args: UpsertArgs): Promise<{ zone: HostedZoneRef;
   const zone = await resolveZone(c, args.zone);
   const name = fqdn(args.name);
   if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
-    throw new ActionError(
+    throw new PermanentActionError(
       `${NAME}: ${name} is not in zone ${zone.name} (${zone.id}): write the full name, e.g. ${name.replace(/\.$/, '')}.${zone.name}`,
     );
   }
@@ -178,7 +178,7 @@ async function currentRecord(c: Call, zoneId: string, name: string, type: string
   const sets = await aws(c, label, () => c.port.recordSets(zoneId, name, type, c.ctx.signal));
   const routed = sets.filter((s) => s.set_identifier !== undefined);
   if (routed.length) {
-    throw new ActionError(
+    throw new PermanentActionError(
       `${NAME}: ${label}: has ${routed.length} record set(s) with a routing policy (set identifier ${routed.map((s) => s.set_identifier).join(', ')}): route53.upsert manages simple records only`,
     );
   }

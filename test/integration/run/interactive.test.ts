@@ -315,7 +315,7 @@ steps:
     const terminal = startInTerminal(ws, 'rb.yaml');
     await terminal.waitForScreen('? Step 1/2: Check the replica', 'the first prompt');
     terminal.send(['Enter']);
-    failurePrompt = await terminal.waitForScreen('? check failed: exit code 1 (expected 0). What now?', 'the failure prompt');
+    failurePrompt = await terminal.waitForScreen('? check failed (the reason is just above). What now?', 'the failure prompt');
     expect(linesOf(ws.path('check-runs.txt'))).toEqual(['attempt']);
     ws.write('fixed.flag', '');
     await choose(terminal, 'Up', 'retry');
@@ -327,6 +327,8 @@ steps:
   it('offers retry, skip and abort; retry after fixing the cause runs it again and the run succeeds', async () => {
     await walkWithRetry();
     expect(failurePrompt).toContain('✗ check failed after');
+    // The reason is on screen once: the failure line, not the prompt again.
+    expect(failurePrompt.split('exit code 1 (expected 0)').length - 1).toBe(1);
     expect(failurePrompt).toMatch(/retry\s+skip \(record it as failed and go on\)\s+❯ abort \(stop here, roll back nothing\)/);
     expect(code).toBe(0);
     expect(linesOf(ws.path('check-runs.txt'))).toEqual(['attempt', 'attempt']);
