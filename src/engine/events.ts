@@ -139,10 +139,23 @@ export type Answer<Q extends Question> = Q extends { kind: 'step.action' }
               ? 'rerun' | 'done' | 'failed'
               : never;
 
+/**
+ * The operator's note, given at any prompt instead of an answer: the engine journals it (a `note`
+ * entry, as `drctl note` writes, with the operator) and asks the same question again.
+ */
+export interface NoteAnswer {
+  note: string;
+}
+
+export function isNoteAnswer(answer: unknown): answer is NoteAnswer {
+  return typeof answer === 'object' && answer !== null && typeof (answer as { note?: unknown }).note === 'string';
+}
+
 /** The UI, injected: a terminal host, a non-interactive host for --yes, or a recording host in tests. */
 export interface Host {
   emit(event: RunEvent): void;
-  ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>>;
+  /** The answer, or a note: any question may be answered with a note first (the question is then asked again). */
+  ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer>;
   /** Called once at the end (restore the terminal, stop spinners). */
   close(): void;
 }
@@ -150,3 +163,5 @@ export interface Host {
 /** What an operator may type at a typed confirmation instead of the text: skip the step, or stop the run. */
 export const TYPED_SKIP = 'skip' as const;
 export const TYPED_ABORT = 'abort' as const;
+/** Typed at a typed confirmation (unless it is the text asked for), it adds a note instead. */
+export const TYPED_NOTE = 'note' as const;

@@ -1,12 +1,13 @@
 import type { ProcessRunner } from '../ports/process.js';
 import type { FailureDecision, RunStatus } from '../journal/entries.js';
+import { MAX_NOTE_LENGTH } from '../journal/entries.js';
 import type { RunRecord, StepRecord } from '../journal/record.js';
 import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from '../ports/clock.js';
-import type { Answer, ClockView, Question, RunEvent, StepCard } from './events.js';
-import { TYPED_ABORT, TYPED_SKIP } from './events.js';
+import type { Answer, ClockView, NoteAnswer, Question, RunEvent, StepCard } from './events.js';
+import { isNoteAnswer, TYPED_ABORT, TYPED_SKIP } from './events.js';
 import { LineSplitter } from './line-splitter.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
@@ -16,6 +17,7 @@ import { evaluateCondition, renderString, resolveValue } from './render.js';
 import type { StepState } from './scope.js';
 import type { ActionExecutor } from '../ports/actions.js';
 import type { Operator } from '../util/operator.js';
+import { currentOperator } from '../util/operator.js';
 import { openLibpqEnv } from './libpq-env.js';
 import type { CommandOutcome } from './step-runner.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
@@ -26,7 +28,7 @@ import { outputOnlyHooks, runCommand } from './step-runner.js';
  */
 export interface RunChannel {
   emit(event: RunEvent): void;
-  ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>>;
+  ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer>;
 }
 
 export interface ExecutorDeps {
@@ -112,7 +114,15 @@ export class Executor {
     this.emit({ type: 'prompt.asked', step: stepId, question: question.kind });
     let answer: Answer<Q>;
     try {
-      answer = await this.deps.channel.ask(question, this.signal);
+      // A note is journaled at once, as `drctl note` journals it, and the same question is asked again.
+      for (;;) {
+        const reply = await this.deps.channel.ask(question, this.signal);
+        if (!isNoteAnswer(reply)) {
+          answer = reply;
+          break;
+        }
+        this.note(reply.note);
+      }
     } catch (error) {
       if (this.signal.aborted) throw new Interrupted();
       throw error;
@@ -122,6 +132,14 @@ export class Executor {
     const who = this.deps.operator;
     this.emit({ type: 'prompt.answered', step: stepId, question: question.kind, answer, wait_ms: waitMs, ...(who ? { who } : {}) });
     return answer;
+  }
+
+  /** The operator's note from a prompt: the same journal entry `drctl note` writes, with who wrote it. */
+  private note(text: string): void {
+    const trimmed = text.trim();
+    if (trimmed === '') return;
+    const { user, host } = this.deps.operator ?? currentOperator();
+    this.emit({ type: 'note', text: trimmed.slice(0, MAX_NOTE_LENGTH), user, host });
   }
 
   clockView(fromIndex: number): ClockView {

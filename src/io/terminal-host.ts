@@ -1,16 +1,20 @@
 import type * as Prompts from '@inquirer/prompts';
 import type { Ora } from 'ora';
 import type oraFactory from 'ora';
-import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
-import { TYPED_ABORT, TYPED_SKIP } from '../engine/events.js';
+import type { Answer, Host, NoteAnswer, Question, RunEvent } from '../engine/events.js';
+import { TYPED_ABORT, TYPED_NOTE, TYPED_SKIP } from '../engine/events.js';
+import { MAX_NOTE_LENGTH } from '../journal/entries.js';
 import { formatDuration } from '../util/duration.js';
 import { eventLine } from './render-run.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { colorEnabled, styleFor } from './style.js';
 
+/** The "note…" choice of every menu: the host asks for the text, and the engine journals it and asks again. */
+const NOTE = 'note…';
+const NOTE_CHOICE = { name: NOTE, value: NOTE, description: "add a note to the run's journal and report, then choose again" } as const;
+
 interface Widgets {
-  confirm: typeof Prompts.confirm;
   input: typeof Prompts.input;
   select: typeof Prompts.select;
   ora: typeof oraFactory;
@@ -37,7 +41,7 @@ export class TerminalHost implements Host {
   /** The prompt and spinner libraries load here, when a run is interactive, and not before. */
   static async open(onInterrupt: () => void, out: NodeJS.WriteStream = process.stdout): Promise<TerminalHost> {
     const [prompts, { default: ora }] = await Promise.all([import('@inquirer/prompts'), import('ora')]);
-    return new TerminalHost({ confirm: prompts.confirm, input: prompts.input, select: prompts.select, ora }, onInterrupt, out);
+    return new TerminalHost({ input: prompts.input, select: prompts.select, ora }, onInterrupt, out);
   }
 
   emit(event: RunEvent): void {
@@ -79,16 +83,33 @@ export class TerminalHost implements Host {
     this.spinner = undefined;
   }
 
-  async ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>> {
+  async ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer> {
     this.stopSpinner();
     const context = { signal, output: this.out };
     try {
-      return (await this.prompt(question, context)) as Answer<Q>;
+      for (;;) {
+        const answer = await this.prompt(question, context);
+        if (answer !== NOTE) return answer as Answer<Q>;
+        const note = await this.noteText(context);
+        // An empty note goes back to the question.
+        if (note !== '') return { note };
+      }
     } catch (error) {
       // Ctrl-C inside a prompt ends the prompt, not the process: treat it as an interruption.
       if ((error as Error).name === 'ExitPromptError') this.onInterrupt();
       throw error;
     }
+  }
+
+  private async noteText(context: { signal: AbortSignal; output: NodeJS.WriteStream }): Promise<string> {
+    const text = await this.widgets.input(
+      {
+        message: 'Note for the journal and the report (empty to go back):',
+        validate: (value) => value.length <= MAX_NOTE_LENGTH || `a note holds at most ${MAX_NOTE_LENGTH} characters`,
+      },
+      context,
+    );
+    return text.trim();
   }
 
   private async prompt(question: Question, context: { signal: AbortSignal; output: NodeJS.WriteStream }): Promise<unknown> {
@@ -102,27 +123,42 @@ export class TerminalHost implements Host {
               { name: 'skip', value: 'skip', description: 'record it as skipped and go on' },
               { name: 'run all', value: 'all', description: 'run the remaining steps without asking (confirmations and pauses still ask)' },
               { name: 'abort', value: 'abort', description: 'stop the run here (nothing is rolled back)' },
+              NOTE_CHOICE,
             ],
             default: 'run',
           },
           context,
         );
-      case 'step.confirm':
-        return this.widgets.confirm({ message: question.question, default: false }, context);
+      case 'step.confirm': {
+        // y or n, as a confirm prompt takes them; "note" adds a note; Enter alone is no.
+        const typed = await this.widgets.input(
+          {
+            message: `${question.question} (y/N, or "${TYPED_NOTE}")`,
+            validate: (value) =>
+              /^(y|yes|n|no|)$/i.test(value.trim()) || value.trim() === TYPED_NOTE || `answer y or n (or "${TYPED_NOTE}" to add a note)`,
+          },
+          context,
+        );
+        const answer = typed.trim();
+        return answer === TYPED_NOTE ? NOTE : /^(y|yes)$/i.test(answer);
+      }
       case 'step.type': {
         // A typo must never decide anything: only the exact text, "skip" or "abort" are accepted.
         const typed = await this.widgets.input(
           {
-            message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"):`,
+            message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"; "${TYPED_NOTE}" adds a note):`,
             validate: (value) =>
               question.matches(value) ||
               value === TYPED_SKIP ||
               value === TYPED_ABORT ||
+              value === TYPED_NOTE ||
               `that is not "${question.expected}": type it exactly, or "${TYPED_SKIP}" or "${TYPED_ABORT}"`,
           },
           context,
         );
-        return question.matches(typed) ? 'confirmed' : typed;
+        // The text asked for wins: a step whose confirmation text is "note" runs when it is typed.
+        if (question.matches(typed)) return 'confirmed';
+        return typed === TYPED_NOTE ? NOTE : typed;
       }
       case 'manual.done':
         this.out.write(
@@ -135,10 +171,7 @@ export class TerminalHost implements Host {
         return this.widgets.select(
           {
             message: 'When it is done:',
-            choices: [
-              { name: 'done', value: 'done' as const },
-              { name: 'abort the run', value: 'abort' as const },
-            ],
+            choices: [{ name: 'done', value: 'done' as const }, { name: 'abort the run', value: 'abort' as const }, NOTE_CHOICE],
           },
           context,
         );
@@ -151,6 +184,7 @@ export class TerminalHost implements Host {
               { name: 'skip (record it as failed and go on)', value: 'continue' },
               ...(question.canRollback ? [{ name: 'roll back the steps done so far, newest first', value: 'rollback' }] : []),
               { name: 'abort (stop here, roll back nothing)', value: 'abort' },
+              NOTE_CHOICE,
             ],
             // The runbook's on_failure is the choice offered first; on_failure: abort offers the operator's abort.
             default: question.default === 'fail' || (question.default === 'rollback' && !question.canRollback) ? 'abort' : question.default,
@@ -165,6 +199,7 @@ export class TerminalHost implements Host {
               { name: 'run it again', value: 'rerun' },
               { name: 'skip it (I checked: it is done)', value: 'skip' },
               { name: 'abort', value: 'abort' },
+              NOTE_CHOICE,
             ],
             default: 'abort',
           },
@@ -178,6 +213,7 @@ export class TerminalHost implements Host {
               { name: 'run the rollback again', value: 'rerun' },
               { name: 'it is done (I checked): record it as rolled back', value: 'done' },
               { name: 'leave it: record the rollback as failed and go on', value: 'failed' },
+              NOTE_CHOICE,
             ],
             default: 'failed',
           },

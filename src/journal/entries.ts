@@ -145,6 +145,9 @@ export type JournalEntryBody =
   /** The operator ended a run that will not be resumed (`drctl abandon`); run.finished (aborted) follows. */
   | { type: 'run.abandoned'; user: string; host: string; terminal: string; reason: string | null };
 
+/** A note is a remark, not a document: long enough for a paragraph, short enough to stay one journal line. */
+export const MAX_NOTE_LENGTH = 4000;
+
 /** One line of the journal: an entry and when it was written (ISO). */
 export type JournalEntry = JournalEntryBody & { t: string };
 

@@ -1,5 +1,5 @@
 import type { RunChannel } from '../engine/executor.js';
-import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
+import type { Answer, Host, NoteAnswer, Question, RunEvent } from '../engine/events.js';
 import { isDisplayEvent } from '../engine/events.js';
 import type { Redactor } from '../engine/redact.js';
 import type { JournalEntryType } from '../journal/entries.js';
@@ -82,7 +82,7 @@ export function runChannel(host: Host, recorder: Recorder, redactor: Redactor): 
       recorder.handle(safe);
       host.emit(safe);
     },
-    ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q>> {
+    ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer> {
       return host.ask(redactor.value(question), signal);
     },
   };

@@ -1,3 +1,4 @@
+import { MAX_NOTE_LENGTH } from '../../journal/entries.js';
 import { appendToJournal } from '../../journal/journal.js';
 import { runIsActive } from '../../journal/lock.js';
 import { applyEntry } from '../../journal/record.js';
@@ -9,9 +10,6 @@ import { renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
 import { writeFileAtomic } from '../../util/write-file-atomic.js';
-
-/** A note is a remark, not a document: long enough for a paragraph, short enough to stay one journal line. */
-export const MAX_NOTE_LENGTH = 4000;
 
 /**
  * Add an operator's note to a run's journal, from any terminal, while the run goes on or after it

@@ -1,0 +1,129 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from './helpers.js';
+import {
+  drctlCommandLine,
+  header,
+  onlyRunId,
+  readJournal,
+  readReport,
+  requireBuild,
+  sleep,
+  stepOf,
+  TmuxSession,
+  waitFor,
+  workspace,
+} from './helpers.js';
+import { requireTool } from '../../support/tools.js';
+
+/**
+ * What an operator records from the prompts of a run in a real terminal (tmux): a note at a
+ * prompt, and a finished step run again from the step menu.
+ */
+
+let session: TmuxSession | undefined;
+
+beforeAll(() => requireBuild());
+
+afterEach(() => {
+  session?.kill();
+  session = undefined;
+});
+
+/** Start drctl with `args` in a terminal; the exit code lands in ./exitcode. */
+function startInTerminal(ws: Workspace, args: string[]): TmuxSession {
+  session = new TmuxSession();
+  session.start(`${drctlCommandLine(args, { cwd: ws.dir })}; echo EXIT=$? > exitcode; sleep 600`);
+  return session;
+}
+
+async function exitCode(ws: Workspace, terminal: TmuxSession): Promise<number> {
+  try {
+    const line = await waitFor(() => ws.exists('exitcode') && ws.read('exitcode').trim(), 'drctl to exit (./exitcode)', 30_000);
+    return Number(line.replace('EXIT=', ''));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- screen ---\n${terminal.screen()}`);
+  }
+}
+
+/** Move the cursor of a select prompt with a key until `choice` is highlighted, then press Enter. */
+async function choose(terminal: TmuxSession, key: 'Up' | 'Down', choice: string): Promise<void> {
+  for (let i = 0; i < 8 && !terminal.screen().trimEnd().split('\n').slice(-12).join('\n').includes(`❯ ${choice}`); i++) {
+    terminal.send([key]);
+    await sleep(150); // let the prompt redraw
+  }
+  await terminal.waitForScreen(`❯ ${choice}`);
+  terminal.send(['Enter']);
+}
+
+/** Wait until `text` is on the screen `times` times (a prompt asked again). */
+async function appears(terminal: TmuxSession, text: string, times: number): Promise<void> {
+  const count = (): number => terminal.screen().split(text).length - 1;
+  try {
+    await waitFor(() => count() >= times, `${text} ${times} times`, 15_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- screen ---\n${terminal.screen()}`);
+  }
+}
+
+const hasTmux = requireTool('tmux', 'the prompts are driven in a real terminal through tmux');
+
+const NOTED = `${header('noted', 'Noted')}objectives:
+  rto: 1h
+steps:
+  - id: check
+    title: Check the replica
+    run: echo checked >> check.txt
+  - id: restore
+    title: Restore the database
+    confirm: { type: prod-db }
+    run: echo restored > restored.txt
+`;
+
+describe.skipIf(!hasTmux)('notes at the prompts', () => {
+  it('"note…" at the step menu and "note" at a typed confirmation journal the note with the operator; the terminal, report.json and the Markdown report show it', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', NOTED);
+    const terminal = startInTerminal(ws, ['run', 'rb.yaml', '--state-dir', 'st', '--report', 'md:report.md']);
+    await terminal.waitForScreen('? Step 1/2: Check the replica', 'the first step menu');
+    await choose(terminal, 'Down', 'note…');
+    await terminal.waitForScreen('Note for the journal and the report', 'the note prompt');
+    terminal.send(['replica lag 40s before the restore'], true);
+    terminal.send(['Enter']);
+    const noted = await terminal.waitForScreen(/✎ note from \S+@\S+: replica lag 40s before the restore/, 'the note on screen');
+    // The same question again, and nothing ran meanwhile.
+    await terminal.waitForScreen(/✎ note from [^\n]*\n\? Step 1\/2: Check the replica/, 'the same menu again');
+    expect(noted).toContain('✔ Step 1/2: Check the replica note…');
+    expect(ws.exists('check.txt')).toBe(false);
+    await choose(terminal, 'Up', 'run');
+
+    await terminal.waitForScreen('Type prod-db to run it', 'the typed confirmation');
+    terminal.send(['note'], true);
+    terminal.send(['Enter']);
+    await appears(terminal, 'Note for the journal and the report', 2);
+    terminal.send(['paged the DBA'], true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen(/✎ note from \S+@\S+: paged the DBA/, 'the second note on screen');
+    expect(ws.exists('restored.txt')).toBe(false);
+    terminal.send(['prod-db'], true);
+    terminal.send(['Enter']);
+    expect(await exitCode(ws, terminal)).toBe(0);
+    expect(ws.read('restored.txt')).toBe('restored\n');
+
+    const runId = onlyRunId(ws.path('st'));
+    const journal = readJournal(ws.path('st'), runId);
+    const notes = journal.filter((e) => e.type === 'note');
+    expect(notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA']);
+    const started = journal.find((e) => e.type === 'run.started')!;
+    const operator = started.operator as { user: string; host: string };
+    for (const note of notes) expect(note).toMatchObject({ user: operator.user, host: operator.host });
+    // A note is not an answer: the prompts were answered once each.
+    expect(journal.filter((e) => e.type === 'prompt.answered').map((e) => [e.step, e.answer])).toEqual([
+      ['check', 'run'],
+      ['restore', 'confirmed'],
+    ]);
+    const report = readReport(ws.path('st'), runId);
+    expect(report.notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA']);
+    expect(ws.read('report.md')).toContain(`${operator.user}@${operator.host}: paged the DBA`);
+    expect(stepOf(report, 'restore').status).toBe('succeeded');
+  });
+});
