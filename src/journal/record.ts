@@ -89,6 +89,13 @@ export interface RunRecord {
   operators: OperatorSession[];
   /** The operator ended the run for good (`drctl abandon`): it is never resumed. */
   abandoned?: { at: string; user: string; host: string; terminal: string; reason: string | null } | undefined;
+  /**
+   * Attempts of a command step that drctl's stop cut short (Ctrl-C, a crash), by step: the step's
+   * attempts and running time count them when it finishes after a resume.
+   */
+  cutShort?: Map<string, { attempts: number; durationMs: number }> | undefined;
+  /** The command step running now: the attempts it journaled, their time, and since when one is under way. */
+  running?: { step: string; attempts: number; durationMs: number; openSince?: string | undefined } | undefined;
 }
 
 /** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
@@ -173,6 +180,8 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
     case 'run.started':
       return;
     case 'run.resumed':
+      // A crash journaled no end: the attempt it cut short ran at least until its last entry.
+      cutShort(record, previous);
       record.finished = undefined;
       record.resumes += 1;
       record.operators.push(sessionOf('resume', entry.t, entry.operator));
@@ -181,25 +190,41 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     case 'step.started':
       record.inFlight = { step: entry.step };
+      if (entry.kind === 'manual') {
+        // A manual step's time is the operator's, counted in the answer's wait.
+        record.running = undefined;
+      } else {
+        // A command's attempt is under way from its process (step.process); an action's from here.
+        const openSince = entry.kind === 'uses' ? entry.t : undefined;
+        // The operator's retry after a failure starts the step again: its attempts so far still count.
+        if (record.running?.step === entry.step) record.running.openSince = openSince;
+        else record.running = { step: entry.step, attempts: 0, durationMs: 0, openSince };
+      }
       return;
     case 'step.process':
       if (entry.rollback) {
         if (record.rollback?.inFlight?.step === entry.step) Object.assign(record.rollback.inFlight, { pgid: entry.pgid, tag: entry.tag });
       } else if (record.inFlight?.step === entry.step) Object.assign(record.inFlight, { pgid: entry.pgid, tag: entry.tag });
+      // A process of the running step: an attempt is under way (the first one since step.started).
+      if (!entry.rollback && record.running?.step === entry.step) record.running.openSince ??= entry.t;
       return;
     case 'prompt.answered':
       record.waitingMs += entry.wait_ms;
       if (entry.question === 'step.action') record.runAll = entry.answer === 'all';
       return;
     case 'step.finished': {
+      const earlier = record.cutShort?.get(entry.step);
+      record.cutShort?.delete(entry.step);
+      if (record.running?.step === entry.step) record.running = undefined;
+      const durationMs = entry.duration_ms + (earlier?.durationMs ?? 0);
       record.steps.set(entry.step, {
         id: entry.step,
         status: entry.status,
-        attempts: entry.attempts,
+        attempts: entry.attempts + (earlier?.attempts ?? 0),
         exitCode: entry.exit_code,
-        durationMs: entry.duration_ms,
+        durationMs,
         waitingMs: entry.waiting_ms,
-        overBudget: entry.over_budget,
+        overBudget: entry.over_budget || (entry.budget_ms !== null && earlier !== undefined && durationMs > entry.budget_ms),
         outputs: entry.outputs,
         reason: entry.reason ?? undefined,
         errorTail: entry.error_tail,
@@ -238,6 +263,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       if (record.rollback) record.rollback.finished = { ok: entry.ok };
       return;
     case 'run.interrupted':
+      cutShort(record, entry.t);
       record.finished = { status: 'interrupted', exitCode: 130, at: entry.t };
       return;
     case 'run.finished':
@@ -253,6 +279,12 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.notes.push({ at: entry.t, text: entry.text, user: entry.user, host: entry.host });
       return;
     case 'step.attempt':
+      if (record.running?.step === entry.step) {
+        record.running.attempts += 1;
+        record.running.durationMs += entry.duration_ms;
+        record.running.openSince = undefined;
+      }
+      return;
     case 'action.record':
     case 'prompt.asked':
     case 'step.over_budget':
@@ -262,4 +294,20 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
     default:
       assertNever(entry, 'journal entry');
   }
+}
+
+/**
+ * The command step running when drctl stopped at `end`: its journaled attempts, and the one under
+ * way (from its start to the stop), count when the step finishes after a resume.
+ */
+function cutShort(record: RunRecord, end: string): void {
+  const running = record.running;
+  if (!running) return;
+  record.running = undefined;
+  const open = running.openSince === undefined ? 0 : Math.max(0, Date.parse(end) - Date.parse(running.openSince));
+  const attempts = running.attempts + (running.openSince === undefined ? 0 : 1);
+  if (attempts === 0) return;
+  record.cutShort ??= new Map();
+  const before = record.cutShort.get(running.step) ?? { attempts: 0, durationMs: 0 };
+  record.cutShort.set(running.step, { attempts: before.attempts + attempts, durationMs: before.durationMs + running.durationMs + open });
 }

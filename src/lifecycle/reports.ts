@@ -5,7 +5,7 @@ import { readJournal } from '../journal/journal.js';
 import type { RunRecord } from '../journal/record.js';
 import { journalFile, runDir } from '../journal/runs.js';
 import type { RunReport } from '../report/build.js';
-import { buildReport, verdictFacts } from '../report/build.js';
+import { actualSeconds, buildReport, verdictFacts } from '../report/build.js';
 import type { ReportFormat } from '../report/render.js';
 import { REPORT_FORMATS, renderReport } from '../report/render.js';
 import { UserError } from '../util/errors.js';
@@ -105,7 +105,7 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
       title: s.title,
       status: s.status,
       budgetMs: s.budget_s === null ? undefined : s.budget_s * 1000,
-      durationMs: s.status === 'skipped' || s.status === 'not_run' ? undefined : actualMs(s),
+      durationMs: secondsToMs(actualSeconds(s)),
     })),
     runningMs: report.time.running_s * 1000,
     waitingMs: report.time.waiting_for_operator_s * 1000,
@@ -113,8 +113,6 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
   };
 }
 
-/** A manual step's time is the operator's; a command step's is its running time. */
-function actualMs(step: { duration_s: number | null; waiting_s: number | null }): number | undefined {
-  if (step.duration_s === null) return undefined;
-  return (step.duration_s === 0 ? (step.waiting_s ?? 0) : step.duration_s) * 1000;
+function secondsToMs(seconds: number | null): number | undefined {
+  return seconds === null ? undefined : seconds * 1000;
 }

@@ -91,7 +91,14 @@ export function buildReport(record: RunRecord): RunReport {
     if (step?.status === 'failed' && step.then === 'continue') entry.continued = true;
     return entry;
   });
-  const runningMs = [...record.steps.values()].reduce((sum, step) => sum + step.durationMs, 0);
+  // Attempts cut short by a stop ran too, and so does the step still running (to its last entry).
+  const { running } = record;
+  const openMs = running?.openSince ? Math.max(0, Date.parse(record.lastEventAt) - Date.parse(running.openSince)) : 0;
+  const unfinishedMs = [...(record.cutShort?.values() ?? [])].reduce(
+    (sum, attempt) => sum + attempt.durationMs,
+    (running?.durationMs ?? 0) + openMs,
+  );
+  const runningMs = [...record.steps.values()].reduce((sum, step) => sum + step.durationMs, unfinishedMs);
   const rtoTarget = record.objectives.rto_ms;
   const status = record.finished?.status ?? 'running';
   const failedStep = steps.filter((s) => s.status === 'failed' && !s.continued).at(-1)?.id ?? null;
@@ -141,6 +148,15 @@ function rpoOf(record: RunRecord, status: RunReport['status']): RunReport['rpo']
     evidence: point.evidence,
     verdict: verdictWord(status, achievedMs <= target),
   };
+}
+
+/**
+ * A step's time as the summary and every report show it: a manual step's is the operator's (its
+ * wait), a command step's is its running time; null for a step that did not run or was skipped.
+ */
+export function actualSeconds(step: Pick<ReportStep, 'status' | 'duration_s' | 'waiting_s'>): number | null {
+  if (step.duration_s === null || step.status === 'skipped' || step.status === 'not_run') return null;
+  return step.duration_s === 0 ? (step.waiting_s ?? 0) : step.duration_s;
 }
 
 /** What the one wording of verdicts (verdict.ts) needs of a report. */

@@ -1,6 +1,6 @@
 import { formatDuration } from '../util/duration.js';
 import type { ReportStep, RunReport } from './build.js';
-import { verdictFacts } from './build.js';
+import { actualSeconds, verdictFacts } from './build.js';
 import type { Mark } from './verdict.js';
 import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './verdict.js';
 
@@ -59,7 +59,7 @@ function markdown(r: RunReport): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...r.steps.map(
       (s, i) =>
-        `| ${i + 1} | ${s.title} (\`${s.id}\`) | ${stepStatus(s)}${s.reason ? `: ${s.reason.replaceAll('|', '\\|')}` : ''} | ${s.attempts} | ${fmt(s.budget_s)} | ${fmt(s.duration_s)} | ${s.over_budget ? 'yes' : ''} |`,
+        `| ${i + 1} | ${s.title} (\`${s.id}\`) | ${stepStatus(s)}${s.reason ? `: ${s.reason.replaceAll('|', '\\|')}` : ''} | ${s.attempts} | ${fmt(s.budget_s)} | ${fmt(actualSeconds(s))} | ${s.over_budget ? 'yes' : ''} |`,
     ),
     ...(tails.length ? ['', '## Error output', ''] : []),
     ...tails.flatMap((s) => [`Last lines of \`${s.id}\`'s error output:`, '', fenced(s.error_tail!), '']),
@@ -101,7 +101,7 @@ function junit(r: RunReport): string {
   const failed = (s: ReportStep): boolean => s.status === 'failed' && !s.continued;
   const failureBody = (s: ReportStep): string => (s.error_tail ? `${xml(s.error_tail)}` : '');
   const cases = r.steps.map((s) => {
-    const head = `    <testcase classname="${xml(r.runbook)}" name="${xml(`${s.id}: ${s.title}`)}" time="${s.duration_s ?? 0}">`;
+    const head = `    <testcase classname="${xml(r.runbook)}" name="${xml(`${s.id}: ${s.title}`)}" time="${actualSeconds(s) ?? 0}">`;
     const body = failed(s)
       ? `\n      <failure message="${xml(s.reason ?? 'failed')}">${failureBody(s)}</failure>\n    `
       : s.continued
@@ -152,7 +152,7 @@ function html(r: RunReport): string {
   const rows = r.steps
     .map(
       (s, i) =>
-        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(stepStatus(s))}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}${s.error_tail ? `<pre>${xml(s.error_tail)}</pre>` : ''}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(s.duration_s)}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
+        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(stepStatus(s))}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}${s.error_tail ? `<pre>${xml(s.error_tail)}</pre>` : ''}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(actualSeconds(s))}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
