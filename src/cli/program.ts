@@ -147,7 +147,12 @@ export function buildProgram(): Command {
         .description('continue an interrupted run from its journal (default: the latest run)')
         .argument('[run-id]', 'the run to continue: its id, a unique prefix of it, or latest (the default; see drctl runs)')
         .option('--force', 'resume even though the runbook file changed since the run began')
-        .option('--no-preflight', 'do not run the preflight checks again (they run by default: hours may have passed)'),
+        .option('--no-preflight', 'do not run the preflight checks again (they run by default: hours may have passed)')
+        .option(
+          '--incident-start <time>',
+          'correct when the disaster began (ISO time, or an offset such as -45m): journaled, and the RTO and RPO are measured from it',
+        )
+        .option('--reason <text>', 'with --incident-start: why it is corrected (journaled, shown in the report)'),
     ),
   )
     .addHelpText(
@@ -157,6 +162,7 @@ export function buildProgram(): Command {
         'drctl resume database-loss-20261122T031500Z-4f2a --yes',
         'drctl resume database-loss-2026   # a unique prefix of the run id',
         'DATABASE_URL=... drctl resume   # secrets are never journaled: give them again',
+        'drctl resume --incident-start 2026-11-22T02:40:00Z --reason "first alert was 02:40"',
       ),
     )
     .action(async (runId: string | undefined, options: ResumeOptions) => {
@@ -310,6 +316,9 @@ export interface RunOptions extends CommonRunOptions {
 
 export interface ResumeOptions extends CommonRunOptions {
   force?: boolean;
+  /** A corrected incident start, parsed as `run --incident-start`. */
+  incidentStart?: string;
+  reason?: string;
   /** false with --no-preflight. */
   preflight?: boolean;
 }

@@ -130,6 +130,11 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return style.red(`Abandoned by ${event.user}@${event.host}${event.reason ? `: ${event.reason}` : ''}. It will not be resumed.`);
     case 'note':
       return style.cyan(`✎ note from ${event.user}@${event.host}: ${event.text}`);
+    case 'incident_start.corrected':
+      return style.yellow(
+        `Incident start corrected by ${event.user}@${event.host}: ${event.from} → ${event.to}${event.reason ? ` (${event.reason})` : ''}. ` +
+          'The RTO and RPO are measured from the new time; what earlier steps chose by the old one (a backup) stays as it is.',
+      );
     case 'run.started':
     case 'run.resumed':
     case 'step.started':

@@ -142,6 +142,20 @@ export type JournalEntryBody =
    * ended. It changes nothing in the run; reports show it.
    */
   | { type: 'note'; text: string; user: string; host: string }
+  /**
+   * The incident start (T0) corrected by `drctl resume --incident-start`: from then on the record, the
+   * clock and every report measure the RTO and RPO from `to`. What steps already chose by T0 (a
+   * backup) stays as journaled.
+   */
+  | {
+      type: 'incident_start.corrected';
+      from: string;
+      to: string;
+      user: string;
+      host: string;
+      terminal: string;
+      reason: string | null;
+    }
   /** The operator ended a run that will not be resumed (`drctl abandon`); run.finished (aborted) follows. */
   | { type: 'run.abandoned'; user: string; host: string; terminal: string; reason: string | null };
 
@@ -174,6 +188,7 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   'run.interrupted': true,
   'run.finished': true,
   note: true,
+  'incident_start.corrected': true,
   'run.abandoned': true,
 };
 

@@ -85,6 +85,8 @@ export interface RunRecord {
   tornTail: boolean;
   /** Operators' notes (`drctl note`), oldest first. */
   notes: NoteRecord[];
+  /** Corrections of the incident start (`resume --incident-start`), oldest first; `incidentStart` is the latest. */
+  incidentStartCorrections: IncidentStartCorrection[];
   /** Who ran each session of the run: the start, then every resume. */
   operators: OperatorSession[];
   /** The operator ended the run for good (`drctl abandon`): it is never resumed. */
@@ -109,6 +111,17 @@ export interface OperatorSession {
 
 function sessionOf(session: OperatorSession['session'], at: string, operator: Operator | undefined): OperatorSession {
   return { session, at, user: operator?.user ?? null, host: operator?.host ?? null, terminal: operator?.terminal ?? null };
+}
+
+/** The incident start corrected at a resume: from what, to what, by whom and why. */
+export interface IncidentStartCorrection {
+  at: string;
+  from: string;
+  to: string;
+  user: string;
+  host: string;
+  terminal: string;
+  reason: string | null;
 }
 
 /** A note an operator added to the run's journal. */
@@ -166,6 +179,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     lastEventAt: start.t,
     tornTail,
     notes: [],
+    incidentStartCorrections: [],
     operators: [sessionOf('run', start.t, start.operator)],
   };
   for (const entry of entries) applyEntry(record, entry);
@@ -278,6 +292,12 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.lastEventAt = previous;
       record.notes.push({ at: entry.t, text: entry.text, user: entry.user, host: entry.host });
       return;
+    case 'incident_start.corrected': {
+      const { from, to, user, host, terminal, reason } = entry;
+      record.incidentStart = to;
+      record.incidentStartCorrections.push({ at: entry.t, from, to, user, host, terminal, reason });
+      return;
+    }
     case 'step.attempt':
       if (record.running?.step === entry.step) {
         record.running.attempts += 1;

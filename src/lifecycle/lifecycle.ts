@@ -92,6 +92,8 @@ export interface ResumeRequest extends Approval {
   /** Reports to write at the end; the run's own --report options when empty. */
   reports: ReportRequest[] | undefined;
   aws: AwsSettings;
+  /** --incident-start: the corrected incident start, journaled as a correction (with --reason, why). */
+  incidentStart?: { at: Date; reason: string | null } | undefined;
 }
 
 /** Refusals before step 1: each exits 2 having run nothing. */
@@ -214,11 +216,27 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
     const inputs = resolveInputs(runbook, { pairs, ...(request.inputs.file ? { file: request.inputs.file } : {}), env: deps.env });
     checkRunnable(runbook, { ...request, acceptManual: request.acceptManual || record.options.accept_manual });
     checkResumable(record, runbook, request.yes, deps);
+    // A corrected incident start: the clock and the verdicts measure from it; earlier choices stay.
+    const operator = deps.operator ?? currentOperator(deps.env);
+    const corrected = request.incidentStart?.at.toISOString();
+    const correction: JournalEntryBody | undefined =
+      corrected !== undefined && corrected !== record.incidentStart
+        ? {
+            type: 'incident_start.corrected',
+            from: record.incidentStart,
+            to: corrected,
+            user: operator.user,
+            host: operator.host,
+            terminal: operator.terminal,
+            reason: request.incidentStart?.reason ?? null,
+          }
+        : undefined;
+    const incidentStart = corrected ?? record.incidentStart;
     const context: PlanContext = {
       inputs,
       mode: record.mode,
       runId: record.runId,
-      incidentStart: new Date(record.incidentStart),
+      incidentStart: new Date(incidentStart),
       env: deps.env,
     };
     const plan = buildPlan(runbook, context);
@@ -234,7 +252,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
       runbook: runbook.name,
       title: runbook.title,
       mode: record.mode,
-      incidentStart: record.incidentStart,
+      incidentStart,
       resumed: true,
       totalSteps: runbook.steps.length,
       rtoMs: runbook.objectives.rtoMs,
@@ -249,7 +267,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
       forced: runbook.digest !== record.digest,
       preflight: request.skipPreflight ? 'skipped' : 'ran',
       steps: plannedSteps(plan),
-      operator: deps.operator ?? currentOperator(deps.env),
+      operator,
     };
     const reports = request.reports ?? record.options.reports.map(parseStoredReport);
     return await execute(
@@ -263,6 +281,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
         runAll: request.yes || record.runAll,
         resume: record,
         first: resumed,
+        ...(correction ? { then: [correction] } : {}),
       },
       deps,
     );
@@ -408,6 +427,8 @@ interface Execution {
   resume?: RunRecord | undefined;
   /** The entry that opens this session of the run: run.started, or run.resumed. */
   first: JournalEntryBody;
+  /** Entries journaled right after it (a corrected incident start). */
+  then?: JournalEntryBody[] | undefined;
 }
 
 /** Journal, execute, end the run, write the reports, show the summary. */
@@ -420,6 +441,7 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
   let exitCode = 130;
   try {
     channel.emit(run.first);
+    for (const entry of run.then ?? []) channel.emit(entry);
     const runbookEnv = resolveRunbookEnv(run.plan.runbook, context).text;
     const executor = new Executor(
       run.plan,

@@ -29,6 +29,11 @@ export interface RunReport {
   notes: ReportNote[];
   /** Who ran each session of the run (its start, then every resume): an addition to section 6. */
   operators: ReportOperator[];
+  /**
+   * Corrections of the incident start (`resume --incident-start`), oldest first: `incident_start`
+   * is the corrected time, and the RTO and RPO are measured from it. An addition to section 6.
+   */
+  incident_start_corrections: ReportIncidentStartCorrection[];
 }
 
 export interface ReportOperator {
@@ -37,6 +42,16 @@ export interface ReportOperator {
   user: string | null;
   host: string | null;
   terminal: string | null;
+}
+
+export interface ReportIncidentStartCorrection {
+  at: string;
+  from: string;
+  to: string;
+  user: string;
+  host: string;
+  terminal: string;
+  reason: string | null;
 }
 
 export interface ReportNote {
@@ -130,6 +145,7 @@ export function buildReport(record: RunRecord): RunReport {
     exit_code: record.finished?.exitCode ?? null,
     notes: record.notes.map((n) => ({ at: n.at, user: n.user, host: n.host, text: n.text })),
     operators: record.operators.map((o) => ({ session: o.session, at: o.at, user: o.user, host: o.host, terminal: o.terminal })),
+    incident_start_corrections: record.incidentStartCorrections.map((c) => ({ ...c })),
   };
 }
 

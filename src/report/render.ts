@@ -32,6 +32,13 @@ function fenced(text: string): string {
   return `${fence}\n${text}\n${fence}`;
 }
 
+/** " (corrected from X by user@host at T: why)": how the incident start came to be what it is; empty when never corrected. */
+function correctionText(r: RunReport): string {
+  return r.incident_start_corrections
+    .map((c) => ` (corrected from ${c.from} by ${c.user}@${c.host} at ${c.at}${c.reason ? `: ${c.reason}` : ''})`)
+    .join('');
+}
+
 /** A step's status as the reports say it: a failure the run went on past is marked so. */
 function stepStatus(s: ReportStep): string {
   return s.continued ? 'failed, allowed' : s.status;
@@ -47,7 +54,7 @@ function markdown(r: RunReport): string {
     `| --- | --- |`,
     `| Run | \`${r.run_id}\` (${r.runbook}) |`,
     `| Status | ${r.status}: ${outcomeText(facts)} |`,
-    `| Incident start | ${r.incident_start} |`,
+    `| Incident start | ${r.incident_start}${correctionText(r).replaceAll('|', '\\|')} |`,
     `| Started / finished | ${r.started_at} / ${r.finished_at ?? '-'} |`,
     `| ${rtoLabel(facts)} | ${rtoText(facts, mdMark).replaceAll('|', '\\|')} |`,
     `| ${rpoLabel(facts)} | ${rpoText(facts, mdMark).replaceAll('|', '\\|')} |`,
@@ -161,7 +168,7 @@ function html(r: RunReport): string {
 <body><h1>${xml(r.title)}</h1>
 <p>${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'Recovery' : xml(r.mode)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: <strong>${xml(r.status)}</strong>, ${xml(outcomeText(facts))}</p>
 <table><tbody>
-<tr><th>Incident start</th><td>${xml(r.incident_start)}</td></tr>
+<tr><th>Incident start</th><td>${xml(r.incident_start)}${xml(correctionText(r))}</td></tr>
 <tr><th>Started / finished</th><td>${xml(r.started_at)} / ${xml(r.finished_at ?? '-')}</td></tr>
 <tr><th>${xml(rtoLabel(facts))}</th><td>${rtoText(facts, htmlMark)}</td></tr>
 <tr><th>${xml(rpoLabel(facts))}</th><td>${rpoText({ ...facts, rpo: facts.rpo && { ...facts.rpo, evidence: xml(facts.rpo.evidence) } }, htmlMark)}</td></tr>

@@ -59,6 +59,7 @@ const report: RunReport = {
   exit_code: 3,
   notes: [],
   operators: [],
+  incident_start_corrections: [],
 };
 
 describe('reports', () => {

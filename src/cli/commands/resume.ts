@@ -1,12 +1,16 @@
+import { parseIncidentStart } from '../../engine/incident-start.js';
 import { parseInputOptions, readInputsFile } from '../../engine/inputs.js';
 import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { resumeRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
+import { UserError } from '../../util/errors.js';
 import type { ResumeOptions } from '../program.js';
 import { awsSettings, isInteractive, withRealWorld } from '../run-support.js';
 
 export async function resumeCommand(runRef: string | undefined, options: ResumeOptions): Promise<number> {
+  // A wrong time is refused before anything is read or written, as `run --incident-start` refuses it.
+  const incidentStart = correctedIncidentStart(options);
   const yes = options.yes === true;
   const interactive = isInteractive(yes);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
@@ -25,6 +29,19 @@ export async function resumeCommand(runRef: string | undefined, options: ResumeO
     interactive,
     acceptManual: options.acceptManual === true,
     aws: awsSettings(options),
+    ...(incidentStart ? { incidentStart } : {}),
   };
   return withRealWorld(interactive, (deps) => resumeRun(request, deps));
+}
+
+function correctedIncidentStart(options: ResumeOptions): { at: Date; reason: string | null } | undefined {
+  if (options.incidentStart === undefined) {
+    if (options.reason !== undefined)
+      throw new UserError('--reason goes with --incident-start: it says why the incident start is corrected', {
+        hint: 'drctl resume <run-id> --incident-start 2026-11-22T02:40:00Z --reason "first alert was 02:40"',
+      });
+    return undefined;
+  }
+  const reason = options.reason?.trim();
+  return { at: parseIncidentStart(options.incidentStart, new Date()), reason: reason ? reason : null };
 }

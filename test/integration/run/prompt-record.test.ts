@@ -1,13 +1,17 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
 import {
+  drctl,
   drctlCommandLine,
+  exitWithin,
   header,
+  killPid,
   onlyRunId,
   readJournal,
   readReport,
   requireBuild,
   sleep,
+  startDrctl,
   stepOf,
   TmuxSession,
   waitFor,
@@ -125,5 +129,103 @@ describe.skipIf(!hasTmux)('notes at the prompts', () => {
     expect(report.notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA']);
     expect(ws.read('report.md')).toContain(`${operator.user}@${operator.host}: paged the DBA`);
     expect(stepOf(report, 'restore').status).toBe('succeeded');
+  });
+});
+
+const WAITING = `${header('waiting', 'Waiting')}objectives:
+  rto: 1h
+steps:
+  - id: first
+    title: First
+    run: echo first >> first.txt
+  - id: wait
+    title: Wait for the flag
+    idempotent: true
+    run: |
+      echo started >> started.txt
+      while [ ! -f go.flag ]; do sleep 0.1; done
+`;
+
+describe('resume --incident-start', () => {
+  /** A run begun 3 hours after its incident start (RTO 1h), stopped by SIGTERM in its second step. */
+  async function interrupted(ws: Workspace): Promise<string> {
+    ws.runbook('rb.yaml', WAITING);
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--incident-start', '-3h', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    await waitFor(() => ws.exists('started.txt'), 'step 2 to start', 20_000);
+    killPid(running.pid, 'SIGTERM');
+    expect((await exitWithin(running, 20_000)).code).toBe(130);
+    return onlyRunId(ws.stateDir);
+  }
+
+  it('corrects T0: the correction is journaled (from, to, who, why), the report measures the RTO from it and shows it', async () => {
+    const ws = workspace();
+    const runId = await interrupted(ws);
+    const before = readJournal(ws.stateDir, runId)[0]!.incident_start as string;
+    ws.write('go.flag', '');
+    const result = drctl(
+      [
+        'resume',
+        runId.slice(0, 12),
+        '--yes',
+        '--incident-start',
+        '-10m',
+        '--reason',
+        'first alert at T-10m',
+        '--state-dir',
+        ws.stateDir,
+        '--report',
+        'md:report.md',
+      ],
+      { cwd: ws.dir },
+    );
+    expect(result.status, result.all).toBe(0);
+    expect(result.all).toContain('Incident start corrected by');
+    expect(result.all).toMatch(/RTO 1h: recovery took \S+ since the incident start, MET/);
+
+    const journal = readJournal(ws.stateDir, runId);
+    const correction = journal.find((e) => e.type === 'incident_start.corrected')!;
+    expect(correction).toMatchObject({ from: before, reason: 'first alert at T-10m' });
+    const started = journal[0]!.operator as { user: string; host: string };
+    expect(correction).toMatchObject({ user: started.user, host: started.host });
+    const to = Date.parse(correction.to as string);
+    expect(to - Date.parse(before)).toBeGreaterThan(2 * 3600_000);
+
+    const report = readReport(ws.stateDir, runId);
+    expect(report.incident_start).toBe(correction.to);
+    expect(report.rto).toMatchObject({ met: true, verdict: 'met' });
+    expect(report.incident_start_corrections).toEqual([
+      expect.objectContaining({ from: before, to: correction.to, reason: 'first alert at T-10m' }),
+    ]);
+    expect(ws.read('report.md')).toContain(
+      `| Incident start | ${correction.to as string} (corrected from ${before} by ${started.user}@${started.host} at`,
+    );
+  });
+
+  it('without it the same run misses its RTO (exit 3)', async () => {
+    const ws = workspace();
+    const runId = await interrupted(ws);
+    ws.write('go.flag', '');
+    const result = drctl(['resume', runId, '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(result.status, result.all).toBe(3);
+    expect(readReport(ws.stateDir, runId).rto).toMatchObject({ met: false, verdict: 'missed' });
+  });
+
+  it('a time that is not one is refused in one line, exit 2, and nothing is written', async () => {
+    const ws = workspace();
+    const runId = await interrupted(ws);
+    const journal = ws.read(`state/runs/${runId}/journal.jsonl`);
+    for (const [args, message] of [
+      [['--incident-start', 'yesterday'], '--incident-start "yesterday" is not a time'],
+      [['--incident-start', '2026-02-30T03:00:00Z'], 'is not a real time: February 2026 has 28 days'],
+      [['--incident-start', '2999-01-01T00:00:00Z'], 'is in the future'],
+      [['--reason', 'why'], '--reason goes with --incident-start'],
+    ] as const) {
+      const result = drctl(['resume', runId, '--yes', ...args, '--state-dir', ws.stateDir], { cwd: ws.dir });
+      expect(result.status, result.all).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(ws.read(`state/runs/${runId}/journal.jsonl`)).toBe(journal);
+    }
+    expect(ws.exists('started.txt') && ws.read('started.txt')).toBe('started\n');
   });
 });
