@@ -133,8 +133,8 @@ function junit(r: RunReport): string {
   }</testcase>`;
   const objectives = [
     recovery,
-    r.rto ? objective(`RTO ${r.rto.target_s}s`, r.rto.elapsed_s, `${rtoLabel(facts)}: ${rtoText(facts)}`, r.rto.met) : '',
-    r.rpo ? objective(`RPO ${r.rpo.target_s}s`, 0, `${rpoLabel(facts)}: ${rpoText(facts)}`, r.rpo.met) : '',
+    r.rto ? objective(rtoLabel(facts), r.rto.elapsed_s, `${rtoLabel(facts)}: ${rtoText(facts)}`, r.rto.met) : '',
+    r.rpo ? objective(rpoLabel(facts), 0, `${rpoLabel(facts)}: ${rpoText(facts)}`, r.rpo.met) : '',
   ].filter(Boolean);
   const failures = r.steps.filter(failed).length;
   const skipped =

@@ -459,7 +459,8 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
         : verdict!.met
           ? `<system-out>${body}</system-out>`
           : `<failure message="${body}"/>`;
-      expect(xml).toContain(shown);
+      // The test case is named by the objective as every other format writes it ("RTO 1h", not "RTO 3600s").
+      expect(xml).toMatch(new RegExp(`<testcase classname="matrix" name="${label}" time="[\\d.]+">\\s*${escapeRe(shown)}\\s*</testcase>`));
     }
     expect(xml).toMatch(
       /name="is-it-gone: Is the database really gone\?" time="[\d.]+">\s*<system-out>failed, allowed to fail: the run went on\. exit code 1 \(expected 0\)[^<]*<\/system-out>\s*<\/testcase>/,

@@ -425,7 +425,7 @@ describe('a --yes drill of a runbook using every step feature', () => {
     );
     expect(junit).toMatch(/name="disabled: Only when enabled"[^>]*>\s*<skipped/);
     expect(junit).toMatch(
-      /<testcase classname="full-feature" name="RTO 7200s" time="[\d.]+">\s*<system-out>RTO 2h: recovery took 30m\S* since the incident start, met<\/system-out>/,
+      /<testcase classname="full-feature" name="RTO 2h" time="[\d.]+">\s*<system-out>RTO 2h: recovery took 30m\S* since the incident start, met<\/system-out>/,
     );
     expect(junit).toContain('<testsuites name="drctl" tests="19" failures="0">');
     const md = ws.read('reports/run.md');
