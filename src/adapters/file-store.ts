@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
@@ -22,15 +22,19 @@ function isPartialFile(name: string): boolean {
 export async function writeAtomically(
   path: string,
   streams: ReadonlyArray<Readable | Transform>,
-  options: { signal: AbortSignal; verify?: () => void | Promise<void> },
+  options: { signal: AbortSignal; verify?: () => void | Promise<void>; mode?: number },
 ): Promise<void> {
   const dir = dirname(path);
   // (the name cut short so that the temporary name stays within NAME_MAX)
   const temp = join(dir, `.${basename(path).slice(0, 200)}${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(dir, { recursive: true });
-    await pipeline([...streams, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024 })], { signal: options.signal });
+    await pipeline([...streams, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024, mode: options.mode ?? 0o666 })], {
+      signal: options.signal,
+    });
     await options.verify?.();
+    // The umask only narrows a mode: the file gets exactly the one asked for.
+    if (options.mode !== undefined) await chmod(temp, options.mode);
     await rename(temp, path);
   } catch (error) {
     for (const stream of streams) stream.destroy();

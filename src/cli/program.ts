@@ -256,6 +256,21 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
+  program
+    .command('cleanup')
+    .description("remove what is left of a finished or abandoned run's downloaded backups (its cleanup ledger)")
+    .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default)')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .addHelpText(
+      'after',
+      examples('drctl cleanup database-loss-20261122T031500Z-4f2a', 'drctl cleanup') +
+        '\nA run removes what it downloaded when it ends; this finishes a removal that failed or was cut short.\nA run that is running or can be resumed is refused (exit 2): it may still need the files.\n',
+    )
+    .action(async (runId: string | undefined, options: { stateDir?: string }) => {
+      const { cleanupCommand } = await import('./commands/cleanup.js');
+      process.exitCode = await cleanupCommand(runId, options);
+    });
+
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
     .addHelpText('after', examples('drctl schema > drctl.schema.json'))
     .action(async () => {

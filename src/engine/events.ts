@@ -1,5 +1,6 @@
 import type { FailureDecision, JournalEntryBody, RunMode, RunStatus, StepStatus } from '../journal/entries.js';
 import type { CommandView } from './plan.js';
+import type { StepEnvView } from './env-view.js';
 
 export type { RunMode, RunStatus, StepStatus } from '../journal/entries.js';
 
@@ -23,6 +24,8 @@ export interface StepCard {
   clock: ClockView;
   confirm: 'none' | 'ask' | 'type';
   manual: boolean;
+  /** The step's `env:` and `postgres:` connection, resolved, secrets masked (absent in older callers). */
+  env?: StepEnvView | undefined;
 }
 
 export interface RunSummaryStep {

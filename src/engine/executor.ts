@@ -11,6 +11,7 @@ import { isNoteAnswer, TYPED_ABORT, TYPED_SKIP } from './events.js';
 import { LineSplitter } from './line-splitter.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
+import { stepEnvView } from './env-view.js';
 import { resolveFrom } from './preflight.js';
 import type { Redactor } from './redact.js';
 import { evaluateCondition, renderString, resolveValue } from './render.js';
@@ -244,6 +245,7 @@ export class Executor {
       clock: view,
       confirm: step.confirm.kind === 'none' ? 'none' : step.confirm.kind,
       manual: step.body.kind === 'manual',
+      env: stepEnvView(step, scope),
     };
     this.emit({ type: 'step.card', card });
     this.checkProjection(view);

@@ -1,3 +1,4 @@
+import { envEntries } from './env-view.js';
 import type { CommandView, Plan } from './plan.js';
 
 const seconds = (ms: number | undefined): number | null => (ms === undefined ? null : ms / 1000);
@@ -26,7 +27,7 @@ export function planToJson(plan: Plan): Record<string, unknown> {
     incident_start: plan.incidentStart,
     objectives: { rto_s: seconds(runbook.objectives.rtoMs), rpo_s: seconds(runbook.objectives.rpoMs) },
     inputs: plan.inputs.map((i) => ({ name: i.name, value: i.display, source: i.source, secret: i.secret })),
-    env: plan.env,
+    env: Object.fromEntries(envEntries(plan.env).map((entry) => [entry.name, entry.value])),
     preflight: plan.preflight.map((check) => ({
       title: check.title,
       ...(check.command ? (commandJson(check.command) as object) : { require: check.item.kind === 'require' ? check.item.tools : [] }),
@@ -55,6 +56,8 @@ export function planToJson(plan: Plan): Record<string, unknown> {
       on_failure: planned.step.onFailure,
       idempotent: planned.step.idempotent,
       rollback: planned.rollback ? commandJson(planned.rollback) : null,
+      env: Object.fromEntries(planned.env.env.map((entry) => [entry.name, entry.value])),
+      postgres: planned.env.postgres ?? null,
     })),
     total_budget_s: plan.totalBudgetMs / 1000,
     budget_within_rto: runbook.objectives.rtoMs === undefined ? null : plan.totalBudgetMs <= runbook.objectives.rtoMs,

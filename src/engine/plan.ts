@@ -1,4 +1,7 @@
 import { actionNamed } from '../actions/registry.js';
+import type { StepEnvView } from './env-view.js';
+import { stepEnvView } from './env-view.js';
+import { secretDisplay } from './url-display.js';
 import type { Scope } from '../runbook/expression.js';
 import type { Body, Confirm, PreflightItem, Runbook, Step } from '../runbook/model.js';
 import type { Condition } from './render.js';
@@ -25,6 +28,8 @@ export interface PlannedStep {
   pastRto: boolean;
   confirm: Confirm;
   rollback?: CommandView | undefined;
+  /** The step's `env:` and `postgres:` connection, resolved, secrets masked. */
+  env: StepEnvView;
 }
 
 export interface PlannedPreflight {
@@ -107,8 +112,9 @@ export function viewOf(body: Body, scope: Scope): CommandView {
       return { kind: 'exec', display: body.argv.map((arg) => renderString(arg, scope).display) };
     case 'uses': {
       const display = resolveValue(body.with, scope).display as Record<string, unknown>;
-      // Connection strings and other secret arguments are never shown.
-      for (const name of actionNamed(body.action)?.secretArgs ?? []) if (name in display) display[name] = SECRET_MASK;
+      // Secret arguments are never shown; a database URL shows where it points, its password masked.
+      for (const name of actionNamed(body.action)?.secretArgs ?? [])
+        if (name in display) display[name] = typeof display[name] === 'string' ? secretDisplay(display[name]) : SECRET_MASK;
       return { kind: 'uses', action: body.action, with: display };
     }
     case 'manual':
@@ -139,6 +145,7 @@ export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
       pastRto: rtoMs !== undefined && cumulativeMs > rtoMs,
       confirm: confirmView(step.confirm, scope),
       rollback: step.rollback ? viewOf(step.rollback.body, scope) : undefined,
+      env: stepEnvView(step, scope),
     };
   });
   return {

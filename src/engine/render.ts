@@ -3,8 +3,9 @@ import { evaluate, parseTemplate, soleExpression, stringify, truthy, Unknown } f
 import type { ExpressionPlace } from '../runbook/shell-context.js';
 import { expressionPlaces, expressionVariable, isWholeNumber, referenceFor, ShellSubstitutionError } from '../runbook/shell-context.js';
 import { shellQuote } from '../runbook/shell-quote.js';
+import { SECRET_MASK, secretDisplay } from './url-display.js';
 
-export const SECRET_MASK = '***';
+export { SECRET_MASK };
 
 /** A string with its expressions substituted: the real text, and the text safe to show. */
 export interface Rendered {
@@ -56,7 +57,7 @@ export function renderString(template: string, scope: Scope): Rendered {
     }
     const raw = stringify(value);
     text += raw;
-    display += secret ? SECRET_MASK : raw;
+    display += secret ? secretDisplay(raw) : raw;
   }
   return { text, display, unknown };
 }
@@ -120,7 +121,7 @@ export function renderScript(template: string, scope: Scope): RenderedScript {
     }
     env[variable] = raw;
     script += reference;
-    display += secret ? SECRET_MASK : place.context.kind === 'word' ? shellQuote(raw) : raw;
+    display += secret ? secretDisplay(raw) : place.context.kind === 'word' ? shellQuote(raw) : raw;
   }
   return { script, env, display, unknown };
 }
@@ -134,7 +135,11 @@ export function resolveValue(value: unknown, scope: Scope): { value: unknown; di
       const evaluated = evaluate(sole, scope);
       return {
         value: plain(evaluated.value),
-        display: evaluated.secret ? SECRET_MASK : plain(evaluated.value),
+        display: evaluated.secret
+          ? typeof evaluated.value === 'string'
+            ? secretDisplay(evaluated.value)
+            : SECRET_MASK
+          : plain(evaluated.value),
         unknown: evaluated.value instanceof Unknown,
       };
     }

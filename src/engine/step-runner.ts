@@ -1,6 +1,6 @@
 import type { ProcessRunner } from '../ports/process.js';
 import { describeStopped } from '../adapters/process.js';
-import type { ActionExecutor } from '../ports/actions.js';
+import type { ActionExecutor, CleanupItem } from '../ports/actions.js';
 import { isPermanentFailure } from '../ports/actions.js';
 import { formatDuration } from '../util/duration.js';
 import type { Literal, Scope } from '../runbook/expression.js';
@@ -63,6 +63,8 @@ export interface CommandHooks {
   /** A command started: its process group, and the tag its environment carries to every process it starts. */
   onSpawn?(pgid: number, tag?: string): void;
   onRecord?(fields: Record<string, unknown>): void;
+  /** An action put what it created on the run's cleanup ledger. */
+  onCleanup?(item: CleanupItem): void;
   addSecret?(value: string): void;
   onAttemptStart(attempt: number): void;
   onAttemptEnd(record: AttemptRecord): void;
@@ -316,6 +318,7 @@ async function runAction(
       timeoutMs,
       onOutput: (text) => hooks.onOutput('stdout', text),
       onRecord: (fields) => hooks.onRecord?.(fields),
+      onCleanup: (item) => hooks.onCleanup?.(item),
       addSecret: (value) => hooks.addSecret?.(value),
     });
     observed.exitCode = 0;

@@ -1,6 +1,8 @@
 import type { Plan, PlannedStep } from '../engine/plan.js';
 import { formatDuration } from '../util/duration.js';
+import { envEntries } from '../engine/env-view.js';
 import { formatCommand } from './render-command.js';
+import { formatEnv, formatEnvEntries } from './render-env.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
@@ -19,6 +21,8 @@ export function renderPlan(plan: Plan, style: Style): string {
     out.push('', style.bold('Inputs'));
     out.push(indent(table(plan.inputs.map((i) => [i.name, i.display, style.dim(`(${i.source})`)]))));
   }
+  const env = envEntries(plan.env);
+  if (env.length) out.push('', style.bold('Environment') + style.dim('  (every step)'), ...formatEnvEntries(env, '  '));
   if (plan.preflight.length) {
     out.push('', style.bold('Preflight'));
     for (const check of plan.preflight) {
@@ -52,6 +56,7 @@ function stepLines(planned: PlannedStep, style: Style): string[] {
     lines.push(`   ${style.red('asks for confirmation')}${planned.confirm.question ? `: ${planned.confirm.question}` : ''}`);
   if (planned.confirm.kind === 'type') lines.push(`   ${style.red(`the operator must type "${planned.confirm.text}"`)}`);
   lines.push(formatCommand(planned.command, style, '   '));
+  lines.push(...formatEnv(planned.env, style, '   '));
   if (planned.rollback) lines.push(`   ${style.dim('rollback:')}`, formatCommand(planned.rollback, style, '     '));
   return lines;
 }

@@ -5,6 +5,7 @@ import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/ver
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { formatCommand } from './render-command.js';
+import { formatEnv } from './render-env.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
@@ -34,6 +35,7 @@ function renderCard(card: StepCard, style: Style): string {
         .map((l) => `  ${l}`),
     );
   lines.push(formatCommand(card.command, style, '  '));
+  lines.push(...formatEnv(card.env, style, '  '));
   if (card.confirm !== 'none')
     lines.push(`  ${style.red(card.confirm === 'type' ? 'destructive: asks you to type a confirmation' : 'asks for confirmation')}`);
   return lines.join('\n');

@@ -1,7 +1,9 @@
+import { envEntries, writtenEnvView } from '../engine/env-view.js';
 import { formatDuration } from '../util/duration.js';
 import type { ExpectationDoc, MatcherDoc } from '../runbook/schema.js';
 import type { InputSpec, Runbook, Step } from '../runbook/model.js';
 import { formatCommand, rawView } from './render-command.js';
+import { formatEnv, formatEnvEntries } from './render-env.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
@@ -29,6 +31,8 @@ export function renderShow(runbook: Runbook, style: Style): string {
       }
     }
   }
+  const env = envEntries(runbook.env);
+  if (env.length) out.push('', style.bold('Environment') + style.dim('  (every step)'), ...formatEnvEntries(env, '  '));
   out.push('', style.bold('Steps'));
   for (const step of runbook.steps) out.push(...stepLines(step, style), '');
   return out.join('\n').trimEnd() + '\n';
@@ -69,6 +73,7 @@ function stepLines(step: Step, style: Style): string[] {
   if (step.description) lines.push(indent(step.description.trimEnd(), '     '));
   if (step.if !== undefined) lines.push(`     ${style.dim('if')} ${String(step.if)}`);
   lines.push(formatCommand(rawView(step.body), style, '     '));
+  lines.push(...formatEnv(writtenEnvView(step), style, '     '));
   const policy: string[] = [];
   if (step.timeoutMs !== undefined) policy.push(`timeout ${formatDuration(step.timeoutMs)}`);
   if (step.retry.attempts > 1)

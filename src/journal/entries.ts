@@ -47,6 +47,9 @@ export interface RecoveryPoint {
 /** A command drctl started: its process group, so that resume can tell whether it still runs. */
 export interface ProcessInfo {
   pgid: number;
+/** What became of a file or folder on the run's cleanup ledger. */
+export type CleanupResult = 'removed' | 'kept' | 'gone' | 'failed';
+
   /** DRCTL_PROCESS_TAG of the command: finds what it started outside its group (setsid, double fork). */
   tag?: string;
 }
@@ -157,7 +160,18 @@ export type JournalEntryBody =
       reason: string | null;
     }
   /** The operator ended a run that will not be resumed (`drctl abandon`); run.finished (aborted) follows. */
-  | { type: 'run.abandoned'; user: string; host: string; terminal: string; reason: string | null };
+  | { type: 'run.abandoned'; user: string; host: string; terminal: string; reason: string | null }
+  /**
+   * A file or folder an action created for the run (a downloaded backup, its folder), put on the
+   * cleanup ledger as it is made: the run removes it when it ends, unless `keep`. Its device and
+   * inode say, at removal, that it is still the one created.
+   */
+  | { type: 'cleanup.registered'; step: string; path: string; kind: 'file' | 'dir'; keep: boolean; dev: number; ino: number }
+  /**
+   * What became of a ledger entry: removed, kept (keep: true), already gone, or failed (left in
+   * place, with why). Written when the run ends, by `drctl abandon`, or by `drctl cleanup` later.
+   */
+  | { type: 'cleanup.done'; path: string; result: CleanupResult; error: string | null };
 
 /** A note is a remark, not a document: long enough for a paragraph, short enough to stay one journal line. */
 export const MAX_NOTE_LENGTH = 4000;
@@ -195,3 +209,5 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
 export function isJournalEntryType(type: unknown): type is JournalEntryType {
   return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
 }
+  'cleanup.registered': true,
+  'cleanup.done': true,

@@ -363,8 +363,8 @@ describe('drctl plan of a runbook the operator wrote', () => {
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^ {2}db_password\s+\*\*\*\s+\(env\)$/m);
     expect(text.stdout).toMatch(/^ {2}pin\s+\*\*\*\s+\(default\)$/m);
-    // A connection string is a secret argument of the postgres actions: masked whole.
-    expect(text.stdout).toContain('url: ***');
+    // A connection string is a secret argument of the postgres actions: shown by where it points, its password masked.
+    expect(text.stdout).toContain('url: postgres://orders:***@db.internal/orders');
     expect(text.stdout).toContain('with password *** and pin ***');
     expect(text.all).not.toContain(SECRET);
     expect(text.all).not.toContain(PIN);
@@ -477,7 +477,7 @@ steps:
     const step = (id: string) => plan.steps.find((s) => s.id === id)!;
     expect(step('find').command).toEqual({ run: 'aws s3 ls s3://orders-backups/orders/ --region eu-west-1 | tail -n 1' });
     expect(step('download').command).toEqual({ run: 'aws s3 cp s3://orders-backups/<steps.find.outputs.key> /tmp/orders.sql.gz' });
-    expect(step('restore').command).toEqual({ uses: 'postgres.query', with: { url: '***', sql: 'select 1' } });
+    expect(step('restore').command).toEqual({ uses: 'postgres.query', with: { url: 'postgres://orders:***@db.internal/orders', sql: 'select 1' } });
     expect(step('restart').command).toEqual({ exec: ['kubectl', '-n', 'orders', 'scale', 'deployment/orders', '--replicas=3'] });
     expect(step('restart')).toMatchObject({
       if: { decided: false, value: null },
