@@ -78,7 +78,7 @@ describe.skipIf(!hasTmux)('a second terminal beside an interactive run', () => {
       expect(logs).toMatch(/│ backup written: dump-0253\.sql\.gz/);
       expect(logs).toMatch(/│ checksum verified/);
     }
-    // The step still waiting at its prompt has printed nothing.
+    // Asked for one step, it prints only that one.
     expect(byPrefix).not.toContain('[restore]');
     expect(screen.slice(screen.indexOf('--- note'))).toContain(`Noted in run ${runId} (running) as ${ME}`);
 
