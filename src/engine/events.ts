@@ -121,26 +121,35 @@ export type Question =
    */
   | { kind: 'step.type'; id: string; expected: string; matches: (typed: string) => boolean; default: 'confirmed' }
   | { kind: 'manual.done'; id: string; text: string; default: 'acknowledged' }
+  /**
+   * One item of a manual step's Markdown checklist (`- [ ] ...`), `index` counted from 1: done, skip
+   * it (journaled as skipped), or abort the run. --yes (with --accept-manual) acknowledges it.
+   */
+  | { kind: 'manual.item'; id: string; index: number; total: number; text: string; default: 'acknowledged' }
   /** `default` is the runbook's on_failure: continue, rollback, or fail (on_failure: abort). */
   | { kind: 'failure.action'; id: string; reason: string; canRollback: boolean; default: Exclude<FailureDecision, 'abort'> }
   | { kind: 'inflight.action'; id: string; title: string; default: 'abort' }
   | { kind: 'inflight.rollback'; id: string; title: string; default: 'failed' };
 
-export type Answer<Q extends Question> = Q extends { kind: 'step.action' }
-  ? 'run' | 'skip' | 'abort' | 'all'
+export type Answer<Q extends Question> = Q extends { kind: 'step.rerun' } ? string | null : AnswerOf<Q>;
+
+type AnswerOf<Q extends Question> = Q extends { kind: 'step.action' }
+  ? StepAction
   : Q extends { kind: 'step.confirm' }
     ? boolean
     : Q extends { kind: 'step.type' }
       ? 'confirmed' | typeof TYPED_SKIP | typeof TYPED_ABORT
       : Q extends { kind: 'manual.done' }
         ? 'done' | 'acknowledged' | 'abort'
-        : Q extends { kind: 'failure.action' }
-          ? FailureAnswer
-          : Q extends { kind: 'inflight.action' }
-            ? 'rerun' | 'skip' | 'abort'
-            : Q extends { kind: 'inflight.rollback' }
-              ? 'rerun' | 'done' | 'failed'
-              : never;
+        : Q extends { kind: 'manual.item' }
+          ? 'done' | 'skip' | 'abort' | 'acknowledged'
+          : Q extends { kind: 'failure.action' }
+            ? FailureAnswer
+            : Q extends { kind: 'inflight.action' }
+              ? 'rerun' | 'skip' | 'abort'
+              : Q extends { kind: 'inflight.rollback' }
+                ? 'rerun' | 'done' | 'failed'
+                : never;
 
 /**
  * The operator's note, given at any prompt instead of an answer: the engine journals it (a `note`

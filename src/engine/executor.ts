@@ -1,13 +1,14 @@
 import type { ProcessRunner } from '../ports/process.js';
-import type { FailureDecision, RunStatus } from '../journal/entries.js';
+import type { ChecklistAnswer, FailureDecision, RunStatus } from '../journal/entries.js';
 import { MAX_NOTE_LENGTH } from '../journal/entries.js';
-import type { RunRecord, StepRecord } from '../journal/record.js';
+import type { ChecklistItemRecord, RunRecord, StepRecord } from '../journal/record.js';
 import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Answer, ClockView, NoteAnswer, Question, RunEvent, StepCard } from './events.js';
 import { isNoteAnswer, TYPED_ABORT, TYPED_SKIP } from './events.js';
+import { checklistItems } from './checklist.js';
 import { LineSplitter } from './line-splitter.js';
 import type { Plan, PlanContext } from './plan.js';
 import { expressionEnv, runScope, viewOf } from './plan.js';
@@ -76,6 +77,7 @@ export class Executor {
   private readonly states = new Map<string, StepState>();
   private runAll: boolean;
   private waitingMs = 0;
+  private resumedChecklist: { step: string; items: ChecklistItemRecord[] } | undefined;
   private atRisk = false;
   private readonly runbookEnv: Record<string, string>;
   private readonly exprEnv: Record<string, string | undefined>;
@@ -96,6 +98,9 @@ export class Executor {
       this.states.set(id, { status: step.status, outputs: literalOutputs(step.outputs) });
     }
     this.waitingMs = options.resume?.waitingMs ?? 0;
+    const inFlight = options.resume?.inFlight?.step;
+    const items = inFlight === undefined ? undefined : options.resume?.checklists.get(inFlight);
+    if (inFlight !== undefined && items) this.resumedChecklist = { step: inFlight, items: [...items] };
   }
 
   private get runbook(): Runbook {
@@ -107,7 +112,7 @@ export class Executor {
   }
 
   private scope(): Scope {
-    return runScope(this.context, this.exprEnv, this.states, 'empty');
+    return runScope(this.runbook, this.context, this.exprEnv, this.states, 'empty');
   }
 
   private async ask<Q extends Question>(question: Q, stepId: string | null): Promise<Answer<Q>> {
@@ -146,7 +151,7 @@ export class Executor {
   clockView(fromIndex: number): ClockView {
     const elapsedMs = this.deps.clock.now() - this.context.incidentStart.getTime();
     let remaining = 0;
-    const scope = runScope(this.context, this.exprEnv, this.states, 'placeholder');
+    const scope = runScope(this.runbook, this.context, this.exprEnv, this.states, 'placeholder');
     for (const planned of this.plan.steps.slice(fromIndex)) {
       if (this.results.has(planned.step.id)) continue;
       const condition = evaluateCondition(planned.step.if, scope);
@@ -299,12 +304,49 @@ export class Executor {
   }
 
   private async manual(step: Step, scope: Scope, waitBefore: number): Promise<StepOutcome> {
+    // Answers journaled before an interruption: a resumed checklist does not ask them again.
+    const answered = this.resumedChecklist?.step === step.id ? this.resumedChecklist.items : [];
+    this.resumedChecklist = undefined;
     this.emit({ type: 'step.started', step: step.id, number: step.index + 1, kind: 'manual' });
-    const text = renderString((step.body as { text: string }).text, scope).text;
-    const answer = await this.ask({ kind: 'manual.done', id: step.id, text, default: 'acknowledged' }, step.id);
-    if (answer === 'abort') return this.abortRun(step, 'aborted by the operator at a manual step');
+    const shown = renderString((step.body as { text: string }).text, scope);
+    const items = checklistItems(shown.display);
+    let reason: string;
+    if (items.length === 0) {
+      const answer = await this.ask({ kind: 'manual.done', id: step.id, text: shown.text, default: 'acknowledged' }, step.id);
+      if (answer === 'abort') return this.abortRun(step, 'aborted by the operator at a manual step');
+      reason = answer === 'done' ? 'done by the operator' : 'acknowledged with --accept-manual';
+    } else {
+      const answers: ChecklistAnswer[] = [];
+      for (const [i, text] of items.entries()) {
+        const index = i + 1;
+        const before = answered.find((item) => item.index === index && item.text === text && item.answer !== 'aborted');
+        if (before) {
+          answers.push(before.answer);
+          continue;
+        }
+        const waited = this.waitingMs;
+        const choice = await this.ask(
+          { kind: 'manual.item', id: step.id, index, total: items.length, text, default: 'acknowledged' },
+          step.id,
+        );
+        const answer = CHECKLIST_ANSWER[choice];
+        const who = this.deps.operator;
+        this.emit({
+          type: 'manual.item',
+          step: step.id,
+          index,
+          total: items.length,
+          text,
+          answer,
+          wait_ms: this.waitingMs - waited,
+          ...(who ? { who } : {}),
+        });
+        if (answer === 'aborted') return this.abortRun(step, `aborted by the operator at checklist item ${index}/${items.length}`);
+        answers.push(answer);
+      }
+      reason = checklistReason(answers);
+    }
     const waited = this.waitingMs - waitBefore;
-    const reason = answer === 'done' ? 'done by the operator' : 'acknowledged with --accept-manual';
     this.finishStep(step, {
       status: 'succeeded',
       attempts: 1,
@@ -648,6 +690,30 @@ export class Executor {
 /** A command that did not start because what it needs cannot be given to it (its `postgres:` URL). */
 function refusedCommand(reason: string): CommandOutcome {
   return { ok: false, interrupted: false, exitCode: null, outputs: {}, reason, attempts: 1, durationMs: 0 };
+}
+
+const CHECKLIST_ANSWER: Record<Answer<Extract<Question, { kind: 'manual.item' }>>, ChecklistAnswer> = {
+  done: 'done',
+  skip: 'skipped',
+  acknowledged: 'acknowledged',
+  abort: 'aborted',
+};
+
+/** "done by the operator; items skipped: 2, 5": a checklist's answers as the step's reason. */
+function checklistReason(answers: readonly ChecklistAnswer[]): string {
+  const numbers = (answer: ChecklistAnswer): string =>
+    answers
+      .map((a, i) => (a === answer ? String(i + 1) : ''))
+      .filter(Boolean)
+      .join(', ');
+  if (answers.every((a) => a === 'acknowledged')) return 'acknowledged with --accept-manual';
+  const skipped = numbers('skipped');
+  const acknowledged = numbers('acknowledged');
+  return [
+    'done by the operator',
+    ...(skipped ? [`items skipped: ${skipped}`] : []),
+    ...(acknowledged ? [`items acknowledged with --accept-manual: ${acknowledged}`] : []),
+  ].join('; ');
 }
 
 function skippedResult(reason: string, waitingMs: number): StepResult {

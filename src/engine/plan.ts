@@ -9,6 +9,8 @@ import { evaluateCondition, renderScript, renderString, resolveValue, SECRET_MAS
 import type { ResolvedInputs } from './inputs.js';
 import type { RunMode, StepState } from './scope.js';
 import { makeScope } from './scope.js';
+import { formatDuration } from '../util/duration.js';
+import { currentOperator } from '../util/operator.js';
 
 /** What a step will do, as the operator sees it: expressions resolved, secrets masked. */
 export type CommandView =
@@ -44,6 +46,12 @@ export interface PlanContext {
   runId: string;
   incidentStart: Date;
   env: Readonly<Record<string, string | undefined>>;
+  /** When the run started (its first session): `run.started_at`. A plan uses its own time. */
+  startedAt?: Date | undefined;
+  /** Who runs it (user@host): `run.operator`. By default the current user and host. */
+  operator?: string | undefined;
+  /** The clock `run.now` and `run.elapsed` read; Date.now by default. */
+  now?: (() => number) | undefined;
 }
 
 export interface Plan {
@@ -69,19 +77,43 @@ export function expressionEnv(context: PlanContext, runbookEnv: Record<string, s
 
 /** The scope expressions see during a run. */
 export function runScope(
+  runbook: Pick<Runbook, 'name' | 'objectives'>,
   context: PlanContext,
   env: Readonly<Record<string, string | undefined>>,
   steps: ReadonlyMap<string, StepState>,
   unknownSteps: 'placeholder' | 'empty',
 ): Scope {
+  const now = context.now ?? Date.now;
+  const objective = (ms: number | undefined): string | null => (ms === undefined ? null : formatDuration(ms));
   return makeScope({
     inputs: context.inputs.values,
     secretInputs: context.inputs.secretInputs,
     env,
-    run: { id: context.runId, mode: context.mode, incident_start: context.incidentStart.toISOString() },
+    run: {
+      id: context.runId,
+      mode: context.mode,
+      incident_start: context.incidentStart.toISOString(),
+      started_at: (context.startedAt ?? new Date(now())).toISOString(),
+      runbook: runbook.name,
+      operator: context.operator ?? operatorOf(context.env),
+      rto: objective(runbook.objectives.rtoMs),
+      rpo: objective(runbook.objectives.rpoMs),
+    },
+    now,
     steps,
     unknownSteps,
   });
+}
+
+let localOperator: string | undefined;
+
+/** user@host of this drctl, worked out once. */
+function operatorOf(env: Readonly<Record<string, string | undefined>>): string {
+  if (localOperator === undefined) {
+    const { user, host } = currentOperator(env);
+    localOperator = `${user}@${host}`;
+  }
+  return localOperator;
 }
 
 /** Resolve the runbook-level env once: its values may name inputs, env and run. */
@@ -89,7 +121,7 @@ export function resolveRunbookEnv(
   runbook: Runbook,
   context: PlanContext,
 ): { text: Record<string, string>; display: Record<string, string> } {
-  const scope = runScope(context, context.env, new Map(), 'empty');
+  const scope = runScope(runbook, context, context.env, new Map(), 'empty');
   const text: Record<string, string> = {};
   const display: Record<string, string> = {};
   for (const [name, value] of Object.entries(runbook.env)) {
@@ -125,7 +157,7 @@ export function viewOf(body: Body, scope: Scope): CommandView {
 /** The ordered list of steps a run executes, resolved as far as is known before it starts. Pure. */
 export function buildPlan(runbook: Runbook, context: PlanContext): Plan {
   const env = resolveRunbookEnv(runbook, context);
-  const scope = runScope(context, expressionEnv(context, env.text), new Map(), 'placeholder');
+  const scope = runScope(runbook, context, expressionEnv(context, env.text), new Map(), 'placeholder');
   const rtoMs = runbook.objectives.rtoMs;
   let cumulativeMs = 0;
   let unbudgetedSteps = 0;

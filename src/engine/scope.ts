@@ -1,5 +1,6 @@
 import type { Evaluated, Literal, Scope } from '../runbook/expression.js';
 import { Unknown } from '../runbook/expression.js';
+import { formatDuration } from '../util/duration.js';
 
 export type RunMode = 'real' | 'drill' | 'dry-run';
 
@@ -12,11 +13,33 @@ export interface ScopeData {
   inputs: Record<string, Literal>;
   secretInputs: ReadonlySet<string>;
   env: Readonly<Record<string, string | undefined>>;
-  run: { id: string; mode: RunMode; incident_start: string };
+  run: RunFacts;
+  /** The time `run.now` and `run.elapsed` read, when an expression is evaluated: ms since the epoch (Date.now by default). */
+  now?: () => number;
   /** Finished steps; a step not in here is not known yet (plan) or did not run. */
   steps: ReadonlyMap<string, StepState>;
   /** At plan time a missing step is a placeholder; at run time it is empty. */
   unknownSteps: 'placeholder' | 'empty';
+}
+
+/**
+ * What expressions know of the run (`run.<name>`). `run.now` and `run.elapsed` are not here: they
+ * are read from the clock each time an expression names them.
+ */
+export interface RunFacts {
+  id: string;
+  mode: RunMode;
+  /** ISO */
+  incident_start: string;
+  /** When the run started (ISO); at plan time, the plan's own time. */
+  started_at?: string;
+  /** The runbook's name. */
+  runbook?: string;
+  /** Who runs it: user@host. */
+  operator?: string;
+  /** The objectives as durations (`1h`, `15m`), null when the runbook sets none. */
+  rto?: string | null;
+  rpo?: string | null;
 }
 
 export function makeScope(data: ScopeData): Scope {
@@ -29,7 +52,7 @@ export function makeScope(data: ScopeData): Scope {
         case 'env':
           return { value: data.env[name!] ?? null, secret: false };
         case 'run':
-          return { value: data.run[name as keyof ScopeData['run']] ?? null, secret: false };
+          return { value: runFact(data, name ?? ''), secret: false };
         case 'steps': {
           const step = data.steps.get(name!);
           if (!step)
@@ -45,4 +68,12 @@ export function makeScope(data: ScopeData): Scope {
       }
     },
   };
+}
+
+function runFact(data: ScopeData, name: string): Literal {
+  const now = data.now ?? Date.now;
+  if (name === 'now') return new Date(now()).toISOString();
+  // Time since the incident start, as drctl writes durations everywhere (23m10s).
+  if (name === 'elapsed') return formatDuration(Math.max(0, now() - Date.parse(data.run.incident_start)));
+  return Object.hasOwn(data.run, name) ? (data.run[name as keyof RunFacts] ?? null) : null;
 }

@@ -130,6 +130,8 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return `\n${renderSummary(event.summary, style)}`;
     case 'run.abandoned':
       return style.red(`Abandoned by ${event.user}@${event.host}${event.reason ? `: ${event.reason}` : ''}. It will not be resumed.`);
+    case 'manual.item':
+      return checklistLine(event, style);
     case 'note':
       return style.cyan(`✎ note from ${event.user}@${event.host}: ${event.text}`);
     case 'incident_start.corrected':
@@ -152,6 +154,21 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return undefined;
     default:
       return assertNever(event, 'event');
+  }
+}
+
+/** "  ✓ 2/3 TLS certificates valid": a checklist item as the operator answered it. */
+function checklistLine(event: Extract<RunEvent, { type: 'manual.item' }>, style: Style): string {
+  const of = `${event.index}/${event.total}`;
+  switch (event.answer) {
+    case 'done':
+      return `  ${style.green('✓')} ${of} ${event.text}`;
+    case 'skipped':
+      return style.yellow(`  - ${of} skipped: ${event.text}`);
+    case 'acknowledged':
+      return `  ${style.yellow('acknowledged (--accept-manual)')} ${of} ${event.text}`;
+    case 'aborted':
+      return style.red(`  ✗ ${of} not done (the run stops): ${event.text}`);
   }
 }
 

@@ -160,20 +160,29 @@ export class TerminalHost implements Host {
         if (question.matches(typed)) return 'confirmed';
         return typed === TYPED_NOTE ? NOTE : typed;
       }
+      // The step card above shows the text, once.
       case 'manual.done':
-        this.out.write(
-          `${this.style.yellow('Do this by hand:')}\n${question.text
-            .trimEnd()
-            .split('\n')
-            .map((l) => `  ${l}`)
-            .join('\n')}\n`,
-        );
         return this.widgets.select(
           {
             message: 'When it is done:',
             choices: [{ name: 'done', value: 'done' as const }, { name: 'abort the run', value: 'abort' as const }, NOTE_CHOICE],
           },
           context,
+        );
+      case 'manual.item':
+        // The answered prompt is cleared: the journaled answer's line (✓ 1/3 ...) stands for it.
+        return this.widgets.select(
+          {
+            message: `Checklist ${question.index}/${question.total}: ${question.text}`,
+            choices: [
+              { name: 'done', value: 'done' as const },
+              { name: 'skip this item', value: 'skip' as const, description: 'record it as skipped and go on with the next item' },
+              { name: 'abort the run', value: 'abort' as const },
+              NOTE_CHOICE,
+            ],
+            default: 'done',
+          },
+          { ...context, clearPromptOnDone: true },
         );
       case 'failure.action':
         return this.widgets.select(

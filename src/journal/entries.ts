@@ -14,6 +14,9 @@ export type RunMode = 'real' | 'drill' | 'dry-run';
 /** Statuses a step ends in (report.json, section 6). */
 export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'rolled_back' | 'not_run';
 
+/** An item of a manual step's checklist: done, skipped, acknowledged by --accept-manual, or where the operator aborted. */
+export type ChecklistAnswer = 'done' | 'skipped' | 'acknowledged' | 'aborted';
+
 /** How a run ends (report.json, section 6). */
 export type RunStatus = 'succeeded' | 'failed' | 'rolled_back' | 'aborted' | 'interrupted';
 
@@ -109,6 +112,20 @@ export type JournalEntryBody =
       /** Who answered (absent in journals of earlier versions). */
       who?: Operator;
     }
+  /**
+   * The answer to one item of a manual step's checklist (`index` from 1 of `total`), with the item's
+   * text as shown, the time the operator took and who answered. Resume does not ask it again.
+   */
+  | {
+      type: 'manual.item';
+      step: string;
+      index: number;
+      total: number;
+      text: string;
+      answer: ChecklistAnswer;
+      wait_ms: number;
+      who?: Operator;
+    }
   | { type: 'step.over_budget'; step: string; budget_ms: number }
   | { type: 'rto.at_risk'; projected_ms: number; rto_ms: number; elapsed_ms: number }
   | {
@@ -191,6 +208,7 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   'action.record': true,
   'prompt.asked': true,
   'prompt.answered': true,
+  'manual.item': true,
   'step.over_budget': true,
   'rto.at_risk': true,
   'step.finished': true,

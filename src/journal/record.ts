@@ -2,6 +2,7 @@ import type { Literal } from '../runbook/expression.js';
 import { assertNever } from '../util/errors.js';
 import type { Operator } from '../util/operator.js';
 import type {
+  ChecklistAnswer,
   FailureDecision,
   JournalEntry,
   PlannedStepInfo,
@@ -76,6 +77,8 @@ export interface RunRecord {
   rollbackDue: boolean;
   rollback?: RollbackRecord | undefined;
   waitingMs: number;
+  /** The answers to manual steps' checklists, by step, in item order (the latest answer of each item). */
+  checklists: Map<string, ChecklistItemRecord[]>;
   /** The operator chose "run all" at the last step menu they answered: a resumed run goes on so. */
   runAll: boolean;
   /** How many times the run was resumed. */
@@ -122,6 +125,16 @@ export interface IncidentStartCorrection {
   host: string;
   terminal: string;
   reason: string | null;
+}
+
+/** One answered item of a manual step's checklist. */
+export interface ChecklistItemRecord {
+  index: number;
+  text: string;
+  answer: ChecklistAnswer;
+  at: string;
+  /** user@host of who answered; null where the journal did not say. */
+  by: string | null;
 }
 
 /** A note an operator added to the run's journal. */
@@ -179,6 +192,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     lastEventAt: start.t,
     tornTail,
     notes: [],
+    checklists: new Map(),
     incidentStartCorrections: [],
     operators: [sessionOf('run', start.t, start.operator)],
   };
@@ -257,6 +271,21 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.inFlight = undefined;
       record.ending = { status: 'aborted', step: entry.step };
       return;
+    case 'manual.item': {
+      const items = record.checklists.get(entry.step) ?? [];
+      const item = {
+        index: entry.index,
+        text: entry.text,
+        answer: entry.answer,
+        at: entry.t,
+        by: entry.who ? `${entry.who.user}@${entry.who.host}` : null,
+      };
+      record.checklists.set(
+        entry.step,
+        [...items.filter((i) => i.index !== entry.index), item].sort((a, b) => a.index - b.index),
+      );
+      return;
+    }
     case 'rollback.started':
       record.rollbackDue = false;
       record.inFlight = undefined;

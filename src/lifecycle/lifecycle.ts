@@ -133,7 +133,7 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
   const { runbook, runId, incidentStart } = request;
   checkRunnable(runbook, request);
   const given = startOutputs(runbook, request.startAt, request.outputs ?? { pairs: [], stateDirs: [] });
-  const context: PlanContext = { inputs: request.inputs, mode: request.mode, runId, incidentStart, env: deps.env };
+  const context: PlanContext = { inputs: request.inputs, mode: request.mode, runId, incidentStart, env: deps.env, ...runFacts(deps) };
   const plan = buildPlan(runbook, context);
   const redactor = new Redactor(secretValues(request.inputs));
   prepareStateDir(request.stateDir);
@@ -238,6 +238,8 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
       runId: record.runId,
       incidentStart: new Date(incidentStart),
       env: deps.env,
+      startedAt: new Date(record.startedAt),
+      ...runFacts(deps),
     };
     const plan = buildPlan(runbook, context);
     const redactor = new Redactor(secretValues(inputs));
@@ -387,12 +389,18 @@ function stopHint(command: { pgid?: number | undefined; tag?: string | undefined
   return `wait for it to end, or stop it (${[group, tagged].filter(Boolean).join('; and ')}); then resume`;
 }
 
+/** What `run.now`, `run.elapsed` and `run.operator` read during a run: the run's clock and its operator. */
+function runFacts(deps: LifecycleDeps): Pick<PlanContext, 'now' | 'operator'> {
+  const { user, host } = deps.operator ?? currentOperator(deps.env);
+  return { now: () => deps.clock.now(), operator: `${user}@${host}` };
+}
+
 async function preflight(plan: Plan, context: PlanContext, aws: AwsSettings, redactor: Redactor, deps: LifecycleDeps): Promise<void> {
   const runbookEnv = resolveRunbookEnv(plan.runbook, context).text;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(deps.env)) if (v !== undefined) env[k] = v;
   Object.assign(env, runbookEnv);
-  const scope = runScope(context, expressionEnv(context, runbookEnv), new Map(), 'empty');
+  const scope = runScope(plan.runbook, context, expressionEnv(context, runbookEnv), new Map(), 'empty');
   const failures = await runPreflight(
     plan.runbook,
     scope,
@@ -442,10 +450,13 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
   try {
     channel.emit(run.first);
     for (const entry of run.then ?? []) channel.emit(entry);
-    const runbookEnv = resolveRunbookEnv(run.plan.runbook, context).text;
+    // run.started_at is when the journal says the run started (after preflight).
+    const started = context.startedAt ?? (recorder.diskFull ? undefined : new Date(recorder.record.startedAt));
+    const runContext: PlanContext = { ...context, startedAt: started };
+    const runbookEnv = resolveRunbookEnv(run.plan.runbook, runContext).text;
     const executor = new Executor(
       run.plan,
-      context,
+      runContext,
       {
         channel,
         runner: deps.runner,

@@ -79,6 +79,19 @@ export interface ReportStep {
   error_tail?: string;
   /** The step failed and the run went on (on_failure: continue, or the operator chose to): it did not fail the run. */
   continued?: true;
+  /** How many times the step ran, when the operator ran it again from the menu (attempts and times count every run). */
+  runs?: number;
+  /** A manual step's checklist: each item answered, in order (an addition to section 6). */
+  checklist?: ReportChecklistItem[];
+}
+
+export interface ReportChecklistItem {
+  index: number;
+  text: string;
+  answer: 'done' | 'skipped' | 'acknowledged' | 'aborted';
+  at: string;
+  /** user@host of who answered, null where the journal did not say. */
+  by: string | null;
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
@@ -104,6 +117,8 @@ export function buildReport(record: RunRecord): RunReport {
     if (step?.reason) entry.reason = step.reason;
     if (step?.errorTail) entry.error_tail = step.errorTail;
     if (step?.status === 'failed' && step.then === 'continue') entry.continued = true;
+    const checklist = record.checklists.get(planned.id);
+    if (checklist?.length) entry.checklist = checklist.map((i) => ({ index: i.index, text: i.text, answer: i.answer, at: i.at, by: i.by }));
     return entry;
   });
   // Attempts cut short by a stop ran too, and so does the step still running (to its last entry).

@@ -1,5 +1,5 @@
 import { formatDuration } from '../util/duration.js';
-import type { ReportStep, RunReport } from './build.js';
+import type { ReportChecklistItem, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
 import type { Mark } from './verdict.js';
 import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './verdict.js';
@@ -70,9 +70,37 @@ function markdown(r: RunReport): string {
     ),
     ...(tails.length ? ['', '## Error output', ''] : []),
     ...tails.flatMap((s) => [`Last lines of \`${s.id}\`'s error output:`, '', fenced(s.error_tail!), '']),
+    ...checklistsMarkdown(r),
     ...notesMarkdown(r),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+const CHECKBOX: Record<ReportChecklistItem['answer'], string> = { done: '[x]', acknowledged: '[x]', skipped: '[ ]', aborted: '[ ]' };
+
+/** Each manual step's checklist as the operator answered it: the item, the answer, when and by whom. */
+function checklistsMarkdown(r: RunReport): string[] {
+  const steps = r.steps.filter((s) => s.checklist?.length);
+  if (steps.length === 0) return [];
+  const escape = (text: string): string => text.replace(/[\\`*_[\]<>#|]/g, (c) => `\\${c}`);
+  return [
+    '',
+    '## Checklists',
+    ...steps.flatMap((s) => [
+      '',
+      `\`${s.id}\`:`,
+      '',
+      ...s.checklist!.map((i) => `- ${CHECKBOX[i.answer]} ${escape(i.text)} (${i.answer}, ${i.at}${i.by ? `, ${escape(i.by)}` : ''})`),
+    ]),
+  ];
+}
+
+function checklistHtml(s: ReportStep): string {
+  if (!s.checklist?.length) return '';
+  const items = s.checklist.map(
+    (i) => `<li class="${i.answer}">${xml(i.text)} <small>(${i.answer}, ${xml(i.at)}${i.by ? `, ${xml(i.by)}` : ''})</small></li>`,
+  );
+  return `<ul class="checklist">${items.join('')}</ul>`;
 }
 
 /** Operators' notes as a list: who, from where, when, and the text on its own lines. */
@@ -159,7 +187,7 @@ function html(r: RunReport): string {
   const rows = r.steps
     .map(
       (s, i) =>
-        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(stepStatus(s))}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}${s.error_tail ? `<pre>${xml(s.error_tail)}</pre>` : ''}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(actualSeconds(s))}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
+        `<tr class="${xml(s.status)}"><td>${i + 1}</td><td>${xml(s.title)}<br><code>${xml(s.id)}</code></td><td>${xml(stepStatus(s))}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}${s.error_tail ? `<pre>${xml(s.error_tail)}</pre>` : ''}${checklistHtml(s)}</td><td>${s.attempts}</td><td>${fmt(s.budget_s)}</td><td>${fmt(actualSeconds(s))}</td><td>${s.over_budget ? '<span class="bad">over</span>' : ''}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>

@@ -25,7 +25,7 @@ export function checkRules(doc: RunbookDoc, source: SourceFile): Diagnostic[] {
 /** The longest metadata.name: its run ids (name, time, tag) must fit in a file name. */
 export const MAX_NAME_LENGTH = 100;
 
-export const RUN_REFS = ['id', 'mode', 'incident_start'] as const;
+export const RUN_REFS = ['id', 'mode', 'incident_start', 'started_at', 'elapsed', 'now', 'runbook', 'operator', 'rto', 'rpo'] as const;
 const STEP_REF_KINDS = ['outputs', 'status'];
 
 interface RefScope {

@@ -61,6 +61,10 @@ const RUNBOOKS: Record<string, string> = {
   - { id: c, title: C, run: ok c, idempotent: true, confirm: true }
   - { id: d, title: D, manual: "Check the dashboard." }
 `,
+  checklist: `${head('checklist')}  - { id: a, title: A, run: ok a, idempotent: true }
+  - { id: b, title: B, manual: "Check:\\n- [ ] pods\\n- [ ] TLS\\n- [ ] backups for \${{ run.runbook }}" }
+  - { id: c, title: C, run: ok c, idempotent: true }
+`,
 };
 
 const RUN_ID = 'matrix-20261129T030000Z-0001';
@@ -129,7 +133,12 @@ function timeless(report: RunReport): unknown {
     outcome: report.outcome.replace(/\d[\d.]*(?:ms|[hms])\S*/g, '<time>'),
     rto: report.rto && { ...report.rto, elapsed_s: undefined },
     time: undefined,
-    steps: report.steps.map((s) => ({ ...s, duration_s: undefined, waiting_s: undefined })),
+    steps: report.steps.map((s) => ({
+      ...s,
+      duration_s: undefined,
+      waiting_s: undefined,
+      checklist: s.checklist?.map((i) => ({ ...i, at: undefined })),
+    })),
   };
 }
 
@@ -170,6 +179,7 @@ describe.each(Object.keys(RUNBOOKS))('the crash matrix: %s', (name) => {
     const expected = timeless(buildReport(rebuildRun(readJournal(join(original.stateDir, 'runs', RUN_ID, 'journal.jsonl')).entries)));
     const lines = full.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(3);
+    if (name === 'checklist') expect(lines.filter((l) => l.includes('"type":"manual.item"'))).toHaveLength(3);
 
     for (let cut = 1; cut <= lines.length; cut++) {
       for (const torn of cut < lines.length ? [false, true] : [false]) {
