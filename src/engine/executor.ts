@@ -492,6 +492,7 @@ export class Executor {
       (text) => this.deps.redactor.text(text),
     );
   }
+          onCleanup: (item) => this.emit({ type: 'cleanup.registered', step: step.id, ...item }),
 
   private stepEnv(extra: Record<string, string>, stepId: string, scope: Scope): Record<string, string> {
     const env: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
-import type { FailureDecision } from '../journal/entries.js';
+import type { CleanupResult, FailureDecision } from '../journal/entries.js';
 import type { Mark } from '../report/verdict.js';
 import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/verdict.js';
 import { formatDuration } from '../util/duration.js';
@@ -124,6 +124,8 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return event.ok
         ? style.yellow(`↺ rolled back ${event.step}`)
         : style.red(`✗ rollback of ${event.step} failed: ${event.reason ?? ''}`);
+    case 'cleanup.done':
+      return cleanupLine(event, style);
     case 'run.interrupted':
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.summary':
@@ -141,6 +143,7 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       );
     case 'run.started':
     case 'run.resumed':
+    case 'cleanup.registered':
     case 'step.started':
     case 'step.process':
     case 'step.attempt':
@@ -164,6 +167,22 @@ function checklistLine(event: Extract<RunEvent, { type: 'manual.item' }>, style:
     case 'done':
       return `  ${style.green('✓')} ${of} ${event.text}`;
     case 'skipped':
+/** What the end of the run did with a file on the cleanup ledger. */
+export function cleanupLine(event: { path: string; result: CleanupResult; error: string | null }, style: Style): string {
+  switch (event.result) {
+    case 'removed':
+      return style.dim(`  removed ${event.path}`);
+    case 'kept':
+      return style.dim(`  kept ${event.path} (keep: true)`);
+    case 'gone':
+      return style.dim(`  ${event.path} was already gone`);
+    case 'failed':
+      return style.yellow(`  ⚠ could not remove ${event.path}: ${event.error ?? 'unknown error'}`);
+    default:
+      return assertNever(event.result, 'cleanup result');
+  }
+}
+
       return style.yellow(`  - ${of} skipped: ${event.text}`);
     case 'acknowledged':
       return `  ${style.yellow('acknowledged (--accept-manual)')} ${of} ${event.text}`;

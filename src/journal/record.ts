@@ -11,6 +11,7 @@ import type {
   RunOptionsRecord,
   RunStatus,
   StepStatus,
+  CleanupResult,
 } from './entries.js';
 
 export interface StepRecord {
@@ -104,6 +105,8 @@ export interface RunRecord {
 }
 
 /** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
+  /** What actions created for the run and what became of each (the cleanup ledger), in the order made. */
+  cleanup: CleanupRecord[];
 export interface OperatorSession {
   session: 'run' | 'resume';
   at: string;
@@ -128,6 +131,20 @@ export interface IncidentStartCorrection {
 }
 
 /** One answered item of a manual step's checklist. */
+/** A file or folder on the run's cleanup ledger: `pending` until the run's end removes (or keeps) it. */
+export interface CleanupRecord {
+  path: string;
+  kind: 'file' | 'dir';
+  step: string;
+  keep: boolean;
+  dev: number;
+  ino: number;
+  registeredAt: string;
+  status: 'pending' | CleanupResult;
+  error?: string | undefined;
+  doneAt?: string | undefined;
+}
+
 export interface ChecklistItemRecord {
   index: number;
   text: string;
@@ -217,6 +234,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.plannedSteps = entry.steps;
       return;
     case 'step.started':
+    cleanup: [],
       record.inFlight = { step: entry.step };
       if (entry.kind === 'manual') {
         // A manual step's time is the operator's, counted in the answer's wait.
@@ -341,6 +359,30 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       // Details for reports and for the operator; they change nothing that resume needs.
       return;
     default:
+    case 'cleanup.registered': {
+      // The same path made again (a step run again) replaces the earlier entry: one file, one fate.
+      const item: CleanupRecord = {
+        path: entry.path,
+        kind: entry.kind,
+        step: entry.step,
+        keep: entry.keep,
+        dev: entry.dev,
+        ino: entry.ino,
+        registeredAt: entry.t,
+        status: 'pending',
+      };
+      const at = record.cleanup.findIndex((c) => c.path === entry.path);
+      if (at >= 0) record.cleanup.splice(at, 1);
+      record.cleanup.push(item);
+      return;
+    }
+    case 'cleanup.done': {
+      // `drctl cleanup` after the end is not the run's own doing: its time is not when the run last did something.
+      if (record.finished && record.finished.status !== 'interrupted') record.lastEventAt = previous;
+      const item = record.cleanup.find((c) => c.path === entry.path);
+      if (item) Object.assign(item, { status: entry.result, error: entry.error ?? undefined, doneAt: entry.t });
+      return;
+    }
       assertNever(entry, 'journal entry');
   }
 }

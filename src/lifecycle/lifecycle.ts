@@ -26,6 +26,7 @@ import { UserError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Operator } from '../util/operator.js';
 import { currentOperator } from '../util/operator.js';
+import { cleanUpLedger } from './cleanup.js';
 import { Recorder, runChannel } from './recorder.js';
 import type { ReportRequest } from './reports.js';
 import { ensureReportJson, reportJsonFile, summaryOf, writeRunReports } from './reports.js';
@@ -471,6 +472,9 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
     );
     const result = await executor.execute();
     if (result.status !== 'interrupted') {
+      // What the run made for itself (a downloaded backup) goes now, each removal journaled; an
+      // interrupted run keeps it, since its resume may still need it.
+      cleanUpLedger(recorder.record, (entry) => channel.emit(entry));
       // The verdict on the objectives comes from the same report that `drctl report` rebuilds.
       const { rto, rpo } = buildReport({
         ...recorder.record,

@@ -34,6 +34,18 @@ export interface RunReport {
    * is the corrected time, and the RTO and RPO are measured from it. An addition to section 6.
    */
   incident_start_corrections: ReportIncidentStartCorrection[];
+  /** The cleanup ledger: what actions made for the run (a downloaded backup) and what became of it. */
+  cleanup: ReportCleanup[];
+}
+
+export interface ReportCleanup {
+  path: string;
+  kind: 'file' | 'dir';
+  step: string;
+  /** pending: not yet removed (the run has not ended, or `drctl cleanup` has still to run). */
+  status: 'pending' | 'removed' | 'kept' | 'gone' | 'failed';
+  error: string | null;
+  at: string | null;
 }
 
 export interface ReportOperator {
@@ -164,6 +176,14 @@ export function buildReport(record: RunRecord): RunReport {
   };
 }
 
+    cleanup: record.cleanup.map((c) => ({
+      path: c.path,
+      kind: c.kind,
+      step: c.step,
+      status: c.status,
+      error: c.error ?? null,
+      at: c.doneAt ?? null,
+    })),
 function rpoOf(record: RunRecord, status: RunReport['status']): RunReport['rpo'] {
   const target = record.objectives.rpo_ms;
   if (target === null) return null;

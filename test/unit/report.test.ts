@@ -60,6 +60,7 @@ const report: RunReport = {
   notes: [],
   operators: [],
   incident_start_corrections: [],
+  cleanup: [],
 };
 
 describe('reports', () => {

@@ -4,6 +4,9 @@ import type { RunRecord } from '../../journal/record.js';
 import { applyEntry } from '../../journal/record.js';
 import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, journalFile, loadRun, stateDirsOf } from '../../journal/runs.js';
+import { cleanupLine } from '../../io/render-run.js';
+import { styleFor } from '../../io/style.js';
+import { cleanUpLedger } from '../../lifecycle/cleanup.js';
 import { reportJsonFile } from '../../lifecycle/reports.js';
 import { buildReport } from '../../report/build.js';
 import { renderReport } from '../../report/render.js';
@@ -45,10 +48,13 @@ export async function abandonCommand(runRef: string, options: { reason?: string;
       const entry = appendToJournal(file, { type: 'run.abandoned', ...operator, reason: reason ?? null }, { cutTornTail: true });
       applyEntry(record, entry);
     }
+    // What the run made for itself (a downloaded backup) is no longer needed by any resume.
+    const cleaned = cleanUpLedger(record, (entry) => applyEntry(record, appendToJournal(file, entry, { cutTornTail: false })));
     applyEntry(record, appendToJournal(file, { type: 'run.finished', status: 'aborted', exit_code: 4 }, { cutTornTail: false }));
     const report = reportJsonFile(stateDir, record.runId);
     writeFileAtomic(report, renderReport(buildReport(record), 'json'));
     process.stdout.write(`Abandoned run ${record.runId}: aborted, exit code 4; it will not be resumed. Report: ${report}\n`);
+    for (const entry of cleaned) process.stdout.write(`${cleanupLine(entry, styleFor(process.stdout))}\n`);
     return 0;
   } finally {
     release?.();

@@ -123,7 +123,7 @@ steps:
   - id: get
     title: Download
     uses: backup.download
-    with: { uri: "\${{ steps.put.outputs.uri }}", to: back/copy.bin }
+    with: { uri: "\${{ steps.put.outputs.uri }}", to: back/copy.bin, keep: true }
 `,
     );
     expect(status, all).toBe(0);

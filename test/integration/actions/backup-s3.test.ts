@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestMoto } from '../../support/moto.js';
 import { hasMoto, startMoto } from '../../support/moto.js';
 import type { Workspace } from '../run/helpers.js';
-import { drctl, header, onlyRunId, readJournal, readReport, requireBuild, sleep, stepOf, workspace } from '../run/helpers.js';
+import { drctl, header, modeOf, onlyRunId, readJournal, readReport, requireBuild, sleep, stepOf, workspace } from '../run/helpers.js';
 
 /**
  * The backup actions run by the built drctl against moto_server, with the bucket set up by the
@@ -96,7 +96,7 @@ steps:
   - id: fetch
     title: Download it
     uses: backup.download
-    with: { uri: "\${{ steps.find.outputs.uri }}", to: restore/ }
+    with: { uri: "\${{ steps.find.outputs.uri }}", to: restore/, keep: true }
   - id: check
     title: Check the file
     run: |
@@ -123,6 +123,13 @@ steps:
     });
     expect(readFileSync(ws.path('restore', 'backup_01050.sql.gz'), 'utf8')).toBe(NEWEST_BODY);
     expect(readdirSync(ws.path('restore'))).toEqual(['backup_01050.sql.gz']);
+    // Kept (keep: true), and the operator's alone: the file 0600 in the 0700 folder drctl made for it.
+    expect(modeOf(ws.path('restore', 'backup_01050.sql.gz'))).toBe(0o600);
+    expect(modeOf(ws.path('restore'))).toBe(0o700);
+    expect(report.cleanup).toEqual([
+      expect.objectContaining({ path: ws.path('restore'), kind: 'dir', step: 'fetch', status: 'kept' }),
+      expect.objectContaining({ path: ws.path('restore', 'backup_01050.sql.gz'), kind: 'file', step: 'fetch', status: 'kept' }),
+    ]);
     expect(stepOf(report, 'check').status).toBe('succeeded');
     // The journal says what was looked at: every page, every object, what was left out.
     const event = readJournal(ws.stateDir, runId).find((e) => e.type === 'action.record' && e.step === 'find');
@@ -189,7 +196,7 @@ steps:
   - id: get
     title: Download
     uses: backup.download
-    with: { uri: "\${{ steps.put.outputs.uri }}", to: back/dump.bin }
+    with: { uri: "\${{ steps.put.outputs.uri }}", to: back/dump.bin, keep: true }
 `,
     );
     expect(status, all).toBe(0);

@@ -12,7 +12,7 @@ import { openStore } from '../../../src/actions/backup/store.js';
 import { backupUploadAction } from '../../../src/actions/backup/upload.js';
 import { checkActionArgs } from '../../../src/actions/validate-args.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
-import { ActionError } from '../../../src/actions/types.js';
+import { ActionError, PermanentActionError } from '../../../src/actions/types.js';
 import { objectSha256 } from '../../../src/adapters/s3-store.js';
 import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../../../src/ports/backup-store.js';
 import { fakeActionContext, INCIDENT_START } from '../../support/action-context.js';
@@ -219,7 +219,7 @@ describe('backup.latest', () => {
         { location: 's3://b/p/' },
         fakeActionContext(),
       ),
-    ).rejects.toThrow(new ActionError('backup.latest: s3://b/p/: no backups'));
+    ).rejects.toThrow(new PermanentActionError('backup.latest: s3://b/p/: no backups'));
     const some = new FakeStore([[{ key: 'p/x.txt', lastModified: at(-5), size: 1 }]]);
     await expect(
       run(
@@ -254,7 +254,9 @@ describe('backup.latest', () => {
         { location: 's3://nope/p/' },
         fakeActionContext(),
       ),
-    ).rejects.toThrow(new ActionError('backup.latest: s3://nope/p/: NoSuchBucket: The specified bucket does not exist (HTTP 404)'));
+    ).rejects.toThrow(
+      new ActionError('backup.latest: s3://nope/p/: NoSuchBucket: The specified bucket does not exist (HTTP 404)', { permanent: true }),
+    );
     store.listError = awsError('AccessDenied', 'Access Denied', 403);
     await expect(
       run(
