@@ -131,10 +131,8 @@ export type Question =
   | { kind: 'inflight.action'; id: string; title: string; default: 'abort' }
   | { kind: 'inflight.rollback'; id: string; title: string; default: 'failed' };
 
-export type Answer<Q extends Question> = Q extends { kind: 'step.rerun' } ? string | null : AnswerOf<Q>;
-
-type AnswerOf<Q extends Question> = Q extends { kind: 'step.action' }
-  ? StepAction
+export type Answer<Q extends Question> = Q extends { kind: 'step.action' }
+  ? 'run' | 'skip' | 'abort' | 'all'
   : Q extends { kind: 'step.confirm' }
     ? boolean
     : Q extends { kind: 'step.type' }

@@ -91,8 +91,6 @@ export interface ReportStep {
   error_tail?: string;
   /** The step failed and the run went on (on_failure: continue, or the operator chose to): it did not fail the run. */
   continued?: true;
-  /** How many times the step ran, when the operator ran it again from the menu (attempts and times count every run). */
-  runs?: number;
   /** A manual step's checklist: each item answered, in order (an addition to section 6). */
   checklist?: ReportChecklistItem[];
 }
