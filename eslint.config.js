@@ -61,7 +61,10 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...['chalk', 'ora', '@inquirer/prompts'].map((name) => ({ name, message: 'Only src/io may talk to the terminal.' })),
+            ...['chalk', 'ora', '@inquirer/prompts', '@inquirer/core'].map((name) => ({
+              name,
+              message: 'Only src/io may talk to the terminal.',
+            })),
             { name: 'zod', message: ZOD_THROUGH_SETUP, allowTypeImports: true },
           ],
           patterns: [{ group: ['zod/*'], message: ZOD_THROUGH_SETUP, allowTypeImports: true }],

@@ -105,7 +105,9 @@ export function buildProgram(): Command {
       .option('--report <format:file>', 'also write a report when the run ends: json, md, junit or html (repeatable)', collect, [])
       .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
       .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
-      .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)');
+      .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)')
+      .option('--notify', 'ring the bell and notify the desktop (OSC 9/777) when a step that ran 30s or more ends (also $DRCTL_NOTIFY=1)')
+      .option('--notify-after <duration>', 'notify when a step that ran this long ends (implies --notify; default 30s)');
 
   inputOptions(
     runOptions(
@@ -301,6 +303,8 @@ export function buildProgram(): Command {
     .argument('[words...]')
     .action(async (words: string[]) => {
       const { completeCommand } = await import('./commands/completion.js');
+  notify?: boolean;
+  notifyAfter?: string;
       process.exitCode = completeCommand(words);
     });
 

@@ -5,16 +5,42 @@ import type { Host } from '../engine/events.js';
 import { unmetMatcherText } from '../engine/expect.js';
 import type { LifecycleDeps } from '../lifecycle/lifecycle.js';
 import type { AwsSettings } from '../ports/aws.js';
+import { parseDuration } from '../util/duration.js';
+import { UserError } from '../util/errors.js';
+
+/** A step that ran this long or longer is worth a notification when it ends (--notify). */
+const NOTIFY_AFTER_MS = 30_000;
 
 /** What `run` and `resume` share on the command line: the terminal, the signals, AWS settings. */
 
-async function makeHost(interactive: boolean, onInterrupt: () => void): Promise<Host> {
+async function makeHost(interactive: boolean, onInterrupt: () => void, notifyAfterMs: number | undefined): Promise<Host> {
+  // Notifications are escape sequences for a terminal: never into a pipe or a file.
+  const stream = interactive ? process.stdout : process.stderr;
+  const { Notifier } = await import('../io/notifier.js');
+  const notifier = notifyAfterMs !== undefined && stream.isTTY === true ? new Notifier(stream, notifyAfterMs) : undefined;
   if (!interactive) {
     const { PlainHost } = await import('../io/plain-host.js');
-    return new PlainHost();
+    return new PlainHost(process.stderr, process.stdout, notifier);
   }
   const { TerminalHost } = await import('../io/terminal-host.js');
-  return TerminalHost.open(onInterrupt);
+  return TerminalHost.open(onInterrupt, process.stdout, notifier);
+}
+
+/**
+ * --notify, --notify-after or DRCTL_NOTIFY=1: how long a step must run for its end to ring the
+ * bell; undefined when nothing asks for notifications.
+ */
+export function notifyAfter(
+  options: { notify?: boolean | undefined; notifyAfter?: string | undefined },
+  env = process.env,
+): number | undefined {
+  if (options.notifyAfter !== undefined) {
+    const ms = parseDuration(options.notifyAfter);
+    if (ms === undefined)
+      throw new UserError(`--notify-after ${options.notifyAfter}: not a duration`, { hint: 'a duration such as 30s, 2m or 1m30s' });
+    return ms;
+  }
+  return options.notify === true || env.DRCTL_NOTIFY === '1' ? NOTIFY_AFTER_MS : undefined;
 }
 
 /** Standard input and output are a terminal (and --yes was not given): questions can be asked. */
@@ -52,10 +78,13 @@ export function awsSettings(options: { profile?: string | undefined; region?: st
 }
 
 /** Run a lifecycle function with the real world: this terminal, these signals, real processes. */
-export async function withRealWorld(interactive: boolean, body: (deps: LifecycleDeps) => Promise<number>): Promise<number> {
+export async function withRealWorld(
+  { interactive, notifyAfterMs }: { interactive: boolean; notifyAfterMs: number | undefined },
+  body: (deps: LifecycleDeps) => Promise<number>,
+): Promise<number> {
   const { controller, dispose } = interruptController();
   try {
-    const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')));
+    const host = await makeHost(interactive, () => controller.abort(new Error('SIGINT')), notifyAfterMs);
     return await body({
       host,
       signal: controller.signal,

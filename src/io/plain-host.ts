@@ -1,4 +1,5 @@
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
+import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
@@ -14,11 +15,13 @@ export class PlainHost implements Host {
   constructor(
     private readonly out: NodeJS.WriteStream = process.stderr,
     private readonly results: NodeJS.WriteStream = process.stdout,
+    private readonly notifier?: Notifier,
   ) {
     this.style = styleFor(out);
   }
 
   emit(event: RunEvent): void {
+    this.notifier?.onEvent(event);
     // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
     // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
     // other line, which may quote a command's output (a preflight check's last line), after.
@@ -39,5 +42,7 @@ export class PlainHost implements Host {
     return question.default as Answer<Q>;
   }
 
-  close(): void {}
+  close(): void {
+    this.notifier?.flush();
+  }
 }

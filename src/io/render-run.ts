@@ -4,20 +4,15 @@ import type { Mark } from '../report/verdict.js';
 import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/verdict.js';
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
+import { clockText } from './live-clock.js';
 import { formatCommand } from './render-command.js';
 import { formatEnv } from './render-env.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
-/** "T+12m30s of RTO 1h · projected finish T+48m (within RTO)" */
+/** "T+12m30s of RTO 1h · projected finish T+48m (11m30s inside the RTO)": the live clock's words, at the card's time. */
 function clockLine(clock: ClockView, style: Style): string {
-  const elapsed = `T+${formatDuration(clock.elapsedMs)}`;
-  if (clock.rtoMs === undefined)
-    return `${elapsed} since incident start · projected finish T+${formatDuration(clock.projectedMs)} · no RTO set`;
-  const left = clock.rtoMs - clock.projectedMs;
-  const projection = `projected finish T+${formatDuration(clock.projectedMs)}`;
-  const verdict = left >= 0 ? style.green(`${formatDuration(left)} inside the RTO`) : style.red(`${formatDuration(-left)} PAST THE RTO`);
-  return `${elapsed} of RTO ${formatDuration(clock.rtoMs)} · ${projection} (${verdict})`;
+  return clockText(clock, style);
 }
 
 function renderCard(card: StepCard, style: Style): string {

@@ -5,6 +5,9 @@ import type { Answer, Host, NoteAnswer, Question, RunEvent } from '../engine/eve
 import { TYPED_ABORT, TYPED_NOTE, TYPED_SKIP } from '../engine/events.js';
 import { MAX_NOTE_LENGTH } from '../journal/entries.js';
 import { formatDuration } from '../util/duration.js';
+import { clockPrompts } from './clock-prompts.js';
+import { LiveClock } from './live-clock.js';
+import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
@@ -23,28 +26,54 @@ interface Widgets {
 /**
  * The interactive host: the step card, prompts (run / skip / abort / run all; retry / skip /
  * roll back / abort), output streamed live, and a spinner with elapsed time against the budget
- * while a step is quiet.
+ * while a step is quiet. With colour on, the clock lives: a line above each prompt and the spinner's
+ * text are drawn again each second (T+ against the RTO, the projected finish, the step at work).
+ * With colour off nothing is drawn twice, so a log of the session stays clean.
  */
 export class TerminalHost implements Host {
   private readonly style: Style;
   private spinner: Ora | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  /** The clock as it is now, kept from the run's events; none with colour off (no redraws). */
+  private readonly live: LiveClock | undefined;
 
   private constructor(
     private readonly widgets: Widgets,
     private readonly onInterrupt: () => void,
     private readonly out: NodeJS.WriteStream,
+    private readonly notifier: Notifier | undefined,
   ) {
     this.style = styleFor(out);
+    this.live = colorEnabled(out) ? new LiveClock() : undefined;
   }
 
   /** The prompt and spinner libraries load here, when a run is interactive, and not before. */
-  static async open(onInterrupt: () => void, out: NodeJS.WriteStream = process.stdout): Promise<TerminalHost> {
-    const [prompts, { default: ora }] = await Promise.all([import('@inquirer/prompts'), import('ora')]);
-    return new TerminalHost({ input: prompts.input, select: prompts.select, ora }, onInterrupt, out);
+  static async open(onInterrupt: () => void, out: NodeJS.WriteStream = process.stdout, notifier?: Notifier): Promise<TerminalHost> {
+    const [prompts, { default: ora }, core] = await Promise.all([import('@inquirer/prompts'), import('ora'), import('@inquirer/core')]);
+    // With colour on, the prompts draw the live clock above the question; with colour off, inquirer's own.
+    // The prompts ask the host for the line only once they are drawn, when it exists.
+    const clock = colorEnabled(out) ? clockPrompts(core, styleFor(out), () => host.clockLine(1, '  ')) : undefined;
+    const host: TerminalHost = new TerminalHost(
+      { input: clock?.input ?? prompts.input, select: clock?.select ?? prompts.select, ora },
+      onInterrupt,
+      out,
+      notifier,
+    );
+    return host;
+  }
+
+  /**
+   * The live clock after `indent`, fitted to the terminal with `reserved` columns left free (the
+   * last column, a spinner's frame); undefined with colour off.
+   */
+  private clockLine(reserved: number, indent = ''): string | undefined {
+    const line = this.live?.line(this.style, (this.out.columns || 80) - reserved - indent.length);
+    return line === undefined ? undefined : `${indent}${line}`;
   }
 
   emit(event: RunEvent): void {
+    this.live?.onEvent(event);
+    this.notifier?.onEvent(event);
     if (event.type === 'step.attempt.started') this.startSpinner(event.id, event.budgetMs);
     if (event.type === 'step.attempt' || event.type === 'step.failed' || event.type === 'step.finished' || event.type === 'run.interrupted')
       this.stopSpinner();
@@ -71,9 +100,11 @@ export class TerminalHost implements Host {
       const over = budgetMs !== undefined && elapsed > budgetMs;
       return `${id}: ${formatDuration(elapsed)}${of}${over ? this.style.red(' (over budget)') : ''}`;
     };
-    this.spinner = this.widgets.ora({ text: text(), stream: this.out, discardStdin: false }).start();
+    // The spinner's frame and a space take two columns, and the line must not reach the last one.
+    const live = (): string => this.clockLine(3) ?? text();
+    this.spinner = this.widgets.ora({ text: live(), stream: this.out, discardStdin: false }).start();
     this.ticker = setInterval(() => {
-      if (this.spinner) this.spinner.text = text();
+      if (this.spinner) this.spinner.text = live();
     }, 1000);
   }
 
@@ -85,6 +116,7 @@ export class TerminalHost implements Host {
 
   async ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer> {
     this.stopSpinner();
+    this.notifier?.beforeAsk();
     const context = { signal, output: this.out };
     try {
       for (;;) {
@@ -224,6 +256,7 @@ export class TerminalHost implements Host {
               { name: 'leave it: record the rollback as failed and go on', value: 'failed' },
               NOTE_CHOICE,
             ],
+    this.notifier?.flush();
             default: 'failed',
           },
           context,

@@ -6,7 +6,7 @@ import { resumeRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
 import { UserError } from '../../util/errors.js';
 import type { ResumeOptions } from '../program.js';
-import { awsSettings, isInteractive, withRealWorld } from '../run-support.js';
+import { awsSettings, isInteractive, notifyAfter, withRealWorld } from '../run-support.js';
 
 export async function resumeCommand(runRef: string | undefined, options: ResumeOptions): Promise<number> {
   // A wrong time is refused before anything is read or written, as `run --incident-start` refuses it.
@@ -31,7 +31,7 @@ export async function resumeCommand(runRef: string | undefined, options: ResumeO
     aws: awsSettings(options),
     ...(incidentStart ? { incidentStart } : {}),
   };
-  return withRealWorld(interactive, (deps) => resumeRun(request, deps));
+  return withRealWorld({ interactive, notifyAfterMs: notifyAfter(options) }, (deps) => resumeRun(request, deps));
 }
 
 function correctedIncidentStart(options: ResumeOptions): { at: Date; reason: string | null } | undefined {

@@ -8,7 +8,7 @@ import { parseReportRequests } from '../../lifecycle/reports.js';
 import { UserError } from '../../util/errors.js';
 import { loadRunbook } from '../load.js';
 import type { RunOptions } from '../program.js';
-import { awsSettings, isInteractive, withRealWorld } from '../run-support.js';
+import { awsSettings, isInteractive, notifyAfter, withRealWorld } from '../run-support.js';
 
 export async function runCommand(ref: string, options: RunOptions): Promise<number> {
   const now = new Date();
@@ -30,7 +30,7 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
     });
   const yes = options.yes === true;
   const interactive = isInteractive(yes);
-  return withRealWorld(interactive, (deps) =>
+  return withRealWorld({ interactive, notifyAfterMs: notifyAfter(options) }, (deps) =>
     startRun(
       {
         stateDir: stateDirOf(options.stateDir, process.env),

@@ -224,9 +224,9 @@ export class TmuxSession {
     return result.stdout;
   }
 
-  /** Start `command` (a shell command line) in a 200x50 terminal. */
-  start(command: string): void {
-    this.tmux('new-session', '-d', '-s', this.name, '-x', '200', '-y', '50', command);
+  /** Start `command` (a shell command line) in a terminal 200 columns wide (or `columns`) and 50 lines high. */
+  start(command: string, columns = 200): void {
+    this.tmux('new-session', '-d', '-s', this.name, '-x', String(columns), '-y', '50', command);
   }
 
   /** The whole screen plus its scrollback, wrapped lines joined. */
