@@ -257,8 +257,6 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('schema')
-  program
     .command('cleanup')
     .description("remove what is left of a finished or abandoned run's downloaded backups (its cleanup ledger)")
     .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default)')
@@ -273,6 +271,8 @@ export function buildProgram(): Command {
       process.exitCode = await cleanupCommand(runId, options);
     });
 
+  program
+    .command('schema')
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
     .addHelpText('after', examples('drctl schema > drctl.schema.json'))
     .action(async () => {
@@ -303,8 +303,6 @@ export function buildProgram(): Command {
     .argument('[words...]')
     .action(async (words: string[]) => {
       const { completeCommand } = await import('./commands/completion.js');
-  notify?: boolean;
-  notifyAfter?: string;
       process.exitCode = completeCommand(words);
     });
 
@@ -320,6 +318,8 @@ interface CommonRunOptions {
   acceptManual?: boolean;
   report: string[];
   stateDir?: string;
+  notify?: boolean;
+  notifyAfter?: string;
 }
 
 export interface RunOptions extends CommonRunOptions {

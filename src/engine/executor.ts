@@ -443,6 +443,7 @@ export class Executor {
         {
           onOutput: (stream, text) => lines.push(stream, text),
           onRecord: (fields) => this.emit({ type: 'action.record', step: step.id, rollback: false, record: fields }),
+          onCleanup: (item) => this.emit({ type: 'cleanup.registered', step: step.id, ...item }),
           onSpawn: (pgid, tag) => this.emit({ type: 'step.process', step: step.id, rollback: false, pgid, ...(tag ? { tag } : {}) }),
           addSecret: (value) => this.deps.redactor.add(value),
           onAttemptStart: (attempt) =>
@@ -492,7 +493,6 @@ export class Executor {
       (text) => this.deps.redactor.text(text),
     );
   }
-          onCleanup: (item) => this.emit({ type: 'cleanup.registered', step: step.id, ...item }),
 
   private stepEnv(extra: Record<string, string>, stepId: string, scope: Scope): Record<string, string> {
     const env: Record<string, string> = {};

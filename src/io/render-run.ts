@@ -119,8 +119,6 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return event.ok
         ? style.yellow(`↺ rolled back ${event.step}`)
         : style.red(`✗ rollback of ${event.step} failed: ${event.reason ?? ''}`);
-    case 'cleanup.done':
-      return cleanupLine(event, style);
     case 'run.interrupted':
       return style.red(`Interrupted (${event.signal}). The run is saved; continue it with: drctl resume`);
     case 'run.summary':
@@ -129,6 +127,8 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return style.red(`Abandoned by ${event.user}@${event.host}${event.reason ? `: ${event.reason}` : ''}. It will not be resumed.`);
     case 'manual.item':
       return checklistLine(event, style);
+    case 'cleanup.done':
+      return cleanupLine(event, style);
     case 'note':
       return style.cyan(`✎ note from ${event.user}@${event.host}: ${event.text}`);
     case 'incident_start.corrected':
@@ -138,7 +138,6 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       );
     case 'run.started':
     case 'run.resumed':
-    case 'cleanup.registered':
     case 'step.started':
     case 'step.process':
     case 'step.attempt':
@@ -147,6 +146,7 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
     case 'prompt.answered':
     case 'rollback.step.started':
     case 'rollback.finished':
+    case 'cleanup.registered':
     case 'run.finished':
       // The journal's business: the header, the card, prompts and the summary show these to the operator.
       return undefined;
@@ -162,6 +162,14 @@ function checklistLine(event: Extract<RunEvent, { type: 'manual.item' }>, style:
     case 'done':
       return `  ${style.green('✓')} ${of} ${event.text}`;
     case 'skipped':
+      return style.yellow(`  - ${of} skipped: ${event.text}`);
+    case 'acknowledged':
+      return `  ${style.yellow('acknowledged (--accept-manual)')} ${of} ${event.text}`;
+    case 'aborted':
+      return style.red(`  ✗ ${of} not done (the run stops): ${event.text}`);
+  }
+}
+
 /** What the end of the run did with a file on the cleanup ledger. */
 export function cleanupLine(event: { path: string; result: CleanupResult; error: string | null }, style: Style): string {
   switch (event.result) {
@@ -175,14 +183,6 @@ export function cleanupLine(event: { path: string; result: CleanupResult; error:
       return style.yellow(`  ⚠ could not remove ${event.path}: ${event.error ?? 'unknown error'}`);
     default:
       return assertNever(event.result, 'cleanup result');
-  }
-}
-
-      return style.yellow(`  - ${of} skipped: ${event.text}`);
-    case 'acknowledged':
-      return `  ${style.yellow('acknowledged (--accept-manual)')} ${of} ${event.text}`;
-    case 'aborted':
-      return style.red(`  ✗ ${of} not done (the run stops): ${event.text}`);
   }
 }
 

@@ -47,12 +47,12 @@ export interface RecoveryPoint {
   evidence: string;
 }
 
-/** A command drctl started: its process group, so that resume can tell whether it still runs. */
-export interface ProcessInfo {
-  pgid: number;
 /** What became of a file or folder on the run's cleanup ledger. */
 export type CleanupResult = 'removed' | 'kept' | 'gone' | 'failed';
 
+/** A command drctl started: its process group, so that resume can tell whether it still runs. */
+export interface ProcessInfo {
+  pgid: number;
   /** DRCTL_PROCESS_TAG of the command: finds what it started outside its group (setsid, double fork). */
   tag?: string;
 }
@@ -222,10 +222,10 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   note: true,
   'incident_start.corrected': true,
   'run.abandoned': true,
+  'cleanup.registered': true,
+  'cleanup.done': true,
 };
 
 export function isJournalEntryType(type: unknown): type is JournalEntryType {
   return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
 }
-  'cleanup.registered': true,
-  'cleanup.done': true,

@@ -93,6 +93,8 @@ export interface RunRecord {
   incidentStartCorrections: IncidentStartCorrection[];
   /** Who ran each session of the run: the start, then every resume. */
   operators: OperatorSession[];
+  /** What actions created for the run and what became of each (the cleanup ledger), in the order made. */
+  cleanup: CleanupRecord[];
   /** The operator ended the run for good (`drctl abandon`): it is never resumed. */
   abandoned?: { at: string; user: string; host: string; terminal: string; reason: string | null } | undefined;
   /**
@@ -105,8 +107,6 @@ export interface RunRecord {
 }
 
 /** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
-  /** What actions created for the run and what became of each (the cleanup ledger), in the order made. */
-  cleanup: CleanupRecord[];
 export interface OperatorSession {
   session: 'run' | 'resume';
   at: string;
@@ -119,18 +119,6 @@ function sessionOf(session: OperatorSession['session'], at: string, operator: Op
   return { session, at, user: operator?.user ?? null, host: operator?.host ?? null, terminal: operator?.terminal ?? null };
 }
 
-/** The incident start corrected at a resume: from what, to what, by whom and why. */
-export interface IncidentStartCorrection {
-  at: string;
-  from: string;
-  to: string;
-  user: string;
-  host: string;
-  terminal: string;
-  reason: string | null;
-}
-
-/** One answered item of a manual step's checklist. */
 /** A file or folder on the run's cleanup ledger: `pending` until the run's end removes (or keeps) it. */
 export interface CleanupRecord {
   path: string;
@@ -145,6 +133,18 @@ export interface CleanupRecord {
   doneAt?: string | undefined;
 }
 
+/** The incident start corrected at a resume: from what, to what, by whom and why. */
+export interface IncidentStartCorrection {
+  at: string;
+  from: string;
+  to: string;
+  user: string;
+  host: string;
+  terminal: string;
+  reason: string | null;
+}
+
+/** One answered item of a manual step's checklist. */
 export interface ChecklistItemRecord {
   index: number;
   text: string;
@@ -211,6 +211,7 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     notes: [],
     checklists: new Map(),
     incidentStartCorrections: [],
+    cleanup: [],
     operators: [sessionOf('run', start.t, start.operator)],
   };
   for (const entry of entries) applyEntry(record, entry);
@@ -234,7 +235,6 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.plannedSteps = entry.steps;
       return;
     case 'step.started':
-    cleanup: [],
       record.inFlight = { step: entry.step };
       if (entry.kind === 'manual') {
         // A manual step's time is the operator's, counted in the answer's wait.
@@ -334,6 +334,30 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.inFlight = undefined;
       record.abandoned = { at: entry.t, user: entry.user, host: entry.host, terminal: entry.terminal, reason: entry.reason };
       return;
+    case 'cleanup.registered': {
+      // The same path made again (a step run again) replaces the earlier entry: one file, one fate.
+      const item: CleanupRecord = {
+        path: entry.path,
+        kind: entry.kind,
+        step: entry.step,
+        keep: entry.keep,
+        dev: entry.dev,
+        ino: entry.ino,
+        registeredAt: entry.t,
+        status: 'pending',
+      };
+      const at = record.cleanup.findIndex((c) => c.path === entry.path);
+      if (at >= 0) record.cleanup.splice(at, 1);
+      record.cleanup.push(item);
+      return;
+    }
+    case 'cleanup.done': {
+      // `drctl cleanup` after the end is not the run's own doing: its time is not when the run last did something.
+      if (record.finished && record.finished.status !== 'interrupted') record.lastEventAt = previous;
+      const item = record.cleanup.find((c) => c.path === entry.path);
+      if (item) Object.assign(item, { status: entry.result, error: entry.error ?? undefined, doneAt: entry.t });
+      return;
+    }
     case 'note':
       // A note is not the run's own doing: its time is not when the run last did something.
       record.lastEventAt = previous;
@@ -359,30 +383,6 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       // Details for reports and for the operator; they change nothing that resume needs.
       return;
     default:
-    case 'cleanup.registered': {
-      // The same path made again (a step run again) replaces the earlier entry: one file, one fate.
-      const item: CleanupRecord = {
-        path: entry.path,
-        kind: entry.kind,
-        step: entry.step,
-        keep: entry.keep,
-        dev: entry.dev,
-        ino: entry.ino,
-        registeredAt: entry.t,
-        status: 'pending',
-      };
-      const at = record.cleanup.findIndex((c) => c.path === entry.path);
-      if (at >= 0) record.cleanup.splice(at, 1);
-      record.cleanup.push(item);
-      return;
-    }
-    case 'cleanup.done': {
-      // `drctl cleanup` after the end is not the run's own doing: its time is not when the run last did something.
-      if (record.finished && record.finished.status !== 'interrupted') record.lastEventAt = previous;
-      const item = record.cleanup.find((c) => c.path === entry.path);
-      if (item) Object.assign(item, { status: entry.result, error: entry.error ?? undefined, doneAt: entry.t });
-      return;
-    }
       assertNever(entry, 'journal entry');
   }
 }

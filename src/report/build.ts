@@ -171,9 +171,6 @@ export function buildReport(record: RunRecord): RunReport {
     notes: record.notes.map((n) => ({ at: n.at, user: n.user, host: n.host, text: n.text })),
     operators: record.operators.map((o) => ({ session: o.session, at: o.at, user: o.user, host: o.host, terminal: o.terminal })),
     incident_start_corrections: record.incidentStartCorrections.map((c) => ({ ...c })),
-  };
-}
-
     cleanup: record.cleanup.map((c) => ({
       path: c.path,
       kind: c.kind,
@@ -182,6 +179,9 @@ export function buildReport(record: RunRecord): RunReport {
       error: c.error ?? null,
       at: c.doneAt ?? null,
     })),
+  };
+}
+
 function rpoOf(record: RunRecord, status: RunReport['status']): RunReport['rpo'] {
   const target = record.objectives.rpo_ms;
   if (target === null) return null;
