@@ -12,8 +12,8 @@ function oscText(text: string): string {
 
 /**
  * The bell and a desktop notification when a long step ends, for the operator who looked away:
- * the terminal bell, OSC 9 (iTerm2, Windows Terminal, WezTerm, kitty, foot) and OSC 777 (VTE
- * terminals, urxvt). A terminal that knows neither ignores them.
+ * the terminal bell, OSC 9 and OSC 777 (the two desktop-notification sequences terminals use). A
+ * terminal that knows neither ignores them.
  *
  * One notification for each long step: when the run next waits for an answer ("… ended; drctl
  * waits for you"), or when the next step starts or the run ends, whichever comes first.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
+import { notifyAfter } from '../../src/cli/run-support.js';
 import { Notifier } from '../../src/io/notifier.js';
 
 const BEL = '\u0007';
@@ -88,5 +89,16 @@ describe('notifications (--notify)', () => {
     notifier.flush();
     expect(out.text.split(BEL)).toHaveLength(4);
     expect(out.text.split('\u001B')).toHaveLength(3);
+  });
+});
+
+describe('--notify, --notify-after and DRCTL_NOTIFY', () => {
+  it('turn notifications on for steps of 30s or more, or of the given duration', () => {
+    expect(notifyAfter({}, {})).toBeUndefined();
+    expect(notifyAfter({ notify: true }, {})).toBe(30_000);
+    expect(notifyAfter({}, { DRCTL_NOTIFY: '1' })).toBe(30_000);
+    expect(notifyAfter({}, { DRCTL_NOTIFY: '0' })).toBeUndefined();
+    expect(notifyAfter({ notifyAfter: '2m' }, {})).toBe(120_000);
+    expect(() => notifyAfter({ notifyAfter: 'soon' }, {})).toThrow('--notify-after soon: not a duration');
   });
 });

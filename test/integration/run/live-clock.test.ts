@@ -28,6 +28,11 @@ steps:
     title: Sleep a while
     budget: 15m
     run: sleep 6; echo slept
+  - id: restart
+    title: Restart the backend
+    budget: 1m
+    confirm: { type: shop }
+    run: echo restarted
   - id: flip-dns
     title: Flip DNS
     budget: 8m
@@ -79,11 +84,11 @@ describe.skipIf(!hasTmux)('the live clock in an 80-column terminal', () => {
     ws.runbook('clocked.yaml', CLOCKED);
     const terminal = startInTerminal(ws, ['run', 'clocked.yaml', '--state-dir', 'st', '--incident-start', '-12m']);
 
-    const first = await terminal.waitForScreen('? Step 1/2: Sleep a while', 'the step menu');
-    const before = clockOf(lineAbove(first, '? Step 1/2'));
+    const first = await terminal.waitForScreen('? Step 1/3: Sleep a while', 'the step menu');
+    const before = clockOf(lineAbove(first, '? Step 1/3'));
     await sleep(2500);
     const second = terminal.screen();
-    const after = clockOf(lineAbove(second, '? Step 1/2'));
+    const after = clockOf(lineAbove(second, '? Step 1/3'));
     // The operator has been reading for 2.5 s: the clock and the projected finish moved on with them.
     expect(after.elapsed).toBeGreaterThan(before.elapsed);
     expect(after.finish).toBeGreaterThan(before.finish);
@@ -101,6 +106,14 @@ describe.skipIf(!hasTmux)('the live clock in an 80-column terminal', () => {
     );
     expect(widest(running)).toBeLessThanOrEqual(80);
 
+    // A typed confirmation waits with the clock too.
+    const typed = await terminal.waitForScreen('? This step is destructive', 'the typed confirmation', 15_000);
+    const typedClock = clockOf(lineAbove(typed, '? This step is destructive'));
+    expect(typedClock.elapsed).toBeGreaterThan(after.elapsed);
+    terminal.send(['shop'], true);
+    terminal.send(['Enter']);
+
+    await terminal.waitForScreen('? Step 3/3: Flip DNS', 'the manual step menu');
     terminal.send(['Enter']); // run the manual step
     const manual = await terminal.waitForScreen('? When it is done:', 'the manual step');
     expect(lineAbove(manual, '? When it is done:')).toMatch(/^ {2}flip-dns \S+ of 8m budget · T\+\S+ of RTO 1h/);
@@ -123,12 +136,12 @@ describe.skipIf(!hasTmux)('the live clock in an 80-column terminal', () => {
     const ws = workspace();
     ws.runbook('clocked.yaml', CLOCKED);
     const terminal = startInTerminal(ws, ['run', 'clocked.yaml', '--state-dir', 'st'], { NO_COLOR: '1' });
-    const first = await terminal.waitForScreen('? Step 1/2: Sleep a while', 'the step menu');
+    const first = await terminal.waitForScreen('? Step 1/3: Sleep a while', 'the step menu');
     await sleep(2200);
     expect(terminal.screen()).toBe(first);
     expect(first.match(/clock T\+/g)).toHaveLength(1);
     terminal.send(['Enter']);
-    await terminal.waitForScreen('? Step 2/2: Flip DNS', 'the next step', 15_000);
+    await terminal.waitForScreen('? This step is destructive', 'the next question', 15_000);
     expect(terminal.screen()).not.toMatch(/sleeper \S+ of 15m budget/);
   }, 60_000);
 });
