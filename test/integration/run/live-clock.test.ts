@@ -132,6 +132,17 @@ describe.skipIf(!hasTmux)('the live clock in an 80-column terminal', () => {
     expect(end).not.toMatch(/flip-dns \S+ of 8m budget · T\+/);
   }, 60_000);
 
+  it('stops with Ctrl-C at a waiting prompt: the run is interrupted and drctl exits (no timer left running)', async () => {
+    const ws = workspace();
+    ws.runbook('clocked.yaml', CLOCKED);
+    const terminal = startInTerminal(ws, ['run', 'clocked.yaml', '--state-dir', 'st']);
+    await terminal.waitForScreen('? Step 1/3: Sleep a while', 'the step menu');
+    await sleep(1200); // at least one redraw
+    terminal.send(['C-c']);
+    expect(await exitCode(ws, terminal)).toBe(130);
+    expect(terminal.screen()).toContain('Interrupted (SIGINT)');
+  }, 60_000);
+
   it('with colours off, draws nothing twice: no live line, no spinner, the screen stays as it was printed', async () => {
     const ws = workspace();
     ws.runbook('clocked.yaml', CLOCKED);
