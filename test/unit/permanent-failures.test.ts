@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeFailure } from '../../src/actions/backup/store.js';
+import { isPermanentPgError } from '../../src/actions/postgres/common.js';
 import { createActionExecutor } from '../../src/actions/runner.js';
 import { ActionError, PermanentActionError } from '../../src/actions/types.js';
 import { isPermanentAwsError } from '../../src/adapters/aws.js';
@@ -11,6 +12,7 @@ import { eventLine } from '../../src/io/render-run.js';
 import { startRun } from '../../src/lifecycle/lifecycle.js';
 import type { ActionExecutor } from '../../src/ports/actions.js';
 import { isPermanentFailure } from '../../src/ports/actions.js';
+import { PgServerError } from '../../src/ports/pg.js';
 import type { Harness } from '../support/lifecycle-harness.js';
 import { harness, noInputs, writeRunbook } from '../support/lifecycle-harness.js';
 
@@ -171,6 +173,15 @@ describe('which failures cannot change', () => {
     expect(isPermanentFailure(storeFailure('backup.latest', 's3://b/', slow, signal))).toBe(false);
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     expect(isPermanentFailure(storeFailure('backup.download', 'file:///x', full, signal))).toBe(false);
+  });
+
+  it('PostgreSQL: a failed login, a database or table that does not exist, a denied permission; not a server shutting down', () => {
+    expect(isPermanentPgError(new PgServerError('28P01', 'password authentication failed for user "app"'))).toBe(true);
+    expect(isPermanentPgError(new PgServerError('3D000', 'database "orders" does not exist'))).toBe(true);
+    expect(isPermanentPgError(new PgServerError('42P01', 'relation "orders" does not exist'))).toBe(true);
+    expect(isPermanentPgError(new PgServerError('42501', 'permission denied for table orders'))).toBe(true);
+    expect(isPermanentPgError(new PgServerError('57P01', 'terminating connection due to administrator command'))).toBe(false);
+    expect(isPermanentPgError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(false);
   });
 
   it('arguments that resolve to something invalid are permanent', async () => {

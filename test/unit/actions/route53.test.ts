@@ -139,6 +139,9 @@ describe('route53.upsert', () => {
     await expect(upsert(r53, { ...WITH, zone: 'ZNOPE' })).rejects.toThrow(
       'route53.upsert: zone ZNOPE: NoSuchHostedZone: no hosted zone has this id',
     );
+    // A missing zone stays missing: the step's retries do not repeat it.
+    await expect(upsert(r53, { ...WITH, zone: 'ZNOPE' })).rejects.toMatchObject({ permanent: true });
+    await expect(upsert(r53, { ...WITH, zone: 'other.com' })).rejects.toMatchObject({ permanent: true });
   });
 
   it('refuses a name outside the zone and records with a routing policy', async () => {
