@@ -50,7 +50,8 @@ describe('completion candidates', () => {
     expect(complete(fakeSources(), 'report', '--')).not.toContain('--yes');
     expect(complete(fakeSources(), 'resume', '--in')).toEqual(['--incident-start', '--input', '--inputs-file']);
     expect(complete(fakeSources(), 'resume', '--re')).toEqual(expect.arrayContaining(['--reason', '--report', '--region']));
-    expect(complete(fakeSources(), 'resume', '--no')).toEqual(['--no-preflight']);
+    expect(complete(fakeSources(), 'resume', '--no')).toEqual(['--no-preflight', '--notify', '--notify-after']);
+    expect(complete(fakeSources(), 'run', '--not')).toEqual(['--notify', '--notify-after']);
     expect(complete(fakeSources(), '--debug', 'run', '--st')).toEqual(['--start-at', '--state-dir']);
   });
 
