@@ -256,7 +256,6 @@ export class TerminalHost implements Host {
               { name: 'leave it: record the rollback as failed and go on', value: 'failed' },
               NOTE_CHOICE,
             ],
-    this.notifier?.flush();
             default: 'failed',
           },
           context,
@@ -266,5 +265,6 @@ export class TerminalHost implements Host {
 
   close(): void {
     this.stopSpinner();
+    this.notifier?.flush();
   }
 }
