@@ -143,10 +143,12 @@ export function viewOf(body: Body, scope: Scope): CommandView {
     case 'exec':
       return { kind: 'exec', display: body.argv.map((arg) => renderString(arg, scope).display) };
     case 'uses': {
-      const display = resolveValue(body.with, scope).display as Record<string, unknown>;
+      const resolved = resolveValue(body.with, scope);
+      const display = resolved.display as Record<string, unknown>;
+      const values = resolved.value as Record<string, unknown>;
       // Secret arguments are never shown; a database URL shows where it points, its password masked.
       for (const name of actionNamed(body.action)?.secretArgs ?? [])
-        if (name in display) display[name] = typeof display[name] === 'string' ? secretDisplay(display[name]) : SECRET_MASK;
+        if (name in display) display[name] = typeof values[name] === 'string' ? secretDisplay(values[name]) : SECRET_MASK;
       return { kind: 'uses', action: body.action, with: display };
     }
     case 'manual':

@@ -11,7 +11,11 @@ export const SECRET_MASK = '***';
  * say) may be the secret itself.
  */
 export function secretDisplay(value: string): string {
-  return connectionUrlDisplay(value) ?? SECRET_MASK;
+  const shown = connectionUrlDisplay(value);
+  if (shown === undefined) return SECRET_MASK;
+  // A URL with nothing to mask (no password: a password file or IAM gives it) would read as the
+  // secret itself, which is masked wherever it appears: without its scheme it still says where it points.
+  return shown === value ? shown.slice(shown.indexOf('://') + 3) : shown;
 }
 
 const DATABASE_SCHEMES = new Set(['postgres', 'postgresql', 'mysql', 'mariadb', 'mongodb', 'mongodb+srv']);

@@ -7,10 +7,14 @@ export interface ListRow {
   name: string;
   title: string;
   rto: string | null;
+  rto_s: number | null;
   rpo: string | null;
   steps: number;
+  /** The sum of the step budgets. */
   budget: string;
   budget_s: number;
+  /** The sum of the step budgets as a percentage of the RTO (rounded), null without an RTO. */
+  budget_percent_of_rto: number | null;
   source: 'local' | 'shipped';
   file: string;
 }
@@ -20,14 +24,17 @@ export function listRows(entries: readonly RunbookEntry[]): ListRow[] {
     const runbook = result.runbook!;
     const budgetMs = runbook.steps.reduce((sum, step) => sum + (step.budgetMs ?? 0), 0);
     const { rtoMs, rpoMs } = runbook.objectives;
+    const percent = rtoMs ? Math.round((budgetMs / rtoMs) * 100) : null;
     return {
       name,
       title: runbook.title,
       rto: rtoMs === undefined ? null : formatDuration(rtoMs),
+      rto_s: rtoMs === undefined ? null : rtoMs / 1000,
       rpo: rpoMs === undefined ? null : formatDuration(rpoMs),
       steps: runbook.steps.length,
       budget: formatDuration(budgetMs),
       budget_s: budgetMs / 1000,
+      budget_percent_of_rto: percent,
       source: shipped ? 'shipped' : 'local',
       file,
     };
@@ -35,7 +42,13 @@ export function listRows(entries: readonly RunbookEntry[]): ListRow[] {
 }
 
 export function renderList(rows: readonly ListRow[], style: Style): string {
-  const header = ['NAME', 'TITLE', 'RTO', 'RPO', 'STEPS', 'BUDGET', 'SOURCE'].map((h) => style.bold(h));
-  const body = rows.map((r) => [style.cyan(r.name), r.title, r.rto ?? '-', r.rpo ?? '-', String(r.steps), r.budget, r.source]);
+  // The sum of the step budgets stands beside the RTO it must fit in, with its share of it.
+  const header = ['NAME', 'TITLE', 'RTO', 'BUDGET', 'RPO', 'STEPS', 'SOURCE'].map((h) => style.bold(h));
+  const body = rows.map((r) => [style.cyan(r.name), r.title, r.rto ?? '-', budgetCell(r), r.rpo ?? '-', String(r.steps), r.source]);
   return table([header, ...body], { align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'] });
+}
+
+/** "45m (75%)": the sum of the step budgets and its share of the RTO. */
+function budgetCell(row: ListRow): string {
+  return row.budget_percent_of_rto === null ? row.budget : `${row.budget} (${row.budget_percent_of_rto}%)`;
 }

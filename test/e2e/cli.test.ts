@@ -212,12 +212,14 @@ describe('drctl list', () => {
     expect(result.status).toBe(0);
     expect(result.stderr, 'no shipped runbook is skipped as invalid').toBe('');
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]!.split(/\s{2,}/)).toEqual(['NAME', 'TITLE', 'RTO', 'RPO', 'STEPS', 'BUDGET', 'SOURCE']);
+    expect(lines[0]!.split(/\s{2,}/)).toEqual(['NAME', 'TITLE', 'RTO', 'BUDGET', 'RPO', 'STEPS', 'SOURCE']);
     expect(lines).toHaveLength(shipped.length + 1);
     for (const runbook of shipped) {
       const row = lines.find((line) => line.startsWith(`${runbook.name} `));
       expect(row, `a row for ${runbook.name}`).toBeDefined();
-      const [name, title, rto, rpo, steps, , source] = row!.trim().split(/\s{2,}/);
+      const [name, title, rto, budget, rpo, steps, source] = row!.trim().split(/\s{2,}/);
+      // The sum of the step budgets stands beside the RTO, with its share of it.
+      expect(budget).toMatch(runbook.rto ? /^\S+ \(\d+%\)$/ : /^\S+$/);
       expect({ name, title, rto, rpo, steps: Number(steps), source }).toEqual({
         name: runbook.name,
         title: runbook.title,
@@ -255,6 +257,25 @@ describe('drctl list', () => {
     }
   });
 
+  it('every shipped runbook plans its steps within 80% of its RTO, and says so beside it', () => {
+    const rows = JSON.parse(drctl(['list', '--json']).stdout) as Array<{
+      name: string;
+      rto_s: number | null;
+      budget_s: number;
+      budget_percent_of_rto: number | null;
+    }>;
+    const shippedRows = rows.filter((r) => shipped.some((s) => s.name === r.name));
+    expect(shippedRows.length).toBe(shipped.length);
+    for (const row of shippedRows) {
+      expect(row.rto_s, row.name).not.toBeNull();
+      expect(row.budget_s, `${row.name}: the sum of its budgets leaves room in its RTO`).toBeLessThanOrEqual(row.rto_s! * 0.8);
+      expect(row.budget_percent_of_rto).toBe(Math.round((row.budget_s / row.rto_s!) * 100));
+    }
+    const text = drctl(['list'], { env: { COLUMNS: '200' } }).stdout;
+    const database = shippedRows.find((r) => r.name === 'database-loss')!;
+    expect(text).toMatch(new RegExp(`database-loss .* 1h\\s+\\S+ \\(${database.budget_percent_of_rto}%\\)\\s+15m`));
+  });
+
   it('lists the runbooks of --dir as local, before the shipped ones, and names the invalid ones it skipped', () => {
     const dir = join(scratch, 'list-dir');
     write(join(dir, 'orders.yaml'), ORDERS_RUNBOOK);
@@ -262,7 +283,7 @@ describe('drctl list', () => {
     const result = drctl(['list', '--dir', dir]);
     expect(result.status).toBe(0);
     const rows = result.stdout.trimEnd().split('\n').slice(1);
-    expect(rows[0]).toMatch(/^restore-orders\s+Restore the orders database\s+30m\s+15m\s+7\s+\S+\s+local$/);
+    expect(rows[0]).toMatch(/^restore-orders\s+Restore the orders database\s+30m\s+\S+ \(\d+%\)\s+15m\s+7\s+local$/);
     expect(rows).toHaveLength(shipped.length + 1);
     expect(result.stderr).toContain(
       `skipped ${join(dir, 'broken.yaml')}: not a valid runbook (drctl validate ${join(dir, 'broken.yaml')})`,
@@ -477,7 +498,10 @@ steps:
     const step = (id: string) => plan.steps.find((s) => s.id === id)!;
     expect(step('find').command).toEqual({ run: 'aws s3 ls s3://orders-backups/orders/ --region eu-west-1 | tail -n 1' });
     expect(step('download').command).toEqual({ run: 'aws s3 cp s3://orders-backups/<steps.find.outputs.key> /tmp/orders.sql.gz' });
-    expect(step('restore').command).toEqual({ uses: 'postgres.query', with: { url: 'postgres://orders:***@db.internal/orders', sql: 'select 1' } });
+    expect(step('restore').command).toEqual({
+      uses: 'postgres.query',
+      with: { url: 'postgres://orders:***@db.internal/orders', sql: 'select 1' },
+    });
     expect(step('restart').command).toEqual({ exec: ['kubectl', '-n', 'orders', 'scale', 'deployment/orders', '--replicas=3'] });
     expect(step('restart')).toMatchObject({
       if: { decided: false, value: null },

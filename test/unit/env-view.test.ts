@@ -13,7 +13,8 @@ import type { Runbook } from '../../src/runbook/model.js';
 describe('a secret database URL is shown as user@host:port/db with only its credentials masked', () => {
   const cases: Array<[string, string, string[]]> = [
     ['postgres://app:s3cr3t-pw@db.internal:5432/orders', 'postgres://app:***@db.internal:5432/orders', ['s3cr3t-pw']],
-    ['postgresql://app@db.internal/orders', 'postgresql://app@db.internal/orders', []],
+    // Nothing to mask: shown without its scheme, or it would read as the secret itself (masked wherever it appears).
+    ['postgresql://app@db.internal/orders', 'app@db.internal/orders', []],
     // Percent-encoded: neither the written nor the decoded password is shown.
     ['postgres://app:p%40ss%3Aw0rd@db:5432/orders', 'postgres://app:***@db:5432/orders', ['p%40ss%3Aw0rd', 'p@ss:w0rd']],
     // An unescaped @ in the password: the host starts after the last one.
@@ -104,9 +105,11 @@ describe('expressions show a secret database URL by where it points', () => {
     });
   });
 
-  it('the channel redactor leaves the shown form as it is', () => {
+  it('the channel redactor leaves the shown form as it is, with or without a password in the URL', () => {
     const redactor = new Redactor([url, 's3cr3t-pw']);
     expect(redactor.text(secretDisplay(url))).toBe('postgres://app:***@db.internal:5432/orders');
+    const passwordless = 'postgresql://app@db.internal:5432/orders';
+    expect(new Redactor([passwordless]).text(`card: ${secretDisplay(passwordless)}`)).toBe('card: app@db.internal:5432/orders');
   });
 });
 

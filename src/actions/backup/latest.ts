@@ -42,7 +42,7 @@ export function backupLatestAction(open: OpenStore = openStore) {
     name: NAME,
     summary: 'Find the newest backup taken at or before the incident start',
     args: backupLatestArgs,
-    outputs: ['uri', 'key', 'last_modified', 'age_s', 'size'],
+    outputs: ['uri', 'key', 'last_modified', 'age_s', 'age', 'size', 'size_text'],
     async run(args, ctx) {
       const location = parseLocation(args.location);
       if (typeof location === 'string') throw new PermanentActionError(`${NAME}: ${args.location}: ${location}`);
@@ -102,7 +102,16 @@ export function backupLatestAction(open: OpenStore = openStore) {
         `${uri}: taken ${best.lastModified.toISOString()}, ${formatDuration(ageMs)} before the incident start, ${formatBytes(best.size)} (${matching} backup(s)${matched} in ${pages} page(s)${newerCount ? `, ${newerCount} newer than the incident start left out` : ''})`,
       );
       ctx.recoveryPoint(best.lastModified, uri);
-      return { uri, key: best.key, last_modified: best.lastModified.toISOString(), age_s: Math.round(ageMs) / 1000, size: best.size };
+      // `age` and `size_text` as an operator reads them, for confirmations and messages: "7m30s", "1.2 MiB".
+      return {
+        uri,
+        key: best.key,
+        last_modified: best.lastModified.toISOString(),
+        age_s: Math.round(ageMs) / 1000,
+        age: formatDuration(ageMs),
+        size: best.size,
+        size_text: formatBytes(best.size),
+      };
     },
   });
 }

@@ -24,7 +24,7 @@ export function createPostgresWait(port: PgPort) {
       /** How often to try while waiting (default {@link DEFAULT_WAIT_POLL_MS}). */
       poll_interval: pollIntervalArg(),
     }),
-    outputs: ['server_version'],
+    outputs: ['server_version', 'host', 'port', 'database'],
     secretArgs: ['url'],
     async run(args, ctx) {
       const target = describeTarget(args.url);
@@ -63,7 +63,8 @@ export function createPostgresWait(port: PgPort) {
               waited_ms: waitedMs,
               server_version: version,
             });
-            return { server_version: version };
+            // Where it connected, from the URL (never its user or password): for confirmations that name the target.
+            return { server_version: version, host: target.host, port: target.port, database: target.database };
           } catch (error) {
             if (ctx.signal.aborted) throw error;
             const problem = problemOf(error, args.url);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { TestMoto } from '../../support/moto.js';
@@ -160,6 +160,15 @@ describe.skipIf(
     ]);
     expect(r.kubectl.calls()).toContainEqual(['rollout', 'status', 'deployment/backend', '-n', 'shop', '--timeout=8m']);
 
+    // The restore's confirmation names the backup (key, size, age at the incident start) and the
+    // target (database, host and port), in words the operator can check before saying yes.
+    const confirmation = new RegExp(
+      `confirmed by --yes: Restore backup ${keys.good.replace(/\./g, '\\.')} \\((\\d+(\\.\\d)? (B|KiB)), taken ([\\d.]+s) before the incident start\\) into database shop on 127\\.0\\.0\\.1:${pg.port}\\?`,
+    );
+    expect(result.all).toMatch(confirmation);
+    // The step card shows where the restore writes: the connection, as user@host:port/db.
+    expect(result.all).toMatch(new RegExp(`\\n\\s+postgres\\s+postgres@127\\.0\\.0\\.1:${pg.port}/shop\\n`));
+
     const report = r.report();
     expect(report.status).toBe('succeeded');
     expect(report.rpo).toEqual({
@@ -177,6 +186,14 @@ describe.skipIf(
     expect(step('test-restore-scratch').status).toBe('skipped');
     // The connection string never reaches the report.
     expect(JSON.stringify(report)).not.toContain(pg.url('shop'));
+    // The downloaded dump and the folder drctl made for it are gone now that the run has ended.
+    const downloaded = step('download-backup').outputs.path as string;
+    expect(existsSync(downloaded)).toBe(false);
+    expect(existsSync(dirname(downloaded))).toBe(false);
+    expect((report.cleanup as Array<{ path: string; status: string }>).map((c) => [c.path, c.status])).toEqual([
+      [dirname(downloaded), 'removed'],
+      [downloaded, 'removed'],
+    ]);
   });
 
   it('database-loss restores the backup named in backup_key instead of the newest, after rehearsing it in the scratch database', async () => {
@@ -224,9 +241,48 @@ describe.skipIf(
     expect(result.status, result.all).toBe(1);
     expect(result.all).toContain(`the only backups matching "backup_*.sql.gz" are newer than the incident start`);
     expect(result.all).toContain(`s3://late-backups/${late}`);
+    // Not retried (find-backup has retries: { attempts: 2 }): trying again cannot change it.
+    expect(r.journal().filter((e) => e.type === 'step.attempt' && e.step === 'find-backup')).toHaveLength(1);
+    expect(r.report().steps.find((s) => s.id === 'find-backup')!.reason).toContain('(not retried: trying again cannot change this)');
     expect(pg.psql("SELECT string_agg(v::text, ',') FROM precious", 'keep')).toBe('42');
     expect(scaleCalls(r)).toEqual([]);
     expect(r.report().rpo).toBeNull();
+  });
+
+  it('database-loss shows the row counts of a database owned by a role that is not a superuser, with no ANALYZE warnings', async () => {
+    // The application's own role, as on a managed database: ANALYZE of the whole database would
+    // warn "skipping" for every system catalog it may not analyze.
+    pg.psql(`DO $$ BEGIN CREATE ROLE shop_owner LOGIN PASSWORD 'Own3r-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    pg.psql('DROP DATABASE IF EXISTS owned WITH (FORCE)');
+    pg.psql('CREATE DATABASE owned OWNER shop_owner');
+    pg.psql(
+      `SET ROLE shop_owner;
+         CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);
+         INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 1234) g;`,
+      'owned',
+    );
+    const ownerUrl = pg.url('owned').replace('postgres@', 'shop_owner:Own3r-pw@');
+    const r = rehearsal({ env: moto.env });
+    inputs(r, { database_url: ownerUrl });
+    // From the data summary on: the steps before it need a lost database, and their outputs are given.
+    const result = await run(r, [
+      '--start-at',
+      'data-summary',
+      '--output',
+      `find-backup.key=${keys.good}`,
+      '--output',
+      'find-backup.age_s=60',
+      '--output',
+      'find-backup.last_modified=2026-11-22T03:00:00Z',
+      '--output',
+      'download-backup.path=/nonexistent/backup.sql.gz',
+    ]);
+    expect(result.status, result.all).toBe(0);
+    expect(result.all).toMatch(/public\.customers\s+\|\s+1234/);
+    expect(result.all).not.toMatch(/WARNING:\s+skipping/);
+    // The card shows where the summary connects, the password masked.
+    expect(result.all).toMatch(new RegExp(`\\n\\s+postgres\\s+postgresql://shop_owner:\\*\\*\\*@127\\.0\\.0\\.1:${pg.port}/owned\\n`));
+    expect(result.all).not.toContain('Own3r-pw');
   });
 
   it('database-loss on a wrong kubectl context fails preflight (exit 2): no run, no kubectl call but the context check', async () => {

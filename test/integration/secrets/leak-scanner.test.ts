@@ -400,7 +400,9 @@ steps:
       steps: Array<{ id: string }>;
     };
     const restore = shipped.steps.find((step) => step.id === 'restore-database');
+    const waitDatabase = shipped.steps.find((step) => step.id === 'wait-database');
     expect(restore, 'the shipped runbook has its restore step').toBeDefined();
+    expect(waitDatabase, 'and the step whose outputs name the target').toBeDefined();
     // A dump that takes a moment to restore, so its psql is seen running.
     const backup = ws.write('backup.sql.gz', '');
     writeFileSync(
@@ -414,15 +416,27 @@ steps:
       apiVersion: 'drctl/v1',
       kind: 'Runbook',
       metadata: { name: 'database-loss-restore', title: 'The restore step of database-loss' },
-      inputs: { database_url: shipped.inputs.database_url },
+      inputs: { database_url: shipped.inputs.database_url, poll_interval: shipped.inputs.poll_interval },
       ...(shipped.env ? { env: shipped.env } : {}),
       steps: [
+        {
+          // Stands in for find-backup: the facts the restore's confirmation names.
+          id: 'find-backup',
+          title: 'The backup found',
+          run: "printf 'key=postgres/backup_1.sql.gz\\nsize=1.0 KiB\\nage=5m\\n'",
+          outputs: {
+            key: { from: 'stdout', regex: 'key=(.*)' },
+            size_text: { from: 'stdout', regex: 'size=(.*)' },
+            age: { from: 'stdout', regex: 'age=(.*)' },
+          },
+        },
         {
           id: 'download-backup',
           title: 'The downloaded backup',
           run: `echo ${JSON.stringify(backup)}`,
           outputs: { path: { from: 'stdout' } },
         },
+        waitDatabase,
         restore,
       ],
     };
@@ -439,6 +453,10 @@ steps:
     const run = await drctlAsync(['run', 'restore.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env, timeoutMs: 90_000 });
     const commandLines = sampler.stop();
     expect(run.status, run.all).toBe(0);
+    // The confirmation names the target of a secret URL whose password holds @, / and %.
+    expect(run.all).toContain(
+      `Restore backup postgres/backup_1.sql.gz (1.0 KiB, taken 5m before the incident start) into database restore_target on 127.0.0.1:${pg.port}?`,
+    );
     keep(places, 'run', run);
     commandLines.forEach((line, i) => places.set(`/proc/*/cmdline sample ${i} (${line.split('\0')[0]})`, line));
     collectRuns(ws, places, 'the restore', env);

@@ -137,7 +137,9 @@ describe('backup.latest', () => {
       key: newest.key,
       last_modified: '2026-11-22T02:53:08.000Z',
       age_s: 412,
+      age: '6m52s',
       size: 123_456,
+      size_text: '120.6 KiB',
     });
     expect(ctx.points).toEqual([{ at: new Date('2026-11-22T02:53:08.000Z'), evidence: `s3://bkt/${newest.key}` }]);
     expect(ctx.records[0]).toMatchObject({ location: 's3://bkt/pg/', pages: 3, listed: 3000, matching: 3000, newer_than_incident: 0 });
@@ -159,7 +161,7 @@ describe('backup.latest', () => {
       { location: 's3://bkt/p' },
       ctx,
     );
-    expect(outputs).toMatchObject({ key: 'p/b.gz', age_s: 0, size: 2 });
+    expect(outputs).toMatchObject({ key: 'p/b.gz', age_s: 0, age: '0s', size: 2, size_text: '2 B' });
     expect(ctx.records[0]).toMatchObject({ newer_than_incident: 2, chosen: 's3://bkt/p/b.gz' });
   });
 
@@ -305,7 +307,9 @@ describe('backup.latest', () => {
       key: join(dir, 'backup_2.sql.gz'),
       last_modified: at(-300).toISOString(),
       age_s: 300,
+      age: '5m',
       size: 4,
+      size_text: '4 B',
     });
     await expect(run(backupLatestAction(), { location: `file://${dir}/missing/` }, fakeActionContext())).rejects.toThrow(
       `backup.latest: file://${dir}/missing/: ENOENT: no such file or directory`,

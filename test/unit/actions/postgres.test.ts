@@ -110,7 +110,7 @@ describe('the postgres actions are registered', () => {
   it('with their outputs, and url as a secret argument', () => {
     expect(actionNamed('postgres.query')?.outputs).toEqual(['rows', 'row_count', 'value']);
     expect(actionNamed('postgres.check')?.outputs).toEqual(['results']);
-    expect(actionNamed('postgres.wait')?.outputs).toEqual(['server_version']);
+    expect(actionNamed('postgres.wait')?.outputs).toEqual(['server_version', 'host', 'port', 'database']);
     for (const name of ['postgres.query', 'postgres.check', 'postgres.wait']) expect(actionNamed(name)?.secretArgs).toEqual(['url']);
   });
 
@@ -488,7 +488,13 @@ describe('postgres.wait', () => {
   it('answers at once when the server is up', async () => {
     const fake = new FakePostgres(up());
     const ctx = context();
-    expect(await createPostgresWait(fake).run({ url: URL_ }, ctx)).toEqual({ server_version: '16.3' });
+    // Where it connected, from the URL, for a confirmation to name: never the user or the password.
+    expect(await createPostgresWait(fake).run({ url: URL_ }, ctx)).toEqual({
+      server_version: '16.3',
+      host: 'db.example',
+      port: 5433,
+      database: 'shop',
+    });
     expect(ctx.sleeps).toEqual([]);
     expect(ctx.records).toEqual([
       { host: 'db.example', port: 5433, database: 'shop', ready: true, attempts: 1, waited_ms: expect.any(Number), server_version: '16.3' },
@@ -500,7 +506,7 @@ describe('postgres.wait', () => {
     const fake = new FakePostgres(up());
     fake.connectErrors.push(refused(), refused(), new PgServerError('57P03', 'the database system is starting up'));
     const ctx = context();
-    expect(await createPostgresWait(fake).run({ url: URL_, poll_interval: 250 }, ctx)).toEqual({ server_version: '16.3' });
+    expect(await createPostgresWait(fake).run({ url: URL_, poll_interval: 250 }, ctx)).toMatchObject({ server_version: '16.3' });
     expect(ctx.sleeps).toEqual([250, 250, 250]);
     expect(ctx.logs).toEqual([
       'db.example:5433/shop not ready: connect ECONNREFUSED 10.0.0.5:5433; trying every 250ms',
@@ -516,7 +522,13 @@ describe('postgres.wait', () => {
       ++calls === 1 ? new PgServerError('57P01', 'terminating connection due to administrator command') : result([{ '?column?': 1 }]),
     );
     const ctx = context();
-    expect(await createPostgresWait(fake).run({ url: URL_ }, ctx)).toEqual({ server_version: '16.3' });
+    // Where it connected, from the URL, for a confirmation to name: never the user or the password.
+    expect(await createPostgresWait(fake).run({ url: URL_ }, ctx)).toEqual({
+      server_version: '16.3',
+      host: 'db.example',
+      port: 5433,
+      database: 'shop',
+    });
     expect(ctx.sleeps).toEqual([2_000]);
     expect(fake.connections.map((c) => c.ended > 0)).toEqual([true, true]);
   });
