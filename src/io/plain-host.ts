@@ -1,6 +1,7 @@
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
+import { layout, terminalWidth } from './layout.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { styleFor } from './style.js';
@@ -29,8 +30,10 @@ export class PlainHost implements Host {
     const output = event.type === 'step.output' ? { ...event, text: sanitizeOutput(event.text, clean) } : undefined;
     const rendered = eventLine(output ?? event, this.style);
     if (rendered === undefined) return;
-    const line = output ? rendered : sanitizeOutput(rendered, clean);
-    (event.type === 'run.summary' ? this.results : this.out).write(`${line}\n`);
+    const stream = event.type === 'run.summary' ? this.results : this.out;
+    // Lines drctl laid out are fitted to the stream's width; a command's output is shown as it came.
+    const line = output ? rendered : layout(sanitizeOutput(rendered, clean), terminalWidth(stream));
+    stream.write(`${line}\n`);
   }
 
   async ask<Q extends Question>(question: Q): Promise<Answer<Q>> {

@@ -41,11 +41,16 @@ export function listRows(entries: readonly RunbookEntry[]): ListRow[] {
   });
 }
 
-export function renderList(rows: readonly ListRow[], style: Style): string {
+/** The table of runbooks; given a width, long titles wrap so the table fits. */
+export function renderList(rows: readonly ListRow[], style: Style, width?: number): string {
   // The sum of the step budgets stands beside the RTO it must fit in, with its share of it.
   const header = ['NAME', 'TITLE', 'RTO', 'BUDGET', 'RPO', 'STEPS', 'SOURCE'].map((h) => style.bold(h));
   const body = rows.map((r) => [style.cyan(r.name), r.title, r.rto ?? '-', budgetCell(r), r.rpo ?? '-', String(r.steps), r.source]);
-  return table([header, ...body], { align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'] });
+  return table([header, ...body], {
+    align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'],
+    wrap: 1,
+    ...(width ? { width } : {}),
+  });
 }
 
 /** "45m (75%)": the sum of the step budgets and its share of the RTO. */

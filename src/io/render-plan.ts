@@ -6,8 +6,11 @@ import { formatEnv, formatEnvEntries } from './render-env.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
-/** What `run` would do, resolved, with a budget timeline against the RTO. */
-export function renderPlan(plan: Plan, style: Style): string {
+/**
+ * What `run` would do, resolved, with a budget timeline against the RTO. The inputs table fits in
+ * `width` columns (a long value wraps); the rest is wrapped by `layout` (src/io/layout.ts).
+ */
+export function renderPlan(plan: Plan, style: Style, width?: number): string {
   const { runbook } = plan;
   const rtoMs = runbook.objectives.rtoMs;
   const out: string[] = [];
@@ -19,7 +22,14 @@ export function renderPlan(plan: Plan, style: Style): string {
   );
   if (plan.inputs.length) {
     out.push('', style.bold('Inputs'));
-    out.push(indent(table(plan.inputs.map((i) => [i.name, i.display, style.dim(`(${i.source})`)]))));
+    out.push(
+      indent(
+        table(
+          plan.inputs.map((i) => [i.name, i.display, style.dim(`(${i.source})`)]),
+          { wrap: 1, ...(width ? { width: width - 2 } : {}) },
+        ),
+      ),
+    );
   }
   const env = envEntries(plan.env);
   if (env.length) out.push('', style.bold('Environment') + style.dim('  (every step)'), ...formatEnvEntries(env, '  '));

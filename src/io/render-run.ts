@@ -5,6 +5,7 @@ import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/ver
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { clockText } from './live-clock.js';
+import { renderMarkdown } from './markdown.js';
 import { formatCommand } from './render-command.js';
 import { formatEnv } from './render-env.js';
 import type { Style } from './style.js';
@@ -22,13 +23,7 @@ function renderCard(card: StepCard, style: Style): string {
     style.bold(`Step ${card.number}/${card.total}: ${card.title}`) + style.dim(`  [${card.id}] · ${budget}`),
     `  ${style.dim('clock')} ${clockLine(card.clock, style)}`,
   ];
-  if (card.description)
-    lines.push(
-      ...card.description
-        .trimEnd()
-        .split('\n')
-        .map((l) => `  ${l}`),
-    );
+  if (card.description) lines.push(...renderMarkdown(card.description, style).map((l) => (l ? `  ${l}` : l)));
   lines.push(formatCommand(card.command, style, '  '));
   lines.push(...formatEnv(card.env, style, '  '));
   if (card.confirm !== 'none')

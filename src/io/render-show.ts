@@ -2,13 +2,17 @@ import { envEntries, writtenEnvView } from '../engine/env-view.js';
 import { formatDuration } from '../util/duration.js';
 import type { ExpectationDoc, MatcherDoc } from '../runbook/schema.js';
 import type { InputSpec, Runbook, Step } from '../runbook/model.js';
+import { renderMarkdown } from './markdown.js';
 import { formatCommand, rawView } from './render-command.js';
 import { formatEnv, formatEnvEntries } from './render-env.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
-/** A readable view of a scenario: what it is for, what it needs, and what each step does. */
-export function renderShow(runbook: Runbook, style: Style): string {
+/**
+ * A readable view of a scenario: what it is for, what it needs, and what each step does. Its
+ * table of inputs fits in `width` columns; the rest is wrapped by `layout` (src/io/layout.ts).
+ */
+export function renderShow(runbook: Runbook, style: Style, width?: number): string {
   const out: string[] = [];
   out.push(`${style.bold(runbook.title)} ${style.dim(`(${runbook.name})`)}`);
   const facts = [
@@ -18,9 +22,9 @@ export function renderShow(runbook: Runbook, style: Style): string {
   ].filter(Boolean);
   if (facts.length) out.push(style.dim(facts.join(' · ')));
   out.push(style.dim(runbook.file));
-  if (runbook.description) out.push('', runbook.description.trimEnd());
+  if (runbook.description) out.push('', ...renderMarkdown(runbook.description, style));
   out.push('', style.bold('Objectives'), `  ${objectivesLine(runbook)}`);
-  if (runbook.inputs.length) out.push('', style.bold('Inputs'), indent(table(runbook.inputs.map(inputRow)), '  '));
+  if (runbook.inputs.length) out.push('', style.bold('Inputs'), indent(table(runbook.inputs.map(inputRow), fit(width)), '  '));
   if (runbook.preflight.length) {
     out.push('', style.bold('Preflight') + style.dim('  (read-only checks before step 1; a failure stops the run, exit 2)'));
     for (const item of runbook.preflight) {
@@ -36,6 +40,11 @@ export function renderShow(runbook: Runbook, style: Style): string {
   out.push('', style.bold('Steps'));
   for (const step of runbook.steps) out.push(...stepLines(step, style), '');
   return out.join('\n').trimEnd() + '\n';
+}
+
+/** The inputs table, when it is too wide, puts the descriptions under their inputs and wraps what each input is. */
+function fit(width: number | undefined): { width?: number; wrap: number; below: number } {
+  return width === undefined ? { wrap: 1, below: 2 } : { width: width - 2, wrap: 1, below: 2 };
 }
 
 function objectivesLine(runbook: Runbook): string {
@@ -70,7 +79,7 @@ function stepLines(step: Step, style: Style): string[] {
   const lines = [
     `  ${style.bold(`${step.index + 1}.`)} ${style.bold(step.title)} ${style.dim(`[${step.id}]`)}  ${budget}${tags.length ? '  ' + tags.join('  ') : ''}`,
   ];
-  if (step.description) lines.push(indent(step.description.trimEnd(), '     '));
+  if (step.description) lines.push(...renderMarkdown(step.description, style).map((l) => (l ? `     ${l}` : l)));
   if (step.if !== undefined) lines.push(`     ${style.dim('if')} ${String(step.if)}`);
   lines.push(formatCommand(rawView(step.body), style, '     '));
   lines.push(...formatEnv(writtenEnvView(step), style, '     '));

@@ -9,6 +9,7 @@ import { clockPrompts } from './clock-prompts.js';
 import { LiveClock } from './live-clock.js';
 import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
+import { layout, terminalWidth } from './layout.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { colorEnabled, styleFor } from './style.js';
@@ -84,7 +85,8 @@ export class TerminalHost implements Host {
     const output = event.type === 'step.output' ? { ...event, text: sanitizeOutput(event.text, clean) } : undefined;
     const rendered = eventLine(output ?? event, this.style);
     if (rendered === undefined) return;
-    const line = output ? rendered : sanitizeOutput(rendered, clean);
+    // Lines drctl laid out are fitted to the terminal; a command's output is shown as it came.
+    const line = output ? rendered : layout(sanitizeOutput(rendered, clean), terminalWidth(this.out));
     this.spinner?.clear();
     this.out.write(`${line}\n`);
     this.spinner?.render();

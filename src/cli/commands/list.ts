@@ -1,4 +1,5 @@
 import { renderList, listRows } from '../../io/render-list.js';
+import { layout, terminalWidth } from '../../io/layout.js';
 import { styleFor } from '../../io/style.js';
 import { discoverRunbooks, runbooksDir } from '../../runbook/lookup.js';
 
@@ -8,7 +9,10 @@ export function listCommand(options: { dir?: string; json?: boolean }): number {
   const rows = listRows(entries);
   if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else if (rows.length === 0) process.stderr.write(`drctl: no runbooks in ${dir} and none shipped\n`);
-  else process.stdout.write(`${renderList(rows, styleFor(process.stdout))}\n`);
+  else {
+    const width = terminalWidth(process.stdout);
+    process.stdout.write(`${layout(renderList(rows, styleFor(process.stdout), width), width)}\n`);
+  }
   for (const result of invalid) {
     process.stderr.write(`drctl: skipped ${result.file}: not a valid runbook (drctl validate ${result.file})\n`);
   }

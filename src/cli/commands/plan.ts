@@ -5,6 +5,7 @@ import { parseInputOptions, readInputsFile, resolveInputs, secretValues } from '
 import type { Plan } from '../../engine/plan.js';
 import { Redactor } from '../../engine/redact.js';
 import { makeRunId } from '../../engine/run-id.js';
+import { layout, terminalWidth } from '../../io/layout.js';
 import { renderPlan } from '../../io/render-plan.js';
 import { styleFor } from '../../io/style.js';
 import { loadRunbook } from '../load.js';
@@ -31,5 +32,9 @@ export function planCommand(ref: string, options: PlanOptions): number {
 export function printPlan(plan: Plan, json: boolean): void {
   const redactor = new Redactor(secretValues(plan.inputsResolved));
   if (json) process.stdout.write(`${JSON.stringify(redactor.value(planToJson(plan)), null, 2)}\n`);
-  else process.stdout.write(redactor.text(renderPlan(plan, styleFor(process.stdout))));
+  else {
+    const width = terminalWidth(process.stdout);
+    // Laid out once masked: a mask is not as wide as what it hides.
+    process.stdout.write(layout(redactor.text(renderPlan(plan, styleFor(process.stdout), width)), width));
+  }
 }

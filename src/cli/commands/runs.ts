@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { RUNS_HEADER, runsRow } from '../../io/render-runs.js';
+import { layout, terminalWidth } from '../../io/layout.js';
 import { styleFor } from '../../io/style.js';
 import { table } from '../../io/table.js';
 import { checkRunbookName, listRunsIn, stateDirsOf } from '../../journal/runs.js';
@@ -27,7 +28,9 @@ export function runsCommand(options: { stateDir?: string; runbook?: string; json
     const style = styleFor(process.stdout);
     const rows = [[...RUNS_HEADER, ...(folders ? ['KEPT IN'] : [])].map((h) => style.bold(h))];
     for (const [i, r] of reports.entries()) rows.push([...runsRow(r), ...(folders ? [kept[i]!.stateDir] : [])]);
-    process.stdout.write(`${table(rows)}\n`);
+    // The outcome is the free text of a row: it wraps when the table is wider than the terminal.
+    const width = terminalWidth(process.stdout);
+    process.stdout.write(`${layout(table(rows, { wrap: RUNS_HEADER.indexOf('OUTCOME'), ...(width ? { width } : {}) }), width)}\n`);
   }
   for (const { name, stateDir } of damaged) {
     process.stderr.write(`drctl: skipped ${stateDirs.length > 1 ? join(stateDir, 'runs', name) : name}: its journal is unreadable\n`);
