@@ -113,13 +113,23 @@ export type Question =
    * The step card's menu. `pause`: the runbook stops "run all" here (`pause: true`); its default is
    * then "all", so --yes goes on without waiting.
    */
-  | { kind: 'step.action'; card: StepCard; choices: Array<'run' | 'skip' | 'abort' | 'all'>; pause?: boolean; default: 'run' | 'all' }
+  | { kind: 'step.action'; card: StepCard; choices: StepAction[]; pause?: boolean; default: 'run' | 'all' }
   | { kind: 'step.confirm'; id: string; question: string; default: true }
+  /** At step `id`'s menu, which finished step to run again ("rerun"): its id, or null to go back to the menu. */
+  | { kind: 'step.rerun'; id: string; steps: RerunCandidate[]; default: null }
   /**
    * A typed confirmation: the operator types `expected` (shown masked when it holds a secret,
    * so the host checks the text with `matches`), or "skip" or "abort".
    */
-  | { kind: 'step.type'; id: string; expected: string; matches: (typed: string) => boolean; default: 'confirmed' }
+  | {
+      kind: 'step.type';
+      id: string;
+      expected: string;
+      matches: (typed: string) => boolean;
+      /** The step ran before and is not idempotent: the text confirms running it again. */
+      again?: boolean;
+      default: 'confirmed';
+    }
   | { kind: 'manual.done'; id: string; text: string; default: 'acknowledged' }
   /**
    * One item of a manual step's Markdown checklist (`- [ ] ...`), `index` counted from 1: done, skip
@@ -131,8 +141,23 @@ export type Question =
   | { kind: 'inflight.action'; id: string; title: string; default: 'abort' }
   | { kind: 'inflight.rollback'; id: string; title: string; default: 'failed' };
 
-export type Answer<Q extends Question> = Q extends { kind: 'step.action' }
-  ? 'run' | 'skip' | 'abort' | 'all'
+/** The step menu: run it, skip it, stop the run, run all that follow, or run a finished step again first. */
+export type StepAction = 'run' | 'skip' | 'abort' | 'all' | 'rerun';
+
+/** A finished step the operator may run again from the step menu. */
+export interface RerunCandidate {
+  number: number;
+  id: string;
+  title: string;
+  status: StepStatus;
+  /** Runs again after a yes; one that is not idempotent asks for its id to be typed. */
+  idempotent: boolean;
+}
+
+export type Answer<Q extends Question> = Q extends { kind: 'step.rerun' } ? string | null : AnswerOf<Q>;
+
+type AnswerOf<Q extends Question> = Q extends { kind: 'step.action' }
+  ? StepAction
   : Q extends { kind: 'step.confirm' }
     ? boolean
     : Q extends { kind: 'step.type' }

@@ -6,7 +6,7 @@ import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from '../ports/clock.js';
-import type { Answer, ClockView, NoteAnswer, Question, RunEvent, StepCard } from './events.js';
+import type { Answer, ClockView, NoteAnswer, Question, RerunCandidate, RunEvent, StepCard } from './events.js';
 import { isNoteAnswer, TYPED_ABORT, TYPED_SKIP } from './events.js';
 import { checklistItems } from './checklist.js';
 import { LineSplitter } from './line-splitter.js';
@@ -76,6 +76,8 @@ export class Executor {
   private readonly results = new Map<string, StepResult>();
   private readonly states = new Map<string, StepState>();
   private runAll: boolean;
+  /** The step in flight at the resume whose question was answered: a rerun from its menu does not ask it again. */
+  private inFlightAsked: string | undefined;
   private waitingMs = 0;
   private resumedChecklist: { step: string; items: ChecklistItemRecord[] } | undefined;
   private atRisk = false;
@@ -257,7 +259,13 @@ export class Executor {
     const waitBefore = this.waitingMs;
 
     // A manual step that was in flight only asks again: reading its text twice harms nothing.
-    if (this.options.resume?.inFlight?.step === step.id && !step.idempotent && step.body.kind !== 'manual') {
+    if (
+      this.options.resume?.inFlight?.step === step.id &&
+      !step.idempotent &&
+      step.body.kind !== 'manual' &&
+      this.inFlightAsked !== step.id
+    ) {
+      this.inFlightAsked = step.id;
       const choice = await this.ask({ kind: 'inflight.action', id: step.id, title: step.title, default: 'abort' }, step.id);
       if (choice === 'abort') return this.abortRun(step, 'aborted by the operator after an interrupted attempt');
       if (choice === 'skip') return this.skip(step, 'skipped by the operator after an interrupted attempt', waitBefore);
@@ -266,16 +274,22 @@ export class Executor {
     // `pause: true` stops "run all" before the step and shows the menu again; --yes answers "all".
     if (step.confirm.kind === 'none' && (!this.runAll || step.pause)) {
       const pause = this.runAll && step.pause;
+      const again = this.rerunCandidates();
       const choice = await this.ask(
         {
           kind: 'step.action',
           card,
-          choices: ['run', 'skip', 'abort', 'all'],
+          choices: ['run', 'skip', 'abort', 'all', ...(again.length > 0 ? (['rerun'] as const) : [])],
           ...(pause ? { pause } : {}),
           default: pause ? 'all' : 'run',
         },
         step.id,
       );
+      if (choice === 'rerun') {
+        const outcome = await this.rerun(step, again);
+        // Back where it was: this step's card and menu again, with what the rerun changed (outputs, clock).
+        return outcome === 'next' ? this.walkStep(index) : outcome;
+      }
       this.runAll = choice === 'all';
       if (choice === 'abort') return this.abortRun(step, 'aborted by the operator');
       if (choice === 'skip') return this.skip(step, 'skipped by the operator', waitBefore);
@@ -294,6 +308,46 @@ export class Executor {
       if (typed === TYPED_ABORT) return this.abortRun(step, 'aborted by the operator at the typed confirmation');
       if (typed === TYPED_SKIP) return this.skip(step, 'skipped by the operator at the typed confirmation', waitBefore);
     }
+    if (step.body.kind === 'manual') return this.manual(step, scope, waitBefore);
+    return this.runWithFailureHandling(step, scope, planned.number, waitBefore);
+  }
+
+  /** Finished steps (succeeded, failed or skipped) the operator may run again from the step menu, in order. */
+  private rerunCandidates(): RerunCandidate[] {
+    return this.plan.steps.flatMap(({ step, number }) => {
+      const status = this.results.get(step.id)?.status;
+      if (status !== 'succeeded' && status !== 'failed' && status !== 'skipped') return [];
+      return [{ number, id: step.id, title: step.title, status, idempotent: step.idempotent || step.body.kind === 'manual' }];
+    });
+  }
+
+  /**
+   * "rerun" at a step's menu: the operator picks a finished step and confirms (a yes for an
+   * idempotent step, its id typed for any other), and it runs again. `step.rerun` is journaled
+   * first, so a stop during the rerun resumes with that step unfinished. 'next' goes back to the menu.
+   */
+  private async rerun(at: Step, candidates: RerunCandidate[]): Promise<StepOutcome> {
+    const id = await this.ask({ kind: 'step.rerun', id: at.id, steps: candidates, default: null }, at.id);
+    const chosen = candidates.find((c) => c.id === id);
+    const planned = this.plan.steps.find((p) => p.step.id === id);
+    if (!chosen || !planned) return 'next';
+    const step = planned.step;
+    const before = chosen.status === 'skipped' ? 'was skipped' : chosen.status;
+    if (chosen.idempotent) {
+      const question = `Run step ${chosen.number} "${step.title}" again? (it ${before} before)`;
+      if (!(await this.ask({ kind: 'step.confirm', id: step.id, question, default: true }, step.id))) return 'next';
+    } else {
+      const typed = await this.ask(
+        { kind: 'step.type', id: step.id, expected: step.id, matches: (text) => text === step.id, again: true, default: 'confirmed' },
+        step.id,
+      );
+      if (typed !== 'confirmed') return 'next';
+    }
+    this.emit({ type: 'step.rerun', step: step.id, number: planned.number, previous: chosen.status });
+    this.results.delete(step.id);
+    this.states.delete(step.id);
+    const scope = this.scope();
+    const waitBefore = this.waitingMs;
     if (step.body.kind === 'manual') return this.manual(step, scope, waitBefore);
     return this.runWithFailureHandling(step, scope, planned.number, waitBefore);
   }

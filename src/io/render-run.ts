@@ -96,6 +96,10 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       const took = `${formatDuration(event.durationMs)}${event.budgetMs !== undefined ? ` of ${formatDuration(event.budgetMs)} budget` : ''}`;
       return style.red(`✗ ${event.id} failed after ${took}: ${event.reason}`);
     }
+    case 'step.rerun':
+      return style.yellow(
+        `↻ running step ${event.number} ${event.step} again (it ${event.previous === 'skipped' ? 'was skipped' : event.previous} before)`,
+      );
     case 'step.finished':
       return finishedLine(event, style);
     case 'rto.at_risk':

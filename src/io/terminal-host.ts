@@ -18,6 +18,10 @@ import { colorEnabled, styleFor } from './style.js';
 const NOTE = 'note…';
 const NOTE_CHOICE = { name: NOTE, value: NOTE, description: "add a note to the run's journal and report, then choose again" } as const;
 
+/** The step menu's choice to run a finished step again, and the way back from the list of them. */
+const RERUN = 'run an earlier step again…';
+const BACK = '\u0000back';
+
 interface Widgets {
   input: typeof Prompts.input;
   select: typeof Prompts.select;
@@ -157,12 +161,33 @@ export class TerminalHost implements Host {
               { name: 'skip', value: 'skip', description: 'record it as skipped and go on' },
               { name: 'run all', value: 'all', description: 'run the remaining steps without asking (confirmations and pauses still ask)' },
               { name: 'abort', value: 'abort', description: 'stop the run here (nothing is rolled back)' },
+              ...(question.choices.includes('rerun')
+                ? [{ name: RERUN, value: 'rerun', description: 'choose a finished step and run it again, then come back here' }]
+                : []),
               NOTE_CHOICE,
             ],
             default: 'run',
           },
           context,
         );
+      case 'step.rerun': {
+        const chosen = await this.widgets.select(
+          {
+            message: 'Run which step again?',
+            choices: [
+              ...question.steps.map((s) => ({
+                name: `${s.number}. ${s.title} [${s.id}] (${s.status})`,
+                value: s.id,
+                description: s.idempotent ? 'asks you to confirm' : 'not idempotent: asks you to type its id',
+              })),
+              { name: 'back to the menu', value: BACK },
+              NOTE_CHOICE,
+            ],
+          },
+          context,
+        );
+        return chosen === BACK ? null : chosen;
+      }
       case 'step.confirm': {
         // y or n, as a confirm prompt takes them; "note" adds a note; Enter alone is no.
         const typed = await this.widgets.input(
@@ -180,7 +205,9 @@ export class TerminalHost implements Host {
         // A typo must never decide anything: only the exact text, "skip" or "abort" are accepted.
         const typed = await this.widgets.input(
           {
-            message: `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"; "${TYPED_NOTE}" adds a note):`,
+            message: question.again
+              ? `${question.id} is not idempotent: running it again may repeat what it did. Type ${this.style.bold(question.expected)} to run it again (or "${TYPED_SKIP}" to go back; "${TYPED_NOTE}" adds a note):`
+              : `This step is destructive. Type ${this.style.bold(question.expected)} to run it (or "${TYPED_SKIP}" / "${TYPED_ABORT}"; "${TYPED_NOTE}" adds a note):`,
             validate: (value) =>
               question.matches(value) ||
               value === TYPED_SKIP ||

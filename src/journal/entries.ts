@@ -126,6 +126,11 @@ export type JournalEntryBody =
       wait_ms: number;
       who?: Operator;
     }
+  /**
+   * The operator runs a finished step again (the step menu's "rerun"): its result so far is set
+   * aside, and its step.finished that follows replaces it, counting both runs' attempts and time.
+   */
+  | { type: 'step.rerun'; step: string; number: number; previous: StepStatus }
   | { type: 'step.over_budget'; step: string; budget_ms: number }
   | { type: 'rto.at_risk'; projected_ms: number; rto_ms: number; elapsed_ms: number }
   | {
@@ -209,6 +214,7 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   'prompt.asked': true,
   'prompt.answered': true,
   'manual.item': true,
+  'step.rerun': true,
   'step.over_budget': true,
   'rto.at_risk': true,
   'step.finished': true,

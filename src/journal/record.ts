@@ -34,6 +34,16 @@ export interface StepRecord {
   redactedOutputs?: string[] | undefined;
   /** RPO evidence a step produced (a backup's time and name). */
   recoveryPoint?: RecoveryPoint | undefined;
+  /** How many times the step ran: more than 1 when the operator ran it again from the menu. */
+  runs?: number | undefined;
+}
+
+/** A step's earlier runs, while the operator runs it again: added to its result when it finishes. */
+export interface EarlierRuns {
+  runs: number;
+  attempts: number;
+  durationMs: number;
+  waitingMs: number;
 }
 
 /** A command that started and never reported its end: drctl stopped while it ran. */
@@ -89,6 +99,8 @@ export interface RunRecord {
   tornTail: boolean;
   /** Operators' notes (`drctl note`), oldest first. */
   notes: NoteRecord[];
+  /** Steps being run again (`step.rerun`) whose new result is not journaled yet: what their earlier runs took. */
+  earlierRuns?: Map<string, EarlierRuns> | undefined;
   /** Corrections of the incident start (`resume --incident-start`), oldest first; `incidentStart` is the latest. */
   incidentStartCorrections: IncidentStartCorrection[];
   /** Who ran each session of the run: the start, then every resume. */
@@ -181,6 +193,18 @@ export function remainingWork(record: RunRecord): Remaining {
   if (record.rollback || record.rollbackDue) return { kind: 'rollback', inFlight: record.rollback?.inFlight };
   if (record.ending) return { kind: 'end', status: record.ending.status };
   return { kind: 'steps', inFlight: record.inFlight };
+}
+
+/** A step run again has finished: its earlier runs count in its runs, attempts and time. */
+function addEarlierRuns(record: RunRecord, id: string): void {
+  const earlier = record.earlierRuns?.get(id);
+  const step = record.steps.get(id);
+  if (!earlier || !step) return;
+  record.earlierRuns!.delete(id);
+  step.runs = earlier.runs + 1;
+  step.attempts += earlier.attempts;
+  step.durationMs += earlier.durationMs;
+  step.waitingMs += earlier.waitingMs;
 }
 
 /** Rebuild a run from its journal entries (any prefix of a journal gives a consistent record). */
@@ -280,6 +304,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
         redactedOutputs: entry.redacted_outputs,
       });
       if (record.inFlight?.step === entry.step) record.inFlight = undefined;
+      addEarlierRuns(record, entry.step);
       if (entry.then === 'rollback') record.rollbackDue = true;
       if (entry.then === 'fail' || entry.then === 'abort')
         record.ending = { status: entry.then === 'fail' ? 'failed' : 'aborted', step: entry.step };
@@ -363,6 +388,21 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.lastEventAt = previous;
       record.notes.push({ at: entry.t, text: entry.text, user: entry.user, host: entry.host });
       return;
+    case 'step.rerun': {
+      // The step runs again: its new result replaces this one, which still counts in attempts and time.
+      const earlier = record.steps.get(entry.step);
+      record.steps.delete(entry.step);
+      if (earlier) {
+        record.earlierRuns ??= new Map();
+        record.earlierRuns.set(entry.step, {
+          runs: earlier.runs ?? 1,
+          attempts: earlier.attempts,
+          durationMs: earlier.durationMs,
+          waitingMs: earlier.waitingMs,
+        });
+      }
+      return;
+    }
     case 'incident_start.corrected': {
       const { from, to, user, host, terminal, reason } = entry;
       record.incidentStart = to;

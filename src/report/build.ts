@@ -91,6 +91,8 @@ export interface ReportStep {
   error_tail?: string;
   /** The step failed and the run went on (on_failure: continue, or the operator chose to): it did not fail the run. */
   continued?: true;
+  /** How many times the step ran, when the operator ran it again from the menu (attempts and times count every run). */
+  runs?: number;
   /** A manual step's checklist: each item answered, in order (an addition to section 6). */
   checklist?: ReportChecklistItem[];
 }
@@ -127,6 +129,7 @@ export function buildReport(record: RunRecord): RunReport {
     if (step?.reason) entry.reason = step.reason;
     if (step?.errorTail) entry.error_tail = step.errorTail;
     if (step?.status === 'failed' && step.then === 'continue') entry.continued = true;
+    if (step?.runs !== undefined && step.runs > 1) entry.runs = step.runs;
     const checklist = record.checklists.get(planned.id);
     if (checklist?.length) entry.checklist = checklist.map((i) => ({ index: i.index, text: i.text, answer: i.answer, at: i.at, by: i.by }));
     return entry;
@@ -138,7 +141,9 @@ export function buildReport(record: RunRecord): RunReport {
     (sum, attempt) => sum + attempt.durationMs,
     (running?.durationMs ?? 0) + openMs,
   );
-  const runningMs = [...record.steps.values()].reduce((sum, step) => sum + step.durationMs, unfinishedMs);
+  // A step being run again: its earlier runs' time counts until the new result includes it.
+  const rerunMs = [...(record.earlierRuns?.values() ?? [])].reduce((sum, earlier) => sum + earlier.durationMs, unfinishedMs);
+  const runningMs = [...record.steps.values()].reduce((sum, step) => sum + step.durationMs, rerunMs);
   const rtoTarget = record.objectives.rto_ms;
   const status = record.finished?.status ?? 'running';
   const failedStep = steps.filter((s) => s.status === 'failed' && !s.continued).at(-1)?.id ?? null;

@@ -41,7 +41,8 @@ function correctionText(r: RunReport): string {
 
 /** A step's status as the reports say it: a failure the run went on past is marked so. */
 function stepStatus(s: ReportStep): string {
-  return s.continued ? 'failed, allowed' : s.status;
+  const status = s.continued ? 'failed, allowed' : s.status;
+  return s.runs !== undefined ? `${status}, runs: ${s.runs}` : status;
 }
 
 function markdown(r: RunReport): string {

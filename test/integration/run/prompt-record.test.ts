@@ -81,22 +81,26 @@ steps:
     title: Restore the database
     confirm: { type: prod-db }
     run: echo restored > restored.txt
+  - id: reopen
+    title: Reopen the application
+    confirm: Reopen it now?
+    run: echo reopened > reopened.txt
 `;
 
 describe.skipIf(!hasTmux)('notes at the prompts', () => {
-  it('"note…" at the step menu and "note" at a typed confirmation journal the note with the operator; the terminal, report.json and the Markdown report show it', async () => {
+  it('"note…" at the step menu and "note" at a typed and a y/N confirmation journal the note with the operator; the terminal, report.json and the Markdown report show it', async () => {
     const ws = workspace();
     ws.runbook('rb.yaml', NOTED);
     const terminal = startInTerminal(ws, ['run', 'rb.yaml', '--state-dir', 'st', '--report', 'md:report.md']);
-    await terminal.waitForScreen('? Step 1/2: Check the replica', 'the first step menu');
+    await terminal.waitForScreen('? Step 1/3: Check the replica', 'the first step menu');
     await choose(terminal, 'Down', 'note…');
     await terminal.waitForScreen('Note for the journal and the report', 'the note prompt');
     terminal.send(['replica lag 40s before the restore'], true);
     terminal.send(['Enter']);
     const noted = await terminal.waitForScreen(/✎ note from \S+@\S+: replica lag 40s before the restore/, 'the note on screen');
     // The same question again, and nothing ran meanwhile.
-    await terminal.waitForScreen(/✎ note from [^\n]*\n\? Step 1\/2: Check the replica/, 'the same menu again');
-    expect(noted).toContain('✔ Step 1/2: Check the replica note…');
+    await terminal.waitForScreen(/✎ note from [^\n]*\n\? Step 1\/3: Check the replica/, 'the same menu again');
+    expect(noted).toContain('✔ Step 1/3: Check the replica note…');
     expect(ws.exists('check.txt')).toBe(false);
     await choose(terminal, 'Up', 'run');
 
@@ -110,13 +114,26 @@ describe.skipIf(!hasTmux)('notes at the prompts', () => {
     expect(ws.exists('restored.txt')).toBe(false);
     terminal.send(['prod-db'], true);
     terminal.send(['Enter']);
+
+    await terminal.waitForScreen('? Reopen it now? (y/N, or "note")', 'the y/N confirmation');
+    terminal.send(['note'], true);
+    terminal.send(['Enter']);
+    await appears(terminal, 'Note for the journal and the report', 3);
+    terminal.send(['smoke tests green'], true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen(/✎ note from \S+@\S+: smoke tests green/, 'the third note on screen');
+    await terminal.waitForScreen(/smoke tests green\n\? Reopen it now\? \(y\/N, or "note"\)/, 'the same confirmation again');
+    expect(ws.exists('reopened.txt')).toBe(false);
+    terminal.send(['y'], true);
+    terminal.send(['Enter']);
     expect(await exitCode(ws, terminal)).toBe(0);
     expect(ws.read('restored.txt')).toBe('restored\n');
+    expect(ws.read('reopened.txt')).toBe('reopened\n');
 
     const runId = onlyRunId(ws.path('st'));
     const journal = readJournal(ws.path('st'), runId);
     const notes = journal.filter((e) => e.type === 'note');
-    expect(notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA']);
+    expect(notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA', 'smoke tests green']);
     const started = journal.find((e) => e.type === 'run.started')!;
     const operator = started.operator as { user: string; host: string };
     for (const note of notes) expect(note).toMatchObject({ user: operator.user, host: operator.host });
@@ -124,11 +141,62 @@ describe.skipIf(!hasTmux)('notes at the prompts', () => {
     expect(journal.filter((e) => e.type === 'prompt.answered').map((e) => [e.step, e.answer])).toEqual([
       ['check', 'run'],
       ['restore', 'confirmed'],
+      ['reopen', true],
     ]);
     const report = readReport(ws.path('st'), runId);
-    expect(report.notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA']);
+    expect(report.notes.map((n) => n.text)).toEqual(['replica lag 40s before the restore', 'paged the DBA', 'smoke tests green']);
     expect(ws.read('report.md')).toContain(`${operator.user}@${operator.host}: paged the DBA`);
     expect(stepOf(report, 'restore').status).toBe('succeeded');
+  });
+});
+
+const COUNTED = `${header('counted', 'Counted')}objectives:
+  rto: 1h
+steps:
+  - id: count
+    title: Count the rows
+    idempotent: true
+    run: echo run >> count.txt; wc -l < count.txt
+    outputs:
+      n: { from: stdout }
+  - id: publish
+    title: Publish the count
+    run: echo "rows \${{ steps.count.outputs.n }}" > published.txt
+`;
+
+describe.skipIf(!hasTmux)('running a finished step again from the step menu', () => {
+  it('an idempotent step runs again after a "y", the walk comes back to the step it was at, which sees the new output; the report says it ran twice', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', COUNTED);
+    const terminal = startInTerminal(ws, ['run', 'rb.yaml', '--state-dir', 'st', '--report', 'md:report.md']);
+    await terminal.waitForScreen('? Step 1/2: Count the rows', 'the first step menu');
+    terminal.send(['Enter']);
+    const second = await terminal.waitForScreen('? Step 2/2: Publish the count', 'the second step menu');
+    expect(second).toContain('run an earlier step again…');
+    await choose(terminal, 'Down', 'run an earlier step again…');
+    await terminal.waitForScreen('? Run which step again?', 'the list of finished steps');
+    await terminal.waitForScreen('❯ 1. Count the rows [count] (succeeded)', 'the finished step, highlighted');
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('Run step 1 "Count the rows" again? (it succeeded before)', 'the confirmation');
+    expect(ws.read('count.txt')).toBe('run\n');
+    terminal.send(['y'], true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('↻ running step 1 count again (it succeeded before)', 'the rerun');
+    await terminal.waitForScreen(/✓ count succeeded[^\n]*\n(?:.*\n)*\? Step 2\/2: Publish the count/, 'the menu of step 2 again');
+    expect(ws.read('count.txt')).toBe('run\nrun\n');
+    expect(ws.exists('published.txt')).toBe(false);
+    terminal.send(['Enter']);
+    expect(await exitCode(ws, terminal)).toBe(0);
+    expect(ws.read('published.txt').trim()).toBe('rows 2');
+
+    const runId = onlyRunId(ws.path('st'));
+    expect(readJournal(ws.path('st'), runId).filter((e) => e.type === 'step.rerun')).toEqual([
+      expect.objectContaining({ step: 'count', number: 1, previous: 'succeeded' }),
+    ]);
+    const report = readReport(ws.path('st'), runId);
+    expect(stepOf(report, 'count')).toMatchObject({ status: 'succeeded', runs: 2, attempts: 2, outputs: { n: '2' } });
+    expect(stepOf(report, 'publish').runs).toBeUndefined();
+    expect(ws.read('report.md')).toContain('| Count the rows (`count`) | succeeded, runs: 2 | 2 |');
   });
 });
 
@@ -199,6 +267,11 @@ describe('resume --incident-start', () => {
     expect(ws.read('report.md')).toContain(
       `| Incident start | ${correction.to as string} (corrected from ${before} by ${started.user}@${started.host} at`,
     );
+    // drctl runs measures from the corrected time too.
+    const runs = JSON.parse(drctl(['runs', '--json', '--state-dir', ws.stateDir], { cwd: ws.dir }).stdout) as Array<
+      Record<string, unknown>
+    >;
+    expect(runs.find((r) => r.run_id === runId)).toMatchObject({ incident_start: correction.to, rto: { met: true } });
   });
 
   it('without it the same run misses its RTO (exit 3)', async () => {

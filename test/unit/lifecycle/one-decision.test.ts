@@ -53,7 +53,8 @@ describe('one decision per step', () => {
     expect(code).toBe(0);
     expect(h.runner.count('ok b')).toBe(0);
     const d = h.host.questions.find((q) => q.kind === 'step.action' && q.card.id === 'd');
-    expect(d).toMatchObject({ choices: ['run', 'skip', 'abort', 'all'] });
+    // Steps have finished by then: the menu also offers to run one again.
+    expect(d).toMatchObject({ choices: ['run', 'skip', 'abort', 'all', 'rerun'] });
   });
 
   it('"run all" still asks the confirmations, then stops at the pause step and shows the menu again', async () => {
