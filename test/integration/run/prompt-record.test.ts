@@ -150,6 +150,28 @@ describe.skipIf(!hasTmux)('notes at the prompts', () => {
   });
 });
 
+const NOTE_TEXT = `${header('note-text', 'Note text')}steps:
+  - id: notes
+    title: Publish the release notes
+    confirm: { type: note }
+    run: echo published > published.txt
+`;
+
+describe.skipIf(!hasTmux)('a typed confirmation whose text is "note"', () => {
+  it('typing "note" confirms the step: the text asked for comes first', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', NOTE_TEXT);
+    const terminal = startInTerminal(ws, ['run', 'rb.yaml', '--state-dir', 'st']);
+    await terminal.waitForScreen('Type note to run it', 'the typed confirmation');
+    terminal.send(['note'], true);
+    terminal.send(['Enter']);
+    expect(await exitCode(ws, terminal)).toBe(0);
+    expect(ws.read('published.txt')).toBe('published\n');
+    expect(terminal.screen()).not.toContain('Note for the journal');
+    expect(readJournal(ws.path('st'), onlyRunId(ws.path('st'))).some((e) => e.type === 'note')).toBe(false);
+  });
+});
+
 const COUNTED = `${header('counted', 'Counted')}objectives:
   rto: 1h
 steps:
