@@ -31,6 +31,12 @@ describe('a secret database URL is shown as user@host:port/db with only its cred
     ['postgres://same-s3cret:same-s3cret@db/orders', 'postgres://***:***@db/orders', ['same-s3cret']],
     ['postgres://:0nly-pw@[::1]:5433/orders', 'postgres://:***@[::1]:5433/orders', ['0nly-pw']],
     ['mysql://root:r00t-pw@10.0.0.5:3306/shop', 'mysql://root:***@10.0.0.5:3306/shop', ['r00t-pw']],
+    ['mariadb://root:m4ria-pw@10.0.0.6/shop', 'mariadb://root:***@10.0.0.6/shop', ['m4ria-pw']],
+    [
+      'mongodb+srv://u:m0ngo-pw@cluster0.example.net/shop?retryWrites=true&authSource=admin',
+      'mongodb+srv://u:***@cluster0.example.net/shop?retryWrites=***&authSource=admin',
+      ['m0ngo-pw'],
+    ],
   ];
   for (const [url, shown, secrets] of cases) {
     it(`${url} → ${shown}`, () => {
