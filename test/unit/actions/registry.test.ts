@@ -19,10 +19,20 @@ const CONTRACT: Record<string, string[]> = {
   sleep: [],
 };
 
+/** Outputs drctl adds to the contract's (an extension never removes or renames one). */
+const EXTENSIONS: Record<string, string[]> = {
+  // As an operator reads them, for a confirmation to quote: "7m30s", "1.2 MiB".
+  'backup.latest': ['age', 'size_text'],
+  // Where it connected, for a confirmation to name the target.
+  'postgres.wait': ['host', 'port', 'database'],
+};
+
 describe('the action registry', () => {
-  it('holds exactly the actions of the contract, each declaring the contract outputs', () => {
+  it('holds exactly the actions of the contract, each declaring the contract outputs and the extensions', () => {
     expect([...ACTIONS.keys()].sort()).toEqual(Object.keys(CONTRACT).sort());
-    for (const [name, outputs] of Object.entries(CONTRACT)) expect([...ACTIONS.get(name)!.outputs], name).toEqual(outputs);
+    for (const [name, outputs] of Object.entries(CONTRACT)) {
+      expect([...ACTIONS.get(name)!.outputs].sort(), name).toEqual([...outputs, ...(EXTENSIONS[name] ?? [])].sort());
+    }
   });
 
   it('treats connection strings as secrets', () => {
