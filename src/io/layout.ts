@@ -7,8 +7,9 @@ import { stripVTControlCharacters } from 'node:util';
  * continuation lines are indented under their line.
  *
  * Renderers do not need to know the width: they produce their lines as they read best, and
- * `layout` wraps what they produced, whoever wrote the line. Two marks, invisible characters of
- * Unicode's private use area that layout removes, say more where it matters:
+ * `layout` wraps what they produced, whoever wrote the line. Two marks, made of Unicode's
+ * noncharacters (kept for a program's own use, never found in text), say more where it matters;
+ * layout removes them:
  *
  * - `VERBATIM` anywhere in a line: the line is printed as it is (a command, a code block). A
  *   command is shown exactly as it runs: the terminal folds a long one, and copying it from the
@@ -20,15 +21,15 @@ import { stripVTControlCharacters } from 'node:util';
  * parts joined by " · " (the run header) breaks between the parts rather than inside one.
  */
 
-export const VERBATIM = '\uE000';
-const HANG = '\uE001';
-/** The amount of a hang is carried by one character after the mark: HANG_BASE + columns. */
-const HANG_BASE = 0xe100;
-const MARKS = /[\uE000-\uE001\uE100-\uE1FF]/g;
+export const VERBATIM = '\uFDD0';
+/** A hang: this mark, the columns in digits, and HANG_END. */
+const HANG = '\uFDD1';
+const HANG_END = '\uFDD2';
+const MARKS = /\uFDD0|\uFDD1\d*\uFDD2/g;
 
 /** A mark: the lines this line continues onto start `columns` after the mark's place. */
 export function hang(columns: number): string {
-  return HANG + String.fromCharCode(HANG_BASE + Math.max(0, Math.min(columns, 0xff)));
+  return `${HANG}${Math.max(0, Math.round(columns))}${HANG_END}`;
 }
 
 /** The text without layout's marks (for text that is not laid out, such as a prompt's message). */
@@ -100,7 +101,7 @@ export function wrapLine(line: string, width: number): string[] {
   if (line.includes(VERBATIM)) return [unmarked(line)];
   let hangAt: number | undefined;
   const mark = line.indexOf(HANG);
-  if (mark >= 0) hangAt = displayWidth(line.slice(0, mark)) + (line.charCodeAt(mark + 1) - HANG_BASE);
+  if (mark >= 0) hangAt = displayWidth(line.slice(0, mark)) + Number(/^\d*/.exec(line.slice(mark + 1))![0] || 0);
   const text = mark >= 0 ? unmarked(line) : line;
   if (displayWidth(text) <= width) return [text];
 

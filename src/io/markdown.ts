@@ -99,7 +99,7 @@ export function renderMarkdown(text: string, style: Style): string[] {
 }
 
 const ITEM = /^( *)([-*+]|\d{1,9}[.)])( +)(\S.*)$/;
-const HARD_BREAK = '\uE0FD';
+const HARD_BREAK = '\uFDD3';
 
 function indentOf(line: string): number {
   return /^ */.exec(line)![0].length;
@@ -135,9 +135,9 @@ export function inline(text: string, style: Style): string {
   // Code spans are put aside first: nothing inside one is Markdown, and bold may run across one.
   const rest = text.replace(/(`+)(.+?)\1(?!`)/g, (_, _ticks: string, inner: string) => {
     const code = inner.replace(/^ (.*) $/, '$1');
-    return `\uE0FC${codes.push(colour ? style.cyan(code) : `\`${code}\``) - 1}\uE0FB`;
+    return `\uFDD4${codes.push(colour ? style.cyan(code) : `\`${code}\``) - 1}\uFDD5`;
   });
-  return spans(rest, style).replace(/\uE0FC(\d+)\uE0FB/g, (_, n: string) => codes[Number(n)]!);
+  return spans(rest, style).replace(/\uFDD4(\d+)\uFDD5/g, (_, n: string) => codes[Number(n)]!);
 }
 
 /** Punctuation that a backslash turns into itself, as CommonMark has it. */
@@ -147,11 +147,11 @@ function spans(text: string, style: Style): string {
   if (!/[*_[\\]/.test(text)) return text;
   const escapes: string[] = [];
   // Escaped characters are put aside so no rule below takes them for a marker.
-  let out = text.replace(ESCAPABLE, (_, char: string) => `\uE0FF${escapes.push(char) - 1}\uE0FE`);
+  let out = text.replace(ESCAPABLE, (_, char: string) => `\uFDD6${escapes.push(char) - 1}\uFDD7`);
   out = out.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, url: string) => `${label} (${url})`);
   out = out.replace(/(^|[^\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])/g, (_, before: string, inner: string) => before + style.bold(inner));
   out = out.replace(/(^|[^\w])__(?=\S)(.+?)(?<=\S)__(?!\w)/g, (_, before: string, inner: string) => before + style.bold(inner));
   out = out.replace(/(^|[\s(["'])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])/g, '$1$2');
   out = out.replace(/(^|[\s(["'])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)/g, '$1$2');
-  return out.replace(/\uE0FF(\d+)\uE0FE/g, (_, n: string) => escapes[Number(n)]!);
+  return out.replace(/\uFDD6(\d+)\uFDD7/g, (_, n: string) => escapes[Number(n)]!);
 }

@@ -71,6 +71,12 @@ describe('layout: lines cut to the terminal width', () => {
     );
   });
 
+  it('leaves alone characters of the private use area that text may hold (icon fonts)', () => {
+    const icons = '\uE000 \uE001\uE0A0 branch \uE100 done';
+    expect(layout(icons, 80)).toBe(icons);
+    expect(words(layout(`${icons} ${'word '.repeat(20)}`, 30))).toEqual(words(`${icons} ${'word '.repeat(20)}`));
+  });
+
   it('lays out for a terminal at its width, elsewhere for COLUMNS or not at all', () => {
     const tty = { isTTY: true, columns: 132 } as NodeJS.WriteStream;
     const pipe = { isTTY: false } as NodeJS.WriteStream;
