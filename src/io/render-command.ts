@@ -61,9 +61,13 @@ export function formatCommand(view: CommandView, style: Style, indent: string): 
 /** An action's `with:` as YAML: a multi-line SQL query reads as it was written, not as an escaped string. */
 function actionArguments(args: unknown, indent: string): string[] {
   if (args === undefined || args === null || (typeof args === 'object' && Object.keys(args).length === 0)) return [];
-  return yaml()
-    .stringify(args, { lineWidth: 0 })
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => `${indent}${line}`);
+  return (
+    yaml()
+      .stringify(args, { lineWidth: 0 })
+      .replace(/\n$/, '')
+      // A masked secret reads as everywhere else, ***, not as the quoted string YAML would need.
+      .replace(/^(\s*(?:- )?(?:[\w-]+: |- ))"\*\*\*"$/gm, '$1***')
+      .split('\n')
+      .map((line) => `${indent}${line}`)
+  );
 }

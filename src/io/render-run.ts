@@ -1,3 +1,4 @@
+import { Chalk } from 'chalk';
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
 import type { CleanupResult, FailureDecision } from '../journal/entries.js';
 import type { Mark } from '../report/verdict.js';
@@ -5,7 +6,7 @@ import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/ver
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { clockText } from './live-clock.js';
-import { renderMarkdown } from './markdown.js';
+import { inline, renderMarkdown } from './markdown.js';
 import { formatCommand } from './render-command.js';
 import { formatEnv } from './render-env.js';
 import type { Style } from './style.js';
@@ -157,15 +158,18 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
 /** "  ✓ 2/3 TLS certificates valid": a checklist item as the operator answered it. */
 function checklistLine(event: Extract<RunEvent, { type: 'manual.item' }>, style: Style): string {
   const of = `${event.index}/${event.total}`;
+  // The item is Markdown; on a line in one colour, its code keeps its backticks rather than a colour of its own.
+  const text = inline(event.text, style);
+  const quoted = inline(event.text, style.level > 0 ? new Chalk({ level: 0 }) : style);
   switch (event.answer) {
     case 'done':
-      return `  ${style.green('✓')} ${of} ${event.text}`;
+      return `  ${style.green('✓')} ${of} ${text}`;
     case 'skipped':
-      return style.yellow(`  - ${of} skipped: ${event.text}`);
+      return style.yellow(`  - ${of} skipped: ${quoted}`);
     case 'acknowledged':
-      return `  ${style.yellow('acknowledged (--accept-manual)')} ${of} ${event.text}`;
+      return `  ${style.yellow('acknowledged (--accept-manual)')} ${of} ${text}`;
     case 'aborted':
-      return style.red(`  ✗ ${of} not done (the run stops): ${event.text}`);
+      return style.red(`  ✗ ${of} not done (the run stops): ${quoted}`);
   }
 }
 

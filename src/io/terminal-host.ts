@@ -10,6 +10,7 @@ import { LiveClock } from './live-clock.js';
 import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
 import { layout, terminalWidth } from './layout.js';
+import { inline } from './markdown.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { colorEnabled, styleFor } from './style.js';
@@ -234,7 +235,7 @@ export class TerminalHost implements Host {
         // The answered prompt is cleared: the journaled answer's line (✓ 1/3 ...) stands for it.
         return this.widgets.select(
           {
-            message: `Checklist ${question.index}/${question.total}: ${question.text}`,
+            message: `Checklist ${question.index}/${question.total}: ${inline(question.text, this.style)}`,
             choices: [
               { name: 'done', value: 'done' as const },
               { name: 'skip this item', value: 'skip' as const, description: 'record it as skipped and go on with the next item' },

@@ -4,6 +4,7 @@ import type { CommandView } from '../../../src/engine/plan.js';
 import { displayWidth, layout } from '../../../src/io/layout.js';
 import { renderMarkdown } from '../../../src/io/markdown.js';
 import { formatCommand } from '../../../src/io/render-command.js';
+import { eventLine } from '../../../src/io/render-run.js';
 
 const plain = new Chalk({ level: 0 });
 const colour = new Chalk({ level: 2 });
@@ -132,6 +133,11 @@ describe("an action's arguments", () => {
     );
   });
 
+  it('a masked secret shows as ***, as everywhere else', () => {
+    const masked: CommandView = { kind: 'uses', action: 'http.check', with: { url: '***', headers: ['***'] } };
+    expect(formatCommand(masked, plain, '')).toBe('uses http.check\n    url: ***\n    headers:\n      - ***');
+  });
+
   it('a long argument wraps under its key; an action without arguments shows only its name', () => {
     const long: CommandView = {
       kind: 'uses',
@@ -149,5 +155,18 @@ describe("an action's arguments", () => {
     expect(layout(formatCommand({ kind: 'run', display: `${command}\n` }, plain, '  '), 40)).toBe(`  $ ${command}`);
     const manual = layout(formatCommand({ kind: 'manual', display: '- [ ] **Post** the `status` update\n' }, plain, '  '), 80);
     expect(manual).toBe('  manual: ☐ Post the `status` update');
+  });
+});
+
+describe('a checklist item as answered', () => {
+  const item = { type: 'manual.item', step: 'verify', index: 2, total: 3, wait_ms: 1200 } as const;
+
+  it('shows its Markdown rendered: no raw ** left, code in cyan, or in backticks without colour', () => {
+    const text = '**TLS** certificates issued (`kubectl get certificates -A`)';
+    expect(eventLine({ ...item, text, answer: 'done' }, plain)).toBe('  ✓ 2/3 TLS certificates issued (`kubectl get certificates -A`)');
+    expect(eventLine({ ...item, text, answer: 'done' }, colour)).toContain(`${CYAN}kubectl get certificates -A`);
+    expect(eventLine({ ...item, text, answer: 'skipped' }, colour)).toContain(
+      'skipped: TLS certificates issued (`kubectl get certificates -A`)',
+    );
   });
 });
