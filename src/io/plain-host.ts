@@ -2,6 +2,7 @@ import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
 import { layout, terminalWidth } from './layout.js';
+import { inline } from './markdown.js';
 import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { styleFor } from './style.js';
@@ -38,7 +39,9 @@ export class PlainHost implements Host {
 
   async ask<Q extends Question>(question: Q): Promise<Answer<Q>> {
     if (question.kind === 'manual.done')
-      this.out.write(`  ${this.style.yellow('manual step acknowledged (--accept-manual)')}: ${question.text.trim().split('\n')[0]}\n`);
+      this.out.write(
+        `${layout(`  ${this.style.yellow('manual step acknowledged (--accept-manual)')}: ${inline(question.text.trim().split('\n')[0] ?? '', this.style)}`, terminalWidth(this.out))}\n`,
+      );
     if (question.kind === 'step.type')
       this.out.write(`  ${this.style.dim(`confirmed by --yes (would ask to type "${question.expected}")`)}\n`);
     if (question.kind === 'step.confirm') this.out.write(`  ${this.style.dim(`confirmed by --yes: ${question.question}`)}\n`);

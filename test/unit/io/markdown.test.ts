@@ -4,6 +4,7 @@ import type { CommandView } from '../../../src/engine/plan.js';
 import { displayWidth, layout } from '../../../src/io/layout.js';
 import { renderMarkdown } from '../../../src/io/markdown.js';
 import { formatCommand } from '../../../src/io/render-command.js';
+import { PlainHost } from '../../../src/io/plain-host.js';
 import { eventLine } from '../../../src/io/render-run.js';
 
 const plain = new Chalk({ level: 0 });
@@ -167,6 +168,25 @@ describe('a checklist item as answered', () => {
     expect(eventLine({ ...item, text, answer: 'done' }, colour)).toContain(`${CYAN}kubectl get certificates -A`);
     expect(eventLine({ ...item, text, answer: 'skipped' }, colour)).toContain(
       'skipped: TLS certificates issued (`kubectl get certificates -A`)',
+    );
+  });
+});
+
+describe('a manual step under --yes --accept-manual', () => {
+  it('names the first line of its text with the Markdown rendered, cut to COLUMNS', async () => {
+    let written = '';
+    const out = { isTTY: false, write: (text: string) => ((written += text), true) } as unknown as NodeJS.WriteStream;
+    const previous = process.env.COLUMNS;
+    process.env.COLUMNS = '60';
+    try {
+      const text = '**Post** the initial report in `#incident` and by email to everyone on the list\n\nmore';
+      await new PlainHost(out, out).ask({ kind: 'manual.done', id: 'announce', text, default: 'acknowledged' });
+    } finally {
+      if (previous === undefined) delete process.env.COLUMNS;
+      else process.env.COLUMNS = previous;
+    }
+    expect(written).toBe(
+      '  manual step acknowledged (--accept-manual): Post the\n    initial report in `#incident` and by email to everyone\n    on the list\n',
     );
   });
 });
