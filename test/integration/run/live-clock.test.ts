@@ -70,10 +70,9 @@ function clockOf(line: string): { elapsed: number; finish: number } {
   return { elapsed: parseDuration(match[1]!)!, finish: parseDuration(match[2]!)! };
 }
 
-/** The widest line from the first step card down: the card, the prompts and their live lines, the spinner. */
+/** The widest line on screen (tmux joins a wrapped line back into one, so a line that wrapped counts whole). */
 function widest(screen: string): number {
-  const lines = screen.split('\n');
-  return Math.max(...lines.slice(lines.findIndex((line) => line.startsWith('Step 1/'))).map((line) => [...line].length));
+  return Math.max(...screen.split('\n').map((line) => [...line].length));
 }
 
 const hasTmux = requireTool('tmux', 'the live clock is tested in a real terminal through tmux');
