@@ -145,8 +145,11 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** What running a statement needs of a step: its signal, and a line for the operator when it is stopped. */
+export type QueryContext = Pick<ActionContext, 'signal' | 'log'>;
+
 /** Ask the server to stop what `conn` is running (through a second connection), then drop `conn`. */
-async function stopStatement(port: PgPort, conn: PgConnection, url: string, ctx: ActionContext): Promise<void> {
+async function stopStatement(port: PgPort, conn: PgConnection, url: string, ctx: QueryContext): Promise<void> {
   const pid = conn.processId;
   if (pid !== null) {
     ctx.log(`stopping the running statement (pg_cancel_backend(${pid}))`);
@@ -176,7 +179,7 @@ async function stopStatement(port: PgPort, conn: PgConnection, url: string, ctx:
  * Run SQL on `conn`. When the step times out or the run is interrupted, the statement is cancelled
  * on the server (not just abandoned: it may hold locks) and the promise rejects with the signal's reason.
  */
-export function runQuery(port: PgPort, conn: PgConnection, url: string, sql: string, ctx: ActionContext): Promise<PgResult> {
+export function runQuery(port: PgPort, conn: PgConnection, url: string, sql: string, ctx: QueryContext): Promise<PgResult> {
   const { signal } = ctx;
   if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<PgResult>((resolve, reject) => {

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { pgPort } from '../../adapters/pg-port.js';
+import type { PgConnection, PgPort } from '../../ports/pg.js';
+import { runQuery } from './common.js';
+
+/**
+ * The fingerprint of a database's data: per user table, its row count and a checksum of its
+ * content, computed in the server (no row travels to drctl), all tables from one snapshot.
+ *
+ * The method (`drctl-fp1`), and why:
+ *
+ * - Each row is turned into its text (`(row.*)::text`, the composite literal: NULL and the empty
+ *   string differ, `(1,)` against `(1,"")`) and hashed with md5. The 128 bits are cut into two
+ *   independent 64-bit numbers, and the table's checksum is the SUM of each over all rows (as
+ *   `numeric`: exact, it never wraps) together with the row count; `sha256` is the SHA-256 of
+ *   `drctl-fp1:<rows>:<sum1>:<sum2>`.
+ * - A sum does not depend on the order of the rows, so no `ORDER BY` and no sort: the server makes
+ *   one sequential scan (in parallel where it may) with constant memory, whatever the table's size,
+ *   where `string_agg(... ORDER BY pk)` would hold the whole table's text in memory. pgbench's
+ *   1,000,000 accounts take about 2 s on 2 cores.
+ * - A SUM, not an XOR: with XOR two identical rows cancel out, and a table without a primary key
+ *   may hold the same row twice. Such a table is fingerprinted the same way and compared as a
+ *   multiset of rows (`ordered_by: 'all columns'`): a row duplicated or dropped changes the count,
+ *   a row changed changes the sums. A table with a primary key holds each row once (`ordered_by:
+ *   'primary key'`): its checksum is the same whatever order the rows are read in, primary-key order included.
+ * - How strong: one changed row goes unnoticed only if its new text has the same md5 halves as the
+ *   old one. Several accidental changes cancel out with a chance of about 2^-64 per sum, and both
+ *   sums must. This detects corruption and lost or altered rows; it is not a defence against
+ *   someone crafting rows to keep the sums (md5 is not collision-resistant, and sums of hashes can
+ *   be steered).
+ * - The text of a value depends on session settings, so they are fixed for the snapshot: DateStyle
+ *   ISO, TimeZone UTC, IntervalStyle postgres, bytea_output hex, extra_float_digits 1. Fingerprints
+ *   of the same data therefore match across servers and sessions; floating-point columns may read
+ *   differently between PostgreSQL 11 and 12+ (whose shortest exact output changed).
+ */
+export const FINGERPRINT_METHOD = 'drctl-fp1';
+
+export interface TableFingerprint {
+  schema: string;
+  table: string;
+  rows: number;
+  sha256: string;
+  /** How rows are identified: by the primary key (each once), or by all their columns (a multiset). */
+  ordered_by: 'primary key' | 'all columns';
+}
+
+export interface DatabaseFingerprint {
+  database: string;
+  server_version: string;
+  /** ISO time the snapshot was taken. */
+  taken_at: string;
+  tables: TableFingerprint[];
+}
+
+/** Where to fingerprint: the connection URL the postgres actions take (a secret), through the PostgreSQL port. */
+export interface FingerprintConnection {
+  /** postgresql://user:password@host:port/database */
+  url: string;
+  /** The port to connect through; the real `pg` adapter by default (tests pass another). */
+  port?: PgPort | undefined;
+  /** application_name on the server (e.g. `drctl <step>`). */
+  applicationName?: string | undefined;
+  connectTimeoutMs?: number | undefined;
+  /** The server cancels a single table's checksum that runs longer than this. */
+  statementTimeoutMs?: number | undefined;
+}
+
+export interface FingerprintOptions {
+  /** Only these schemas (default: every schema but the system ones). */
+  schemas?: readonly string[] | undefined;
+  /** Only these tables: `schema.table`, or `table` in any schema. */
+  tables?: readonly string[] | undefined;
+  /** Stops the work: a running checksum is cancelled on the server. */
+  signal: AbortSignal;
+  /** Each table as soon as its fingerprint is taken (for progress lines). */
+  onTable?: ((table: TableFingerprint) => void) | undefined;
+  /** A line for the operator (when a running statement has to be stopped). */
+  log?: ((text: string) => void) | undefined;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Settings that fix how values are written as text, so the same data always hashes the same. */
+const SNAPSHOT_SQL = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SET LOCAL DateStyle = 'ISO, YMD';
+SET LOCAL TimeZone = 'UTC';
+SET LOCAL IntervalStyle = 'postgres';
+SET LOCAL bytea_output = 'hex';
+SET LOCAL extra_float_digits = 1;`;
+
+/** Ordinary tables and leaf partitions (a partitioned parent holds no rows of its own), temporary tables left out. */
+const TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS "table",
+  EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p') AS has_pk
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"`;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The checksum of one table: one scan, constant memory (see {@link FINGERPRINT_METHOD}). */
+export function tableChecksumSql(schema: string, table: string): string {
+  return `SELECT count(*) AS rows,
+  coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint), 0)::text AS s1,
+  coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint), 0)::text AS s2
+FROM (SELECT md5((fp_row.*)::text) AS h FROM ONLY ${quoteIdent(schema)}.${quoteIdent(table)} AS fp_row) AS hashed`;
+}
+
+/** Whether `schema.table` is one that the filters ask for. */
+export function selectedBy(options: Pick<FingerprintOptions, 'schemas' | 'tables'>, schema: string, table: string): boolean {
+  if (options.schemas?.length && !options.schemas.includes(schema)) return false;
+  if (options.tables?.length && !options.tables.some((name) => name === `${schema}.${table}` || name === table)) return false;
+  return true;
+}
+
+function digest(rows: number, s1: string, s2: string): string {
+  return createHash('sha256').update(`${FINGERPRINT_METHOD}:${rows}:${s1}:${s2}`).digest('hex');
+}
+
+/**
+ * Fingerprint every user table (system schemas skipped), or those the filters name, from one
+ * consistent snapshot (a read-only repeatable-read transaction).
+ */
+export async function fingerprintDatabase(connect: FingerprintConnection, options: FingerprintOptions): Promise<DatabaseFingerprint> {
+  const port = connect.port ?? pgPort;
+  const { signal } = options;
+  const queryCtx = { signal, log: options.log ?? (() => {}) };
+  const conn: PgConnection = await port.connect({
+    connectionString: connect.url,
+    connectTimeoutMs: connect.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: connect.statementTimeoutMs,
+    applicationName: (connect.applicationName ?? 'drctl fingerprint').slice(0, 63),
+    signal,
+  });
+  try {
+    const query = (sql: string) => runQuery(port, conn, connect.url, sql, queryCtx);
+    await query(SNAPSHOT_SQL);
+    const about = (
+      await query(
+        `SELECT current_database() AS database, current_setting('server_version') AS server_version, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS taken_at`,
+      )
+    ).rows[0]!;
+    const listed = (await query(TABLES_SQL)).rows;
+    const tables: TableFingerprint[] = [];
+    for (const row of listed) {
+      const schema = String(row.schema);
+      const table = String(row.table);
+      if (!selectedBy(options, schema, table)) continue;
+      const sums = (await query(tableChecksumSql(schema, table))).rows[0]!;
+      const rows = Number(sums.rows);
+      const fingerprint: TableFingerprint = {
+        schema,
+        table,
+        rows,
+        sha256: digest(rows, String(sums.s1), String(sums.s2)),
+        ordered_by: row.has_pk === true ? 'primary key' : 'all columns',
+      };
+      tables.push(fingerprint);
+      options.onTable?.(fingerprint);
+    }
+    await query('COMMIT');
+    return {
+      database: String(about.database),
+      server_version: String(about.server_version),
+      taken_at: String(about.taken_at),
+      tables,
+    };
+  } finally {
+    await conn.end();
+  }
+}
+
+/** One table that differs between what was expected (a backup's manifest, an earlier fingerprint) and what is there. */
+export interface FingerprintDifference {
+  schema: string;
+  table: string;
+  /** missing: expected, not there; extra: there, not expected; rows: another row count; content: same count, other content. */
+  problem: 'missing' | 'extra' | 'rows' | 'content';
+  expected?: TableFingerprint;
+  actual?: TableFingerprint;
+}
+
+const keyOf = (t: Pick<TableFingerprint, 'schema' | 'table'>): string => `${t.schema}\u0000${t.table}`;
+
+/** Every table that differs, in schema and table order. */
+export function compareFingerprints(expected: readonly TableFingerprint[], actual: readonly TableFingerprint[]): FingerprintDifference[] {
+  const found = new Map(actual.map((t) => [keyOf(t), t]));
+  const wanted = new Map(expected.map((t) => [keyOf(t), t]));
+  const differences: FingerprintDifference[] = [];
+  for (const e of expected) {
+    const a = found.get(keyOf(e));
+    if (!a) differences.push({ schema: e.schema, table: e.table, problem: 'missing', expected: e });
+    else if (a.rows !== e.rows) differences.push({ schema: e.schema, table: e.table, problem: 'rows', expected: e, actual: a });
+    else if (a.sha256 !== e.sha256) differences.push({ schema: e.schema, table: e.table, problem: 'content', expected: e, actual: a });
+  }
+  for (const a of actual) {
+    if (!wanted.has(keyOf(a))) differences.push({ schema: a.schema, table: a.table, problem: 'extra', actual: a });
+  }
+  const name = (d: FingerprintDifference): string => `${d.schema}.${d.table}`;
+  return differences.sort((x, y) => (name(x) < name(y) ? -1 : name(x) > name(y) ? 1 : 0));
+}
+
+const rowsText = (n: number): string => `${n} row${n === 1 ? '' : 's'}`;
+
+/** One line for one difference: `public.users: 9 rows, expected 10`. */
+export function describeDifference(d: FingerprintDifference): string {
+  const name = `${d.schema}.${d.table}`;
+  switch (d.problem) {
+    case 'missing':
+      return `${name}: missing (expected ${rowsText(d.expected?.rows ?? 0)})`;
+    case 'extra':
+      return `${name}: not expected (${rowsText(d.actual?.rows ?? 0)} here)`;
+    case 'rows':
+      return `${name}: ${rowsText(d.actual?.rows ?? 0)}, expected ${d.expected?.rows ?? 0}`;
+    case 'content':
+      return `${name}: content differs (row count ${d.actual?.rows ?? 0} in both)`;
+  }
+}
