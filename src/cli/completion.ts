@@ -71,10 +71,23 @@ export function completionCandidates(program: Command, line: readonly string[], 
     return matching(commands.map((c) => c.name()));
   }
 
-  const command = commands.find((c) => c.name() === words[0] || c.aliases().includes(words[0]!));
+  let command = commands.find((c) => c.name() === words[0] || c.aliases().includes(words[0]!));
   if (!command) return [];
+  let rest = words.slice(1);
+  // A group of commands (backup check|prune): first its command, then that command's words.
+  const subcommands = help.visibleCommands(command);
+  if (subcommands.length > 0) {
+    if (rest.length <= 1) {
+      if (current.startsWith('-')) return matching(longFlags(help.visibleOptions(command)));
+      return matching(subcommands.map((c) => c.name()).filter((name) => name !== 'help'));
+    }
+    const subcommand = subcommands.find((c) => c.name() === rest[0] || c.aliases().includes(rest[0]!));
+    if (!subcommand) return [];
+    command = subcommand;
+    rest = rest.slice(1);
+  }
   const options = [...help.visibleOptions(command), ...help.visibleGlobalOptions(command)];
-  const { positionals, values, valueOf, afterDashes } = readWords(words.slice(1, -1), options);
+  const { positionals, values, valueOf, afterDashes } = readWords(rest.slice(0, -1), options);
   const dir = values.get('--dir');
 
   if (valueOf !== undefined) return [...valueCandidates(valueOf, command.name(), { positionals, dir }, sources, matching)];

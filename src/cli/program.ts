@@ -271,6 +271,70 @@ export function buildProgram(): Command {
       process.exitCode = await cleanupCommand(runId, options);
     });
 
+  const backup = program
+    .command('backup')
+    .description('backups for cron and CI: freshness against an RPO (check) and retention (prune)')
+    .addHelpText(
+      'after',
+      examples(
+        'drctl backup check s3://acme-backups/pg/ --rpo 15m',
+        'drctl backup prune s3://acme-backups/pg/ --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --yes',
+      ),
+    );
+  const backupOptions = (command: Command): Command =>
+    command
+      .option('--match <glob>', 'only the objects whose name under the location matches (* does not cross /)')
+      .option('--json', 'machine-readable output')
+      .option('--profile <name>', 'AWS profile for s3:// (also $AWS_PROFILE)')
+      .option('--region <region>', 'AWS region for s3:// (also $AWS_REGION)');
+
+  backupOptions(
+    backup
+      .command('check')
+      .description('is the newest backup younger than the RPO, with no gap longer than it? (exit 0 yes, 3 no)')
+      .argument('<location>', 's3://bucket/prefix/ or file:///dir/')
+      .option('--rpo <duration>', 'the recovery point objective, e.g. 15m (required)')
+      .option('--since <duration>', 'how far back to look for gaps between backups (default 24h)'),
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'drctl backup check s3://acme-backups/pg/ --rpo 15m',
+        "drctl backup check file:///var/backups/pg/ --rpo 1h --since 168h --match 'db-*.sql.gz' --json",
+      ) +
+        "\nA backup's time is its object's last-modified time; *.manifest.json files are not backups.\n" +
+        '\nExit codes: 0 fresh, 3 the newest backup is older than the RPO, a gap is longer than it, or there is no backup,\n' +
+        '1 the location could not be listed, 2 bad usage.\n',
+    )
+    .action(async (location: string, options: BackupCheckOptions) => {
+      const { backupCheckCommand } = await import('./commands/backup.js');
+      process.exitCode = await backupCheckCommand(location, options);
+    });
+
+  backupOptions(
+    backup
+      .command('prune')
+      .description('delete backups past their retention; a dry run that lists them unless --yes')
+      .argument('<location>', 's3://bucket/prefix/ or file:///dir/')
+      .option('--keep-daily <n>', 'keep the newest backup of each of the last n days that hold one (default 7)')
+      .option('--keep-weekly <n>', 'the same for ISO weeks (default 4)')
+      .option('--keep-monthly <n>', 'the same for calendar months (default 12)')
+      .option('--yes', 'really delete (default: a dry run that deletes nothing)'),
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'drctl backup prune s3://acme-backups/pg/ --keep-daily 7 --keep-weekly 4 --keep-monthly 6',
+        "drctl backup prune file:///var/backups/pg/ --match 'db-*.sql.gz' --yes",
+      ) +
+        '\nThe newest backup, and every backup not older than the oldest one kept, is never deleted. A backup deleted\n' +
+        'goes with its <key>.manifest.json. Exit codes: 0 done, 1 the listing or a deletion failed, 2 bad usage.\n',
+    )
+    .action(async (location: string, options: BackupPruneOptions) => {
+      const { backupPruneCommand } = await import('./commands/backup.js');
+      process.exitCode = await backupPruneCommand(location, options);
+    });
+
   program
     .command('schema')
     .description('the JSON Schema of the runbook format, for editors (yaml-language-server)')
@@ -307,6 +371,26 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+interface BackupCheckOptions {
+  rpo?: string;
+  since?: string;
+  match?: string;
+  json?: boolean;
+  profile?: string;
+  region?: string;
+}
+
+interface BackupPruneOptions {
+  keepDaily?: string;
+  keepWeekly?: string;
+  keepMonthly?: string;
+  yes?: boolean;
+  match?: string;
+  json?: boolean;
+  profile?: string;
+  region?: string;
 }
 
 interface CommonRunOptions {

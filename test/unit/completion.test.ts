@@ -106,6 +106,20 @@ describe('completion candidates', () => {
     expect(complete(fakeSources(), 'help', 'val')).toEqual(['validate']);
   });
 
+  it('completes the commands of backup, then their options', () => {
+    const sources = fakeSources();
+    expect(complete(sources, 'ba')).toEqual(['backup']);
+    expect(complete(sources, 'backup', '')).toEqual(['check', 'prune']);
+    expect(complete(sources, 'backup', 'p')).toEqual(['prune']);
+    expect(complete(sources, 'backup', 'check', 's3://bkt/pg/', '--')).toEqual(
+      expect.arrayContaining(['--rpo', '--since', '--match', '--json', '--profile', '--region', '--help', '--debug']),
+    );
+    expect(complete(sources, 'backup', 'prune', '--keep')).toEqual(['--keep-daily', '--keep-weekly', '--keep-monthly']);
+    expect(complete(sources, 'backup', 'prune', '--keep-daily', '7', '--y')).toEqual(['--yes']);
+    expect(complete(sources, 'backup', 'check', '--y')).toEqual([]);
+    expect(complete(sources, 'backup', 'nope', '--')).toEqual([]);
+  });
+
   it('offers nothing for an unknown command', () => {
     expect(complete(fakeSources(), 'nope', '')).toEqual([]);
   });

@@ -6,6 +6,7 @@ const CONTRACT: Record<string, string[]> = {
   'backup.latest': ['uri', 'key', 'last_modified', 'age_s', 'size'],
   'backup.download': ['path', 'bytes', 'sha256'],
   'backup.upload': ['uri', 'bytes', 'sha256'],
+  'backup.prune': ['kept', 'deleted', 'deleted_keys'],
   'rds.restore-pitr': ['endpoint', 'arn', 'restored_to'],
   'rds.restore-snapshot': ['endpoint', 'arn', 'snapshot'],
   'rds.promote-replica': ['endpoint'],
@@ -23,6 +24,8 @@ const CONTRACT: Record<string, string[]> = {
 const EXTENSIONS: Record<string, string[]> = {
   // As an operator reads them, for a confirmation to quote: "7m30s", "1.2 MiB".
   'backup.latest': ['age', 'size_text'],
+  // What a dry run would delete, and whether it was one.
+  'backup.prune': ['planned_keys', 'dry_run'],
   // Where it connected, for a confirmation to name the target.
   'postgres.wait': ['host', 'port', 'database'],
 };
