@@ -188,7 +188,16 @@ export type JournalEntryBody =
    * cleanup ledger as it is made: the run removes it when it ends, unless `keep`. Its device and
    * inode say, at removal, that it is still the one created.
    */
-  | { type: 'cleanup.registered'; step: string; path: string; kind: 'file' | 'dir'; keep: boolean; dev: number; ino: number }
+  | {
+      type: 'cleanup.registered';
+      step: string;
+      path: string;
+      /** postgres-server: a throw-away PostgreSQL's folder; its server is stopped before the folder goes. */
+      kind: 'file' | 'dir' | 'postgres-server';
+      keep: boolean;
+      dev: number;
+      ino: number;
+    }
   /**
    * What became of a ledger entry: removed, kept (keep: true), already gone, or failed (left in
    * place, with why). Written when the run ends, by `drctl abandon`, or by `drctl cleanup` later.

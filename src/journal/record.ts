@@ -134,7 +134,7 @@ function sessionOf(session: OperatorSession['session'], at: string, operator: Op
 /** A file or folder on the run's cleanup ledger: `pending` until the run's end removes (or keeps) it. */
 export interface CleanupRecord {
   path: string;
-  kind: 'file' | 'dir';
+  kind: 'file' | 'dir' | 'postgres-server';
   step: string;
   keep: boolean;
   dev: number;

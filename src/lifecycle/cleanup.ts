@@ -1,5 +1,6 @@
 import { lstatSync, realpathSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { removeServerFolder } from '../adapters/local-postgres.js';
 import type { CleanupResult, JournalEntryBody } from '../journal/entries.js';
 import type { CleanupRecord, RunRecord } from '../journal/record.js';
 
@@ -9,7 +10,9 @@ import type { CleanupRecord, RunRecord } from '../journal/record.js';
  * an interrupted cleanup is finished by the next one (`drctl resume`, `drctl abandon`,
  * `drctl cleanup`). Only what the ledger names is touched, and only while it is still what was made:
  * the same kind, device and inode, reached without a symbolic link. A folder is removed only once
- * it is empty: what someone else put there stays.
+ * it is empty: what someone else put there stays. A throw-away PostgreSQL's folder (postgres-server)
+ * is the exception: its server is stopped if it still runs, then the folder goes with all it holds,
+ * since initdb and the server made every file in it.
  */
 
 export type CleanupDoneEntry = Extract<JournalEntryBody, { type: 'cleanup.done' }>;
@@ -55,6 +58,10 @@ export function removeItem(item: Pick<CleanupRecord, 'path' | 'kind' | 'dev' | '
   if (item.kind === 'file' ? !info.isFile() : !info.isDirectory())
     return failed(`it is no longer the ${item.kind === 'file' ? 'file' : 'folder'} drctl made: left alone`);
   if (info.dev !== item.dev || info.ino !== item.ino) return failed('it was replaced since drctl made it: left alone');
+  if (item.kind === 'postgres-server') {
+    const problem = removeServerFolder(path, item.dev, item.ino);
+    return problem === undefined ? { result: 'removed', error: null } : failed(problem);
+  }
   try {
     if (item.kind === 'file') unlinkSync(path);
     else rmdirSync(path);

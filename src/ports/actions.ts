@@ -6,11 +6,13 @@
 /**
  * A file or folder an action created for the run (a downloaded backup and its folder): the run
  * removes it when it ends, unless `keep`. Its device and inode say it is still the one created.
+ * `postgres-server` is the folder of a throw-away PostgreSQL (its data directory in `data/`): the
+ * server is stopped, if it still runs, and the folder removed with all it holds.
  */
 export interface CleanupItem {
   /** Absolute, with no symbolic link in it. */
   path: string;
-  kind: 'file' | 'dir';
+  kind: 'file' | 'dir' | 'postgres-server';
   keep: boolean;
   dev: number;
   ino: number;

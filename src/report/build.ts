@@ -40,7 +40,7 @@ export interface RunReport {
 
 export interface ReportCleanup {
   path: string;
-  kind: 'file' | 'dir';
+  kind: 'file' | 'dir' | 'postgres-server';
   step: string;
   /** pending: not yet removed (the run has not ended, or `drctl cleanup` has still to run). */
   status: 'pending' | 'removed' | 'kept' | 'gone' | 'failed';

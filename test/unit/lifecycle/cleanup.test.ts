@@ -89,6 +89,39 @@ describe('removing a cleanup ledger entry', () => {
     expect(existsSync(join(elsewhere, 'backup.gz'))).toBe(true);
   });
 
+  it('removes a throw-away PostgreSQL folder with all it holds, following no link inside it, when no server runs there', () => {
+    const root = scratch();
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'precious.txt'), "not drctl's");
+    const folder = join(root, 'drctl-scratch-pg-1');
+    mkdirSync(join(folder, 'data', 'base'), { recursive: true });
+    writeFileSync(join(folder, 'data', 'base', '1'), 'x');
+    symlinkSync(elsewhere, join(folder, 'data', 'pg_wal'));
+    // A pid file of a server long gone, whose pid another process may hold now: that process is left alone.
+    writeFileSync(join(folder, 'data', 'postmaster.pid'), `${process.pid}\n${join(folder, 'data')}\n`);
+    const item = entry(folder, 'dir');
+    expect(removeItem({ ...item, kind: 'postgres-server' })).toEqual({ result: 'removed', error: null });
+    expect(existsSync(folder)).toBe(false);
+    expect(existsSync(join(elsewhere, 'precious.txt'))).toBe(true);
+    expect(removeItem({ ...item, kind: 'postgres-server' })).toEqual({ result: 'gone', error: null });
+  });
+
+  it('leaves alone a throw-away PostgreSQL folder replaced by a link or another folder', () => {
+    const root = scratch();
+    const folder = join(root, 'drctl-scratch-pg-2');
+    mkdirSync(folder);
+    const item = { ...entry(folder, 'dir'), kind: 'postgres-server' as const };
+    renameSync(folder, join(root, 'moved'));
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'theirs.txt'), 'x');
+    expect(removeItem(item)).toEqual({ result: 'failed', error: 'it was replaced since drctl made it: left alone' });
+    rmSync(folder, { recursive: true });
+    symlinkSync(join(root, 'moved'), folder);
+    expect(removeItem(item)).toEqual({ result: 'failed', error: 'it is a symbolic link now, not what drctl made: left alone' });
+    expect(existsSync(join(root, 'moved'))).toBe(true);
+  });
+
   it('refuses a path that is not absolute and plain', () => {
     expect(removeItem({ path: 'relative/backup.gz', kind: 'file', dev: 1, ino: 1 }).result).toBe('failed');
     expect(removeItem({ path: '/tmp/../etc/passwd', kind: 'file', dev: 1, ino: 1 }).result).toBe('failed');
