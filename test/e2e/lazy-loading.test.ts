@@ -41,7 +41,7 @@ const isHeavy = (entry: string): boolean =>
   );
 
 describe('start-up stays light', () => {
-  for (const args of [['--help'], ['list'], ['validate', 'runbooks']]) {
+  for (const args of [['--help'], ['list'], ['validate', 'runbooks'], ['backup', 'check', '--help']]) {
     it(`drctl ${args.join(' ')} loads neither the AWS SDK, pg, nor the prompt and process libraries (nor Node's child_process, crypto or tty)`, () => {
       const imports = importsOf(args);
       expect(
