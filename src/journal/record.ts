@@ -116,6 +116,16 @@ export interface RunRecord {
   cutShort?: Map<string, { attempts: number; durationMs: number }> | undefined;
   /** The command step running now: the attempts it journaled, their time, and since when one is under way. */
   running?: { step: string; attempts: number; durationMs: number; openSince?: string | undefined } | undefined;
+  /** The integrity evidence actions journaled (`postgres.fingerprint`'s `integrity` record), in the order taken. */
+  integrity?: IntegrityEvidence[] | undefined;
+}
+
+/** What an action journaled as `integrity` in an `action.record` entry, with the step and when; the report shapes it. */
+export interface IntegrityEvidence {
+  step: string;
+  rollback: boolean;
+  at: string;
+  evidence: Record<string, unknown>;
 }
 
 /** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
@@ -416,7 +426,14 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
         record.running.openSince = undefined;
       }
       return;
-    case 'action.record':
+    case 'action.record': {
+      const evidence = entry.record.integrity;
+      if (evidence !== null && typeof evidence === 'object' && !Array.isArray(evidence)) {
+        record.integrity ??= [];
+        record.integrity.push({ step: entry.step, rollback: entry.rollback, at: entry.t, evidence: evidence as Record<string, unknown> });
+      }
+      return;
+    }
     case 'prompt.asked':
     case 'step.over_budget':
     case 'rto.at_risk':

@@ -36,6 +36,25 @@ export interface RunReport {
   incident_start_corrections: ReportIncidentStartCorrection[];
   /** The cleanup ledger: what actions made for the run (a downloaded backup) and what became of it. */
   cleanup: ReportCleanup[];
+  /**
+   * The run's integrity evidence, in the order taken: each data fingerprint (`postgres.fingerprint`)
+   * and what it was compared with. An addition to section 6.
+   */
+  integrity: ReportIntegrity[];
+}
+
+export interface ReportIntegrity {
+  step: string;
+  at: string;
+  database: string | null;
+  /** The manifest or earlier fingerprint the data was compared with; null when it was only taken. */
+  compared_with: string | null;
+  tables: number | null;
+  rows: number | null;
+  /** One line per table that differed. */
+  differences: string[];
+  /** true: everything matched; false: a table differed; null: nothing was compared. */
+  ok: boolean | null;
 }
 
 export interface ReportCleanup {
@@ -184,6 +203,24 @@ export function buildReport(record: RunRecord): RunReport {
       error: c.error ?? null,
       at: c.doneAt ?? null,
     })),
+    integrity: (record.integrity ?? []).map(integrityOf),
+  };
+}
+
+/** One piece of integrity evidence as the report shows it, from what the action journaled (each field checked: a journal is data). */
+function integrityOf(item: NonNullable<RunRecord['integrity']>[number]): ReportIntegrity {
+  const e = item.evidence;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const count = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return {
+    step: item.step,
+    at: item.at,
+    database: text(e.database),
+    compared_with: text(e.compared_with),
+    tables: count(e.tables),
+    rows: count(e.rows),
+    differences: Array.isArray(e.differences) ? e.differences.map(String) : [],
+    ok: typeof e.ok === 'boolean' ? e.ok : null,
   };
 }
 

@@ -39,6 +39,22 @@ function correctionText(r: RunReport): string {
     .join('');
 }
 
+/** Each piece of integrity evidence in one line: what was fingerprinted, and whether it matched what it was compared with. */
+function integrityLines(r: RunReport): Array<{ step: string; text: string; ok: boolean | null }> {
+  const count = (n: number | null, word: string): string => (n === null ? `? ${word}s` : `${n} ${word}${n === 1 ? '' : 's'}`);
+  return (r.integrity ?? []).map((i) => {
+    const db = i.database ?? 'the database';
+    const what = `${count(i.tables, 'table')}, ${count(i.rows, 'row')}`;
+    const text =
+      i.ok === null
+        ? `fingerprint of ${db} taken: ${what}`
+        : i.ok
+          ? `${db} matches ${i.compared_with ?? 'the expected fingerprint'}: ${what}`
+          : `${db} differs from ${i.compared_with ?? 'the expected fingerprint'}: ${i.differences.join('; ')}`;
+    return { step: i.step, text, ok: i.ok };
+  });
+}
+
 /** A step's status as the reports say it: a failure the run went on past is marked so. */
 function stepStatus(s: ReportStep): string {
   const status = s.continued ? 'failed, allowed' : s.status;
@@ -60,6 +76,7 @@ function markdown(r: RunReport): string {
     `| ${rtoLabel(facts)} | ${rtoText(facts, mdMark).replaceAll('|', '\\|')} |`,
     `| ${rpoLabel(facts)} | ${rpoText(facts, mdMark).replaceAll('|', '\\|')} |`,
     `| Time running / waiting for the operator | ${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)} |`,
+    ...integrityRow(r),
     '',
     '## Steps',
     '',
@@ -75,6 +92,15 @@ function markdown(r: RunReport): string {
     ...notesMarkdown(r),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** The Integrity row of the summary table, one line per fingerprint; none when the run took no fingerprint. */
+function integrityRow(r: RunReport): string[] {
+  const lines = integrityLines(r);
+  if (lines.length === 0) return [];
+  const escape = (text: string): string => text.replace(/[\\`*_[\]<>#|]/g, (c) => `\\${c}`);
+  const cell = lines.map((l) => `\`${l.step}\`: ${l.ok === false ? `**${escape(l.text)}**` : escape(l.text)}`).join('<br>');
+  return [`| Integrity | ${cell} |`];
 }
 
 const CHECKBOX: Record<ReportChecklistItem['answer'], string> = { done: '[x]', acknowledged: '[x]', skipped: '[ ]', aborted: '[ ]' };
@@ -120,6 +146,17 @@ function notesHtml(r: RunReport): string {
   if (r.notes.length === 0) return '';
   const items = r.notes.map((n) => `<li>${xml(n.at)}, ${xml(n.user)}@${xml(n.host)}: <span class="note">${xml(n.text)}</span></li>`);
   return `\n<h2>Notes</h2>\n<ul>\n${items.join('\n')}\n</ul>`;
+}
+
+function integrityHtml(r: RunReport): string {
+  const lines = integrityLines(r);
+  if (lines.length === 0) return '';
+  const cell = lines
+    .map(
+      (l) => `<code>${xml(l.step)}</code>: ${l.ok === null ? xml(l.text) : `<span class="${l.ok ? 'ok' : 'bad'}">${xml(l.text)}</span>`}`,
+    )
+    .join('<br>');
+  return `\n<tr><th>Integrity</th><td>${cell}</td></tr>`;
 }
 
 function xml(text: string): string {
@@ -201,7 +238,7 @@ function html(r: RunReport): string {
 <tr><th>Started / finished</th><td>${xml(r.started_at)} / ${xml(r.finished_at ?? '-')}</td></tr>
 <tr><th>${xml(rtoLabel(facts))}</th><td>${rtoText(facts, htmlMark)}</td></tr>
 <tr><th>${xml(rpoLabel(facts))}</th><td>${rpoText({ ...facts, rpo: facts.rpo && { ...facts.rpo, evidence: xml(facts.rpo.evidence) } }, htmlMark)}</td></tr>
-<tr><th>Running / waiting for the operator</th><td>${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)}</td></tr>
+<tr><th>Running / waiting for the operator</th><td>${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)}</td></tr>${integrityHtml(r)}
 </tbody></table>
 <h2>Steps</h2>
 <table><thead><tr><th>#</th><th>step</th><th>status</th><th>attempts</th><th>budget</th><th>actual</th><th></th></tr></thead><tbody>

@@ -61,6 +61,7 @@ const report: RunReport = {
   operators: [],
   incident_start_corrections: [],
   cleanup: [],
+  integrity: [],
 };
 
 describe('reports', () => {

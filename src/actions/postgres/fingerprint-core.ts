@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { pgPort } from '../../adapters/pg-port.js';
 import type { PgConnection, PgPort } from '../../ports/pg.js';
+import { sha256Hash } from '../../util/sha256.js';
 import { runQuery } from './common.js';
 
 /**
@@ -117,7 +117,7 @@ export function selectedBy(options: Pick<FingerprintOptions, 'schemas' | 'tables
 }
 
 function digest(rows: number, s1: string, s2: string): string {
-  return createHash('sha256').update(`${FINGERPRINT_METHOD}:${rows}:${s1}:${s2}`).digest('hex');
+  return sha256Hash().update(`${FINGERPRINT_METHOD}:${rows}:${s1}:${s2}`).digest('hex');
 }
 
 /**

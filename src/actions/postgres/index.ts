@@ -1,8 +1,9 @@
 import type { ActionDefinition } from '../types.js';
 import { postgresCheck } from './check.js';
+import { postgresFingerprint } from './fingerprint.js';
 import { postgresQuery } from './query.js';
 import { postgresWait } from './wait.js';
 
 /** The postgres actions, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const postgresActions: Array<ActionDefinition<any>> = [postgresQuery, postgresCheck, postgresWait];
+export const postgresActions: Array<ActionDefinition<any>> = [postgresQuery, postgresCheck, postgresWait, postgresFingerprint];

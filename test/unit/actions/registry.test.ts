@@ -16,6 +16,7 @@ const CONTRACT: Record<string, string[]> = {
   'postgres.query': ['rows', 'row_count', 'value'],
   'postgres.check': ['results'],
   'postgres.wait': ['server_version'],
+  'postgres.fingerprint': ['fingerprint', 'tables', 'rows', 'differences', 'summary'],
   'http.check': ['status', 'duration_ms'],
   sleep: [],
 };
@@ -39,6 +40,7 @@ describe('the action registry', () => {
   });
 
   it('treats connection strings as secrets', () => {
-    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait']) expect(ACTIONS.get(name)!.secretArgs, name).toContain('url');
+    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait', 'postgres.fingerprint'])
+      expect(ACTIONS.get(name)!.secretArgs, name).toContain('url');
   });
 });
