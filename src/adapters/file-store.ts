@@ -5,7 +5,16 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../ports/backup-store.js';
+import type {
+  BackupStore,
+  ObjectInfo,
+  ObjectPage,
+  StoredObject,
+  StreamWriteOptions,
+  StreamWritten,
+  WriteOptions,
+} from '../ports/backup-store.js';
+import { sha256Hash } from '../util/sha256.js';
 
 /** A file being written: hidden, beside its final name, renamed into place only once complete. */
 const PARTIAL = '.drctl-partial-';
@@ -88,6 +97,25 @@ export class FileStore implements BackupStore {
         if (written !== options.size) throw new Error(`wrote ${written} bytes, expected ${options.size}`);
       },
     });
+  }
+
+  /**
+   * A stream written 0600 beside the target, hashed on the way, and renamed into place once it
+   * ended well. The file keeps no checksum of its own: the sha256 is returned (a backup's manifest holds it).
+   */
+  async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
+    let written = 0;
+    const hash = sha256Hash();
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        written += chunk.length;
+        options.onProgress(written);
+        callback(null, chunk);
+      },
+    });
+    await writeAtomically(key, [body, counter], { signal: options.signal, mode: 0o600 });
+    return { size: written, sha256: hash.digest('hex') };
   }
 
   async remove(key: string): Promise<void> {

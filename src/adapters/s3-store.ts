@@ -1,7 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { AwsSettings } from '../ports/aws.js';
-import type { BackupStore, ObjectInfo, ObjectPage, WriteOptions } from '../ports/backup-store.js';
+import type { BackupStore, ObjectInfo, ObjectPage, StreamWriteOptions, StreamWritten, WriteOptions } from '../ports/backup-store.js';
+import { sha256Hash } from '../util/sha256.js';
 import { s3Client } from './aws.js';
 
 /** Multipart uploads: 8 MiB parts, 4 in flight, so memory stays near 40 MiB whatever the file's size. */
@@ -10,6 +12,34 @@ const QUEUE_SIZE = 4;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 let uploads = 0;
+
+/** The object tag that carries the sha256 of a streamed upload (known only once the upload is complete). */
+export const SHA256_TAG = 'sha256';
+
+/** The sha256 an object's tags carry, if any. */
+export function taggedSha256(tags: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }>): string | undefined {
+  const value = tags
+    .find((tag) => tag.Key === SHA256_TAG)
+    ?.Value?.trim()
+    .toLowerCase();
+  return value && SHA256_HEX.test(value) ? value : undefined;
+}
+
+/** Passes bytes through, counting them and computing their sha256. */
+function hashingCounter(onBytes: (bytes: number) => void): Transform & { bytes: number; digest(): string } {
+  const hash = sha256Hash();
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      meter.bytes += chunk.length;
+      onBytes(meter.bytes);
+      callback(null, chunk);
+    },
+  }) as Transform & { bytes: number; digest(): string };
+  meter.bytes = 0;
+  meter.digest = () => hash.digest('hex');
+  return meter;
+}
 
 /** The sha256 an object carries: our `sha256` metadata, else a full-object (not composite) ChecksumSHA256. */
 export function objectSha256(object: {
@@ -61,7 +91,16 @@ export class S3Store implements BackupStore {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }), {
       abortSignal: signal,
     });
-    const checksum = objectSha256(out);
+    let checksum = objectSha256(out);
+    // A streamed upload keeps its sha256 as a tag (metadata cannot be added after the upload).
+    if (checksum === undefined && (out.TagCount ?? 1) > 0) {
+      const { GetObjectTaggingCommand } = await import('@aws-sdk/client-s3');
+      const tagged = await this.client
+        .send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: key, VersionId: out.VersionId }), { abortSignal: signal })
+        .then((tags) => taggedSha256(tags.TagSet ?? []))
+        .catch(() => undefined);
+      if (tagged !== undefined) checksum = { sha256: tagged, source: 'tag sha256' };
+    }
     return {
       info: { size: out.ContentLength ?? 0, lastModified: out.LastModified, sha256: checksum?.sha256, sha256Source: checksum?.source },
       body: out.Body as Readable,
@@ -69,16 +108,55 @@ export class S3Store implements BackupStore {
   }
 
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
+    await this.upload(
+      { Key: key, Body: body, ContentLength: options.size, Metadata: { sha256: options.sha256 } },
+      options.signal,
+      options.onProgress,
+    );
+  }
+
+  /**
+   * A multipart upload of a stream of unknown length, hashed on the way; the sha256 is then put on
+   * the object as its `sha256` tag. When the stream fails, the signal fires or the tag cannot be
+   * set, the multipart upload is aborted (or the object deleted): nothing is left under `key`.
+   */
+  async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
+    const meter = hashingCounter(options.onProgress);
+    body.on('error', (error) => meter.destroy(error));
+    await this.upload({ Key: key, Body: body.pipe(meter) }, options.signal, () => {});
+    const written = { size: meter.bytes, sha256: meter.digest() };
+    try {
+      const { PutObjectTaggingCommand } = await import('@aws-sdk/client-s3');
+      await this.client.send(
+        new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: SHA256_TAG, Value: written.sha256 }] } }),
+        { abortSignal: options.signal },
+      );
+    } catch (error) {
+      const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+      await this.client
+        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: AbortSignal.timeout(5000) })
+        .catch(() => {});
+      throw error;
+    }
+    return written;
+  }
+
+  private async upload(
+    params: { Key: string; Body: Readable; ContentLength?: number; Metadata?: Record<string, string> },
+    signal: AbortSignal,
+    onProgress: (bytes: number) => void,
+  ): Promise<void> {
+    const key = params.Key;
     const { Upload } = await import('@aws-sdk/lib-storage');
     const controller = new AbortController();
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentLength: options.size, Metadata: { sha256: options.sha256 } },
+      params: { Bucket: this.bucket, ...params },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       abortController: controller,
     });
-    upload.on('httpUploadProgress', (progress) => options.onProgress(progress.loaded ?? 0));
+    upload.on('httpUploadProgress', (progress) => onProgress(progress.loaded ?? 0));
     // Upload, once aborted, gives up at once but aborts its multipart upload only after the parts in
     // flight finish: drctl may have exited by then. So note the upload id and abort it ourselves.
     let uploadId: string | undefined;
@@ -91,10 +169,10 @@ export class S3Store implements BackupStore {
       },
       { step: 'initialize', name: watcher },
     );
-    const onAbort = (): void => controller.abort(options.signal.reason);
-    options.signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      options.signal.throwIfAborted();
+      signal.throwIfAborted();
       await upload.done();
     } catch (error) {
       if (uploadId !== undefined) {
@@ -107,7 +185,7 @@ export class S3Store implements BackupStore {
       }
       throw error;
     } finally {
-      options.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       this.client.middlewareStack.remove(watcher);
     }
   }

@@ -30,6 +30,18 @@ export interface WriteOptions {
   onProgress(bytes: number): void;
 }
 
+export interface StreamWriteOptions {
+  signal: AbortSignal;
+  /** Bytes passed to the store so far. */
+  onProgress(bytes: number): void;
+}
+
+/** What a streamed write stored: known only once the stream has ended. */
+export interface StreamWritten {
+  size: number;
+  sha256: string;
+}
+
 /**
  * The port the backup actions use: S3 (src/adapters/s3-store.ts) and the file system
  * (src/adapters/file-store.ts) implement it; unit tests pass fakes. src/actions/backup/store.ts
@@ -41,5 +53,10 @@ export interface BackupStore {
   read(key: string, signal: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }>;
   /** Store a stream of exactly `size` bytes, keeping `sha256` with it where the store can. */
   write(key: string, body: Readable, options: WriteOptions): Promise<void>;
+  /**
+   * Store a stream of unknown length, hashing it on the way, and keep its sha256 with it where the
+   * store can. Nothing is left under `key` when the stream fails or the signal fires.
+   */
+  writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten>;
   remove(key: string, signal: AbortSignal): Promise<void>;
 }

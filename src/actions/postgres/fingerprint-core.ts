@@ -76,7 +76,16 @@ export interface FingerprintOptions {
   onTable?: ((table: TableFingerprint) => void) | undefined;
   /** A line for the operator (when a running statement has to be stopped). */
   log?: ((text: string) => void) | undefined;
+  /**
+   * An exported snapshot (`pg_export_snapshot()`, its transaction still open) to read instead of a
+   * new one: postgres.backup hands pg_dump and the fingerprint the same one, so the manifest
+   * describes exactly the data the dump holds.
+   */
+  snapshot?: string | undefined;
 }
+
+/** What pg_export_snapshot() returns, e.g. 00000003-0000001B-1: nothing else goes into SQL. */
+export const SNAPSHOT_ID = /^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$/;
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -138,6 +147,10 @@ export async function fingerprintDatabase(connect: FingerprintConnection, option
   try {
     const query = (sql: string) => runQuery(port, conn, connect.url, sql, queryCtx);
     await query(SNAPSHOT_SQL);
+    if (options.snapshot !== undefined) {
+      if (!SNAPSHOT_ID.test(options.snapshot)) throw new Error(`not a snapshot id: ${options.snapshot}`);
+      await query(`SET TRANSACTION SNAPSHOT '${options.snapshot}'`);
+    }
     const about = (
       await query(
         `SELECT current_database() AS database, current_setting('server_version') AS server_version, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS taken_at`,

@@ -14,7 +14,15 @@ import { checkActionArgs } from '../../../src/actions/validate-args.js';
 import type { ActionContext, ActionDefinition } from '../../../src/actions/types.js';
 import { ActionError, PermanentActionError } from '../../../src/actions/types.js';
 import { objectSha256 } from '../../../src/adapters/s3-store.js';
-import type { BackupStore, ObjectInfo, ObjectPage, StoredObject, WriteOptions } from '../../../src/ports/backup-store.js';
+import type {
+  BackupStore,
+  ObjectInfo,
+  ObjectPage,
+  StoredObject,
+  StreamWriteOptions,
+  StreamWritten,
+  WriteOptions,
+} from '../../../src/ports/backup-store.js';
 import { fakeActionContext, INCIDENT_START } from '../../support/action-context.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -72,6 +80,16 @@ class FakeStore implements BackupStore {
     const data = Buffer.concat(chunks);
     options.onProgress(data.length);
     this.written.set(key, { data, sha256: options.sha256 });
+  }
+
+  async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    const data = Buffer.concat(chunks);
+    options.onProgress(data.length);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    this.written.set(key, { data, sha256 });
+    return { size: data.length, sha256 };
   }
 
   async remove(key: string): Promise<void> {
