@@ -95,6 +95,8 @@ describe('drctl backup check on file://', () => {
     const json = JSON.parse(result.stdout) as { newest: { key: string; uri: string }; age_s: number };
     expect(json).toMatchObject({ status: 'fresh', match: '*.gz', backups: 2, rpo_s: 900, gaps: [] });
     expect(json.newest.uri).toBe(`${location}a.gz`);
+    expect((json as unknown as { line: string }).line).toMatch(/^fresh: newest backup a\.gz /);
+    expect(Date.now() - Date.parse((json as unknown as { since: string }).since)).toBeGreaterThanOrEqual(24 * H);
     expect(json.age_s).toBeGreaterThanOrEqual(300);
     expect(json.age_s).toBeLessThan(900);
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkFreshness } from '../../../src/actions/backup/freshness.js';
-import { backupPruneAction } from '../../../src/actions/backup/prune.js';
+import { backupPruneAction, reasonsText } from '../../../src/actions/backup/prune.js';
 import type { RetentionPolicy, TimedBackup } from '../../../src/actions/backup/retention.js';
 import { dayOf, monthOf, planRetention, weekOf } from '../../../src/actions/backup/retention.js';
 import { openStore } from '../../../src/actions/backup/store.js';
@@ -64,6 +64,11 @@ describe('retention plan', () => {
     expect(plan.keep).toEqual([{ backup: backup('b', T0), reasons: ['newest'] }]);
     expect(keys(plan.delete)).toEqual(['a', 'c']);
     expect(planRetention([], { daily: 7, weekly: 4, monthly: 12 })).toEqual({ keep: [], delete: [] });
+  });
+
+  it('reads its reasons as an operator would', () => {
+    expect(reasonsText(['newest', 'daily', 'weekly'])).toBe('newest, daily, weekly');
+    expect(reasonsText(['newer'])).toBe('newer than the oldest kept');
   });
 
   it('never deletes a backup taken at the same instant as the oldest kept one; the greater key counts as newer', () => {
@@ -148,6 +153,15 @@ describe('freshness', () => {
     const result = checkFreshness([backup('db-1', T0 - 2 * H - 14 * 60_000), backup('db-0', T0 - 3 * H)], options);
     expect(result.status).toBe('stale');
     expect(result.line).toMatch(/^newest backup db-1 \(2026-11-30T09:46:00.000Z\) is 2h14m old, past the RPO of 1h$/);
+  });
+
+  it('when stale and gapped both, names the stale newest backup first and the longest gap after it', () => {
+    const result = checkFreshness([backup('late', T0 - 2 * H), backup('early', T0 - 6 * H)], options);
+    expect(result.status).toBe('stale');
+    expect(result.line).toMatch(
+      /^newest backup late \(.*\) is 2h old, past the RPO of 1h; also a gap of 4h between early \(.*\) and late \(.*\), longer than the RPO of 1h$/,
+    );
+    expect(result.gaps).toHaveLength(1);
   });
 
   it('names the longest gap in the window, counting the pair that straddles its start, and ignores older gaps', () => {
