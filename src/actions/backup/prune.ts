@@ -6,7 +6,7 @@ import type { Location } from './location.js';
 import { baseName, globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
 import type { KeepReason, RetentionPlan, RetentionPolicy } from './retention.js';
 import { DEFAULT_RETENTION, planRetention } from './retention.js';
-import { listSeries, MANIFEST_SUFFIX } from './series.js';
+import { listSeries, manifestKeyOf } from './series.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
@@ -36,6 +36,8 @@ export interface PrunePlan {
   plan: RetentionPlan<StoredObject>;
   /** The manifest beside each backup the plan deletes, when there is one. */
   manifestOf: Map<string, string>;
+  /** The objects of each folder backup (a directory-format dump), by its key. */
+  members: Map<string, string[]>;
   pages: number;
 }
 
@@ -51,16 +53,17 @@ export async function planPrune(
   const plan = planRetention(series.backups, policy);
   const manifestOf = new Map<string, string>();
   for (const backup of plan.delete) {
-    const manifest = `${backup.key}${MANIFEST_SUFFIX}`;
+    const manifest = manifestKeyOf(backup.key);
     if (series.manifests.has(manifest)) manifestOf.set(backup.key, manifest);
   }
-  return { location, plan, manifestOf, pages: series.pages };
+  return { location, plan, manifestOf, members: series.members, pages: series.pages };
 }
 
 /**
  * Delete what the plan deletes, oldest first, each backup's manifest before the backup (a stop in
- * between leaves a backup the next prune deletes, never a manifest without its backup). A file
- * already gone counts as deleted. `onDeleted` hears of each deletion as it is done.
+ * between leaves a backup the next prune deletes, never a manifest without its backup). A folder
+ * backup is deleted file by file, then (file://) its folder once empty. A file already gone counts
+ * as deleted. `onDeleted` hears of each deletion as it is done.
  */
 export async function executePrune(
   store: BackupStore,
@@ -79,7 +82,17 @@ export async function executePrune(
   for (const backup of [...prune.plan.delete].reverse()) {
     const manifest = prune.manifestOf.get(backup.key);
     if (manifest !== undefined) await remove(manifest);
-    await remove(backup.key);
+    const members = prune.members.get(backup.key);
+    if (members === undefined) {
+      await remove(backup.key);
+    } else {
+      for (const key of members) await remove(key);
+      if (prune.location.store.scheme === 'file') {
+        const { rmdir } = await import('node:fs/promises');
+        // Left when something else was put in it meanwhile.
+        await rmdir(backup.key).catch(() => {});
+      }
+    }
     onDeleted(backup, manifest);
   }
 }

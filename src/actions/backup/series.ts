@@ -5,18 +5,30 @@ import type { Location } from './location.js';
 export const MANIFEST_SUFFIX = '.manifest.json';
 
 export interface Series {
-  /** The backups: every object under the location whose name matches, manifests and folder markers left out. */
+  /**
+   * The backups: every object under the location whose name matches, manifests and folder markers
+   * left out. A folder with a manifest beside it (`<dir>.manifest.json`: a directory-format dump)
+   * is one backup, keyed `<dir>/`, of the time of its newest file and the size of all of them.
+   */
   backups: StoredObject[];
   /** The keys of the manifests found, for deleting one with its backup. */
   manifests: Set<string>;
+  /** The objects of each folder backup, by its key. */
+  members: Map<string, string[]>;
   pages: number;
   listed: number;
 }
 
+/** The manifest of a backup: `<key>.manifest.json`, or `<dir>.manifest.json` for a folder `<dir>/`. */
+export function manifestKeyOf(backupKey: string): string {
+  return `${backupKey.endsWith('/') ? backupKey.slice(0, -1) : backupKey}${MANIFEST_SUFFIX}`;
+}
+
 /**
  * The backups of a location, across every page of the listing (S3 lists 1,000 keys a page in key
- * order). `pattern` tests an object's name under the location (backup.latest's `match` glob).
- * A backup's time is its object's last-modified time: when S3 finished storing it, or the file's mtime.
+ * order). `pattern` tests an object's name under the location (backup.latest's `match` glob; a
+ * folder backup's name is tested with and without its trailing /). A backup's time is its object's
+ * last-modified time: when S3 finished storing it, or the file's mtime.
  */
 export async function listSeries(
   store: BackupStore,
@@ -24,23 +36,50 @@ export async function listSeries(
   pattern: RegExp | undefined,
   signal: AbortSignal,
 ): Promise<Series> {
-  const series: Series = { backups: [], manifests: new Set(), pages: 0, listed: 0 };
+  const series: Series = { backups: [], manifests: new Set(), members: new Map(), pages: 0, listed: 0 };
+  const objects: StoredObject[] = [];
   let token: string | undefined;
   do {
     const page = await store.listPage(location.prefix, token, signal);
     series.pages++;
     for (const object of page.objects) {
       series.listed++;
-      const name = object.key.slice(location.prefix.length);
-      if (name.endsWith(MANIFEST_SUFFIX)) {
-        series.manifests.add(object.key);
-        continue;
-      }
-      // Folder markers ("prefix/sub/", 0 bytes) are not backups.
-      if (!name || name.endsWith('/') || (pattern && !pattern.test(name))) continue;
-      series.backups.push(object);
+      if (object.key.endsWith(MANIFEST_SUFFIX)) series.manifests.add(object.key);
+      else objects.push(object);
     }
     token = page.next;
   } while (token !== undefined);
+
+  // The folder of a manifest `<dir>.manifest.json` holding objects is a directory-format backup.
+  const folders = new Map<string, StoredObject>();
+  const folderOf = (key: string): string | undefined => {
+    for (let slash = key.indexOf('/', location.prefix.length); slash >= 0; slash = key.indexOf('/', slash + 1)) {
+      const folder = key.slice(0, slash + 1);
+      if (series.manifests.has(manifestKeyOf(folder))) return folder;
+    }
+    return undefined;
+  };
+  const matches = (name: string): boolean => !pattern || pattern.test(name) || (name.endsWith('/') && pattern.test(name.slice(0, -1)));
+  for (const object of objects) {
+    const name = object.key.slice(location.prefix.length);
+    // Folder markers ("prefix/sub/", 0 bytes) are not backups.
+    if (!name || name.endsWith('/')) continue;
+    const folder = folderOf(object.key);
+    if (folder === undefined) {
+      if (matches(name)) series.backups.push(object);
+      continue;
+    }
+    if (!matches(folder.slice(location.prefix.length))) continue;
+    const group = folders.get(folder);
+    if (!group) {
+      folders.set(folder, { key: folder, lastModified: object.lastModified, size: object.size });
+      series.members.set(folder, [object.key]);
+    } else {
+      if (object.lastModified > group.lastModified) group.lastModified = object.lastModified;
+      group.size += object.size;
+      series.members.get(folder)!.push(object.key);
+    }
+  }
+  series.backups.push(...folders.values());
   return series;
 }

@@ -198,6 +198,28 @@ describe('drctl backup prune on file://', () => {
   });
 });
 
+describe('directory-format backups (a folder with a manifest beside it)', () => {
+  it('count as one backup each for check and prune, and prune --yes removes the whole folder', () => {
+    const ws = workspace();
+    const location = backups(ws, 'pg', {
+      'db-old/toc.dat': 3 * D,
+      'db-old/3001.dat.gz': 3 * D,
+      'db-old.manifest.json': 3 * D,
+      'db-new/toc.dat': 10 * MIN,
+      'db-new/3001.dat.gz': 9 * MIN,
+      'db-new.manifest.json': 9 * MIN,
+    });
+    const check = drctl(['backup', 'check', location, '--rpo', '96h', '--json']);
+    expect(check.status, check.all).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ backups: 2, newest: { uri: `${location}db-new/` } });
+    const prune = drctl(['backup', 'prune', location, '--keep-daily', '1', '--keep-weekly', '0', '--keep-monthly', '0', '--yes']);
+    expect(prune.status, prune.all).toBe(0);
+    expect(prune.stdout).toMatch(/ {2}deleted {7}db-old\/ {2}\S+Z {2}and its manifest\n/);
+    expect(readdirSync(ws.path('pg')).sort()).toEqual(['db-new', 'db-new.manifest.json']);
+    expect(readdirSync(ws.path('pg', 'db-new')).sort()).toEqual(['3001.dat.gz', 'toc.dat']);
+  });
+});
+
 describe('backup.prune in a runbook', () => {
   it('journals each deletion, and its outputs count them', () => {
     const ws = workspace();

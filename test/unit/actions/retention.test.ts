@@ -7,6 +7,9 @@ import { backupPruneAction, reasonsText } from '../../../src/actions/backup/prun
 import type { RetentionPolicy, TimedBackup } from '../../../src/actions/backup/retention.js';
 import { dayOf, monthOf, planRetention, weekOf } from '../../../src/actions/backup/retention.js';
 import { openStore } from '../../../src/actions/backup/store.js';
+import type { Location } from '../../../src/actions/backup/location.js';
+import { globToRegExp, parseLocation } from '../../../src/actions/backup/location.js';
+import { listSeries } from '../../../src/actions/backup/series.js';
 import { checkActionArgs, parseActionArgs } from '../../../src/actions/validate-args.js';
 import type { BackupStore, ObjectPage, StoredObject } from '../../../src/ports/backup-store.js';
 import { fakeActionContext } from '../../support/action-context.js';
@@ -283,6 +286,54 @@ describe('backup.prune', () => {
       ),
     ).rejects.toThrow(/^backup\.prune \(1 of 2 deleted\): file:\/\/.*: EACCES: permission denied$/);
     expect(ctx.records.filter((r) => 'deleted' in r)).toHaveLength(1);
+  });
+
+  it('takes a folder with a manifest beside it (a directory-format dump) as one backup, and deletes all of it', async () => {
+    const object = (key: string, ageMs: number, size = 10): StoredObject => ({
+      key: `pg/${key}`,
+      lastModified: new Date(T0 - ageMs),
+      size,
+    });
+    const listing = [
+      object('db-1/', 3 * D, 0), // a folder marker
+      object('db-1/toc.dat', 3 * D),
+      object('db-1/3001.dat.gz', 3 * D - 60_000),
+      object('db-1.manifest.json', 3 * D - 50_000),
+      object('db-2/toc.dat', 2 * D),
+      object('db-2/3001.dat.gz', 2 * D - 60_000),
+      object('db-2.manifest.json', 2 * D - 50_000),
+      object('db-3.sql.gz', H),
+      object('loose/a.txt', 4 * D), // a folder without a manifest: each file is a backup
+    ];
+    const removed: string[] = [];
+    const store = {
+      listPage: async (): Promise<ObjectPage> => ({ objects: listing }),
+      remove: async (key: string) => void removed.push(key),
+    } as unknown as BackupStore;
+    const series = await listSeries(store, parseLocation('s3://bkt/pg/') as Location, undefined, new AbortController().signal);
+    expect(series.backups.map((b) => [b.key, b.lastModified.getTime(), b.size]).sort()).toEqual(
+      [
+        ['pg/db-1/', T0 - 3 * D + 60_000, 20],
+        ['pg/db-2/', T0 - 2 * D + 60_000, 20],
+        ['pg/db-3.sql.gz', T0 - H, 10],
+        ['pg/loose/a.txt', T0 - 4 * D, 10],
+      ].sort(),
+    );
+    const only = await listSeries(store, parseLocation('s3://bkt/pg/') as Location, globToRegExp('db-?'), new AbortController().signal);
+    expect(only.backups.map((b) => b.key).sort()).toEqual(['pg/db-1/', 'pg/db-2/']);
+
+    const ctx = fakeActionContext();
+    const out = await backupPruneAction(async () => store).run(
+      { location: 's3://bkt/pg/', keep_daily: 1, keep_weekly: 0, keep_monthly: 0, match: 'db-?', dry_run: false },
+      ctx,
+    );
+    expect(out).toMatchObject({ kept: 1, deleted: 1, deleted_keys: ['pg/db-1/'] });
+    expect(removed).toEqual(['pg/db-1.manifest.json', 'pg/db-1/toc.dat', 'pg/db-1/3001.dat.gz']);
+    expect(ctx.records[1]).toEqual({
+      deleted: 's3://bkt/pg/db-1/',
+      manifest: 's3://bkt/pg/db-1.manifest.json',
+      last_modified: expect.any(String),
+    });
   });
 
   it('lists every page of an S3-like listing', async () => {
