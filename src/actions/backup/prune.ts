@@ -12,6 +12,9 @@ import { openStore, storeFailure } from './store.js';
 
 const NAME = 'backup.prune';
 
+/** The most keys the journaled plan lists. */
+const MAX_PLAN_RECORD = 1000;
+
 const count = () => arg.integer().check(z.gte(0, { error: 'must be 0 or more' }));
 
 const backupPruneArgs = z.strictObject({
@@ -139,7 +142,9 @@ export function backupPruneAction(open: OpenStore = openStore) {
         backups: plan.keep.length + plan.delete.length,
         keep: plan.keep.length,
         oldest_kept: plan.keep.length > 0 ? uriOf(location.store, plan.keep[plan.keep.length - 1]!.backup.key) : null,
-        to_delete: planned.map((key) => uriOf(location.store, key)),
+        to_delete_count: planned.length,
+        // Each deletion is journaled as well: the plan's list is cut short on a first prune of a long series.
+        to_delete: planned.slice(0, MAX_PLAN_RECORD).map((key) => uriOf(location.store, key)),
       });
       for (const { backup, reasons } of plan.keep)
         ctx.log(`keep   ${name(backup.key)} (${backup.lastModified.toISOString()}): ${reasonsText(reasons)}`);

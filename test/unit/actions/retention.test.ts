@@ -233,7 +233,13 @@ describe('backup.prune', () => {
     expect(readdirSync(dir).sort()).toEqual(['db-0.gz', 'db-1.gz', 'db-2.gz', 'db-2.gz.manifest.json']);
     expect(ctx.logs.find((l) => l.startsWith('would delete'))).toMatch(/^would delete db-2\.gz \(.*\) and its manifest$/);
     expect(ctx.records).toHaveLength(1);
-    expect(ctx.records[0]).toMatchObject({ dry_run: true, backups: 3, keep: 2, to_delete: [`file://${join(dir, 'db-2.gz')}`] });
+    expect(ctx.records[0]).toMatchObject({
+      dry_run: true,
+      backups: 3,
+      keep: 2,
+      to_delete_count: 1,
+      to_delete: [`file://${join(dir, 'db-2.gz')}`],
+    });
   });
 
   it('deletes the planned backups with their manifests, journaling each, and keeps the rest', async () => {
@@ -334,6 +340,28 @@ describe('backup.prune', () => {
       manifest: 's3://bkt/pg/db-1.manifest.json',
       last_modified: expect.any(String),
     });
+  });
+
+  it('journals a plan of at most 1,000 keys, and every deletion', async () => {
+    const objects = Array.from({ length: 1205 }, (_, i): StoredObject => ({
+      key: `pg/b${i}`,
+      lastModified: new Date(T0 - i * H),
+      size: 1,
+    }));
+    const store = {
+      listPage: async (): Promise<ObjectPage> => ({ objects }),
+      remove: async () => {},
+    } as unknown as BackupStore;
+    const ctx = fakeActionContext();
+    const out = await backupPruneAction(async () => store).run(
+      { location: 's3://bkt/pg/', keep_daily: 1, keep_weekly: 0, keep_monthly: 0, dry_run: false },
+      ctx,
+    );
+    const planned = (out.planned_keys as string[]).length;
+    expect(planned).toBeGreaterThan(1100);
+    expect(ctx.records[0]).toMatchObject({ to_delete_count: planned });
+    expect(ctx.records[0]!.to_delete).toHaveLength(1000);
+    expect(ctx.records.filter((r) => 'deleted' in r)).toHaveLength(planned);
   });
 
   it('lists every page of an S3-like listing', async () => {
