@@ -35,6 +35,15 @@ export function killActiveGroups(): void {
   for (const found of findProcesses(undefined, new Set(activeGroups.values())) ?? []) signalPid(found.pid, 'SIGKILL');
 }
 
+/**
+ * Count a process group an adapter started itself (a program it pipes data through) among the
+ * running commands, so an emergency exit kills it too. Returns the call that forgets it again.
+ */
+export function trackGroup(pgid: number, tag: string): () => void {
+  activeGroups.set(pgid, tag);
+  return () => activeGroups.delete(pgid);
+}
+
 /** Whether a process started by the command with this tag still runs, inside its group or not (false where /proc cannot tell). */
 export function tagAlive(tag: string): boolean {
   return (findProcesses(undefined, new Set([tag]))?.length ?? 0) > 0;

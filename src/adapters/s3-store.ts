@@ -107,6 +107,14 @@ export class S3Store implements BackupStore {
     };
   }
 
+  async readRange(key: string, start: number, end: number, signal: AbortSignal): Promise<Readable> {
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` }), {
+      abortSignal: signal,
+    });
+    return out.Body as Readable;
+  }
+
   async write(key: string, body: Readable, options: WriteOptions): Promise<void> {
     await this.upload(
       { Key: key, Body: body, ContentLength: options.size, Metadata: { sha256: options.sha256 } },

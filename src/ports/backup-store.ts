@@ -51,6 +51,11 @@ export interface BackupStore {
   listPage(prefix: string, token: string | undefined, signal: AbortSignal): Promise<ObjectPage>;
   /** The object's size and checksum, and its bytes as a stream. */
   read(key: string, signal: AbortSignal): Promise<{ info: ObjectInfo; body: Readable }>;
+  /**
+   * Bytes `start` to `end` (inclusive) of the object, where the store reads ranges (S3's ranged
+   * GetObject): several at once fill a file faster than one stream.
+   */
+  readRange?(key: string, start: number, end: number, signal: AbortSignal): Promise<Readable>;
   /** Store a stream of exactly `size` bytes, keeping `sha256` with it where the store can. */
   write(key: string, body: Readable, options: WriteOptions): Promise<void>;
   /**

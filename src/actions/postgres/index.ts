@@ -2,8 +2,9 @@ import type { ActionDefinition } from '../types.js';
 import { postgresCheck } from './check.js';
 import { postgresFingerprint } from './fingerprint.js';
 import { postgresQuery } from './query.js';
+import { postgresRestore } from './restore.js';
 import { postgresWait } from './wait.js';
 
 /** The postgres actions, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const postgresActions: Array<ActionDefinition<any>> = [postgresQuery, postgresCheck, postgresWait, postgresFingerprint];
+export const postgresActions: Array<ActionDefinition<any>> = [postgresQuery, postgresCheck, postgresWait, postgresFingerprint, postgresRestore];

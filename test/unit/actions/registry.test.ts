@@ -17,6 +17,7 @@ const CONTRACT: Record<string, string[]> = {
   'postgres.check': ['results'],
   'postgres.wait': ['server_version'],
   'postgres.fingerprint': ['fingerprint', 'tables', 'rows', 'differences', 'summary'],
+  'postgres.restore': ['format', 'bytes', 'duration_s', 'tables', 'sha256'],
   'http.check': ['status', 'duration_ms'],
   sleep: [],
 };
@@ -40,7 +41,7 @@ describe('the action registry', () => {
   });
 
   it('treats connection strings as secrets', () => {
-    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait', 'postgres.fingerprint'])
+    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait', 'postgres.fingerprint', 'postgres.restore'])
       expect(ACTIONS.get(name)!.secretArgs, name).toContain('url');
   });
 });
