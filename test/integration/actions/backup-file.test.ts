@@ -63,7 +63,9 @@ steps:
       key: path,
       last_modified: before(412).toISOString(),
       age_s: 412,
+      age: '6m52s',
       size: 36,
+      size_text: '36 B',
     });
     expect(report.rpo).toEqual({ target_s: 900, achieved_s: 412, met: true, verdict: 'met', evidence: `file://${path}` });
     expect(stepOf(report, 'fetch').outputs).toEqual({

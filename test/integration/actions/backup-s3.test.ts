@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDuration } from '../../../src/util/duration.js';
 import type { TestMoto } from '../../support/moto.js';
 import { hasMoto, startMoto } from '../../support/moto.js';
 import type { Workspace } from '../run/helpers.js';
@@ -113,7 +114,9 @@ steps:
       key: NEWEST,
       last_modified: newestAt.toISOString(),
       age_s: ageS,
+      age: formatDuration(ageS * 1000),
       size: NEWEST_BODY.length,
+      size_text: `${NEWEST_BODY.length} B`,
     });
     expect(report.rpo).toEqual({ target_s: 900, achieved_s: ageS, met: true, verdict: 'met', evidence: uri });
     expect(stepOf(report, 'fetch').outputs).toEqual({

@@ -230,7 +230,13 @@ describe.skipIf(!hasPostgres())('the postgres actions against a real PostgreSQL'
       ),
     );
     expect(outcome.result.status, outcome.result.all).toBe(0);
-    expect(stepOf(outcome.report, 'w').outputs).toEqual({ server_version: pg.psql('SHOW server_version') });
+    // Where it connected, never who: the user and password stay out of the outputs.
+    expect(stepOf(outcome.report, 'w').outputs).toEqual({
+      server_version: pg.psql('SHOW server_version'),
+      host: '127.0.0.1',
+      port: pg.port,
+      database: 'shop',
+    });
     expectNoSecret(outcome);
   });
 
