@@ -3,6 +3,7 @@ import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
 import { defineAction, PermanentActionError } from '../types.js';
 import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
+import { MANIFEST_SUFFIX } from './manifest.js';
 import { formatBytes } from './progress.js';
 import type { StoredObject } from '../../ports/backup-store.js';
 import type { OpenStore } from './store.js';
@@ -63,8 +64,8 @@ export function backupLatestAction(open: OpenStore = openStore) {
           for (const object of page.objects) {
             listed++;
             const name = object.key.slice(location.prefix.length);
-            // Folder markers ("prefix/sub/", 0 bytes) are not backups.
-            if (!name || name.endsWith('/') || (pattern && !pattern.test(name))) continue;
+            // Folder markers ("prefix/sub/", 0 bytes) are not backups, nor is the manifest beside a backup.
+            if (!name || name.endsWith('/') || name.endsWith(MANIFEST_SUFFIX) || (pattern && !pattern.test(name))) continue;
             matching++;
             if (object.lastModified.getTime() <= cut) {
               if (newer(object, best)) best = object;

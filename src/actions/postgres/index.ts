@@ -1,4 +1,5 @@
 import type { ActionDefinition } from '../types.js';
+import { postgresBackup } from './backup.js';
 import { postgresCheck } from './check.js';
 import { postgresFingerprint } from './fingerprint.js';
 import { postgresQuery } from './query.js';
@@ -7,4 +8,11 @@ import { postgresWait } from './wait.js';
 
 /** The postgres actions, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const postgresActions: Array<ActionDefinition<any>> = [postgresQuery, postgresCheck, postgresWait, postgresFingerprint, postgresRestore];
+export const postgresActions: Array<ActionDefinition<any>> = [
+  postgresQuery,
+  postgresCheck,
+  postgresWait,
+  postgresBackup,
+  postgresFingerprint,
+  postgresRestore,
+];

@@ -17,6 +17,7 @@ const CONTRACT: Record<string, string[]> = {
   'postgres.check': ['results'],
   'postgres.wait': ['server_version'],
   'postgres.fingerprint': ['fingerprint', 'tables', 'rows', 'differences', 'summary'],
+  'postgres.backup': ['location', 'key', 'size', 'sha256', 'manifest', 'format', 'duration_s'],
   'postgres.restore': ['format', 'bytes', 'duration_s', 'tables', 'sha256'],
   'http.check': ['status', 'duration_ms'],
   sleep: [],
@@ -41,7 +42,7 @@ describe('the action registry', () => {
   });
 
   it('treats connection strings as secrets', () => {
-    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait', 'postgres.fingerprint', 'postgres.restore'])
+    for (const name of ['postgres.query', 'postgres.check', 'postgres.wait', 'postgres.fingerprint', 'postgres.backup', 'postgres.restore'])
       expect(ACTIONS.get(name)!.secretArgs, name).toContain('url');
   });
 });

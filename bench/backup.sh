@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# postgres.backup against the seeds' procedure (`pg_dump | gzip > file`, then `aws s3 cp`), into a
+# moto_server bucket, from a throw-away PostgreSQL filled by `pgbench -i` (scale 10 by default:
+# `--scale N`). Interleaved rounds (RUNS, default 5) of: drctl's plain-gzip backup with its manifest
+# (the default: every table fingerprinted alongside the dump), the same with `manifest: false` (the
+# dump and its sha256 alone, what the seeds' procedure gives), the seeds' procedure, drctl's
+# custom-format backup (`manifest: false`), and `pg_dump -Fc > file` then `aws s3 cp`. Each drctl
+# route is a one-step runbook run with `drctl run --yes`, start-up included. Prints the medians, the
+# ratios and drctl's peak memory (RSS, from /usr/bin/time -f %M, the highest of all its rounds).
+# Targets: drctl no slower than the procedure it replaces (ratio <= 1.0); peak memory under 150 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+SCALE=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE=${2:?--scale needs a number}; shift 2 ;;
+    --scale=*) SCALE=${1#--scale=}; shift ;;
+    *) echo "usage: bench/backup.sh [--scale N]   (RUNS=5 rounds by default)" >&2; exit 2 ;;
+  esac
+done
+RUNS=${RUNS:-5}
+[ -f dist/drctl.cjs ] || npm run build >/dev/null
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+[ -n "$bindir" ] && export PATH="$bindir:$PATH"
+for tool in moto_server aws /usr/bin/time initdb pg_ctl pgbench pg_dump gzip; do
+  command -v "$tool" >/dev/null || { echo "bench/backup.sh needs $tool" >&2; exit 2; }
+done
+
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
+
+dir=$(mktemp -d)
+moto_pid=
+pg_started=
+cleanup() {
+  if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$dir/pg"
+if [ "$(id -u)" = 0 ]; then chmod 711 "$dir"; chown postgres "$dir/pg"; chmod 700 "$dir/pg"; fi
+pg_port=$(free_port)
+as_pg initdb -D "$dir/pg/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
+as_pg pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w -t 60 -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1" start >/dev/null
+pg_started=1
+export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres PGDATABASE=bench
+psql -X -q -d postgres -c 'CREATE DATABASE bench'
+pgbench -i -q -s "$SCALE" >/dev/null 2>&1
+db_size=$(psql -X -At -c "SELECT pg_size_pretty(pg_database_size('bench'))")
+
+port=$(free_port)
+moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+moto_pid=$!
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
+  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true NO_COLOR=1
+for _ in $(seq 100); do curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null && break; sleep 0.1; done
+aws s3 mb s3://bench >/dev/null
+
+# runbook NAME FORMAT MANIFEST: a one-step runbook taking that backup.
+runbook() {
+  cat >"$dir/$1.yaml" <<EOF
+apiVersion: drctl/v1
+kind: Runbook
+metadata: { name: bench-backup-$1, title: Back up the bench database }
+inputs:
+  db: { secret: true, env: BENCH_DB_URL }
+steps:
+  - id: backup
+    title: Back up the bench database ($2, manifest $3)
+    uses: postgres.backup
+    with: { url: "\${{ inputs.db }}", to: "s3://bench/drctl/", format: $2, manifest: $3 }
+EOF
+}
+runbook plain-manifest plain-gzip true
+runbook plain plain-gzip false
+runbook custom custom false
+export BENCH_DB_URL="postgresql://postgres@127.0.0.1:$pg_port/bench"
+
+# drctl FORMAT: one run, its wall time (µs) on stdout and its peak RSS (KiB) appended to $dir/rss.
+drctl_round() {
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -f %M -a -o "$dir/rss" node bin/drctl.cjs run "$dir/$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
+    { cat "$dir/drctl.log" >&2; exit 1; }
+  end=$(date +%s%N)
+  echo $(((end - start) / 1000))
+}
+seeds_plain() { pg_dump | gzip >"$dir/plain.sql.gz" && aws s3 cp --quiet "$dir/plain.sql.gz" s3://bench/cli/plain.sql.gz && rm "$dir/plain.sql.gz"; }
+seeds_custom() { pg_dump -Fc >"$dir/custom.dump" && aws s3 cp --quiet "$dir/custom.dump" s3://bench/cli/custom.dump && rm "$dir/custom.dump"; }
+
+# Warm up both routes once (and prove drctl's backup is what it says).
+drctl_round plain-manifest >/dev/null
+grep -q 'manifest (4 tables' "$dir/drctl.log" || { cat "$dir/drctl.log"; exit 1; }
+seeds_plain
+: >"$dir/rss"
+
+for ((i = 0; i < RUNS; i++)); do
+  drctl_round plain-manifest >>"$dir/drctl-plain-manifest"
+  drctl_round plain >>"$dir/drctl-plain"
+  wall_us seeds_plain >>"$dir/seeds-plain"
+  drctl_round custom >>"$dir/drctl-custom"
+  wall_us seeds_custom >>"$dir/seeds-custom"
+done
+
+drctl_manifest=$(median_of_us <"$dir/drctl-plain-manifest")
+drctl_plain=$(median_of_us <"$dir/drctl-plain")
+seeds_plain_ms=$(median_of_us <"$dir/seeds-plain")
+drctl_custom=$(median_of_us <"$dir/drctl-custom")
+seeds_custom_ms=$(median_of_us <"$dir/seeds-custom")
+peak_kib=$(grep -E '^[0-9]+$' "$dir/rss" | sort -n | tail -1)
+object=$(aws s3 ls s3://bench/drctl/ | awk '$4 ~ /\.sql\.gz$/ { print $3; exit }')
+
+echo "database                              pgbench scale $SCALE ($db_size), plain-gzip dump $(awk -v b="$object" 'BEGIN { printf "%.1f", b / 1048576 }') MiB, $RUNS interleaved rounds"
+echo "pg_dump | gzip > file; aws s3 cp      median ${seeds_plain_ms} ms"
+echo "drctl plain-gzip, manifest: false     median ${drctl_plain} ms  (the whole run: start-up, pg_dump | gzip streamed to S3, sha256)"
+echo "  ratio                               $(ratio "$drctl_plain" "$seeds_plain_ms")  (target <= 1.0)"
+echo "drctl plain-gzip with its manifest    median ${drctl_manifest} ms  (the same, and every table fingerprinted in the dump's snapshot)"
+echo "  ratio                               $(ratio "$drctl_manifest" "$seeds_plain_ms")"
+echo "pg_dump -Fc > file; aws s3 cp         median ${seeds_custom_ms} ms"
+echo "drctl custom, manifest: false         median ${drctl_custom} ms"
+echo "  ratio                               $(ratio "$drctl_custom" "$seeds_custom_ms")  (target <= 1.0)"
+echo "drctl peak memory (RSS)               $(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB  (target < 150 MiB)"
