@@ -148,6 +148,8 @@ function spans(text: string, style: Style): string {
   const escapes: string[] = [];
   // Escaped characters are put aside so no rule below takes them for a marker.
   let out = text.replace(ESCAPABLE, (_, char: string) => `\uFDD6${escapes.push(char) - 1}\uFDD7`);
+  // A masked secret (***) standing alone is text, never emphasis: "password *** and pin ***" stays as it is.
+  out = out.replace(/(?<![\w*])\*\*\*(?![\w*])/g, () => `\uFDD6${escapes.push('***') - 1}\uFDD7`);
   out = out.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, url: string) => `${label} (${url})`);
   out = out.replace(/(^|[^\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])/g, (_, before: string, inner: string) => before + style.bold(inner));
   out = out.replace(/(^|[^\w])__(?=\S)(.+?)(?<=\S)__(?!\w)/g, (_, before: string, inner: string) => before + style.bold(inner));

@@ -50,6 +50,12 @@ describe('Markdown in descriptions and manual text', () => {
     expect(out).toBe('Files `backup_*.sql.gz` from snake_case_name, 2 * 3 * 4, and *not emphasis*.');
   });
 
+  it('shows a masked secret (***) as it is, in colour and without, while ***both*** still reads as emphasis', () => {
+    const text = 'Use password *** and pin ***, to postgres://app:***@db/shop. ***Stop*** first.';
+    expect(shown(text, plain)).toBe('Use password *** and pin ***, to postgres://app:***@db/shop. Stop first.');
+    expect(shown(text, colour)).toContain('password *** and pin ***, to postgres://app:***@db/shop.');
+  });
+
   it('lists keep their numbers and hang their continuation lines under the text; checklists show ☐ and ☑', () => {
     const text = `1. Make sure an incident commander is named.
 2. Post the initial report in the incident channel and by email to stakeholders, with the
