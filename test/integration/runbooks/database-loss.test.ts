@@ -10,6 +10,7 @@ import { hasMoto, startMoto } from '../../support/moto.js';
 import type { TestPostgres } from '../../support/postgres.js';
 import { hasPostgres, startPostgres } from '../../support/postgres.js';
 import { requireTool } from '../../support/tools.js';
+import { drctlCommandLine, TmuxSession } from '../run/helpers.js';
 import type { Rehearsal } from './harness.js';
 import { rehearsal } from './harness.js';
 
@@ -194,6 +195,46 @@ describe.skipIf(
       [dirname(downloaded), 'removed'],
       [downloaded, 'removed'],
     ]);
+  });
+
+  it('in a real 80-column terminal, the restore confirmation names the backup (key, size, age) and the target database, host and port', async () => {
+    if (!requireTool('tmux', 'the terminal test drives a real terminal')) return;
+    recreateEmpty('shop');
+    const r = rehearsal({ env: moto.env });
+    inputs(r, {});
+    // A rehearsal first: the terminal run starts at the restore with the outputs of this one.
+    expect((await run(r, ['--incident-start', incidentStart])).status).toBe(0);
+    const terminal = new TmuxSession();
+    try {
+      terminal.start(
+        drctlCommandLine(
+          [
+            'run',
+            'database-loss',
+            '--inputs-file',
+            'inputs.yaml',
+            '--incident-start',
+            incidentStart,
+            '--state-dir',
+            r.stateDir,
+            ...['--start-at', 'restore-database', '--outputs-from', 'latest'],
+          ],
+          { cwd: r.dir, env: { ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, path: [r.kubectl.binDir] },
+        ),
+        80,
+      );
+      const screen = await terminal.waitForScreen(/into database shop on 127\.0\.0\.1:\d+\?/, 'the restore confirmation', 60_000);
+      const question = screen.replace(/\n\s*/g, ' ');
+      expect(question).toContain(`Restore backup ${keys.good} (`);
+      expect(question).toMatch(/\((\d+(\.\d)? (B|KiB)), taken [\d.]+s before the incident start\)/);
+      expect(question).toContain(`into database shop on 127.0.0.1:${pg.port}?`);
+      // Everything drctl lays out fits in 80 columns; only the command itself is shown as written,
+      // and a word longer than a line (a path) is not cut.
+      const [before, after] = screen.split(/\n {2}\$ [\s\S]*?\n(?= {2}env\n)/);
+      for (const line of `${before}\n${after}`.split('\n')) if (/\s/.test(line.trim())) expect(line.length, line).toBeLessThanOrEqual(80);
+    } finally {
+      terminal.kill();
+    }
   });
 
   it('database-loss restores the backup named in backup_key instead of the newest, after rehearsing it in the scratch database', async () => {
