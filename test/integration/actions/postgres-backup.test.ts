@@ -201,7 +201,8 @@ ${steps}`,
     moto?.stop();
   });
 
-  it('plain-gzip into S3: the object is the sha256 it carries, backup.download verifies it, psql restores it exactly', async () => {
+  it('plain-gzip into S3: the object is the sha256 it carries, backup.download and postgres.restore verify it, psql restores it exactly', async () => {
+    const restoredByDrctl = freshDatabase();
     // A backup as the old cron job made them (pg_dump | gzip, then aws s3 cp), already there.
     const old = workspace('drctl-pg-old-');
     old.write('backup_20261122_025308.sql.gz', 'an old backup\n');
@@ -214,6 +215,10 @@ ${steps}`,
     title: Download it again
     uses: backup.download
     with: { uri: "\${{ steps.backup.outputs.location }}", to: "./fetched/" }
+  - id: restore
+    title: Restore it into an empty database
+    uses: postgres.restore
+    with: { url: "${pg.url(restoredByDrctl)}", from: "\${{ steps.backup.outputs.location }}" }
 `);
     expect(outcome.code, outcome.output).toBe(0);
     const outputs = stepOf(outcome.report, 'backup').outputs;
@@ -238,6 +243,9 @@ ${steps}`,
     };
     expect(tags.TagSet).toEqual([{ Key: 'sha256', Value: outputs.sha256 }]);
     expect(outcome.output).toContain('size and sha256 verified (tag sha256)');
+    expect(outcome.output).toMatch(/restored s3:\/\/\S+ \(plain-gzip, [^)]*\) into .*; sha256 verified \(tag sha256\)/);
+    expect(stepOf(outcome.report, 'restore').outputs.sha256).toBe(outputs.sha256);
+    expect((await fingerprint(restoredByDrctl)).tables).toEqual(source.tables);
     // No multipart upload is left open.
     expect(openUploads()).toEqual([]);
 
