@@ -49,21 +49,26 @@ function nameProblem(template: string): string | undefined {
   return undefined;
 }
 
-const postgresBackupArgs = z.strictObject({
-  url: urlArg(),
-  /** Where backups go: s3://bucket/prefix/ or file:///dir/. */
-  to: arg.text().check(z.superRefine(parses(parseLocation))),
-  /** plain-gzip (pg_dump's SQL, gzipped), custom (-Fc) or directory (-Fd, dumped by `jobs` processes). */
-  format: z.optional(z.enum(BACKUP_FORMATS, { error: `expected one of ${BACKUP_FORMATS.join(', ')}` })),
-  /** pg_dump's parallel jobs for the directory format. */
-  jobs: z.optional(arg.integer().check(z.minimum(1, { error: 'must be 1 or more' }), z.maximum(64, { error: 'must be 64 or fewer' }))),
-  /** false: no manifest, so no fingerprint (a plain `pg_dump | gzip` backup, with its sha256). */
-  manifest: z.optional(arg.boolean()),
-  /** The object's name under the location, without its extension: {database} and {time} (UTC, 20261130T021500Z). */
-  name: z.optional(
-    arg.text().check(z.refine((v: string) => nameProblem(v) === undefined, { error: 'expected a name such as {database}-{time}' })),
-  ),
-});
+const postgresBackupArgs = z
+  .strictObject({
+    url: urlArg(),
+    /** Where backups go: s3://bucket/prefix/ or file:///dir/. */
+    to: arg.text().check(z.superRefine(parses(parseLocation))),
+    /** plain-gzip (pg_dump's SQL, gzipped), custom (-Fc) or directory (-Fd, dumped by `jobs` processes). */
+    format: z.optional(z.enum(BACKUP_FORMATS, { error: `expected one of ${BACKUP_FORMATS.join(', ')}` })),
+    /** pg_dump's parallel jobs for the directory format. */
+    jobs: z.optional(arg.integer().check(z.minimum(1, { error: 'must be 1 or more' }), z.maximum(64, { error: 'must be 64 or fewer' }))),
+    /** false: no manifest, so no fingerprint (a plain `pg_dump | gzip` backup, with its sha256). */
+    manifest: z.optional(arg.boolean()),
+    /** The object's name under the location, without its extension: {database} and {time} (UTC, 20261130T021500Z). */
+    name: z.optional(arg.text().check(z.superRefine(parses(nameProblem)))),
+  })
+  .check(
+    z.refine((a) => a.jobs === undefined || a.format === 'directory', {
+      error: 'jobs applies to the directory format only (format: directory)',
+      path: ['jobs'],
+    }),
+  );
 
 type BackupArgs = z.infer<typeof postgresBackupArgs>;
 
@@ -232,8 +237,6 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
       const format: BackupFormat = args.format ?? 'plain-gzip';
       const location = parseLocation(args.to);
       if (typeof location === 'string') throw new PermanentActionError(`${NAME}: ${args.to}: ${location}`);
-      if (args.jobs !== undefined && format !== 'directory')
-        throw new PermanentActionError(`${NAME}: jobs applies to the directory format only (format is ${format})`);
       const target = describeTarget(args.url);
       const started = new Date();
       const startedAt = performance.now();

@@ -12,6 +12,7 @@ import { hasPostgres, startPostgres } from '../../support/postgres.js';
 import { requireTool } from '../../support/tools.js';
 import type { Report, Workspace } from '../run/helpers.js';
 import {
+  drctl,
   exitWithin,
   header,
   journalPath,
@@ -487,5 +488,40 @@ ${steps}`,
     } finally {
       locker.kill('SIGKILL');
     }
+  });
+});
+
+describe('postgres.backup arguments, checked by validate', () => {
+  it('names each mistake on its line, and exits 2', () => {
+    requireBuild();
+    const ws = workspace('drctl-pg-backup-args-');
+    ws.runbook(
+      'rb.yaml',
+      `${header('pg-backup-args', 'Back up the shop')}objectives: { rto: 1h }
+inputs:
+  db: { secret: true, env: SHOP_DB_URL }
+steps:
+  - id: backup
+    title: Back up the shop
+    uses: postgres.backup
+    with: { url: "\${{ inputs.db }}", to: "ftp://backups/", format: tar }
+  - id: jobs
+    title: Jobs for a single stream
+    uses: postgres.backup
+    with: { url: "\${{ inputs.db }}", to: "s3://bucket/pg/", format: custom, jobs: 4 }
+  - id: name
+    title: A name outside the location
+    uses: postgres.backup
+    with: { url: "\${{ inputs.db }}", to: "s3://bucket/pg/", name: "../{database}-{date}" }
+`,
+    );
+    const result = drctl(['validate', 'rb.yaml'], { cwd: ws.dir });
+    expect(result.status, result.all).toBe(2);
+    expect(result.all).toContain(
+      'rb.yaml:13:42: error: postgres.backup: argument to: not an s3:// or file:// URI: expected s3://bucket/prefix/ or file:///dir/',
+    );
+    expect(result.all).toContain('rb.yaml:13:68: error: postgres.backup: argument format: expected one of plain-gzip, custom, directory');
+    expect(result.all).toContain('error: postgres.backup: argument jobs: jobs applies to the directory format only (format: directory)');
+    expect(result.all).toContain('error: postgres.backup: argument name: {date} is not a placeholder: use {database} and {time}');
   });
 });
