@@ -242,12 +242,19 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
       const startedAt = performance.now();
 
       const withManifest = args.manifest ?? true;
-      const snapshot = await exportSnapshot(port, args.url, target, ctx, withManifest);
+      // The URL is checked for pg_dump before anything connects.
+      const libpq = await dumpEnvironment(args.url);
+      let snapshot: Snapshot;
+      try {
+        snapshot = await exportSnapshot(port, args.url, target, ctx, withManifest);
+      } catch (error) {
+        libpq.close();
+        throw error;
+      }
       let store: BackupStore;
       let key: string;
       let dumped: Dumped;
       let fingerprint: DatabaseFingerprint | undefined;
-      const libpq = await dumpEnvironment(args.url);
       try {
         key = backupKey(location, args.name ?? DEFAULT_NAME, snapshot.database, started, format);
         try {
