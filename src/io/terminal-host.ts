@@ -6,7 +6,7 @@ import { TYPED_ABORT, TYPED_NOTE, TYPED_SKIP } from '../engine/events.js';
 import { MAX_NOTE_LENGTH } from '../journal/entries.js';
 import { formatDuration } from '../util/duration.js';
 import { clockPrompts } from './clock-prompts.js';
-import { LiveClock } from './live-clock.js';
+import { LiveClock, spinnerSafe } from './live-clock.js';
 import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
 import { layout, terminalWidth } from './layout.js';
@@ -108,7 +108,7 @@ export class TerminalHost implements Host {
       return `${id}: ${formatDuration(elapsed)}${of}${over ? this.style.red(' (over budget)') : ''}`;
     };
     // The spinner's frame and a space take two columns, and the line must not reach the last one.
-    const live = (): string => this.clockLine(3) ?? text();
+    const live = (): string => spinnerSafe(this.clockLine(3) ?? text(), (this.out.columns || 80) - 3);
     this.spinner = this.widgets.ora({ text: live(), stream: this.out, discardStdin: false }).start();
     this.ticker = setInterval(() => {
       if (this.spinner) this.spinner.text = live();

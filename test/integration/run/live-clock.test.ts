@@ -112,7 +112,9 @@ describe.skipIf(!hasTmux)('the live clock in an 80-column terminal', () => {
     terminal.send(['shop'], true);
     terminal.send(['Enter']);
 
-    await terminal.waitForScreen('? Step 3/3: Flip DNS', 'the manual step menu');
+    const third = await terminal.waitForScreen('? Step 3/3: Flip DNS', 'the manual step menu');
+    // The spinner's redraws erased nothing above them: the answer and the step's output are still there.
+    expect(third).toMatch(/✔ This step is destructive\. Type shop to run it[^]*?: shop\n {2}│ restarted\n✓ restart succeeded/);
     terminal.send(['Enter']); // run the manual step
     const manual = await terminal.waitForScreen('? When it is done:', 'the manual step');
     expect(lineAbove(manual, '? When it is done:')).toMatch(/^ {2}flip-dns \S+ of 8m budget · T\+\S+ of RTO 1h/);
@@ -129,6 +131,41 @@ describe.skipIf(!hasTmux)('the live clock in an 80-column terminal', () => {
     const end = terminal.screen();
     expect(end).toContain('✔ When it is done: done');
     expect(end).not.toMatch(/flip-dns \S+ of 8m budget · T\+/);
+  }, 60_000);
+
+  it('keeps the answer and the output above a running step: the spinner never clears a line that is not its own', async () => {
+    const ws = workspace();
+    ws.runbook(
+      'restart.yaml',
+      // A spinner line as wide as the terminal once its colour codes are counted, as ora counts them.
+      `${header('restart-app', 'Restart')}objectives: { rto: 15m }
+steps:
+  - id: restart-backend
+    title: Restart the backend
+    budget: 1m
+    confirm: { type: shop }
+    run: echo restarted; sleep 2
+  - id: verify
+    title: Check by hand
+    budget: 3m
+    manual: Look at the shop.
+  - id: announce
+    title: Tell the team
+    budget: 2m
+    manual: Post in the incident channel.
+`,
+    );
+    const terminal = startInTerminal(ws, ['run', 'restart.yaml', '--state-dir', 'st', '--incident-start', '-4m']);
+    await terminal.waitForScreen('? This step is destructive', 'the typed confirmation');
+    terminal.send(['shop'], true);
+    terminal.send(['Enter']);
+    await terminal.waitForScreen('? Step 2/3', 'the next step', 15_000);
+    terminal.send(['Down', 'Down', 'Down'], false);
+    terminal.send(['Enter']); // abort
+    expect(await exitCode(ws, terminal)).toBe(4);
+    expect(terminal.screen()).toMatch(
+      /✔ This step is destructive\. Type shop to run it[^]*?: shop\n {2}│ restarted\n✓ restart-backend succeeded/,
+    );
   }, 60_000);
 
   it('stops with Ctrl-C at a waiting prompt: the run is interrupted and drctl exits (no timer left running)', async () => {
