@@ -18,16 +18,6 @@ export function visibleWidth(text: string): number {
 }
 
 /**
- * `line` as a spinner may draw it in `width` columns. ora counts a line's colour codes as columns
- * when it works out how many rows to clear, so a coloured line that fits on screen but not by
- * that count would make it clear a row too many, erasing the line above: such a line loses its
- * colours instead.
- */
-export function spinnerSafe(line: string, width: number): string {
-  return line.length <= width ? line : line.replace(ESCAPES, '');
-}
-
-/**
  * The first of `candidates` (longest first) that fits in `width` columns, so a line never wraps and
  * a redraw stays on one line. When none fits, the last one cut to the width with "…" (its colours
  * are dropped: a cut could split an escape sequence).

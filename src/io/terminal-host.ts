@@ -6,7 +6,7 @@ import { TYPED_ABORT, TYPED_NOTE, TYPED_SKIP } from '../engine/events.js';
 import { MAX_NOTE_LENGTH } from '../journal/entries.js';
 import { formatDuration } from '../util/duration.js';
 import { clockPrompts } from './clock-prompts.js';
-import { LiveClock, spinnerSafe } from './live-clock.js';
+import { LiveClock } from './live-clock.js';
 import type { Notifier } from './notifier.js';
 import { eventLine } from './render-run.js';
 import { layout, terminalWidth } from './layout.js';
@@ -107,8 +107,9 @@ export class TerminalHost implements Host {
       const over = budgetMs !== undefined && elapsed > budgetMs;
       return `${id}: ${formatDuration(elapsed)}${of}${over ? this.style.red(' (over budget)') : ''}`;
     };
-    // The spinner's frame and a space take two columns, and the line must not reach the last one.
-    const live = (): string => spinnerSafe(this.clockLine(3) ?? text(), (this.out.columns || 80) - 3);
+    // ora works out the rows to clear as if the frame and a suffix took four columns beside the
+    // text: a longer line makes it clear a row too many, erasing the line above the spinner.
+    const live = (): string => this.clockLine(4) ?? text();
     this.spinner = this.widgets.ora({ text: live(), stream: this.out, discardStdin: false }).start();
     this.ticker = setInterval(() => {
       if (this.spinner) this.spinner.text = live();
