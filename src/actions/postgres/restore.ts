@@ -137,7 +137,7 @@ export function detectFormat(head: Buffer): DumpFormat | { problem: string } {
 /** The lines of psql's or pg_restore's stderr that say what failed. */
 function errorLines(lines: string[]): string {
   const errors = lines.filter((line) => /\b(ERROR|FATAL|PANIC|error|fatal):/.test(line));
-  const picked = (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-2)).map((line) => line.trim());
+  const picked = (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-2)).map((line) => line.replace(/\s+/g, ' ').trim());
   return picked.join('; ') || 'no message';
 }
 
@@ -421,9 +421,12 @@ async function restorePlain(
   const started = performance.now();
   const timer = setInterval(() => {
     const t = performance.now() - started;
-    const percent = info.size > 0 ? Math.floor((meter.bytes * 100) / info.size) : 0;
+    const read =
+      info.size > 0
+        ? `${Math.floor((meter.bytes * 100) / info.size)}% read (${formatBytes(meter.bytes)} of ${formatBytes(info.size)}, ${rate(meter.bytes, t)})`
+        : `${formatBytes(meter.bytes)} read (${rate(meter.bytes, t)})`;
     ctx.log(
-      `restoring ${from.uri}: ${percent}% read (${formatBytes(meter.bytes)} of ${formatBytes(info.size)}, ${rate(meter.bytes, t)}), ${guard.rows} rows into ${guard.tables} table${guard.tables === 1 ? '' : 's'}, ${formatDuration(t)}`,
+      `restoring ${from.uri}: ${read}, ${guard.rows} rows into ${guard.tables} table${guard.tables === 1 ? '' : 's'}, ${formatDuration(t)}`,
     );
   }, PROGRESS_EVERY_MS);
   timer.unref();
@@ -455,9 +458,12 @@ async function restorePlain(
     if (streamError instanceof DumpRefused)
       throw new ActionError(`${NAME}: ${from.uri}: ${streamError.message}; nothing was committed`, { permanent: true });
     if (exit.code !== null && exit.code !== 0)
-      throw new ActionError(`${NAME}: ${target.label}: psql: ${errorLines(psql.stderrLines())}; nothing was committed`, {
-        permanent: true,
-      });
+      throw new ActionError(
+        `${NAME}: ${target.label}: psql (exit ${exit.code}): ${errorLines(psql.stderrLines())}; nothing was committed`,
+        {
+          permanent: true,
+        },
+      );
     const e = streamError as { code?: unknown; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('Z_'))
       throw new ActionError(`${NAME}: ${from.uri}: the gzip stream is damaged (${e.message ?? e.code}); nothing was committed`, {

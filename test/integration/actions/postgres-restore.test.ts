@@ -13,7 +13,9 @@ import {
   exitWithin,
   header,
   isAlive,
+  journalPath,
   onlyRunId,
+  readJournal,
   readReport,
   requireBuild,
   startDrctl,
@@ -71,6 +73,8 @@ steps:
       url: \${{ inputs.db }}
 ${withArgs}`;
 
+  const stateDirs = new Map<CliResult, string>();
+  const stateDirOf = (result: CliResult): string => stateDirs.get(result)!;
   const restore = (url: string, withArgs: string): { result: CliResult; report: Report } => {
     const ws = workspace('drctl-rt-');
     ws.runbook('rb.yaml', runbook(withArgs));
@@ -80,6 +84,8 @@ ${withArgs}`;
       timeoutMs: 120_000,
     });
     expect(result.all).not.toContain(PASSWORD);
+    expect(readFileSync(journalPath(ws.stateDir, onlyRunId(ws.stateDir)), 'utf8')).not.toContain(PASSWORD);
+    stateDirs.set(result, ws.stateDir);
     return { result, report: readReport(ws.stateDir, onlyRunId(ws.stateDir)) };
   };
 
@@ -130,6 +136,17 @@ ${withArgs}`;
     expect(typeof outputs.duration_s).toBe('number');
     expect(result.all).toContain('sha256 verified (metadata sha256)');
     expect(digest(target.name)).toBe(sourceDigest);
+    const record = readJournal(stateDirOf(result), onlyRunId(stateDirOf(result))).find((e) => e.type === 'action.record')!.record;
+    expect(record).toMatchObject({
+      format: 'plain-gzip',
+      sha256: outputs.sha256,
+      expected_sha256: outputs.sha256,
+      sha256_source: 'metadata sha256',
+      tables: 2,
+      rows: 200003,
+      clean: false,
+      no_owner: true,
+    });
     // no_owner by default: the tables belong to the role that restored them.
     expect(pg.psql(`SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'`, target.name)).toBe('app');
   });
@@ -210,6 +227,45 @@ ${withArgs}`;
     expect(tablesIn(`target${databases - 1}`)).toBe(2);
   });
 
+  it('a failed restore with clean: true leaves the old data as it was (plain: the drop is in the same transaction)', () => {
+    const target = freshDatabase();
+    pg.psql('CREATE TABLE keepme (id int); INSERT INTO keepme VALUES (42); ALTER TABLE keepme OWNER TO app', target.name);
+    const { result } = restore(target.url, `      from: file://${files.path('cut.sql')}\n      clean: true\n`);
+    expect(result.status, result.all).toBe(1);
+    expect(result.all).toContain('nothing was committed');
+    expect(pg.psql('SELECT id FROM keepme', target.name)).toBe('42');
+    expect(tablesIn(target.name)).toBe(1);
+  });
+
+  it("role restores as that role; no_owner: false keeps the dump's owners, and an SQL error commits nothing (plain) or leaves a partial restore (custom)", () => {
+    pg.psql('CREATE ROLE writer NOLOGIN; GRANT writer TO app');
+    for (const file of ['plain.sql', 'dump.custom']) {
+      const target = freshDatabase();
+      pg.psql('GRANT CREATE ON SCHEMA public TO writer', target.name);
+      const { result } = restore(target.url, `      from: file://${files.path(file)}\n      role: writer\n`);
+      expect(result.status, `${file}: ${result.all}`).toBe(0);
+      expect(pg.psql(`SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'`, target.name), file).toBe(
+        'writer',
+      );
+    }
+    // The dump's tables belong to postgres: app may not give them to it.
+    const plain = freshDatabase();
+    const refused = restore(plain.url, `      from: file://${files.path('plain.sql')}\n      no_owner: false\n`);
+    expect(refused.result.status, refused.result.all).toBe(1);
+    expect(refused.result.all).toContain(
+      `postgres.restore: 127.0.0.1:${pg.port}/${plain.name}: psql (exit 3): ERROR: must be member of role "postgres"; nothing was committed`,
+    );
+    expect(tablesIn(plain.name)).toBe(0);
+    const custom = freshDatabase();
+    const partial = restore(custom.url, `      from: file://${files.path('dump.custom')}\n      no_owner: false\n`);
+    expect(partial.result.status, partial.result.all).toBe(1);
+    expect(partial.result.all).toContain(`postgres.restore: 127.0.0.1:${pg.port}/${custom.name}: pg_restore (exit 1): `);
+    expect(partial.result.all).toContain('the database is left partly restored (clean: true restores it again)');
+    const again = restore(custom.url, `      from: file://${files.path('dump.custom')}\n      clean: true\n`);
+    expect(again.result.status, again.result.all).toBe(0);
+    expect(digest(custom.name)).toBe(sourceDigest);
+  });
+
   it('Ctrl-C during a plain restore stops psql and commits nothing; the password is on no command line', async () => {
     const target = freshDatabase();
     // A slow source: a named pipe fed half the dump, then held open.
@@ -247,6 +303,14 @@ ${withArgs}`;
       30_000,
       100,
     );
+    // A progress line at most every 5 s: bytes read, rows and tables so far.
+    const progress = await waitFor(
+      () => /restoring file:\/\/\S+: [\d.]+ MiB read \([^)]*\), (\d+) rows into 1 table, /.exec(running.stderr() + running.stdout()),
+      'a progress line',
+      30_000,
+      100,
+    );
+    expect(Number(progress[1])).toBeGreaterThan(0);
     const argv = readFileSync(`/proc/${psqlPid}/cmdline`, 'utf8');
     const environ = readFileSync(`/proc/${psqlPid}/environ`, 'utf8').split('\0');
     expect(argv).not.toContain(PASSWORD);
