@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# postgres.restore against the seeds' procedure and against the ingest floor, from a moto_server
+# bucket into a throw-away PostgreSQL. The database is made by `pgbench -i` (scale 100 by default:
+# `--scale N`), backed up once in plain-gzip (`pg_dump | gzip`) and custom (`pg_dump -Fc`) format
+# and uploaded with its sha256 as metadata (as postgres.backup stores it). Then, in interleaved
+# rounds (RUNS, default 5), each route restores into a fresh empty database:
+#   seeds         `aws s3 cp` to a file, `gunzip` the file, `psql < file`
+#   drctl plain   postgres.restore of the plain-gzip object (a one-step runbook, `drctl run --yes`:
+#                 start-up included): S3 streamed through gunzip and the guard into one psql transaction
+#   drctl custom  postgres.restore of the custom object: ranged parallel download, then pg_restore -j
+#   floor plain   `psql -1 < plain.sql` from an uncompressed file already on disk
+#   floor custom  `pg_restore -j <cores>` from a file already on disk
+# Prints the medians, each route's ratio to the floor of its format, and drctl's peak memory (RSS,
+# from /usr/bin/time -f %M, the highest of all its rounds).
+# Targets: postgres.restore within 1.10x of the floor for both formats; peak memory under 150 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+SCALE=100
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE=${2:?--scale needs a number}; shift 2 ;;
+    --scale=*) SCALE=${1#--scale=}; shift ;;
+    *) echo "usage: bench/restore.sh [--scale N]   (scale 100 and RUNS=5 rounds by default)" >&2; exit 2 ;;
+  esac
+done
+RUNS=${RUNS:-5}
+[ -f dist/drctl.cjs ] || npm run build >/dev/null
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+[ -n "$bindir" ] && export PATH="$bindir:$PATH"
+for tool in moto_server aws /usr/bin/time initdb pg_ctl pgbench pg_dump pg_restore psql gzip gunzip; do
+  command -v "$tool" >/dev/null || { echo "bench/restore.sh needs $tool" >&2; exit 2; }
+done
+JOBS=$(nproc)
+
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
+
+dir=$(mktemp -d)
+moto_pid=
+pg_started=
+cleanup() {
+  if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$dir/pg"
+if [ "$(id -u)" = 0 ]; then chmod 711 "$dir"; chown postgres "$dir/pg"; chmod 700 "$dir/pg"; fi
+pg_port=$(free_port)
+as_pg initdb -D "$dir/pg/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
+as_pg pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w -t 60 -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1" start >/dev/null
+pg_started=1
+export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres PGDATABASE=bench
+psql -X -q -d postgres -c 'CREATE DATABASE bench'
+echo "generating the database: pgbench -i -s $SCALE" >&2
+pgbench -i -q -s "$SCALE" >/dev/null 2>&1
+db_size=$(psql -X -At -c "SELECT pg_size_pretty(pg_database_size('bench'))")
+
+port=$(free_port)
+moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+moto_pid=$!
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
+  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true NO_COLOR=1
+for _ in $(seq 100); do curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null && break; sleep 0.1; done
+aws s3 mb s3://bench >/dev/null
+
+# The backups: on disk for the floor, in the bucket (sha256 as metadata) for the other routes.
+echo "backing it up: pg_dump | gzip, pg_dump -Fc" >&2
+pg_dump -d bench >"$dir/plain.sql"
+gzip -c "$dir/plain.sql" >"$dir/plain.sql.gz"
+pg_dump -d bench -Fc -f "$dir/dump.custom"
+for file in plain.sql.gz dump.custom; do
+  aws s3 cp --quiet --metadata "sha256=$(sha256sum "$dir/$file" | cut -d' ' -f1)" "$dir/$file" "s3://bench/pg/$file"
+done
+
+for format in plain custom; do
+  object=plain.sql.gz
+  [ "$format" = custom ] && object=dump.custom
+  cat >"$dir/restore-$format.yaml" <<EOF
+apiVersion: drctl/v1
+kind: Runbook
+metadata: { name: bench-restore-$format, title: Restore the bench database }
+inputs:
+  db: { secret: true, env: BENCH_DB_URL }
+steps:
+  - id: restore
+    title: Restore the bench database ($format)
+    uses: postgres.restore
+    with: { url: "\${{ inputs.db }}", from: "s3://bench/pg/$object" }
+EOF
+done
+
+# Each restore goes into a database of its own, made empty just before (not timed) and dropped after.
+target=restored
+fresh() {
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $target" -c "CREATE DATABASE $target"
+  export BENCH_DB_URL="postgresql://postgres@127.0.0.1:$pg_port/$target"
+}
+# The data restored must be the data backed up: the rows of each pgbench table.
+check_restored() {
+  local want got
+  want=$(psql -X -At -d bench -c "SELECT (SELECT count(*) FROM pgbench_accounts) || '/' || (SELECT sum(abalance) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM pgbench_branches)")
+  got=$(psql -X -At -d "$target" -c "SELECT (SELECT count(*) FROM pgbench_accounts) || '/' || (SELECT sum(abalance) FROM pgbench_accounts) || '/' || (SELECT count(*) FROM pgbench_branches)")
+  [ "$want" = "$got" ] || { echo "$1: restored $got, backed up $want" >&2; exit 1; }
+}
+
+# drctl FORMAT: one run, its wall time (µs) on stdout and its peak RSS (KiB) appended to $dir/rss.
+drctl_round() {
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -f %M -a -o "$dir/rss" node bin/drctl.cjs run "$dir/restore-$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
+    { cat "$dir/drctl.log" >&2; exit 1; }
+  end=$(date +%s%N)
+  echo $(((end - start) / 1000))
+}
+seeds() {
+  rm -f "$dir/seeds.sql.gz" "$dir/seeds.sql"
+  aws s3 cp --quiet s3://bench/pg/plain.sql.gz "$dir/seeds.sql.gz" && gunzip "$dir/seeds.sql.gz" &&
+    psql -X -q -d "$target" <"$dir/seeds.sql" && rm -f "$dir/seeds.sql"
+}
+floor_plain() { psql -X -q -1 -v ON_ERROR_STOP=1 -d "$target" <"$dir/plain.sql"; }
+floor_custom() { pg_restore -j "$JOBS" -d "$target" "$dir/dump.custom"; }
+# timed NAME CMD...: a fresh database, one timed run of CMD appended to $dir/NAME, the data checked.
+timed() {
+  local name=$1
+  shift
+  fresh
+  "$@" >>"$dir/$name"
+  check_restored "$name"
+}
+
+# Warm up every route once (and prove each restores the data).
+echo "warming up" >&2
+timed warm drctl_round plain
+grep -q 'sha256 verified' "$dir/drctl.log" || { cat "$dir/drctl.log"; echo "drctl did not verify the sha256" >&2; exit 1; }
+timed warm drctl_round custom
+timed warm wall_us seeds
+timed warm wall_us floor_plain
+timed warm wall_us floor_custom
+: >"$dir/rss"
+
+for ((i = 1; i <= RUNS; i++)); do
+  echo "round $i of $RUNS" >&2
+  timed seeds wall_us seeds
+  timed drctl-plain drctl_round plain
+  timed floor-plain wall_us floor_plain
+  timed drctl-custom drctl_round custom
+  timed floor-custom wall_us floor_custom
+  # database-loss (the whole runbook, `drctl run --yes`) is timed here, as one more route of the round.
+done
+
+seeds_ms=$(median_of_us <"$dir/seeds")
+drctl_plain=$(median_of_us <"$dir/drctl-plain")
+floor_plain_ms=$(median_of_us <"$dir/floor-plain")
+drctl_custom=$(median_of_us <"$dir/drctl-custom")
+floor_custom_ms=$(median_of_us <"$dir/floor-custom")
+peak_kib=$(grep -E '^[0-9]+$' "$dir/rss" | sort -n | tail -1)
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+echo "database                        pgbench scale $SCALE ($db_size): plain dump $(mib "$(stat -c %s "$dir/plain.sql")") MiB, gzipped $(mib "$(stat -c %s "$dir/plain.sql.gz")") MiB, custom $(mib "$(stat -c %s "$dir/dump.custom")") MiB; $RUNS interleaved rounds, $JOBS cores"
+echo "seeds: aws s3 cp, gunzip, psql   median ${seeds_ms} ms   $(ratio "$seeds_ms" "$floor_plain_ms")x the plain floor"
+echo "drctl postgres.restore plain     median ${drctl_plain} ms   $(ratio "$drctl_plain" "$floor_plain_ms")x the plain floor  (target <= 1.10)"
+echo "floor: psql -1 < plain.sql       median ${floor_plain_ms} ms"
+echo "drctl postgres.restore custom    median ${drctl_custom} ms   $(ratio "$drctl_custom" "$floor_custom_ms")x the custom floor  (target <= 1.10)"
+echo "floor: pg_restore -j $JOBS (file)     median ${floor_custom_ms} ms"
+echo "drctl peak memory (RSS)          $(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB  (target < 150 MiB)"
