@@ -40,7 +40,7 @@ export function createActionExecutor(settings: ActionSettings): ActionExecutor {
     // Connection strings and the like are secrets wherever they came from.
     for (const name of action.secretArgs ?? []) {
       const value = task.with[name];
-      if (typeof value !== 'string' || !value) continue;
+      if (typeof value !== 'string' || !value || action.openValues?.[name]?.includes(value)) continue;
       task.addSecret(value);
       // A connection string's password is a secret on its own too (a script may print just that).
       const password = passwordIn(value);

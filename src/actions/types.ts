@@ -41,6 +41,8 @@ export interface ActionDefinition<Args = Record<string, unknown>> {
   outputs: readonly string[];
   /** Arguments that may carry secrets (connection strings): masked wherever they are shown. */
   secretArgs?: readonly string[];
+  /** Values of a secret argument that name no secret and are shown as written (backup.verify's `scratch: local`). */
+  openValues?: Readonly<Record<string, readonly string[]>>;
   run(args: Args, ctx: ActionContext): Promise<ActionOutputs>;
   /** An automatic rollback, run when the run rolls back and the step has no rollback of its own. */
   rollback?(args: Args, outputs: ActionOutputs, ctx: ActionContext): Promise<void>;

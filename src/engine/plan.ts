@@ -147,8 +147,12 @@ export function viewOf(body: Body, scope: Scope): CommandView {
       const display = resolved.display as Record<string, unknown>;
       const values = resolved.value as Record<string, unknown>;
       // Secret arguments are never shown; a database URL shows where it points, its password masked.
-      for (const name of actionNamed(body.action)?.secretArgs ?? [])
-        if (name in display) display[name] = typeof values[name] === 'string' ? secretDisplay(values[name]) : SECRET_MASK;
+      const action = actionNamed(body.action);
+      for (const name of action?.secretArgs ?? []) {
+        const value = values[name];
+        if (!(name in display) || (typeof value === 'string' && action?.openValues?.[name]?.includes(value))) continue;
+        display[name] = typeof value === 'string' ? secretDisplay(value) : SECRET_MASK;
+      }
       return { kind: 'uses', action: body.action, with: display };
     }
     case 'manual':

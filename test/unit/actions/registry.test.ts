@@ -6,6 +6,7 @@ const CONTRACT: Record<string, string[]> = {
   'backup.latest': ['uri', 'key', 'last_modified', 'age_s', 'size'],
   'backup.download': ['path', 'bytes', 'sha256'],
   'backup.upload': ['uri', 'bytes', 'sha256'],
+  'backup.verify': ['tables', 'rows', 'differences', 'restore_s', 'summary'],
   'backup.prune': ['kept', 'deleted', 'deleted_keys'],
   'rds.restore-pitr': ['endpoint', 'arn', 'restored_to'],
   'rds.restore-snapshot': ['endpoint', 'arn', 'snapshot'],
@@ -39,6 +40,10 @@ describe('the action registry', () => {
     for (const [name, outputs] of Object.entries(CONTRACT)) {
       expect([...ACTIONS.get(name)!.outputs].sort(), name).toEqual([...outputs, ...(EXTENSIONS[name] ?? [])].sort());
     }
+  });
+
+  it("treats backup.verify's scratch database URL as a secret", () => {
+    expect(ACTIONS.get('backup.verify')!.secretArgs).toEqual(['scratch']);
   });
 
   it('treats connection strings as secrets', () => {
