@@ -145,6 +145,9 @@ export class TerminalHost implements Host {
     const text = await this.widgets.input(
       {
         message: 'Note for the journal and the report (empty to go back):',
+        // The note may quote a secret, which the host cannot mask: the answered prompt does not
+        // repeat it, and the note's line below shows it as journaled, masked.
+        transformer: (value, { isFinal }) => (isFinal ? (value.trim() === '' ? 'back' : 'noted') : value),
         validate: (value) => value.length <= MAX_NOTE_LENGTH || `a note holds at most ${MAX_NOTE_LENGTH} characters`,
       },
       context,
