@@ -33,10 +33,12 @@ export function renderLogs(record: RunRecord, entries: readonly JournalEntry[], 
     out.push(style.bold(`Step ${index + 1}/${ids.length}: ${planned.title}`) + style.dim(`  [${planned.id}] · ${status}`));
     const list = attempts.get(planned.id) ?? [];
     if (list.length === 0) out.push(style.dim('  no command output journaled'));
-    for (const attempt of list) {
+    // Numbered across the run, as the report counts them: a step run again, or cut short and
+    // finished after a resume, starts the journal's attempt count again at 1.
+    for (const [n, attempt] of list.entries()) {
       const exit = attempt.exit_code === null ? 'no exit code' : `exit ${attempt.exit_code}`;
       const how = attempt.ended === 'exited' ? '' : ` (${attempt.ended})`;
-      const label = `  attempt ${attempt.attempt} · ${exit}${how} · ${formatDuration(attempt.duration_ms)} · ${attempt.t}`;
+      const label = `  attempt ${n + 1} · ${exit}${how} · ${formatDuration(attempt.duration_ms)} · ${attempt.t}`;
       out.push(style.dim(label));
       if (attempt.error) out.push(`  ${style.red(sanitizeOutput(attempt.error, { colour: false }))}`);
       if (attempt.truncated) out.push(style.yellow('  output truncated: only the last part of each stream was journaled'));
