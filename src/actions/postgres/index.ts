@@ -2,6 +2,7 @@ import type { ActionDefinition } from '../types.js';
 import { postgresBackup } from './backup.js';
 import { postgresCheck } from './check.js';
 import { postgresFingerprint } from './fingerprint.js';
+import { postgresLocal } from './local.js';
 import { postgresQuery } from './query.js';
 import { postgresRestore } from './restore.js';
 import { postgresWait } from './wait.js';
@@ -15,4 +16,5 @@ export const postgresActions: Array<ActionDefinition<any>> = [
   postgresBackup,
   postgresFingerprint,
   postgresRestore,
+  postgresLocal,
 ];
