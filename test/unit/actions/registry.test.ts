@@ -20,6 +20,7 @@ const CONTRACT: Record<string, string[]> = {
   'postgres.fingerprint': ['fingerprint', 'tables', 'rows', 'differences', 'summary'],
   'postgres.backup': ['location', 'key', 'size', 'sha256', 'manifest', 'format', 'duration_s'],
   'postgres.restore': ['format', 'bytes', 'duration_s', 'tables', 'sha256'],
+  'postgres.local': ['url', 'host', 'port', 'database', 'data_dir', 'version'],
   'http.check': ['status', 'duration_ms'],
   sleep: [],
 };
@@ -27,7 +28,8 @@ const CONTRACT: Record<string, string[]> = {
 /** Outputs drctl adds to the contract's (an extension never removes or renames one). */
 const EXTENSIONS: Record<string, string[]> = {
   // As an operator reads them, for a confirmation to quote: "7m30s", "1.2 MiB".
-  'backup.latest': ['age', 'size_text'],
+  // The manifest beside the chosen backup ('' when it has none), for postgres.fingerprint to compare with.
+  'backup.latest': ['age', 'size_text', 'manifest'],
   // What a dry run would delete, and whether it was one.
   'backup.prune': ['planned_keys', 'dry_run'],
   // Where it connected, for a confirmation to name the target.
