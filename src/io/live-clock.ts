@@ -110,7 +110,8 @@ export class LiveClock {
   private base: { clock: ClockView; at: number } | undefined;
   private header: { start: number; rtoMs?: number | undefined } | undefined;
   private card: { id: string; budgetMs?: number | undefined } | undefined;
-  private working: { id: string; budgetMs?: number | undefined; since: number } | undefined;
+  /** The step at work; `onCard` when it is the card's step (a step run again is not), whose budget the projection holds. */
+  private working: { id: string; budgetMs?: number | undefined; since: number; onCard: boolean } | undefined;
   private rollingBack = false;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -128,7 +129,14 @@ export class LiveClock {
         this.working = undefined;
         break;
       case 'step.started':
-        this.working = { id: event.step, budgetMs: this.card?.id === event.step ? this.card.budgetMs : undefined, since: this.now() };
+        this.working =
+          this.card?.id === event.step
+            ? { id: event.step, budgetMs: this.card.budgetMs, since: this.now(), onCard: true }
+            : { id: event.step, since: this.now(), onCard: false };
+        break;
+      case 'step.attempt.started':
+        // A step run again from the menu has no card of its own: its budget comes with its attempt.
+        if (this.working?.id === event.id && !this.working.onCard) this.working.budgetMs = event.budgetMs;
         break;
       case 'step.failed':
       case 'step.finished':
@@ -150,7 +158,7 @@ export class LiveClock {
       const { clock, at } = this.base;
       const elapsedMs = clock.elapsedMs + (now - at);
       let remaining = Math.max(0, clock.projectedMs - clock.elapsedMs);
-      const step = this.step();
+      const step = this.working?.onCard ? this.step() : undefined;
       if (step?.budgetMs !== undefined) remaining -= Math.min(step.elapsedMs, step.budgetMs);
       return { elapsedMs, rtoMs: clock.rtoMs, projectedMs: elapsedMs + Math.max(0, remaining) };
     }
