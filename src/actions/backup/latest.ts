@@ -3,7 +3,7 @@ import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
 import { defineAction, PermanentActionError } from '../types.js';
 import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
-import { MANIFEST_SUFFIX } from './manifest.js';
+import { manifestKeyFor, MANIFEST_SUFFIX } from './manifest.js';
 import { formatBytes } from './progress.js';
 import type { StoredObject } from '../../ports/backup-store.js';
 import type { OpenStore } from './store.js';
@@ -43,7 +43,7 @@ export function backupLatestAction(open: OpenStore = openStore) {
     name: NAME,
     summary: 'Find the newest backup taken at or before the incident start',
     args: backupLatestArgs,
-    outputs: ['uri', 'key', 'last_modified', 'age_s', 'age', 'size', 'size_text'],
+    outputs: ['uri', 'key', 'last_modified', 'age_s', 'age', 'size', 'size_text', 'manifest'],
     async run(args, ctx) {
       const location = parseLocation(args.location);
       if (typeof location === 'string') throw new PermanentActionError(`${NAME}: ${args.location}: ${location}`);
@@ -55,6 +55,8 @@ export function backupLatestAction(open: OpenStore = openStore) {
       let matching = 0;
       let newerCount = 0;
       let pages = 0;
+      // The manifests seen (postgres.backup's <key>.manifest.json): the chosen backup's is an output.
+      const manifests = new Set<string>();
       try {
         const store = await open(location.store, ctx.aws);
         let token: string | undefined;
@@ -64,6 +66,7 @@ export function backupLatestAction(open: OpenStore = openStore) {
           for (const object of page.objects) {
             listed++;
             const name = object.key.slice(location.prefix.length);
+            if (name.endsWith(MANIFEST_SUFFIX)) manifests.add(object.key);
             // Folder markers ("prefix/sub/", 0 bytes) are not backups, nor is the manifest beside a backup.
             if (!name || name.endsWith('/') || name.endsWith(MANIFEST_SUFFIX) || (pattern && !pattern.test(name))) continue;
             matching++;
@@ -103,7 +106,7 @@ export function backupLatestAction(open: OpenStore = openStore) {
         `${uri}: taken ${best.lastModified.toISOString()}, ${formatDuration(ageMs)} before the incident start, ${formatBytes(best.size)} (${matching} backup(s)${matched} in ${pages} page(s)${newerCount ? `, ${newerCount} newer than the incident start left out` : ''})`,
       );
       ctx.recoveryPoint(best.lastModified, uri);
-      // `age` and `size_text` as an operator reads them, for confirmations and messages: "7m30s", "1.2 MiB".
+      // `age` and `size_text` as an operator reads them (`manifest`: the manifest's URI or ''), for confirmations and messages: "7m30s", "1.2 MiB".
       return {
         uri,
         key: best.key,
@@ -112,6 +115,10 @@ export function backupLatestAction(open: OpenStore = openStore) {
         age: formatDuration(ageMs),
         size: best.size,
         size_text: formatBytes(best.size),
+        // The manifest beside the backup (its tables' row counts and fingerprints), or '' when it has none.
+        manifest: manifests.has(manifestKeyFor(best.key.replace(/\/$/, '')))
+          ? uriOf(location.store, manifestKeyFor(best.key.replace(/\/$/, '')))
+          : '',
       };
     },
   });

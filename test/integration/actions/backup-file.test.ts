@@ -66,6 +66,7 @@ steps:
       age: '6m52s',
       size: 36,
       size_text: '36 B',
+      manifest: '',
     });
     expect(report.rpo).toEqual({ target_s: 900, achieved_s: 412, met: true, verdict: 'met', evidence: `file://${path}` });
     expect(stepOf(report, 'fetch').outputs).toEqual({

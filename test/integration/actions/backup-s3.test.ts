@@ -117,6 +117,7 @@ steps:
       age: formatDuration(ageS * 1000),
       size: NEWEST_BODY.length,
       size_text: `${NEWEST_BODY.length} B`,
+      manifest: '',
     });
     expect(report.rpo).toEqual({ target_s: 900, achieved_s: ageS, met: true, verdict: 'met', evidence: uri });
     expect(stepOf(report, 'fetch').outputs).toEqual({

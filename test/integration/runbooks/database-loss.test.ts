@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { TestMoto } from '../../support/moto.js';
@@ -10,14 +10,14 @@ import { hasMoto, startMoto } from '../../support/moto.js';
 import type { TestPostgres } from '../../support/postgres.js';
 import { hasPostgres, startPostgres } from '../../support/postgres.js';
 import { requireTool } from '../../support/tools.js';
-import { drctlCommandLine, TmuxSession } from '../run/helpers.js';
+import { drctlCommandLine, header, TmuxSession } from '../run/helpers.js';
 import type { Rehearsal } from './harness.js';
 import { rehearsal } from './harness.js';
 
 /**
  * The shipped database-loss runbook, start to finish, by name: backups made with the real pg_dump
- * and uploaded with the real aws CLI into moto's S3, restored with the real psql into a real
- * PostgreSQL, the application scaled through a recording kubectl, health checked against a tiny
+ * and uploaded with the real aws CLI into moto's S3 (the backup job's `pg_dump | gzip`), or made
+ * by postgres.backup with its manifest, streamed by postgres.restore into a real PostgreSQL, the application scaled through a recording kubectl, health checked against a tiny
  * HTTP server in this process.
  *
  * S3 stamps an object with its upload time (backup.latest goes by that, not by the name), so the
@@ -167,8 +167,8 @@ describe.skipIf(
       `confirmed by --yes: Restore backup ${keys.good.replace(/\./g, '\\.')} \\((\\d+(\\.\\d)? (B|KiB)), taken ([\\d.]+s) before the incident start\\) into database shop on 127\\.0\\.0\\.1:${pg.port}\\?`,
     );
     expect(result.all).toMatch(confirmation);
-    // The step card shows where the restore writes: the connection, as user@host:port/db.
-    expect(result.all).toMatch(new RegExp(`\\n\\s+postgres\\s+postgres@127\\.0\\.0\\.1:${pg.port}/shop\\n`));
+    // The restore streamed the object (no download) and verified the dump was complete.
+    expect(result.all).toContain(`restored s3://${BUCKET}/${keys.good} (plain-gzip`);
 
     const report = r.report();
     expect(report.status).toBe('succeeded');
@@ -181,20 +181,17 @@ describe.skipIf(
     });
     const step = (id: string) => report.steps.find((s) => s.id === id)!;
     expect(step('find-backup').outputs).toMatchObject({ key: keys.good, uri: `s3://${BUCKET}/${keys.good}` });
-    expect(step('check-backup').outputs).toEqual({ tables: '2' });
+    expect(step('restore-database').outputs).toMatchObject({ format: 'plain-gzip', tables: 2 });
     expect(step('verify-restore').status).toBe('succeeded');
+    // An old-style backup has no manifest: the integrity check is skipped, saying why.
+    expect(step('find-backup').outputs.manifest).toBe('');
+    expect(step('check-integrity')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('manifest') as string });
     expect(step('health-check').outputs).toMatchObject({ status: 200 });
     expect(step('test-restore-scratch').status).toBe('skipped');
     // The connection string never reaches the report.
     expect(JSON.stringify(report)).not.toContain(pg.url('shop'));
-    // The downloaded dump and the folder drctl made for it are gone now that the run has ended.
-    const downloaded = step('download-backup').outputs.path as string;
-    expect(existsSync(downloaded)).toBe(false);
-    expect(existsSync(dirname(downloaded))).toBe(false);
-    expect((report.cleanup as Array<{ path: string; status: string }>).map((c) => [c.path, c.status])).toEqual([
-      [dirname(downloaded), 'removed'],
-      [downloaded, 'removed'],
-    ]);
+    // Nothing was written to this machine's disk: no download to clean up.
+    expect(report.cleanup).toEqual([]);
   });
 
   it('in a real 80-column terminal, the restore confirmation names the backup (key, size, age) and the target database, host and port', async () => {
@@ -252,6 +249,102 @@ describe.skipIf(
     expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'scratch')).toBe('0');
   });
 
+  /**
+   * A database `source` with two tables (one without a primary key), backed up by postgres.backup
+   * (plain-gzip, its manifest beside it) into s3://<bucket>/postgres/, and the incident start
+   * a little after that backup. Returns the backup's key.
+   */
+  const managedBackup = async (bucket: string): Promise<{ key: string; incident: string }> => {
+    aws('s3', 'mb', `s3://${bucket}`);
+    recreateEmpty('source');
+    pg.psql(
+      `CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);
+         INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 500) g;
+         CREATE TABLE notes (body text);
+         INSERT INTO notes VALUES ('same'), ('same'), ('other');`,
+      'source',
+    );
+    const r = rehearsal({ env: moto.env });
+    writeFileSync(
+      join(r.dir, 'backup.yaml'),
+      `${header('take-backup', 'Take a backup')}inputs:
+  db: { secret: true, env: SOURCE_DB_URL }
+steps:
+  - id: backup
+    title: Back up the source database
+    uses: postgres.backup
+    with: { url: "\${{ inputs.db }}", to: "s3://${bucket}/postgres/" }
+`,
+    );
+    const made = await r.drctl(['run', 'backup.yaml', '--yes'], {
+      SOURCE_DB_URL: pg.url('source'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+    expect(made.status, made.all).toBe(0);
+    const key = r.report().steps.find((s) => s.id === 'backup')!.outputs.key as string;
+    await sleep(1200);
+    return { key, incident: new Date().toISOString() };
+  };
+
+  const sameRows = (database: string): string =>
+    pg.psql(
+      "SELECT (SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM customers) || '|' || (SELECT string_agg(body, ',' ORDER BY body) FROM notes)",
+      database,
+    );
+
+  it('database-loss restores a backup made by postgres.backup and proves the restored data equals its manifest', async () => {
+    const { key, incident } = await managedBackup('managed-backups');
+    expect(key).toMatch(/^postgres\/source-\d{8}T\d{6}Z\.sql\.gz$/);
+    recreateEmpty('restored');
+    const r = rehearsal({ env: moto.env });
+    inputs(r, { backup_bucket: 'managed-backups', database_url: pg.url('restored') });
+    const result = await run(r, ['--incident-start', incident]);
+    expect(result.status, result.all).toBe(0);
+    expect(sameRows('restored')).toBe(sameRows('source'));
+    const report = r.report();
+    const step = (id: string) => report.steps.find((s) => s.id === id)!;
+    expect(step('find-backup').outputs).toMatchObject({ key, manifest: `s3://managed-backups/${key}.manifest.json` });
+    expect(step('restore-database').outputs).toMatchObject({ format: 'plain-gzip', tables: 2 });
+    expect(step('check-integrity').status).toBe('succeeded');
+    expect(result.all).toContain(`2 tables, 503 rows: all match s3://managed-backups/${key}.manifest.json`);
+    // The report's integrity evidence: the restored database against the manifest, every table equal.
+    expect(report.integrity).toEqual([expect.objectContaining({ database: 'restored', tables: 2, rows: 503, differences: [], ok: true })]);
+  });
+
+  it('database-loss stops at the restore of a corrupted backup with nothing committed: the database stays empty', async () => {
+    const { key } = await managedBackup('corrupt-backups');
+    // Bit rot: one byte in the middle of the object changes; the object keeps the sha256 tag it was uploaded with.
+    const work = rehearsal().dir;
+    const file = join(work, 'backup.sql.gz');
+    aws('s3', 'cp', `s3://corrupt-backups/${key}`, file, '--only-show-errors');
+    const tags = JSON.parse(aws('s3api', 'get-object-tagging', '--bucket', 'corrupt-backups', '--key', key)) as {
+      TagSet: Array<{ Key: string; Value: string }>;
+    };
+    const sha256 = tags.TagSet.find((t) => t.Key === 'sha256')!.Value;
+    const bytes = readFileSync(file);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    writeFileSync(file, bytes);
+    aws('s3api', 'put-object', '--bucket', 'corrupt-backups', '--key', key, '--body', file, '--tagging', `sha256=${sha256}`);
+    await sleep(1200);
+    const incident = new Date().toISOString();
+    recreateEmpty('restored');
+    const r = rehearsal({ env: moto.env });
+    inputs(r, { backup_bucket: 'corrupt-backups', database_url: pg.url('restored') });
+    const result = await run(r, ['--incident-start', incident]);
+    expect(result.status, result.all).toBe(1);
+    const report = r.report();
+    expect(report.status).toBe('failed');
+    expect(report.steps.find((s) => s.id === 'restore-database')!).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('postgres.restore:') as string,
+    });
+    expect(report.steps.find((s) => s.id === 'check-integrity')!.status).toBe('not_run');
+    // Nothing was committed: the database holds no table, and the application was not started again.
+    expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'restored')).toBe('0');
+    expect(scaleCalls(r)).toEqual([['scale', 'deployment', 'backend', 'worker', '-n', 'shop', '--replicas=0']]);
+  });
+
   it('database-loss stops at "no backups" on an empty bucket, with the database untouched and the application still running', async () => {
     aws('s3', 'mb', 's3://empty-backups');
     recreateEmpty('keep');
@@ -260,7 +353,7 @@ describe.skipIf(
     inputs(r, { backup_bucket: 'empty-backups', database_url: pg.url('keep') });
     const result = await run(r);
     expect(result.status, result.all).toBe(1);
-    expect(result.all).toContain('backup.latest: s3://empty-backups/postgres/: no backups matching "backup_*.sql.gz"');
+    expect(result.all).toContain('backup.latest: s3://empty-backups/postgres/: no backups matching "*.sql.gz"');
     expect(pg.psql("SELECT string_agg(v::text, ',') FROM precious", 'keep')).toBe('42');
     expect(scaleCalls(r)).toEqual([]);
     const report = r.report();
@@ -280,7 +373,7 @@ describe.skipIf(
     inputs(r, { backup_bucket: 'late-backups', database_url: pg.url('keep') });
     const result = await run(r, ['--incident-start', before]);
     expect(result.status, result.all).toBe(1);
-    expect(result.all).toContain(`the only backups matching "backup_*.sql.gz" are newer than the incident start`);
+    expect(result.all).toContain(`the only backups matching "*.sql.gz" are newer than the incident start`);
     expect(result.all).toContain(`s3://late-backups/${late}`);
     // Not retried (find-backup has retries: { attempts: 2 }): trying again cannot change it.
     expect(r.journal().filter((e) => e.type === 'step.attempt' && e.step === 'find-backup')).toHaveLength(1);
@@ -315,8 +408,6 @@ describe.skipIf(
       'find-backup.age_s=60',
       '--output',
       'find-backup.last_modified=2026-11-22T03:00:00Z',
-      '--output',
-      'download-backup.path=/nonexistent/backup.sql.gz',
     ]);
     expect(result.status, result.all).toBe(0);
     expect(result.all).toMatch(/public\.customers\s+\|\s+1234/);

@@ -158,10 +158,42 @@ describe('backup.latest', () => {
       age: '6m52s',
       size: 123_456,
       size_text: '120.6 KiB',
+      manifest: '',
     });
     expect(ctx.points).toEqual([{ at: new Date('2026-11-22T02:53:08.000Z'), evidence: `s3://bkt/${newest.key}` }]);
     expect(ctx.records[0]).toMatchObject({ location: 's3://bkt/pg/', pages: 3, listed: 3000, matching: 3000, newer_than_incident: 0 });
     expect(ctx.logs.join('\n')).toContain('6m52s before the incident start');
+  });
+
+  it("names the manifest beside the chosen backup (postgres.backup's), and '' for a backup without one", async () => {
+    const store = new FakeStore([
+      [
+        { key: 'p/shop-20261122T020000Z.sql.gz', lastModified: at(-900), size: 10 },
+        { key: 'p/shop-20261122T020000Z.sql.gz.manifest.json', lastModified: at(-899), size: 1 },
+        { key: 'p/shop-20261122T021500Z.sql.gz', lastModified: at(-300), size: 10 },
+      ],
+      [{ key: 'p/shop-20261122T021500Z.sql.gz.manifest.json', lastModified: at(-299), size: 1 }],
+    ]);
+    const outputs = await run(
+      backupLatestAction(async () => store),
+      { location: 's3://bkt/p/' },
+      fakeActionContext(),
+    );
+    expect(outputs).toMatchObject({
+      key: 'p/shop-20261122T021500Z.sql.gz',
+      manifest: 's3://bkt/p/shop-20261122T021500Z.sql.gz.manifest.json',
+    });
+    const old = new FakeStore([[{ key: 'p/backup_20261122_021500.sql.gz', lastModified: at(-300), size: 10 }]]);
+    expect(
+      await run(
+        backupLatestAction(async () => old),
+        { location: 's3://bkt/p/' },
+        fakeActionContext(),
+      ),
+    ).toMatchObject({
+      key: 'p/backup_20261122_021500.sql.gz',
+      manifest: '',
+    });
   });
 
   it('leaves out backups taken after the incident start (they may hold the damage); one taken at that very instant counts', async () => {
@@ -328,6 +360,7 @@ describe('backup.latest', () => {
       age: '5m',
       size: 4,
       size_text: '4 B',
+      manifest: '',
     });
     await expect(run(backupLatestAction(), { location: `file://${dir}/missing/` }, fakeActionContext())).rejects.toThrow(
       `backup.latest: file://${dir}/missing/: ENOENT: no such file or directory`,
