@@ -48,6 +48,8 @@ export interface RunSummary {
   failedStep?: string | undefined;
   rto: { targetMs: number; elapsedMs: number; met: boolean } | null;
   rpo: { targetMs: number; achievedMs: number; met: boolean; evidence: string } | null;
+  /** The run's integrity evidence, one line per fingerprint (`ok`: matched; null: nothing compared). */
+  integrity?: Array<{ step: string; text: string; ok: boolean | null }> | undefined;
   runningMs: number;
   waitingMs: number;
   reportFile: string;

@@ -65,6 +65,8 @@ export function renderSummary(summary: RunSummary, style: Style): string {
   out.push(`Run ${summary.runId}: ${summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status)}, ${outcome}`);
   out.push(`${rtoLabel(facts)}: ${rtoText(facts, mark)}`);
   if (summary.rpo) out.push(`${rpoLabel(facts)}: ${rpoText(facts, mark)}`);
+  for (const line of summary.integrity ?? [])
+    out.push(`Integrity (${line.step}): ${line.ok === null ? line.text : line.ok ? style.green(line.text) : style.red(line.text)}`);
   out.push(`Time running commands ${formatDuration(summary.runningMs)} · waiting for the operator ${formatDuration(summary.waitingMs)}`);
   out.push(style.dim(`Report: ${summary.reportFile} · exit code ${summary.exitCode}`));
   return out.join('\n');

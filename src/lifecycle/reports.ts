@@ -7,7 +7,7 @@ import { journalFile, runDir } from '../journal/runs.js';
 import type { RunReport } from '../report/build.js';
 import { actualSeconds, buildReport, verdictFacts } from '../report/build.js';
 import type { ReportFormat } from '../report/render.js';
-import { REPORT_FORMATS, renderReport } from '../report/render.js';
+import { integrityLines, REPORT_FORMATS, renderReport } from '../report/render.js';
 import { UserError } from '../util/errors.js';
 import { makeFolder, writeFileAtomic } from '../util/write-file-atomic.js';
 
@@ -109,6 +109,7 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
     })),
     runningMs: report.time.running_s * 1000,
     waitingMs: report.time.waiting_for_operator_s * 1000,
+    integrity: integrityLines(report),
     reportFile,
   };
 }

@@ -40,7 +40,7 @@ function correctionText(r: RunReport): string {
 }
 
 /** Each piece of integrity evidence in one line: what was fingerprinted, and whether it matched what it was compared with. */
-function integrityLines(r: RunReport): Array<{ step: string; text: string; ok: boolean | null }> {
+export function integrityLines(r: RunReport): Array<{ step: string; text: string; ok: boolean | null }> {
   const count = (n: number | null, word: string): string => (n === null ? `? ${word}s` : `${n} ${word}${n === 1 ? '' : 's'}`);
   return (r.integrity ?? []).map((i) => {
     const db = i.database ?? 'the database';

@@ -218,6 +218,36 @@ describe('a run that recovered', () => {
     expect(xml).toMatch(/name="recovery" time="1200">\s*<system-out>recovered in 20m<\/system-out>/);
   });
 
+  it("ends its summary with the run's integrity evidence, one line per fingerprint", () => {
+    const manifest = 's3://bkt/shop-20261122T025300Z.sql.gz.manifest.json';
+    const withEvidence: RunReport = {
+      ...report,
+      integrity: [
+        { step: 'before', at: at(1), database: 'shop', compared_with: null, tables: 2, rows: 10, differences: [], ok: null },
+        { step: 'check-integrity', at: at(2), database: 'shop', compared_with: manifest, tables: 2, rows: 10, differences: [], ok: true },
+        {
+          step: 'again',
+          at: at(3),
+          database: 'shop',
+          compared_with: manifest,
+          tables: 2,
+          rows: 9,
+          differences: ['public.orders: 8 rows, the manifest has 9'],
+          ok: false,
+        },
+      ],
+    };
+    const lines = renderSummary(summaryOf(withEvidence, 'report.json'), plain).split('\n');
+    const rpo = lines.findIndex((l) => l.startsWith('RPO 15m: '));
+    expect(lines.slice(rpo + 1, rpo + 4)).toEqual([
+      'Integrity (before): fingerprint of shop taken: 2 tables, 10 rows',
+      `Integrity (check-integrity): shop matches ${manifest}: 2 tables, 10 rows`,
+      `Integrity (again): shop differs from ${manifest}: public.orders: 8 rows, the manifest has 9`,
+    ]);
+    // A run without a fingerprint has no such line.
+    expect(renderSummary(summaryOf(report, 'report.json'), plain)).not.toContain('Integrity');
+  });
+
   it('a step allowed to fail passes in JUnit, its failure and error output in <system-out>; the suite stays green', () => {
     const xml = renderReport(report, 'junit');
     expect(xml).toMatch(
