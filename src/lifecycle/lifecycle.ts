@@ -6,6 +6,7 @@ import type { ResolvedInputs } from '../engine/inputs.js';
 import { resolveInputs, secretValues, unjournaledInputs } from '../engine/inputs.js';
 import type { Plan, PlanContext } from '../engine/plan.js';
 import { buildPlan, expressionEnv, resolveRunbookEnv, runScope } from '../engine/plan.js';
+import { CLOCK_SKEW_MS } from '../engine/incident-start.js';
 import { runPreflight } from '../engine/preflight.js';
 import { Redactor } from '../engine/redact.js';
 import type { JournalEntryBody, PlannedStepInfo } from '../journal/entries.js';
@@ -206,6 +207,7 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
 export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Promise<number> {
   const known = loadRun(request.stateDir, request.runId);
   refuseFinished(request.stateDir, known);
+  refuseLateIncidentStart(known, request.incidentStart?.at);
   prepareStateDir(request.stateDir);
   const release = await acquireRunLock(request.stateDir, known.runbook, known.runId);
   try {
@@ -297,6 +299,18 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
 function parseStoredReport(value: string): ReportRequest {
   const colon = value.indexOf(':');
   return { format: value.slice(0, colon) as ReportRequest['format'], file: value.slice(colon + 1) };
+}
+
+/**
+ * The incident began before its recovery: a corrected incident start after the run's own start
+ * (`-0m` typed at a later resume) would credit the recovery with less time than it took. Clocks
+ * may disagree a little, as `run --incident-start` allows.
+ */
+function refuseLateIncidentStart(record: RunRecord, at: Date | undefined): void {
+  if (at === undefined || at.getTime() <= Date.parse(record.startedAt) + CLOCK_SKEW_MS) return;
+  throw new UserError(`--incident-start ${at.toISOString()} is after the run started (${record.startedAt})`, {
+    hint: 'the incident start is when the disaster began, before its recovery: give that time, e.g. as an ISO time',
+  });
 }
 
 /** A run that ended is not resumed; its report.json is put in place if a kill left it missing. */
