@@ -48,6 +48,9 @@ const POSITIONALS: Record<string, Slot[]> = {
   resume: ['run'],
   report: ['run'],
   cleanup: ['run'],
+  logs: ['run'],
+  note: ['run'],
+  abandon: ['run'],
   completion: ['shell'],
   help: ['command'],
 };
