@@ -30,7 +30,7 @@ export function createPostgresLocal(port: PgPort) {
     name: NAME,
     summary: 'Start a throw-away local PostgreSQL that is stopped and removed when the run ends',
     args: localArgs,
-    outputs: ['url', 'host', 'port', 'database', 'data_dir', 'version'],
+    outputs: ['url', 'host', 'port', 'database', 'data_dir', 'folder', 'bindir', 'version'],
     async run(args, ctx) {
       const { startLocalPostgres, MissingPostgresBinaries, DATA_DIR } = await import('../../adapters/local-postgres.js');
       let server;
@@ -65,6 +65,10 @@ export function createPostgresLocal(port: PgPort) {
         port: server.port,
         database,
         data_dir: join(server.dir, DATA_DIR),
+        // The throw-away folder that holds data_dir: what a drill puts there goes with the server.
+        folder: server.dir,
+        // Where the server's programs are (pgbench too, on Debian: off PATH).
+        bindir: server.bindir,
         version: server.version,
       };
     },

@@ -80,6 +80,8 @@ ${more}`;
     expect(outputs.url).toBe(`postgresql://postgres@127.0.0.1:${outputs.port as number}/shop`);
     const dataDir = outputs.data_dir as string;
     expect(dataDir.startsWith(tmp)).toBe(true);
+    expect(outputs.folder).toBe(join(dataDir, '..'));
+    expect(existsSync(join(outputs.bindir as string, 'initdb'))).toBe(true);
     expect(result.all).toContain('stopped and removed when the run ends');
     // Gone now that the run has ended: the folder, and every process of the server.
     expect(existsSync(dataDir)).toBe(false);
