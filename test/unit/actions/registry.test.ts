@@ -20,7 +20,7 @@ const CONTRACT: Record<string, string[]> = {
   'postgres.fingerprint': ['fingerprint', 'tables', 'rows', 'differences', 'summary'],
   'postgres.backup': ['location', 'key', 'size', 'sha256', 'manifest', 'format', 'duration_s'],
   'postgres.restore': ['format', 'bytes', 'duration_s', 'tables', 'sha256'],
-  'postgres.local': ['url', 'host', 'port', 'database', 'data_dir', 'version'],
+  'postgres.local': ['url', 'host', 'port', 'database', 'data_dir', 'folder', 'bindir', 'version'],
   'http.check': ['status', 'duration_ms'],
   sleep: [],
 };
