@@ -78,7 +78,9 @@ export async function runPreflight(
     ).finally(() => libpq.close());
     if (outcome.interrupted) throw new UserError('interrupted during preflight: nothing was changed', { exitCode: 130 });
     const lastLine = output.toString().trim().split('\n').pop()?.slice(0, 200);
-    report(item.title, outcome.ok, outcome.ok ? undefined : `${outcome.reason ?? 'failed'}${lastLine ? ` (${lastLine})` : ''}`);
+    const reason = outcome.reason ?? 'failed';
+    // The reason may already end with the command's error line: it is not repeated.
+    report(item.title, outcome.ok, outcome.ok ? undefined : `${reason}${lastLine && !reason.includes(lastLine) ? ` (${lastLine})` : ''}`);
   }
   return failures;
 }
