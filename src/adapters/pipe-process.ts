@@ -19,8 +19,13 @@ export interface PipeProcess {
   exited: Promise<PipeExit>;
   /** The last lines it wrote to stderr (at most `keepLines`). */
   stderrLines(): string[];
-  /** SIGTERM to the whole group, SIGKILL after a grace period; resolves once the group is gone. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM to the whole group, SIGKILL after a grace period; resolves once the group is gone.
+   * `interruptFirst`: SIGINT first, as Ctrl-C would, and SIGTERM only if the group outlives a grace
+   * period: psql and pg_restore then ask the server to cancel the statement running there, which
+   * would otherwise go on (an index build, a long COPY) after its client is gone.
+   */
+  stop(options?: { interruptFirst?: boolean }): Promise<void>;
 }
 
 /**
@@ -87,11 +92,18 @@ export function startPipeProcess(
     child,
     exited,
     stderrLines: () => [...lines],
-    async stop() {
+    async stop(options = {}) {
       if (child.pid === undefined) return;
-      signalGroup('SIGTERM');
-      const killAt = Date.now() + KILL_GRACE_MS;
+      const interruptFirst = options.interruptFirst === true;
+      signalGroup(interruptFirst ? 'SIGINT' : 'SIGTERM');
+      const termAt = Date.now() + (interruptFirst ? KILL_GRACE_MS : 0);
+      const killAt = termAt + KILL_GRACE_MS;
+      let termed = !interruptFirst;
       while (groupAlive(child.pid)) {
+        if (!termed && Date.now() >= termAt) {
+          signalGroup('SIGTERM');
+          termed = true;
+        }
         if (Date.now() >= killAt) signalGroup('SIGKILL');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { pgPort } from '../../adapters/pg-port.js';
 import type { BackupStore, ObjectInfo } from '../../ports/backup-store.js';
 import type { PgPort } from '../../ports/pg.js';
+import type { PipeExit, PipeProcess } from '../../adapters/pipe-process.js';
 import { formatDuration } from '../../util/duration.js';
 import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
@@ -452,7 +453,8 @@ async function restorePlain(
   }
   if (streamError !== undefined) {
     // psql's input ended (or ends now) inside the open transaction: the server rolls it back.
-    await psql.stop();
+    // Interrupted, psql first asks the server to cancel the statement it is running.
+    await psql.stop({ interruptFirst: ctx.signal.aborted });
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;
     const exit = await psql.exited;
     if (streamError instanceof DumpRefused)
@@ -472,7 +474,9 @@ async function restorePlain(
     const failed = storeFailure(NAME, from.uri, streamError, ctx.signal);
     throw new ActionError(`${failed.message}; nothing was committed`, { permanent: (failed as ActionError).permanent ?? false });
   }
-  const exit = await psql.exited;
+  // The whole dump is with psql, which may still be building indexes: an interruption stops it
+  // there too, and the transaction that has not reached its COMMIT is rolled back.
+  const exit = await untilExitOrAbort(psql, ctx.signal);
   if (exit.code !== 0) {
     const how = exit.code === null ? `ended by ${exit.signal ?? 'a signal'}` : `exit ${exit.code}`;
     throw new ActionError(`${NAME}: ${target.label}: psql (${how}): ${errorLines(psql.stderrLines())}; nothing was committed`, {
@@ -480,6 +484,28 @@ async function restorePlain(
     });
   }
   return { format, bytes: meter.bytes, sha256, expected: info.sha256, source: info.sha256Source, tables: guard.tables, rows: guard.rows };
+}
+
+/** psql's exit, or, when the run is interrupted first, psql stopped and the interruption thrown. */
+async function untilExitOrAbort(psql: PipeProcess, signal: AbortSignal): Promise<PipeExit> {
+  if (signal.aborted) {
+    await psql.stop({ interruptFirst: true });
+    throw signal.reason as Error;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([psql.exited, aborted]);
+    if (first !== 'aborted') return first;
+    // As Ctrl-C would: psql asks the server to cancel the running statement before it goes.
+    await psql.stop({ interruptFirst: true });
+    throw signal.reason as Error;
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
 }
 
 /** A custom dump: to a private temporary file (ranged reads where the store has them), then pg_restore. */
@@ -696,7 +722,8 @@ async function runPgRestore(
       ctx.log(`pg_restore: data of ${started} of ${tables} tables under way, ${formatDuration(now - t0)}`);
     },
   });
-  const onAbort = (): void => void pgRestore.stop();
+  // As Ctrl-C would: pg_restore asks the server to cancel what its workers run before it goes.
+  const onAbort = (): void => void pgRestore.stop({ interruptFirst: true });
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   let exit;
   try {

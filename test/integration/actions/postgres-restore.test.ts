@@ -266,6 +266,37 @@ ${withArgs}`;
     expect(digest(custom.name)).toBe(sourceDigest);
   });
 
+  it('Ctrl-C after the whole dump reached psql, while it still works (the last statements), stops it and commits nothing', async () => {
+    const target = freshDatabase();
+    // The dump's last statement keeps psql busy after the stream has ended, as index builds do.
+    const plain = readFileSync(files.path('plain.sql'), 'utf8');
+    const end = plain.lastIndexOf('-- PostgreSQL database dump complete');
+    const slow = files.path(`slow-end-${databases}.sql`);
+    writeFileSync(slow, `${plain.slice(0, end)}SELECT pg_sleep(120);\n${plain.slice(end)}`);
+    const ws = workspace('drctl-rt-');
+    ws.runbook('rb.yaml', runbook(`      from: file://${slow}\n`));
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], {
+      cwd: ws.dir,
+      env: { TARGET_DB_URL: target.url },
+    });
+    await waitFor(
+      () => pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${target.name}' AND query LIKE 'SELECT pg_sleep%'`) === '1',
+      'psql to reach the last statement',
+      60_000,
+      100,
+    );
+    running.child.kill('SIGINT');
+    const exit = await exitWithin(running, 20_000);
+    expect(exit.code, running.stderr()).toBe(130);
+    await waitFor(
+      () => pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${target.name}'`) === '0',
+      'the session to end',
+      10_000,
+      100,
+    );
+    expect(tablesIn(target.name)).toBe(0);
+  }, 90_000);
+
   it('Ctrl-C during a plain restore stops psql and commits nothing; the password is on no command line', async () => {
     const target = freshDatabase();
     // A slow source: a named pipe fed half the dump, then held open.
