@@ -217,6 +217,15 @@ describe.skipIf(!hasPostgres() || !hasMoto())(
       expect(step('restore-pitr').outputs).toMatchObject({ endpoint: restored!.Endpoint!.Address, restored_to: restoredTo });
       expect(step('assess-damage').outputs).toMatchObject({ value: 2 });
       expect(step('verify-restored').status).toBe('succeeded');
+      // Table by table, the restored instance against the corrupted database: the orders the corruption
+      // touched differ (the run goes on), and the comparison is the report's integrity evidence.
+      expect(step('fingerprint-corrupted').status).toBe('succeeded');
+      expect(step('compare-tables')).toMatchObject({ status: 'failed', continued: true });
+      expect(step('compare-tables').reason).toContain('public.orders: 2 rows, expected 3');
+      expect(report.integrity).toEqual([
+        expect.objectContaining({ step: 'fingerprint-corrupted', database: 'shop', tables: 1, rows: 3, ok: null }),
+        expect.objectContaining({ step: 'compare-tables', database: 'shop_restored', tables: 1, rows: 2, ok: false }),
+      ]);
       expect(step('switch-dns').outputs).toMatchObject({ previous: { name: `${RECORD}.`, type: 'CNAME', values: [sourceEndpoint] } });
 
       // The corrupted instance was snapshotted for the investigation.
