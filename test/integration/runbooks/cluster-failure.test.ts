@@ -164,6 +164,7 @@ describe.skipIf(!hasPostgres() || !hasMoto())(
         'deploy-argocd-app': 'succeeded',
         'restore-database': 'succeeded',
         'verify-database': 'succeeded',
+        'fingerprint-database': 'succeeded',
         'switch-dns': 'succeeded',
         'verify-health': 'succeeded',
         'verify-app-url': 'succeeded',
@@ -211,6 +212,10 @@ describe.skipIf(!hasPostgres() || !hasMoto())(
       );
 
       // The database check ran against the real PostgreSQL.
+      // The data the application comes back to, fingerprinted: the report's integrity evidence.
+      expect(report.integrity).toEqual([
+        expect.objectContaining({ step: 'fingerprint-database', database: 'erp', tables: 1, rows: 1, ok: null }),
+      ]);
       const checks = report.steps.find((s) => s.id === 'verify-database')!.outputs.results as Array<{
         name: string;
         value: unknown;
