@@ -12,7 +12,7 @@ export function renderReport(report: RunReport, format: ReportFormat): string {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'md':
-      return markdown(report);
+      return controlPictures(markdown(report));
     case 'junit':
       return junit(report);
     case 'html':
@@ -160,7 +160,20 @@ function integrityHtml(r: RunReport): string {
 }
 
 function xml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return controlPictures(text).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/**
+ * A command's error output and a note may hold control characters (ESC of an escape sequence, BEL):
+ * the md, html and JUnit reports show them as their Unicode pictures (␛, ␇), so `drctl report` never
+ * drives the terminal and the XML stays XML 1.0 (which has no place for them). Tab, line feed and
+ * carriage return stay; JSON keeps the raw text, escaped.
+ */
+function controlPictures(text: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) =>
+    String.fromCharCode(0x2400 + (c === '\u007f' ? 0x21 : c.charCodeAt(0))),
+  );
 }
 
 /**
