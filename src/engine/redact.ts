@@ -68,16 +68,44 @@ export class Redactor {
     return out;
   }
 
-  /** Deep copy with every string redacted. */
-  value<T>(value: T): T {
-    if (typeof value === 'string') return this.text(value) as T;
-    if (Array.isArray(value)) return value.map((item) => this.value(item)) as T;
+  /**
+   * Deep copy with every string redacted, except drctl's own words under the keys of STRUCTURAL
+   * (entry types, step ids, statuses, answers): a short secret ("run", "a") must not turn
+   * `run.started` into `***.started` and make the journal unreadable.
+   */
+  value<T>(value: T, key?: string): T {
+    if (typeof value === 'string') return (key !== undefined && STRUCTURAL.has(key) ? value : this.text(value)) as T;
+    if (Array.isArray(value)) return value.map((item) => this.value(item, key)) as T;
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.value(v)])) as T;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.value(v, k)])) as T;
     }
     return value;
   }
 }
+
+/**
+ * Keys whose values are drctl's own vocabulary or the runbook's identifiers, never a command's text
+ * or a value given at run time: event and entry types, question kinds, statuses, decisions and
+ * answers, run modes, run and step ids (a list of step ids too), the stream an output came from.
+ */
+const STRUCTURAL = new Set([
+  'type',
+  'kind',
+  'question',
+  'status',
+  'then',
+  'answer',
+  'mode',
+  'run_id',
+  'runId',
+  'step',
+  'steps',
+  'id',
+  'stream',
+  'ended',
+  'previous',
+  'result',
+]);
 
 /** Base64 of a shorter value matches too much unrelated text to be worth masking. */
 const MIN_BASE64_SECRET = 4;

@@ -166,3 +166,42 @@ steps:
     expect(result.all).not.toContain(SECRET);
   });
 });
+
+describe('a short secret that is also a word drctl writes ("run", "a")', () => {
+  it('masks it in what commands print and leaves the journal readable: the run finishes, is listed and reports as any other', () => {
+    for (const password of ['run', 'a', 'step']) {
+      const ws = workspace();
+      ws.runbook(
+        'rb.yaml',
+        `${header('short-secret', 'Short secret')}inputs:
+  db: { secret: true, env: DATABASE_URL, description: The database }
+steps:
+  - id: run-step
+    title: Connects
+    env: { DB: "\${{ inputs.db }}" }
+    run: echo "connecting to $DB"
+  - id: after
+    title: Goes on
+    run: echo done
+`,
+      );
+      const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], {
+        cwd: ws.dir,
+        env: { DATABASE_URL: `postgres://app:${password}@db.internal:5432/shop` },
+      });
+      expect(result.status, result.all).toBe(0);
+      const runId = onlyRunId(ws.stateDir);
+      const journal = readJournal(ws.stateDir, runId);
+      expect(journal.map((e) => e.type)).toContain('run.started');
+      expect(journal.map((e) => e.type)).toContain('run.finished');
+      expect(journal.filter((e) => e.type === 'step.finished').map((e) => e.step)).toEqual(['run-step', 'after']);
+      expect(readReport(ws.stateDir, runId).status).toBe('succeeded');
+      expect(result.all).not.toContain(`app:${password}@`);
+      const runs = drctl(['runs', '--json', '--state-dir', ws.stateDir], { cwd: ws.dir });
+      expect(runs.status).toBe(0);
+      expect((JSON.parse(runs.stdout) as Array<{ run_id: string; status: string }>).map((r) => [r.run_id, r.status])).toEqual([
+        [runId, 'succeeded'],
+      ]);
+    }
+  });
+});
