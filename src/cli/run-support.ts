@@ -20,7 +20,11 @@ async function makeHost(interactive: boolean, onInterrupt: () => void, notifyAft
   const notifier = notifyAfterMs !== undefined && stream.isTTY === true ? new Notifier(stream, notifyAfterMs) : undefined;
   if (!interactive) {
     const { PlainHost } = await import('../io/plain-host.js');
-    return new PlainHost(process.stderr, process.stdout, notifier);
+    const plain = new PlainHost(process.stderr, process.stdout, notifier);
+    if (process.env.GITHUB_ACTIONS !== 'true') return plain;
+    // Under GitHub Actions: workflow commands on the stream the run's lines go to, and a job summary.
+    const { GitHubActionsHost } = await import('../io/github-host.js');
+    return new GitHubActionsHost(plain, process.stderr);
   }
   const { TerminalHost } = await import('../io/terminal-host.js');
   return TerminalHost.open(onInterrupt, process.stdout, notifier);

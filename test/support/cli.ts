@@ -12,9 +12,10 @@ import { onTestFinished } from 'vitest';
  *
  * Every run sees the same environment on a laptop and in CI: the test runner's environment
  * without what would change what drctl, or a command a runbook runs, does (DRCTL_*, AWS_*, PG*,
- * DATABASE_URL, KUBECONFIG, CI, colour settings, XDG_* folders), with NO_COLOR=1 and an empty HOME
- * of its own per test. A test adds what it needs through `env` (moto's AWS_ENDPOINT_URL, CI=1 for a
- * run "as a CI job would") and `path` (a recording kubectl first on PATH).
+ * DATABASE_URL, KUBECONFIG, CI, GITHUB_* of a GitHub Actions job, colour settings, XDG_* folders),
+ * with NO_COLOR=1 and an empty HOME of its own per test. A test adds what it needs through `env`
+ * (moto's AWS_ENDPOINT_URL, CI=1 for a run "as a CI job would") and `path` (a recording kubectl
+ * first on PATH).
  */
 
 /** The package folder: the binary runs from here unless a test says otherwise. */
@@ -59,7 +60,7 @@ export interface CliResult {
 // The environment
 
 /** Variables of a developer's shell or a CI runner that would change what drctl or a step does. */
-const STRIPPED = /^(?:DRCTL_|AWS_|PG|XDG_|VITEST)|^(?:DATABASE_URL|KUBECONFIG|CI|NO_COLOR|FORCE_COLOR|NODE_OPTIONS|NODE_ENV|TEST)$/;
+const STRIPPED = /^(?:DRCTL_|AWS_|PG|XDG_|VITEST|GITHUB_)|^(?:DATABASE_URL|KUBECONFIG|CI|NO_COLOR|FORCE_COLOR|NODE_OPTIONS|NODE_ENV|TEST)$/;
 
 let home: string | undefined;
 

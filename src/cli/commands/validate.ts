@@ -1,4 +1,5 @@
 import { styleFor } from '../../io/style.js';
+import { diagnosticAnnotation, onGitHubActions } from '../../io/workflow-commands.js';
 import { countBySeverity, formatDiagnostic } from '../../runbook/diagnostics.js';
 import { runbooksDir } from '../../runbook/lookup.js';
 import { validatePaths } from '../../runbook/validate.js';
@@ -9,6 +10,12 @@ export function validateCommand(paths: string[], options: { dir?: string; json?:
   const all = results.flatMap((r) => r.diagnostics);
   const { errors, warnings } = countBySeverity(all);
   const invalid = results.filter((r) => r.diagnostics.some((d) => d.severity === 'error')).length;
+  // Under GitHub Actions each problem is also an annotation on its file and line (on standard
+  // error, so --json output stays one JSON document).
+  if (onGitHubActions()) {
+    const annotations = all.map((d) => `${diagnosticAnnotation(d)}\n`).join('');
+    if (annotations) process.stderr.write(annotations);
+  }
   if (options.json) {
     const report = {
       valid: errors === 0,
