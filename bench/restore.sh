@@ -8,11 +8,16 @@
 #   drctl plain   postgres.restore of the plain-gzip object (a one-step runbook, `drctl run --yes`:
 #                 start-up included): S3 streamed through gunzip and the guard into one psql transaction
 #   drctl custom  postgres.restore of the custom object: ranged parallel download, then pg_restore -j
+#   database-loss the shipped runbook, the whole run (`drctl run database-loss --yes --accept-manual`)
+#                 with a recording kubectl first on PATH (as the tests have it) and a local health
+#                 endpoint: it finds the plain-gzip object and streams it with postgres.restore
 #   floor plain   `psql -1 < plain.sql` from an uncompressed file already on disk
 #   floor custom  `pg_restore -j <cores>` from a file already on disk
 # Prints the medians, each route's ratio to the floor of its format, and drctl's peak memory (RSS,
 # from /usr/bin/time -f %M, the highest of all its rounds).
-# Targets: postgres.restore within 1.10x of the floor for both formats; peak memory under 150 MiB.
+# Targets: postgres.restore within 1.10x of the floor for both formats; database-loss at most
+# 1.20x the plain floor and faster than the seeds' procedure in every round (printed round by
+# round); peak memory under 150 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -41,7 +46,9 @@ free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.
 dir=$(mktemp -d)
 moto_pid=
 pg_started=
+health_pid=
 cleanup() {
+  if [ -n "$health_pid" ]; then kill "$health_pid" 2>/dev/null || true; wait "$health_pid" 2>/dev/null || true; fi
   if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
   if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
   rm -rf "$dir"
@@ -96,6 +103,32 @@ steps:
 EOF
 done
 
+# database-loss's world: a recording kubectl (every call appended to a file; the context it is
+# asked for; a table for a `get`), an application health endpoint answering 200, and the inputs.
+mkdir "$dir/kbin"
+cat >"$dir/kbin/kubectl" <<KUBECTL
+#!/bin/sh
+printf '%s\n' "\$*" >>"$dir/kubectl-calls"
+case "\$*" in
+  "config current-context"*) echo bench-context ;;
+  *get*) echo "NAME READY STATUS" ;;
+esac
+exit 0
+KUBECTL
+chmod 755 "$dir/kbin/kubectl"
+node -e 'require("http").createServer((q, s) => { s.writeHead(q.url === "/health" ? 200 : 404); s.end("ok"); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); })' >"$dir/health.port" &
+health_pid=$!
+for _ in $(seq 100); do [ -s "$dir/health.port" ] && break; sleep 0.1; done
+cat >"$dir/database-loss.yaml" <<INPUTS
+kube_context: bench-context
+namespace: shop
+app_deployments: backend worker
+backup_bucket: bench
+backup_prefix: pg/
+health_url: http://127.0.0.1:$(cat "$dir/health.port")/health
+poll_interval: 500ms
+INPUTS
+
 # Each restore goes into a database of its own, made empty just before (not timed) and dropped after.
 target=restored
 fresh() {
@@ -116,6 +149,16 @@ drctl_round() {
   start=$(date +%s%N)
   /usr/bin/time -f %M -a -o "$dir/rss" node bin/drctl.cjs run "$dir/restore-$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
     { cat "$dir/drctl.log" >&2; exit 1; }
+  end=$(date +%s%N)
+  echo $(((end - start) / 1000))
+}
+# database-loss: the whole run into the fresh database (DATABASE_URL), its wall time (µs) on stdout.
+database_loss() {
+  local start end
+  start=$(date +%s%N)
+  PATH="$dir/kbin:$PATH" DATABASE_URL="$BENCH_DB_URL" /usr/bin/time -f %M -a -o "$dir/rss" \
+    node bin/drctl.cjs run database-loss --yes --accept-manual --inputs-file "$dir/database-loss.yaml" --state-dir "$dir/state" \
+    >"$dir/database-loss.log" 2>&1 || { cat "$dir/database-loss.log" >&2; exit 1; }
   end=$(date +%s%N)
   echo $(((end - start) / 1000))
 }
@@ -140,6 +183,9 @@ echo "warming up" >&2
 timed warm drctl_round plain
 grep -q 'sha256 verified' "$dir/drctl.log" || { cat "$dir/drctl.log"; echo "drctl did not verify the sha256" >&2; exit 1; }
 timed warm drctl_round custom
+timed warm database_loss
+grep -q 'plain-gzip.*sha256 verified' "$dir/database-loss.log" ||
+  { cat "$dir/database-loss.log"; echo "database-loss did not stream and verify the backup" >&2; exit 1; }
 timed warm wall_us seeds
 timed warm wall_us floor_plain
 timed warm wall_us floor_custom
@@ -152,7 +198,7 @@ for ((i = 1; i <= RUNS; i++)); do
   timed floor-plain wall_us floor_plain
   timed drctl-custom drctl_round custom
   timed floor-custom wall_us floor_custom
-  # database-loss (the whole runbook, `drctl run --yes`) is timed here, as one more route of the round.
+  timed database-loss database_loss
 done
 
 seeds_ms=$(median_of_us <"$dir/seeds")
@@ -160,6 +206,7 @@ drctl_plain=$(median_of_us <"$dir/drctl-plain")
 floor_plain_ms=$(median_of_us <"$dir/floor-plain")
 drctl_custom=$(median_of_us <"$dir/drctl-custom")
 floor_custom_ms=$(median_of_us <"$dir/floor-custom")
+dl_ms=$(median_of_us <"$dir/database-loss")
 peak_kib=$(grep -E '^[0-9]+$' "$dir/rss" | sort -n | tail -1)
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
@@ -169,4 +216,9 @@ echo "drctl postgres.restore plain     median ${drctl_plain} ms   $(ratio "$drct
 echo "floor: psql -1 < plain.sql       median ${floor_plain_ms} ms"
 echo "drctl postgres.restore custom    median ${drctl_custom} ms   $(ratio "$drctl_custom" "$floor_custom_ms")x the custom floor  (target <= 1.10)"
 echo "floor: pg_restore -j $JOBS (file)     median ${floor_custom_ms} ms"
+echo "drctl database-loss (whole run)  median ${dl_ms} ms   $(ratio "$dl_ms" "$floor_plain_ms")x the plain floor  (target <= 1.20), $(ratio "$dl_ms" "$seeds_ms")x the seeds' procedure"
+# Round by round: database-loss against the plain floor and the seeds' procedure of the same round.
+paste "$dir/database-loss" "$dir/floor-plain" "$dir/seeds" | awk '
+  { dl = $1 / 1000; fl = $2 / 1000; sd = $3 / 1000
+    printf "  round %d: database-loss %.1f ms, %.2fx the plain floor (%.1f ms), %.2fx the seeds (%.1f ms): %s\n", NR, dl, dl / fl, fl, dl / sd, sd, (dl < sd ? "faster" : "NOT faster") }'
 echo "drctl peak memory (RSS)          $(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB  (target < 150 MiB)"
