@@ -292,6 +292,48 @@ describe('drctl run --yes under GitHub Actions', () => {
   });
 });
 
+describe('drctl run --yes under GitHub Actions: what stops a run', () => {
+  it('raises an error for a failed preflight check (exit 2, no step run, no summary)', () => {
+    const ws = workspace();
+    ws.runbook(
+      'rb.yaml',
+      `${header('pre', 'Preflight')}preflight:\n  - require: [sh, no-such-tool-xyz]\nsteps:\n  - id: one\n    title: One\n    run: echo one\n`,
+    );
+    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: gitHub(ws) });
+    expect(result.status, result.all).toBe(2);
+    expect(commands(result.stderr)).toEqual([
+      { name: 'error', properties: { title: 'preflight' }, message: 'tools on PATH: sh, no-such-tool-xyz: not found: no-such-tool-xyz' },
+    ]);
+    expect(ws.exists('summary.md')).toBe(false);
+  });
+
+  it('folds each rollback in its own group and raises an error for a rollback that fails', () => {
+    const ws = workspace();
+    ws.runbook(
+      'rb.yaml',
+      `${header('rolls', 'Rolls back')}objectives:\n  rto: 1h\nsteps:
+  - id: one
+    title: One
+    run: echo one
+    rollback: |
+      echo "cannot undo one" >&2
+      exit 7
+  - id: two
+    title: Two
+    run: exit 3
+    on_failure: rollback
+`,
+    );
+    const result = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: gitHub(ws) });
+    expect(result.status, result.all).toBe(1);
+    const found = commands(result.stderr);
+    expect(expectBalancedGroups(found)).toEqual(['Step 1/2: One', 'Step 2/2: Two', 'Rollback of one']);
+    expect(found.filter((c) => c.name === 'error').map((c) => c.properties.title)).toEqual(['two', 'rollback of one']);
+    expect(found.find((c) => c.properties.title === 'rollback of one')!.message).toMatch(/^rollback of one failed: .*cannot undo one/);
+    expect(ws.read('summary.md')).toContain('- **RTO 1h**: no verdict (');
+  });
+});
+
 describe('drctl run --yes outside GitHub Actions', () => {
   it('writes no workflow command and no summary, even with GITHUB_STEP_SUMMARY set', () => {
     const ws = workspace();

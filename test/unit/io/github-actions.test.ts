@@ -162,5 +162,18 @@ describe('the job summary', () => {
     expect(cells).toEqual(['1', 'one', 'Pipes \\| and &lt;b&gt;tags&lt;/b&gt; and a line', 'succeeded', '1m', '1m30s', '+30s over']);
     expect(text).toContain('- **RTO 1h**: recovery took 1m35s since the incident start, met');
     expect(text).not.toContain('<b>');
+    expect(text).not.toContain('RPO');
+  });
+
+  it('gives the RPO verdict in the report’s wording when there is evidence, and none for a run that recovered nothing', () => {
+    const rpo = { targetMs: 900_000, achievedMs: 300_000, met: true, evidence: 's3://backups/db_1.dump' };
+    expect(stepSummary({ ...summary, rpo })).toContain(
+      '- **RPO 15m**: recovery point 5m before the incident (s3://backups/db\\_1.dump), met',
+    );
+    const failed = stepSummary({ ...summary, rpo, status: 'failed', exitCode: 1, failedStep: 'one' });
+    expect(failed).toContain('### ❌ drctl run: rb-1');
+    expect(failed).toContain('**Run rb-1: failed, not recovered (failed at one after 1m35s)** (exit code 1)');
+    expect(failed).toContain('- **RTO 1h**: no verdict (not recovered)');
+    expect(failed).toContain('- **RPO 15m**: no verdict (not recovered)');
   });
 });
