@@ -1,4 +1,5 @@
 import { shellQuote } from '../runbook/shell-quote.js';
+import type { Question } from './events.js';
 import { SECRET_MASK } from './render.js';
 
 /**
@@ -74,7 +75,7 @@ export class Redactor {
    * `run.started` into `***.started` and make the journal unreadable.
    */
   value<T>(value: T, key?: string): T {
-    if (typeof value === 'string') return (key !== undefined && STRUCTURAL.has(key) ? value : this.text(value)) as T;
+    if (typeof value === 'string') return (isStructural(key, value) ? value : this.text(value)) as T;
     if (Array.isArray(value)) return value.map((item) => this.value(item, key)) as T;
     if (value !== null && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.value(v, k)])) as T;
@@ -91,7 +92,6 @@ export class Redactor {
 const STRUCTURAL = new Set([
   'type',
   'kind',
-  'question',
   'status',
   'then',
   'answer',
@@ -106,6 +106,27 @@ const STRUCTURAL = new Set([
   'previous',
   'result',
 ]);
+
+/**
+ * `question` is a question's kind in the journal (`step.action`) but the text of a confirmation in
+ * the question itself: only the kinds are left as they are.
+ */
+const QUESTION_KINDS = new Set<string>([
+  'step.action',
+  'step.confirm',
+  'step.type',
+  'step.rerun',
+  'manual.done',
+  'manual.item',
+  'failure.action',
+  'inflight.action',
+  'inflight.rollback',
+] satisfies Array<Question['kind']>);
+
+function isStructural(key: string | undefined, value: string): boolean {
+  if (key === undefined) return false;
+  return STRUCTURAL.has(key) || (key === 'question' && QUESTION_KINDS.has(value));
+}
 
 /** Base64 of a shorter value matches too much unrelated text to be worth masking. */
 const MIN_BASE64_SECRET = 4;

@@ -182,6 +182,7 @@ steps:
     run: echo "connecting to $DB"
   - id: after
     title: Goes on
+    confirm: "Go on with \${{ inputs.db }}?"
     run: echo done
 `,
       );
@@ -195,6 +196,7 @@ steps:
       expect(journal.map((e) => e.type)).toContain('run.started');
       expect(journal.map((e) => e.type)).toContain('run.finished');
       expect(journal.filter((e) => e.type === 'step.finished').map((e) => e.step)).toEqual(['run-step', 'after']);
+      expect(journal.filter((e) => e.type === 'prompt.asked').map((e) => e.question)).toEqual(['step.confirm']);
       expect(readReport(ws.stateDir, runId).status).toBe('succeeded');
       expect(result.all).not.toContain(`app:${password}@`);
       const runs = drctl(['runs', '--json', '--state-dir', ws.stateDir], { cwd: ws.dir });
