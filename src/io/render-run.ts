@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
 import type { CleanupResult, FailureDecision } from '../journal/entries.js';
 import type { Mark } from '../report/verdict.js';
-import { outcomeText, rpoLabel, rpoText, rtoLabel, rtoText } from '../report/verdict.js';
+import { rpoLabel, rpoText, rtoLabel, rtoText, statusWithOutcome } from '../report/verdict.js';
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { clockText } from './live-clock.js';
@@ -61,8 +61,9 @@ export function renderSummary(summary: RunSummary, style: Style): string {
   const out = [table(rows, { align: ['right', 'left', 'left', 'right', 'right', 'left'] }), ''];
   const facts = summary;
   const mark: Mark = (word, met) => (met ? style.green(word.toUpperCase()) : style.red(word.toUpperCase()));
-  const outcome = outcomeText(facts);
-  out.push(`Run ${summary.runId}: ${summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status)}, ${outcome}`);
+  out.push(
+    `Run ${summary.runId}: ${statusWithOutcome(facts, summary.status === 'succeeded' ? style.green(summary.status) : style.red(summary.status))}`,
+  );
   out.push(`${rtoLabel(facts)}: ${rtoText(facts, mark)}`);
   if (summary.rpo) out.push(`${rpoLabel(facts)}: ${rpoText(facts, mark)}`);
   for (const line of summary.integrity ?? [])

@@ -1,8 +1,8 @@
 import { formatDuration } from '../util/duration.js';
 import type { ReportChecklistItem, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
-import type { Mark } from './verdict.js';
-import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './verdict.js';
+import type { Mark, VerdictFacts } from './verdict.js';
+import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText, statusWithOutcome } from './verdict.js';
 
 export const REPORT_FORMATS = ['json', 'md', 'junit', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -70,7 +70,7 @@ function markdown(r: RunReport): string {
     `| | |`,
     `| --- | --- |`,
     `| Run | \`${r.run_id}\` (${r.runbook}) |`,
-    `| Status | ${r.status}: ${outcomeText(facts)} |`,
+    `| Status | ${statusWithOutcome(facts, r.status, ': ')} |`,
     `| Incident start | ${r.incident_start}${correctionText(r).replaceAll('|', '\\|')} |`,
     `| Started / finished | ${r.started_at} / ${r.finished_at ?? '-'} |`,
     `| ${rtoLabel(facts)} | ${rtoText(facts, mdMark).replaceAll('|', '\\|')} |`,
@@ -245,7 +245,7 @@ function html(r: RunReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>${xml(r.title)}: ${xml(r.run_id)}</title>
 <style>body{font:14px/1.5 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.ok{color:#137333;font-weight:600}.bad{color:#b3261e;font-weight:600}tr.failed td{background:#fdecea}tr.skipped td,tr.not_run td{color:#777}code{font-size:12px}</style></head>
 <body><h1>${xml(r.title)}</h1>
-<p>${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'Recovery' : xml(r.mode)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: <strong>${xml(r.status)}</strong>, ${xml(outcomeText(facts))}</p>
+<p>${r.mode === 'drill' ? 'DR drill' : r.mode === 'real' ? 'Recovery' : xml(r.mode)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: ${statusHtml(facts, r.status)}</p>
 <table><tbody>
 <tr><th>Incident start</th><td>${xml(r.incident_start)}${xml(correctionText(r))}</td></tr>
 <tr><th>Started / finished</th><td>${xml(r.started_at)} / ${xml(r.finished_at ?? '-')}</td></tr>
@@ -258,4 +258,16 @@ function html(r: RunReport): string {
 ${rows}
 </tbody></table>${notesHtml(r)}</body></html>
 `;
+}
+
+/** The status in bold with its outcome, or the outcome alone where it only says the status again. */
+function statusHtml(facts: VerdictFacts, status: string): string {
+  const mark = '\u0000';
+  const shown = statusWithOutcome(facts, mark);
+  return shown.includes(mark)
+    ? shown
+        .split(mark)
+        .map(xml)
+        .join(`<strong>${xml(status)}</strong>`)
+    : `<strong>${xml(shown)}</strong>`;
 }

@@ -44,6 +44,16 @@ export function outcomeText(facts: VerdictFacts): string {
   }
 }
 
+/**
+ * The status with its outcome, once: "succeeded, recovered in 3m30s", "failed, not recovered (…)",
+ * but "aborted" or "rolled back" alone where the outcome only says the status again. `status` is
+ * the word as shown (it may be coloured); `separator` joins the two.
+ */
+export function statusWithOutcome(facts: VerdictFacts, shownStatus: string = facts.status, separator = ', '): string {
+  const outcome = outcomeText(facts);
+  return outcome === facts.status.replace('_', ' ') ? outcome : `${shownStatus}${separator}${outcome}`;
+}
+
 /** For report.json: "met", "missed", or "not recovered" when no recovery happened. */
 export function verdictWord(status: RunStatus | 'running', met: boolean): 'met' | 'missed' | 'not recovered' {
   return recovered(status) ? (met ? 'met' : 'missed') : 'not recovered';

@@ -70,7 +70,7 @@ describe('on_failure: rollback', () => {
     expect(result.stderr).toContain('↺ rolled back two');
     expect(result.stderr).toContain('↺ rolled back one');
     // Nothing was recovered: no recovery time and no verdict.
-    expect(result.stdout).toContain(`Run ${runId}: rolled_back, rolled back`);
+    expect(result.stdout).toContain(`Run ${runId}: rolled back\n`);
     expect(result.stdout).toContain('RTO 1h: no verdict (rolled back)');
     expect(result.stdout).not.toMatch(/recovery took|MISSED/);
     expect(report.rto).toMatchObject({ met: false, verdict: 'not recovered' });
