@@ -403,15 +403,15 @@ steps:
     const waitDatabase = shipped.steps.find((step) => step.id === 'wait-database');
     expect(restore, 'the shipped runbook has its restore step').toBeDefined();
     expect(waitDatabase, 'and the step whose outputs name the target').toBeDefined();
-    // A dump that takes a moment to restore, so its psql is seen running.
+    // A dump (ending as pg_dump's do) that takes a moment to restore, so its psql is seen running.
     const backup = ws.write('backup.sql.gz', '');
     writeFileSync(
       backup,
       gzipSync(
-        'CREATE TABLE customers (id int PRIMARY KEY, name text);\nINSERT INTO customers VALUES (1, $$Ada$$);\nSELECT pg_sleep(2);\n',
+        'CREATE TABLE customers (id int PRIMARY KEY, name text);\nINSERT INTO customers VALUES (1, $$Ada$$);\nSELECT pg_sleep(2);\n\n--\n-- PostgreSQL database dump complete\n--\n\n',
       ),
     );
-    // The restore step exactly as shipped, after a step that stands in for the download.
+    // The restore step exactly as shipped (postgres.restore streaming the backup), after a step that stands in for find-backup.
     const runbook = {
       apiVersion: 'drctl/v1',
       kind: 'Runbook',
@@ -423,18 +423,13 @@ steps:
           // Stands in for find-backup: the facts the restore's confirmation names.
           id: 'find-backup',
           title: 'The backup found',
-          run: "printf 'key=postgres/backup_1.sql.gz\\nsize=1.0 KiB\\nage=5m\\n'",
+          run: `printf 'key=postgres/backup_1.sql.gz\\nsize=1.0 KiB\\nage=5m\\nuri=file://%s\\n' ${JSON.stringify(backup)}`,
           outputs: {
             key: { from: 'stdout', regex: 'key=(.*)' },
             size_text: { from: 'stdout', regex: 'size=(.*)' },
             age: { from: 'stdout', regex: 'age=(.*)' },
+            uri: { from: 'stdout', regex: 'uri=(.*)' },
           },
-        },
-        {
-          id: 'download-backup',
-          title: 'The downloaded backup',
-          run: `echo ${JSON.stringify(backup)}`,
-          outputs: { path: { from: 'stdout' } },
         },
         waitDatabase,
         restore,
