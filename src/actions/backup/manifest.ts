@@ -1,6 +1,7 @@
 import * as z from '../../util/zod.js';
 import type { TableFingerprint } from '../postgres/fingerprint-core.js';
-import { ActionError } from '../types.js';
+import type { Readable } from 'node:stream';
+import { ActionError, PermanentActionError } from '../types.js';
 
 /**
  * The manifest that sits beside a backup object (`<key>.manifest.json`): what was dumped, when,
@@ -85,4 +86,24 @@ export function parseManifest(text: string, where: string): BackupManifest {
 /** The manifest as stored: JSON, two-space indented, ending in a newline. */
 export function serializeManifest(manifest: BackupManifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** A manifest larger than this is not one (a backup named by mistake): it is not read whole. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** A manifest's text, read from the store; `action` and `where` name it in a failure. */
+export async function readManifestText(body: Readable, action: string, where: string, signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (signal.aborted) break;
+    size += (chunk as Buffer).length;
+    if (size > MAX_MANIFEST_BYTES) {
+      body.destroy();
+      throw new PermanentActionError(`${action}: ${where}: larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: not a backup manifest`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (signal.aborted) throw signal.reason as Error;
+  return Buffer.concat(chunks).toString('utf8');
 }

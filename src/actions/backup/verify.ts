@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { LocalPostgres } from '../../adapters/local-postgres.js';
 import { pgPort } from '../../adapters/pg-port.js';
 import type { PgPort } from '../../ports/pg.js';
@@ -12,14 +11,13 @@ import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { parseObjectUri, parses, uriOf } from './location.js';
 import type { ObjectRef } from './location.js';
 import type { BackupManifest } from './manifest.js';
-import { manifestKeyFor, parseManifest } from './manifest.js';
+import { manifestKeyFor, parseManifest, readManifestText } from './manifest.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
 const NAME = 'backup.verify';
 
 /** A manifest larger than this is not one drctl wrote (a table's entry is some 200 bytes). */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 function isScratch(text: string): boolean {
   if (text === 'local') return true;
@@ -58,21 +56,6 @@ function missingObject(error: unknown): boolean {
   );
 }
 
-async function readText(body: Readable, where: string, signal: AbortSignal): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_MANIFEST_BYTES) {
-      body.destroy();
-      throw new PermanentActionError(`${NAME}: ${where}: larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: not a backup manifest`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  if (signal.aborted) throw signal.reason as Error;
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The manifest beside the backup, or undefined when there is none. */
 async function readManifest(backup: ObjectRef, ctx: ActionContext, open: OpenStore): Promise<BackupManifest | undefined> {
   const key = manifestKeyFor(backup.key);
@@ -81,7 +64,7 @@ async function readManifest(backup: ObjectRef, ctx: ActionContext, open: OpenSto
   try {
     const store = await open(backup.store, ctx.aws);
     const { body } = await store.read(key, ctx.signal);
-    text = await readText(body, where, ctx.signal);
+    text = await readManifestText(body, NAME, where, ctx.signal);
   } catch (error) {
     if (!ctx.signal.aborted && missingObject(error)) return undefined;
     throw storeFailure(NAME, where, error, ctx.signal);

@@ -1,10 +1,16 @@
-import type { Readable } from 'node:stream';
 import * as z from '../../util/zod.js';
 import { pgPort } from '../../adapters/pg-port.js';
 import type { PgPort } from '../../ports/pg.js';
 import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
-import { firstIssue, manifestKeyFor, MANIFEST_SUFFIX, parseManifest, tableFingerprintSchema } from '../backup/manifest.js';
+import {
+  firstIssue,
+  manifestKeyFor,
+  MANIFEST_SUFFIX,
+  parseManifest,
+  readManifestText,
+  tableFingerprintSchema,
+} from '../backup/manifest.js';
 import { parseObjectUri, uriOf } from '../backup/location.js';
 import type { OpenStore } from '../backup/store.js';
 import { openStore, storeFailure } from '../backup/store.js';
@@ -17,7 +23,6 @@ import { compareFingerprints, describeDifference, fingerprintDatabase, selectedB
 const NAME = 'postgres.fingerprint';
 
 /** A manifest larger than this is not one drctl wrote (a table's entry is some 200 bytes). */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 const COMPARE_HINT = 'expected s3://bucket/key or file:///path (a backup or its .manifest.json), or a fingerprint as JSON';
 
@@ -78,22 +83,6 @@ function expectedFromJson(text: string): Expected {
   return { tables: parsed.data.tables as TableFingerprint[], describe };
 }
 
-async function readText(body: Readable, where: string, signal: AbortSignal): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (signal.aborted) break;
-    size += (chunk as Buffer).length;
-    if (size > MAX_MANIFEST_BYTES) {
-      body.destroy();
-      throw new PermanentActionError(`${NAME}: ${where}: larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: not a backup manifest`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  if (signal.aborted) throw signal.reason as Error;
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** A backup's manifest (beside the object), or a manifest named directly. */
 async function expectedFromStore(uri: string, ctx: ActionContext, open: OpenStore): Promise<Expected> {
   const object = parseObjectUri(uri);
@@ -104,7 +93,7 @@ async function expectedFromStore(uri: string, ctx: ActionContext, open: OpenStor
   try {
     const store = await open(object.store, ctx.aws);
     const { body } = await store.read(key, ctx.signal);
-    text = await readText(body, where, ctx.signal);
+    text = await readManifestText(body, NAME, where, ctx.signal);
   } catch (error) {
     const failed = storeFailure(NAME, where, error, ctx.signal);
     if (failed instanceof ActionError && !object.key.endsWith(MANIFEST_SUFFIX))
