@@ -6,6 +6,7 @@ import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
 import { describeTarget, failure, problemOf } from '../postgres/common.js';
 import type { TableFingerprint } from '../postgres/fingerprint-core.js';
+import { quoteIdent } from '../postgres/fingerprint-core.js';
 import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { parseObjectUri, parses, uriOf } from './location.js';
@@ -16,8 +17,6 @@ import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
 const NAME = 'backup.verify';
-
-/** A manifest larger than this is not one drctl wrote (a table's entry is some 200 bytes). */
 
 function isScratch(text: string): boolean {
   if (text === 'local') return true;
@@ -70,11 +69,6 @@ async function readManifest(backup: ObjectRef, ctx: ActionContext, open: OpenSto
     throw storeFailure(NAME, where, error, ctx.signal);
   }
   return parseManifest(text, `${NAME}: ${where}`);
-}
-
-/** A database name as SQL writes it. */
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -15,6 +15,7 @@ import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import type { PgTarget } from './common.js';
 import { describeTarget, failure, openConnection, runQuery, urlArg } from './common.js';
+import { quoteIdent } from './fingerprint-core.js';
 
 const NAME = 'postgres.restore';
 
@@ -74,10 +75,6 @@ BEGIN
 END
 $drctl_clean$;
 `;
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** A libpq connection string naming just the database (the rest comes from libpq's environment). */
 function dbnameConninfo(database: string): string {
