@@ -74,11 +74,12 @@ export class Redactor {
    * (entry types, step ids, statuses, answers): a short secret ("run", "a") must not turn
    * `run.started` into `***.started` and make the journal unreadable.
    */
-  value<T>(value: T, key?: string): T {
-    if (typeof value === 'string') return (isStructural(key, value) ? value : this.text(value)) as T;
-    if (Array.isArray(value)) return value.map((item) => this.value(item, key)) as T;
+  value<T>(value: T, key?: string, named = false): T {
+    if (typeof value === 'string') return (!named && isStructural(key, value) ? value : this.text(value)) as T;
+    if (Array.isArray(value)) return value.map((item) => this.value(item, key, named)) as T;
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.value(v, k)])) as T;
+      const inside = named || (key !== undefined && NAMED_BY_OTHERS.has(key));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.value(v, k, inside)])) as T;
     }
     return value;
   }
@@ -106,6 +107,13 @@ const STRUCTURAL = new Set([
   'previous',
   'result',
 ]);
+
+/**
+ * Maps whose keys the runbook or an action names, not drctl: a step's outputs, the run's inputs, an
+ * action's record, `env:` and `with:`. An output called `id` or `status` holds a command's text, so
+ * nothing inside them is left unmasked for its key.
+ */
+const NAMED_BY_OTHERS = new Set(['outputs', 'inputs', 'record', 'env', 'with']);
 
 /**
  * `question` is a question's kind in the journal (`step.action`) but the text of a confirmation in

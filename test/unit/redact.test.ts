@@ -101,3 +101,33 @@ describe('a URL with a password is masked, secret or not', () => {
     expect(redactor.text(line).endsWith('***')).toBe(true);
   });
 });
+
+describe("drctl's own words are left alone, names given by the runbook or an action are not", () => {
+  it('masks an output, input or action record value whose name is one of drctl’s keys (id, status, mode)', () => {
+    const redactor = new Redactor(['hunter2pass']);
+    const finished = redactor.value({
+      type: 'step.finished',
+      step: 'get',
+      status: 'succeeded',
+      outputs: { id: 'hunter2pass', status: 'x hunter2pass' },
+    });
+    expect(finished).toEqual({ type: 'step.finished', step: 'get', status: 'succeeded', outputs: { id: '***', status: 'x ***' } });
+    const started = redactor.value({ type: 'run.started', mode: 'real', inputs: { mode: 'hunter2pass', kind: ['hunter2pass'] } });
+    expect(started).toEqual({ type: 'run.started', mode: 'real', inputs: { mode: '***', kind: ['***'] } });
+    const record = redactor.value({
+      type: 'action.record',
+      step: 'get',
+      record: { integrity: { status: 'hunter2pass', result: 'hunter2pass' } },
+    });
+    expect(record).toEqual({ type: 'action.record', step: 'get', record: { integrity: { status: '***', result: '***' } } });
+  });
+
+  it('still leaves a short secret that is one of drctl’s words alone in entry types and statuses', () => {
+    const redactor = new Redactor(['run']);
+    expect(redactor.value({ type: 'run.started', status: 'run', outputs: { id: 'run' } })).toEqual({
+      type: 'run.started',
+      status: 'run',
+      outputs: { id: '***' },
+    });
+  });
+});
