@@ -12,56 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-SCALE=10
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --scale) SCALE=${2:?--scale needs a number}; shift 2 ;;
-    --scale=*) SCALE=${1#--scale=}; shift ;;
-    *) echo "usage: bench/backup.sh [--scale N]   (RUNS=5 rounds by default)" >&2; exit 2 ;;
-  esac
-done
 RUNS=${RUNS:-5}
+bench_scale_args backup 10 "$@"
 [ -f dist/drctl.cjs ] || npm run build >/dev/null
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-[ -n "$bindir" ] && export PATH="$bindir:$PATH"
-for tool in moto_server aws /usr/bin/time initdb pg_ctl pgbench pg_dump gzip; do
-  command -v "$tool" >/dev/null || { echo "bench/backup.sh needs $tool" >&2; exit 2; }
-done
+bench_need backup moto_server aws /usr/bin/time initdb pg_ctl pgbench pg_dump gzip
 
-# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
-
-dir=$(mktemp -d)
-moto_pid=
-pg_started=
-cleanup() {
-  if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
-  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir "$dir/pg"
-if [ "$(id -u)" = 0 ]; then chmod 711 "$dir"; chown postgres "$dir/pg"; chmod 700 "$dir/pg"; fi
-pg_port=$(free_port)
-as_pg initdb -D "$dir/pg/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
-as_pg pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w -t 60 -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1" start >/dev/null
-pg_started=1
-export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres PGDATABASE=bench
-psql -X -q -d postgres -c 'CREATE DATABASE bench'
-pgbench -i -q -s "$SCALE" >/dev/null 2>&1
-db_size=$(psql -X -At -c "SELECT pg_size_pretty(pg_database_size('bench'))")
-
-port=$(free_port)
-moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
-moto_pid=$!
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
-  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true NO_COLOR=1
-for _ in $(seq 100); do curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null && break; sleep 0.1; done
-aws s3 mb s3://bench >/dev/null
+bench_workdir
+bench_postgres "$SCALE"
+bench_moto
 
 # runbook NAME FORMAT MANIFEST: a one-step runbook taking that backup.
 runbook() {

@@ -13,24 +13,9 @@ for tool in moto_server aws /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench/download.sh needs $tool" >&2; exit 2; }
 done
 
-dir=$(mktemp -d)
-moto_pid=
-cleanup() {
-  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir
+bench_moto
 
-port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
-moto_pid=$!
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
-  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true NO_COLOR=1
-for _ in $(seq 100); do curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null && break; sleep 0.1; done
-
-aws s3 mb s3://bench >/dev/null
 dd if=/dev/urandom of="$dir/backup.bin" bs=1M count="$SIZE_MIB" status=none
 want=$(sha256sum "$dir/backup.bin" | cut -d' ' -f1)
 # With the sha256 metadata backup.upload would set, so drctl verifies the whole file as it would in a restore.
@@ -45,7 +30,7 @@ steps:
   - id: fetch
     title: Download the backup
     uses: backup.download
-    with: { uri: "s3://bench/pg/backup.bin", to: "$dir/drctl.bin" }
+    with: { uri: "s3://bench/pg/backup.bin", to: "$dir/drctl.bin", keep: true }
 EOF
 drctl() { node bin/drctl.cjs run "$dir/download.yaml" --yes --state-dir "$dir/state"; }
 cli() { aws s3 cp --quiet s3://bench/pg/backup.bin "$dir/cli.bin"; }

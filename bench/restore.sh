@@ -22,60 +22,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-SCALE=100
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --scale) SCALE=${2:?--scale needs a number}; shift 2 ;;
-    --scale=*) SCALE=${1#--scale=}; shift ;;
-    *) echo "usage: bench/restore.sh [--scale N]   (scale 100 and RUNS=5 rounds by default)" >&2; exit 2 ;;
-  esac
-done
 RUNS=${RUNS:-5}
+bench_scale_args restore 100 "$@"
 [ -f dist/drctl.cjs ] || npm run build >/dev/null
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-[ -n "$bindir" ] && export PATH="$bindir:$PATH"
-for tool in moto_server aws /usr/bin/time initdb pg_ctl pgbench pg_dump pg_restore psql gzip gunzip; do
-  command -v "$tool" >/dev/null || { echo "bench/restore.sh needs $tool" >&2; exit 2; }
-done
+bench_need restore moto_server aws /usr/bin/time initdb pg_ctl pgbench pg_dump pg_restore psql gzip gunzip
 JOBS=$(nproc)
 
-# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
-
-dir=$(mktemp -d)
-moto_pid=
-pg_started=
-health_pid=
-cleanup() {
-  if [ -n "$health_pid" ]; then kill "$health_pid" 2>/dev/null || true; wait "$health_pid" 2>/dev/null || true; fi
-  if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
-  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir "$dir/pg"
-if [ "$(id -u)" = 0 ]; then chmod 711 "$dir"; chown postgres "$dir/pg"; chmod 700 "$dir/pg"; fi
-pg_port=$(free_port)
-as_pg initdb -D "$dir/pg/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null
-as_pg pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w -t 60 -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1" start >/dev/null
-pg_started=1
-export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres PGDATABASE=bench
-psql -X -q -d postgres -c 'CREATE DATABASE bench'
-echo "generating the database: pgbench -i -s $SCALE" >&2
-pgbench -i -q -s "$SCALE" >/dev/null 2>&1
-db_size=$(psql -X -At -c "SELECT pg_size_pretty(pg_database_size('bench'))")
-
-port=$(free_port)
-moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
-moto_pid=$!
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
-  AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true NO_COLOR=1
-for _ in $(seq 100); do curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null && break; sleep 0.1; done
-aws s3 mb s3://bench >/dev/null
+bench_workdir
+bench_postgres "$SCALE"
+bench_moto
 
 # The backups: on disk for the floor, in the bucket (sha256 as metadata) for the other routes.
 echo "backing it up: pg_dump | gzip, pg_dump -Fc" >&2
@@ -118,6 +73,7 @@ KUBECTL
 chmod 755 "$dir/kbin/kubectl"
 node -e 'require("http").createServer((q, s) => { s.writeHead(q.url === "/health" ? 200 : 404); s.end("ok"); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); })' >"$dir/health.port" &
 health_pid=$!
+bench_on_exit 'kill "$health_pid" 2>/dev/null; wait "$health_pid" 2>/dev/null'
 for _ in $(seq 100); do [ -s "$dir/health.port" ] && break; sleep 0.1; done
 cat >"$dir/database-loss.yaml" <<INPUTS
 kube_context: bench-context
