@@ -3,7 +3,7 @@ import type * as Prompts from '@inquirer/prompts';
 import type { Style } from './style.js';
 
 /**
- * select, confirm and input as @inquirer/prompts draws them, with one line above the question
+ * select and input as @inquirer/prompts draws them, with one line above the question
  * that is drawn again every second while the prompt waits: the live clock. The card above went
  * into the scrollback once; this line is part of the prompt, so inquirer redraws it in place and
  * removes it with the rest of the prompt when the question is answered (the answer line stays).
@@ -12,7 +12,6 @@ import type { Style } from './style.js';
 
 export interface ClockPrompts {
   select: typeof Prompts.select;
-  confirm: typeof Prompts.confirm;
   input: typeof Prompts.input;
 }
 
@@ -32,12 +31,6 @@ interface SelectConfig<Value> {
   loop?: boolean;
 }
 
-interface ConfirmConfig {
-  message: string;
-  default?: boolean;
-  transformer?: (value: boolean) => string;
-}
-
 interface InputConfig {
   message: string;
   default?: string;
@@ -47,7 +40,7 @@ interface InputConfig {
 }
 
 /**
- * The three prompts, built on the given @inquirer/core (loaded by the caller, when a run is
+ * The two prompts the host asks with, built on the given @inquirer/core (loaded by the caller, when a run is
  * interactive). `status()` gives the line to draw above the question, already fitted to the
  * terminal's width, or undefined for none.
  */
@@ -149,32 +142,6 @@ export function clockPrompts(core: typeof Core, style: Style, status: () => stri
     return `${withStatus(line, body)}\u001B[?25l`;
   });
 
-  const confirm = createPrompt<boolean, ConfirmConfig>((config, done) => {
-    const theme = makeTheme({});
-    const [status, setStatus] = useState<'idle' | 'done'>('idle');
-    const [value, setValue] = useState('');
-    const prefix = usePrefix({ status, theme });
-    const line = useStatus(status === 'done');
-    const decide = (text: string): boolean => (/^(y|yes)/i.test(text) ? true : /^(n|no)/i.test(text) ? false : config.default !== false);
-    const words = config.transformer ?? ((answer: boolean) => (answer ? 'Yes' : 'No'));
-
-    useKeypress((key, rl) => {
-      if (status === 'done') return;
-      if (isEnterKey(key)) {
-        const answer = decide(value);
-        setValue(words(answer));
-        setStatus('done');
-        done(answer);
-      } else {
-        setValue(rl.line);
-      }
-    });
-
-    const message = theme.style.message(config.message, status);
-    if (status === 'done') return `${prefix} ${message} ${theme.style.answer(value)}`;
-    return withStatus(line, `${prefix} ${message} ${theme.style.defaultAnswer(config.default === false ? 'y/N' : 'Y/n')} ${value}`);
-  });
-
   const input = createPrompt<string, InputConfig>((config, done) => {
     const theme = makeTheme({});
     const [status, setStatus] = useState<'idle' | 'loading' | 'done'>('idle');
@@ -217,5 +184,5 @@ export function clockPrompts(core: typeof Core, style: Style, status: () => stri
     return [withStatus(line, prompt), error ? theme.style.error(error) : undefined];
   });
 
-  return { select, confirm, input } as unknown as ClockPrompts;
+  return { select, input } as unknown as ClockPrompts;
 }
