@@ -3,9 +3,11 @@ import { formatDuration } from '../../util/duration.js';
 import { arg } from '../args.js';
 import { defineAction, PermanentActionError } from '../types.js';
 import { globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
-import { manifestKeyFor, MANIFEST_SUFFIX } from './manifest.js';
+import { manifestKeyFor } from './manifest.js';
 import { formatBytes } from './progress.js';
 import type { StoredObject } from '../../ports/backup-store.js';
+import type { Series } from './series.js';
+import { listSeries } from './series.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
@@ -51,36 +53,25 @@ export function backupLatestAction(open: OpenStore = openStore) {
       const cut = ctx.incidentStart.getTime();
       let best: StoredObject | undefined;
       let oldestNewer: StoredObject | undefined;
-      let listed = 0;
-      let matching = 0;
       let newerCount = 0;
-      let pages = 0;
-      // The manifests seen (postgres.backup's <key>.manifest.json): the chosen backup's is an output.
-      const manifests = new Set<string>();
+      // The series as retention and freshness see it: manifests left out, a directory-format dump
+      // (a folder with its manifest beside it) one backup, never one of its files.
+      let series: Series;
       try {
         const store = await open(location.store, ctx.aws);
-        let token: string | undefined;
-        do {
-          const page = await store.listPage(location.prefix, token, ctx.signal);
-          pages++;
-          for (const object of page.objects) {
-            listed++;
-            const name = object.key.slice(location.prefix.length);
-            if (name.endsWith(MANIFEST_SUFFIX)) manifests.add(object.key);
-            // Folder markers ("prefix/sub/", 0 bytes) are not backups, nor is the manifest beside a backup.
-            if (!name || name.endsWith('/') || name.endsWith(MANIFEST_SUFFIX) || (pattern && !pattern.test(name))) continue;
-            matching++;
-            if (object.lastModified.getTime() <= cut) {
-              if (newer(object, best)) best = object;
-            } else {
-              newerCount++;
-              if (older(object, oldestNewer)) oldestNewer = object;
-            }
-          }
-          token = page.next;
-        } while (token !== undefined);
+        series = await listSeries(store, location, pattern, ctx.signal);
       } catch (error) {
         throw storeFailure(NAME, location.uri, error, ctx.signal);
+      }
+      const { listed, pages, manifests } = series;
+      const matching = series.backups.length;
+      for (const object of series.backups) {
+        if (object.lastModified.getTime() <= cut) {
+          if (newer(object, best)) best = object;
+        } else {
+          newerCount++;
+          if (older(object, oldestNewer)) oldestNewer = object;
+        }
       }
       const incident = ctx.incidentStart.toISOString();
       const matched = args.match === undefined ? '' : ` matching "${args.match}"`;
@@ -116,9 +107,7 @@ export function backupLatestAction(open: OpenStore = openStore) {
         size: best.size,
         size_text: formatBytes(best.size),
         // The manifest beside the backup (its tables' row counts and fingerprints), or '' when it has none.
-        manifest: manifests.has(manifestKeyFor(best.key.replace(/\/$/, '')))
-          ? uriOf(location.store, manifestKeyFor(best.key.replace(/\/$/, '')))
-          : '',
+        manifest: manifests.has(manifestKeyFor(best.key)) ? uriOf(location.store, manifestKeyFor(best.key)) : '',
       };
     },
   });

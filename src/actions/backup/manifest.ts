@@ -28,9 +28,9 @@ export interface BackupManifest {
 
 export const MANIFEST_SUFFIX = '.manifest.json';
 
-/** Where the manifest of the object at `objectKey` is kept: beside it, `<key>.manifest.json`. */
+/** Where the manifest of the backup at `objectKey` is kept: beside it, `<key>.manifest.json`, or `<dir>.manifest.json` for a folder `<dir>/`. */
 export function manifestKeyFor(objectKey: string): string {
-  return `${objectKey}${MANIFEST_SUFFIX}`;
+  return `${objectKey.endsWith('/') ? objectKey.slice(0, -1) : objectKey}${MANIFEST_SUFFIX}`;
 }
 
 const isoTime = (text: string): boolean => !Number.isNaN(Date.parse(text));

@@ -6,7 +6,8 @@ import type { Location } from './location.js';
 import { baseName, globProblem, globToRegExp, parseLocation, parses, uriOf } from './location.js';
 import type { KeepReason, RetentionPlan, RetentionPolicy } from './retention.js';
 import { DEFAULT_RETENTION, planRetention } from './retention.js';
-import { listSeries, manifestKeyOf } from './series.js';
+import { manifestKeyFor } from './manifest.js';
+import { listSeries } from './series.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
@@ -56,7 +57,7 @@ export async function planPrune(
   const plan = planRetention(series.backups, policy);
   const manifestOf = new Map<string, string>();
   for (const backup of plan.delete) {
-    const manifest = manifestKeyOf(backup.key);
+    const manifest = manifestKeyFor(backup.key);
     if (series.manifests.has(manifest)) manifestOf.set(backup.key, manifest);
   }
   return { location, plan, manifestOf, members: series.members, pages: series.pages };

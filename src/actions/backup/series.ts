@@ -1,8 +1,6 @@
 import type { BackupStore, StoredObject } from '../../ports/backup-store.js';
 import type { Location } from './location.js';
-
-/** A backup's manifest sits beside it as `<key>.manifest.json`: part of that backup, not one of the series. */
-export const MANIFEST_SUFFIX = '.manifest.json';
+import { manifestKeyFor, MANIFEST_SUFFIX } from './manifest.js';
 
 export interface Series {
   /**
@@ -17,11 +15,6 @@ export interface Series {
   members: Map<string, string[]>;
   pages: number;
   listed: number;
-}
-
-/** The manifest of a backup: `<key>.manifest.json`, or `<dir>.manifest.json` for a folder `<dir>/`. */
-export function manifestKeyOf(backupKey: string): string {
-  return `${backupKey.endsWith('/') ? backupKey.slice(0, -1) : backupKey}${MANIFEST_SUFFIX}`;
 }
 
 /**
@@ -55,7 +48,7 @@ export async function listSeries(
   const folderOf = (key: string): string | undefined => {
     for (let slash = key.indexOf('/', location.prefix.length); slash >= 0; slash = key.indexOf('/', slash + 1)) {
       const folder = key.slice(0, slash + 1);
-      if (series.manifests.has(manifestKeyOf(folder))) return folder;
+      if (series.manifests.has(manifestKeyFor(folder))) return folder;
     }
     return undefined;
   };

@@ -366,7 +366,7 @@ async function writeManifest(
   fingerprint: DatabaseFingerprint,
   ctx: ActionContext,
 ): Promise<string> {
-  const manifestKey = manifestKeyFor(format === 'directory' ? key.slice(0, -1) : key);
+  const manifestKey = manifestKeyFor(key);
   const manifestUri = uriOf(location.store, manifestKey);
   const manifest: BackupManifest & { snapshot: string | null; files?: Dumped['files'] } = {
     manifest_version: 1,

@@ -196,6 +196,30 @@ describe('backup.latest', () => {
     });
   });
 
+  it('a directory-format dump (a folder with its manifest beside it) is one backup, never one of its files, named with its manifest', async () => {
+    const store = new FakeStore([
+      [
+        { key: 'p/shop-20261122T020000Z.sql.gz', lastModified: at(-900), size: 10 },
+        { key: 'p/shop-20261122T021500Z.manifest.json', lastModified: at(-100), size: 1 },
+        { key: 'p/shop-20261122T021500Z/3001.dat.gz', lastModified: at(-200), size: 30 },
+        { key: 'p/shop-20261122T021500Z/toc.dat', lastModified: at(-120), size: 5 },
+      ],
+    ]);
+    const ctx = fakeActionContext();
+    const outputs = await run(
+      backupLatestAction(async () => store),
+      { location: 's3://bkt/p/' },
+      ctx,
+    );
+    expect(outputs).toMatchObject({
+      uri: 's3://bkt/p/shop-20261122T021500Z/',
+      key: 'p/shop-20261122T021500Z/',
+      size: 35,
+      manifest: 's3://bkt/p/shop-20261122T021500Z.manifest.json',
+    });
+    expect(ctx.records[0]).toMatchObject({ listed: 4, matching: 2, chosen: 's3://bkt/p/shop-20261122T021500Z/' });
+  });
+
   it('leaves out backups taken after the incident start (they may hold the damage); one taken at that very instant counts', async () => {
     const store = new FakeStore([
       [
