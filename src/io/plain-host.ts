@@ -1,9 +1,8 @@
 import type { Answer, Host, Question, RunEvent } from '../engine/events.js';
 import type { Notifier } from './notifier.js';
-import { eventLine } from './render-run.js';
+import { eventText } from './render-run.js';
 import { layout, terminalWidth } from './layout.js';
 import { inline } from './markdown.js';
-import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { styleFor } from './style.js';
 
@@ -24,16 +23,9 @@ export class PlainHost implements Host {
 
   emit(event: RunEvent): void {
     this.notifier?.onEvent(event);
-    // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
-    // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
-    // other line, which may quote a command's output (a preflight check's last line), after.
-    const clean = { colour: this.style.level > 0 };
-    const output = event.type === 'step.output' ? { ...event, text: sanitizeOutput(event.text, clean) } : undefined;
-    const rendered = eventLine(output ?? event, this.style);
-    if (rendered === undefined) return;
     const stream = event.type === 'run.summary' ? this.results : this.out;
-    // Lines drctl laid out are fitted to the stream's width; a command's output is shown as it came.
-    const line = output ? rendered : layout(sanitizeOutput(rendered, clean), terminalWidth(stream));
+    const line = eventText(event, this.style, terminalWidth(stream));
+    if (line === undefined) return;
     stream.write(`${line}\n`);
   }
 

@@ -6,9 +6,11 @@ import { rpoLabel, rpoText, rtoLabel, rtoText, statusWithOutcome } from '../repo
 import { formatDuration } from '../util/duration.js';
 import { assertNever } from '../util/errors.js';
 import { clockText } from './live-clock.js';
+import { layout } from './layout.js';
 import { inline, renderMarkdown } from './markdown.js';
 import { formatCommand } from './render-command.js';
 import { formatEnv } from './render-env.js';
+import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
@@ -156,6 +158,20 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
     default:
       return assertNever(event, 'event');
   }
+}
+
+/**
+ * An event as a host prints it, or undefined for none. A command's output may hold escape
+ * sequences: only its colours reach the screen (none without colour). Its text is cleaned before
+ * it is cut into lines (a lone carriage return becomes a line of its own) and shown as it came;
+ * any other line, which may quote a command's output (a preflight check's last line), is cleaned
+ * after and fitted to `width` (see layout).
+ */
+export function eventText(event: RunEvent, style: Style, width: number | undefined): string | undefined {
+  const clean = { colour: style.level > 0 };
+  if (event.type === 'step.output') return eventLine({ ...event, text: sanitizeOutput(event.text, clean) }, style);
+  const rendered = eventLine(event, style);
+  return rendered === undefined ? undefined : layout(sanitizeOutput(rendered, clean), width);
 }
 
 /** "  ✓ 2/3 TLS certificates valid": a checklist item as the operator answered it. */

@@ -8,10 +8,9 @@ import { formatDuration } from '../util/duration.js';
 import { clockPrompts } from './clock-prompts.js';
 import { LiveClock } from './live-clock.js';
 import type { Notifier } from './notifier.js';
-import { eventLine } from './render-run.js';
-import { layout, terminalWidth } from './layout.js';
+import { eventText } from './render-run.js';
+import { terminalWidth } from './layout.js';
 import { inline } from './markdown.js';
-import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { colorEnabled, styleFor } from './style.js';
 
@@ -83,15 +82,8 @@ export class TerminalHost implements Host {
     if (event.type === 'step.attempt.started') this.startSpinner(event.id, event.budgetMs);
     if (event.type === 'step.attempt' || event.type === 'step.failed' || event.type === 'step.finished' || event.type === 'run.interrupted')
       this.stopSpinner();
-    // A command's output may hold escape sequences: only its colours reach the terminal. Its text is
-    // cleaned before it is cut into lines (a lone carriage return becomes a line of its own); any
-    // other line, which may quote a command's output (a preflight check's last line), after.
-    const clean = { colour: this.style.level > 0 };
-    const output = event.type === 'step.output' ? { ...event, text: sanitizeOutput(event.text, clean) } : undefined;
-    const rendered = eventLine(output ?? event, this.style);
-    if (rendered === undefined) return;
-    // Lines drctl laid out are fitted to the terminal; a command's output is shown as it came.
-    const line = output ? rendered : layout(sanitizeOutput(rendered, clean), terminalWidth(this.out));
+    const line = eventText(event, this.style, terminalWidth(this.out));
+    if (line === undefined) return;
     this.spinner?.clear();
     this.out.write(`${line}\n`);
     this.spinner?.render();
