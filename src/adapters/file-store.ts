@@ -16,7 +16,7 @@ import type {
 } from '../ports/backup-store.js';
 import { sha256Hash } from '../util/sha256.js';
 
-/** A file being written: hidden, beside its final name, renamed into place only once complete. */
+/** A file (or a directory-format dump's folder) being written: hidden, beside its final name, renamed into place only once complete. */
 const PARTIAL = '.drctl-partial-';
 
 function isPartialFile(name: string): boolean {
@@ -60,10 +60,12 @@ export class FileStore implements BackupStore {
     const walk = async (dir: string): Promise<void> => {
       signal.throwIfAborted();
       for (const entry of await readdir(dir, { withFileTypes: true })) {
+        // A file or a directory-format dump's folder still being written (or left by a killed run).
+        if (isPartialFile(entry.name)) continue;
         const path = join(dir, entry.name);
         if (entry.isDirectory()) {
           await walk(path);
-        } else if ((entry.isFile() || entry.isSymbolicLink()) && !isPartialFile(entry.name)) {
+        } else if (entry.isFile() || entry.isSymbolicLink()) {
           const info = await stat(path).catch(() => undefined);
           if (info?.isFile()) objects.push({ key: path, lastModified: info.mtime, size: info.size });
         }

@@ -375,6 +375,11 @@ describe('backup.latest', () => {
     utimesSync(join(dir, 'backup_1.sql.gz'), at(-600), at(-600));
     utimesSync(join(dir, 'backup_2.sql.gz'), at(-300), at(-300));
     utimesSync(join(dir, '.backup_3.sql.gz.drctl-partial-1-abcd'), at(-10), at(-10));
+    // A directory-format dump still being written (or left by a killed run): its hidden folder's files are no backups.
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, '.shop-20261122T025900Z.drctl-partial-1-abcd'));
+    writeFileSync(join(dir, '.shop-20261122T025900Z.drctl-partial-1-abcd', 'toc.dat'), 'PGDMP');
+    utimesSync(join(dir, '.shop-20261122T025900Z.drctl-partial-1-abcd', 'toc.dat'), at(-5), at(-5));
     const outputs = await run(backupLatestAction(), { location: `file://${dir}/` }, fakeActionContext());
     expect(outputs).toEqual({
       uri: `file://${dir}/backup_2.sql.gz`,
