@@ -88,7 +88,8 @@ export class Redactor {
 /**
  * Keys whose values are drctl's own vocabulary or the runbook's identifiers, never a command's text
  * or a value given at run time: event and entry types, question kinds, statuses, decisions and
- * answers, run modes, run and step ids (a list of step ids too), the stream an output came from.
+ * answers, run modes, run and step ids (a list of step ids too), the stream an output came from, and
+ * the incident start and its corrections (ISO times that drctl formats).
  */
 const STRUCTURAL = new Set([
   'type',
@@ -106,6 +107,10 @@ const STRUCTURAL = new Set([
   'ended',
   'previous',
   'result',
+  // Times drctl wrote itself: the incident start and a correction's from and to.
+  'incident_start',
+  'from',
+  'to',
 ]);
 
 /**
