@@ -130,4 +130,12 @@ describe("drctl's own words are left alone, names given by the runbook or an act
       outputs: { id: '***' },
     });
   });
+
+  it('leaves the incident start and its correction readable as times when a short secret is part of one', () => {
+    const redactor = new Redactor(['30']);
+    const at = '2026-11-30T01:30:00.000Z';
+    const correction = { type: 'incident_start.corrected', from: at, to: at, reason: 'seen at 01:30' };
+    expect(redactor.value(correction)).toEqual({ ...correction, reason: 'seen at 01:***' });
+    expect(redactor.value({ type: 'run.started', incident_start: at })).toEqual({ type: 'run.started', incident_start: at });
+  });
 });
