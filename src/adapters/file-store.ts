@@ -23,6 +23,12 @@ function isPartialFile(name: string): boolean {
   return name.startsWith('.') && name.includes(PARTIAL);
 }
 
+/** A hidden name beside `path` to write it under until complete; listings leave it out. */
+export function partialPath(path: string): string {
+  // (the name cut short so that the temporary name stays within NAME_MAX)
+  return join(dirname(path), `.${basename(path).slice(0, 200)}${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
 /**
  * Write a stream to `path` the safe way: into a temporary file in the same folder, then (after
  * `verify` accepts it) renamed into place. On any failure, interruption included, the partial file
@@ -34,8 +40,7 @@ export async function writeAtomically(
   options: { signal: AbortSignal; verify?: () => void | Promise<void>; mode?: number },
 ): Promise<void> {
   const dir = dirname(path);
-  // (the name cut short so that the temporary name stays within NAME_MAX)
-  const temp = join(dir, `.${basename(path).slice(0, 200)}${PARTIAL}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temp = partialPath(path);
   try {
     await mkdir(dir, { recursive: true });
     await pipeline([...streams, createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024, mode: options.mode ?? 0o666 })], {

@@ -468,8 +468,7 @@ async function dumpFolder(
   const { mkdtemp, readdir, rename, rm, stat, lstat } = await import('node:fs/promises');
   const { createReadStream } = await import('node:fs');
   const { tmpdir, availableParallelism } = await import('node:os');
-  const { basename, dirname, join } = await import('node:path');
-  const { randomBytes } = await import('node:crypto');
+  const { dirname, join } = await import('node:path');
   const { sha256Hash } = await import('../../util/sha256.js');
   const { startPipeProcess } = await import('../../adapters/pipe-process.js');
   const jobs = args.jobs ?? Math.max(1, Math.min(4, availableParallelism()));
@@ -481,7 +480,8 @@ async function dumpFolder(
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dirname(finalPath), { recursive: true });
     work = dirname(finalPath);
-    folder = join(work, `.${basename(finalPath).slice(0, 200)}.drctl-partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const { partialPath } = await import('../../adapters/file-store.js');
+    folder = partialPath(finalPath);
   } else {
     work = await mkdtemp(join(tmpdir(), 'drctl-backup-'));
     const info = await lstat(work);
