@@ -167,12 +167,14 @@ export class S3Store implements BackupStore {
     upload.on('httpUploadProgress', (progress) => onProgress(progress.loaded ?? 0));
     // Upload, once aborted, gives up at once but aborts its multipart upload only after the parts in
     // flight finish: drctl may have exited by then. So note the upload id and abort it ourselves.
+    // Every upload on the client sees every command: only this key's upload is this one's.
     let uploadId: string | undefined;
     const watcher = `drctl-upload-id-${++uploads}`;
     this.client.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        if (context.commandName === 'CreateMultipartUploadCommand') uploadId = (result.output as { UploadId?: string }).UploadId;
+        if (context.commandName === 'CreateMultipartUploadCommand' && (args.input as { Key?: string }).Key === key)
+          uploadId = (result.output as { UploadId?: string }).UploadId;
         return result;
       },
       { step: 'initialize', name: watcher },
