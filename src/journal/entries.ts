@@ -244,3 +244,70 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
 export function isJournalEntryType(type: unknown): type is JournalEntryType {
   return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
 }
+
+const STEP_STATUSES: ReadonlySet<unknown> = new Set<StepStatus>(['succeeded', 'failed', 'skipped', 'rolled_back', 'not_run']);
+const CHECKLIST_ANSWERS: ReadonlySet<unknown> = new Set<ChecklistAnswer>(['done', 'skipped', 'acknowledged', 'aborted']);
+const CLEANUP_KINDS: ReadonlySet<unknown> = new Set(['file', 'dir', 'postgres-server']);
+const CLEANUP_RESULTS: ReadonlySet<unknown> = new Set<CleanupResult>(['removed', 'kept', 'gone', 'failed']);
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTextOrNull = (value: unknown): boolean => value === null || typeof value === 'string';
+const isTime = (value: unknown): boolean => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+/** A device or inode number: as Node's stat gives it, above 2^53 too. */
+const isNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
+const isWho = (value: unknown): boolean => {
+  if (value === undefined) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const who = value as Record<string, unknown>;
+  return isText(who.user) && isText(who.host) && isText(who.terminal);
+};
+
+/**
+ * Whether a line of a known entry type has the fields resume and the reports read from it, of their
+ * types: for the entries written by an operator's command (note, a correction of T0, abandon) or one
+ * per answer or ledger change, a line with a field of the wrong type is a damaged line, not an entry,
+ * so the reader names the line instead of a report failing on it.
+ */
+export function hasEntryFields(entry: { type: JournalEntryType } & Record<string, unknown>): boolean {
+  switch (entry.type) {
+    case 'note':
+      return isText(entry.text) && isText(entry.user) && isText(entry.host);
+    case 'incident_start.corrected':
+      return (
+        isTime(entry.from) &&
+        isTime(entry.to) &&
+        isText(entry.user) &&
+        isText(entry.host) &&
+        isText(entry.terminal) &&
+        isTextOrNull(entry.reason)
+      );
+    case 'run.abandoned':
+      return isText(entry.user) && isText(entry.host) && isText(entry.terminal) && isTextOrNull(entry.reason);
+    case 'manual.item':
+      return (
+        isText(entry.step) &&
+        isCount(entry.index) &&
+        isCount(entry.total) &&
+        isText(entry.text) &&
+        CHECKLIST_ANSWERS.has(entry.answer) &&
+        isCount(entry.wait_ms) &&
+        isWho(entry.who)
+      );
+    case 'step.rerun':
+      return isText(entry.step) && isCount(entry.number) && STEP_STATUSES.has(entry.previous);
+    case 'cleanup.registered':
+      return (
+        isText(entry.step) &&
+        isText(entry.path) &&
+        CLEANUP_KINDS.has(entry.kind) &&
+        typeof entry.keep === 'boolean' &&
+        isNumber(entry.dev) &&
+        isNumber(entry.ino)
+      );
+    case 'cleanup.done':
+      return isText(entry.path) && CLEANUP_RESULTS.has(entry.result) && isTextOrNull(entry.error);
+    default:
+      return true;
+  }
+}

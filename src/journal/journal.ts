@@ -13,8 +13,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import type { JournalEntry, JournalEntryBody } from './entries.js';
-import { isJournalEntryType } from './entries.js';
+import type { JournalEntry, JournalEntryBody, JournalEntryType } from './entries.js';
+import { hasEntryFields, isJournalEntryType } from './entries.js';
 
 /** Space kept aside beside the journal so that a full disk still lets drctl journal how it stopped. */
 export const JOURNAL_RESERVE_BYTES = 256 * 1024;
@@ -137,6 +137,7 @@ function parseEntry(line: string): JournalEntry | undefined {
   try {
     const entry = JSON.parse(line) as { type?: unknown; t?: unknown } | null;
     if (entry === null || typeof entry !== 'object' || typeof entry.t !== 'string' || !isJournalEntryType(entry.type)) return undefined;
+    if (!hasEntryFields(entry as { type: JournalEntryType } & Record<string, unknown>)) return undefined;
     return entry as JournalEntry;
   } catch {
     return undefined;
