@@ -402,6 +402,8 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       // The step runs again: its new result replaces this one, which still counts in attempts and time.
       const earlier = record.steps.get(entry.step);
       record.steps.delete(entry.step);
+      // Its checklist is asked anew: the first run's answers must not stand for the rerun's (a resume asks the rest).
+      record.checklists.delete(entry.step);
       if (earlier) {
         record.earlierRuns ??= new Map();
         record.earlierRuns.set(entry.step, {

@@ -185,6 +185,62 @@ steps:
     expect(buildReport(rebuildRun(entries)).steps.find((s) => s.id === 'tell')).toMatchObject({ status: 'succeeded', runs: 2 });
   });
 
+  it('a checklist run again and stopped half-way asks on resume the items the rerun has not answered, not those of the first run', async () => {
+    const runId = 'checklist-again-20261129T030000Z-0001';
+    const text =
+      'steps:\n  - { id: tell, title: Tell the team, manual: "- [ ] post in the channel\\n- [ ] call the owner" }\n  - { id: last, title: Last, run: ok last }\n';
+    const source = `apiVersion: drctl/v1\nkind: Runbook\nmetadata: { name: checklist-again, title: Checklist again }\n${text}`;
+    h = harness({
+      answer: (q) => {
+        if (q.kind === 'step.action' && q.card.id === 'last' && !h!.host.questions.some((x) => x.kind === 'step.rerun')) return 'rerun';
+        if (q.kind === 'step.rerun') return 'tell';
+        if (q.kind === 'manual.item') return 'done';
+        return q.default;
+      },
+    });
+    const runbook = writeRunbook(h.dir, 'checklist-again', source);
+    const request = {
+      stateDir: h.stateDir,
+      runbook,
+      inputs: noInputs(runbook),
+      mode: 'drill' as const,
+      runId,
+      incidentStart: new Date('2026-11-29T02:59:00Z'),
+    };
+    expect(await startRun({ ...request, yes: false, interactive: true, acceptManual: false, reports: [], aws: {} }, h.deps)).toBe(0);
+    expect(h.host.questions.filter((q) => q.kind === 'manual.item')).toHaveLength(4);
+    const lines = readFileSync(join(h.stateDir, 'runs', runId, 'journal.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    const types = lines.map((l) => (JSON.parse(l) as JournalEntry).type);
+    // Cut after the rerun's first answered item: a crash while the operator reads the second.
+    const cut = types.indexOf('manual.item', types.indexOf('step.rerun')) + 1;
+    const x = harness({ answer: (q) => (q.kind === 'manual.item' ? 'done' : q.default) });
+    harnesses.push(x);
+    mkdirSync(join(x.stateDir, 'runs', runId), { recursive: true });
+    writeRunbook(x.dir, 'checklist-again', source);
+    writeFileSync(join(x.stateDir, 'runs', runId, 'journal.jsonl'), lines.slice(0, cut).join('\n') + '\n');
+    const resumed = await resumeRun(
+      {
+        stateDir: x.stateDir,
+        runId,
+        inputs: { pairs: {} },
+        force: true,
+        skipPreflight: true,
+        reports: undefined,
+        yes: false,
+        interactive: true,
+        acceptManual: false,
+        aws: {},
+      },
+      x.deps,
+    );
+    expect(resumed).toBe(0);
+    expect(x.host.questions.filter((q) => q.kind === 'manual.item').map((q) => (q as { index: number }).index)).toEqual([2]);
+    const report = buildReport(rebuildRun(readJournal(join(x.stateDir, 'runs', runId, 'journal.jsonl')).entries));
+    expect(report.steps.find((s) => s.id === 'tell')).toMatchObject({ status: 'succeeded', runs: 2 });
+  });
+
   it('going back from the list runs nothing and asks the same menu again', async () => {
     let asked = false;
     const { code, h } = await runAnswering((q) => {
