@@ -1,5 +1,7 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { ClockView, RunEvent } from '../engine/events.js';
 import { formatDuration } from '../util/duration.js';
+import { displayWidth } from './layout.js';
 import type { Style } from './style.js';
 
 /**
@@ -9,22 +11,14 @@ import type { Style } from './style.js';
  * from what is tracked here.
  */
 
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /\u001B\[[0-9;?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)/g;
-
-/** Columns a line takes on screen: escape sequences take none, and drctl's own text is one column a character. */
-export function visibleWidth(text: string): number {
-  return [...text.replace(ESCAPES, '')].length;
-}
-
 /**
  * The first of `candidates` (longest first) that fits in `width` columns, so a line never wraps and
  * a redraw stays on one line. When none fits, the last one cut to the width with "…" (its colours
  * are dropped: a cut could split an escape sequence).
  */
 export function fitLine(candidates: readonly string[], width: number): string {
-  for (const candidate of candidates) if (visibleWidth(candidate) <= width) return candidate;
-  const plain = [...(candidates.at(-1) ?? '').replace(ESCAPES, '')];
+  for (const candidate of candidates) if (displayWidth(candidate) <= width) return candidate;
+  const plain = [...stripVTControlCharacters(candidates.at(-1) ?? '')];
   return width <= 0 ? '' : plain.length <= width ? plain.join('') : `${plain.slice(0, width - 1).join('')}…`;
 }
 

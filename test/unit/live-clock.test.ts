@@ -1,7 +1,8 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { ClockView, RunEvent, StepCard } from '../../src/engine/events.js';
-import { clockText, fitLine, LiveClock, stepLine, visibleWidth, waitingLine } from '../../src/io/live-clock.js';
+import { displayWidth } from '../../src/io/layout.js';
+import { clockText, fitLine, LiveClock, stepLine, waitingLine } from '../../src/io/live-clock.js';
 
 const plain = new Chalk({ level: 0 });
 const colour = new Chalk({ level: 2 });
@@ -45,9 +46,9 @@ describe('the clock line over a waiting prompt', () => {
   it('shortens its wording to stay on one line of a narrow terminal, never wider than asked', () => {
     const widths = [79, 70, 60, 50, 40, 30, 20, 10];
     const lines = widths.map((width) => waitingLine(CLOCK, plain, width));
-    widths.forEach((width, i) => expect(visibleWidth(lines[i]!)).toBeLessThanOrEqual(width));
+    widths.forEach((width, i) => expect(displayWidth(lines[i]!)).toBeLessThanOrEqual(width));
     // Colours take no column: the coloured line is the same words.
-    widths.forEach((width, i) => expect(visibleWidth(waitingLine(CLOCK, colour, width))).toBe(visibleWidth(lines[i]!)));
+    widths.forEach((width, i) => expect(displayWidth(waitingLine(CLOCK, colour, width))).toBe(displayWidth(lines[i]!)));
     expect(lines[0]).toContain('T+12m30s of RTO 1h');
     expect(lines[2]).toContain('(12m30s inside)');
     expect(lines.at(-1)).toMatch(/…$/);
@@ -72,7 +73,7 @@ describe('the line of a step at work', () => {
 
   it('never goes past the width, however long the step id', () => {
     const line = stepLine({ id: 'x'.repeat(120), elapsedMs: 1000 }, CLOCK, colour, 77);
-    expect(visibleWidth(line)).toBe(77);
+    expect(displayWidth(line)).toBe(77);
   });
 });
 
