@@ -1,5 +1,5 @@
 import type { RunStatus, StepStatus } from '../engine/events.js';
-import type { RunRecord } from '../journal/record.js';
+import type { IncidentStartCorrection, RunRecord } from '../journal/record.js';
 import type { VerdictFacts } from './verdict.js';
 import { objectiveMet, outcomeText, verdictWord } from './verdict.js';
 
@@ -75,15 +75,8 @@ export interface ReportOperator {
   terminal: string | null;
 }
 
-export interface ReportIncidentStartCorrection {
-  at: string;
-  from: string;
-  to: string;
-  user: string;
-  host: string;
-  terminal: string;
-  reason: string | null;
-}
+/** A correction of the incident start, as the record keeps it. */
+export type ReportIncidentStartCorrection = IncidentStartCorrection;
 
 export interface ReportNote {
   at: string;
