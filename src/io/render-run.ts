@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import type { ClockView, RunEvent, RunSummary, StepCard } from '../engine/events.js';
+import type { RunEvent, RunSummary, StepCard } from '../engine/events.js';
 import type { CleanupResult, FailureDecision } from '../journal/entries.js';
 import type { Mark } from '../report/verdict.js';
 import { rpoLabel, rpoText, rtoLabel, rtoText, statusWithOutcome } from '../report/verdict.js';
@@ -14,17 +14,12 @@ import { sanitizeOutput } from './sanitize.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
-/** "T+12m30s of RTO 1h · projected finish T+48m (11m30s inside the RTO)": the live clock's words, at the card's time. */
-function clockLine(clock: ClockView, style: Style): string {
-  return clockText(clock, style);
-}
-
 function renderCard(card: StepCard, style: Style): string {
   const budget = card.budgetMs === undefined ? 'no budget' : `budget ${formatDuration(card.budgetMs)}`;
   const lines = [
     '',
     style.bold(`Step ${card.number}/${card.total}: ${card.title}`) + style.dim(`  [${card.id}] · ${budget}`),
-    `  ${style.dim('clock')} ${clockLine(card.clock, style)}`,
+    `  ${style.dim('clock')} ${clockText(card.clock, style)}`,
   ];
   if (card.description) lines.push(...renderMarkdown(card.description, style).map((l) => (l ? `  ${l}` : l)));
   lines.push(formatCommand(card.command, style, '  '));
