@@ -1,5 +1,5 @@
 import type { RunStatus, StepStatus } from '../engine/events.js';
-import type { IncidentStartCorrection, RunRecord } from '../journal/record.js';
+import type { IncidentStartCorrection, OperatorSession, RunRecord } from '../journal/record.js';
 import type { VerdictFacts } from './verdict.js';
 import { objectiveMet, outcomeText, verdictWord } from './verdict.js';
 
@@ -67,13 +67,8 @@ export interface ReportCleanup {
   at: string | null;
 }
 
-export interface ReportOperator {
-  session: 'run' | 'resume';
-  at: string;
-  user: string | null;
-  host: string | null;
-  terminal: string | null;
-}
+/** Who started or resumed the run, as the record keeps it. */
+export type ReportOperator = OperatorSession;
 
 /** A correction of the incident start, as the record keeps it. */
 export type ReportIncidentStartCorrection = IncidentStartCorrection;
