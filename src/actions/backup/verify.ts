@@ -4,9 +4,9 @@ import type { PgPort } from '../../ports/pg.js';
 import { formatDuration } from '../../util/duration.js';
 import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
-import { describeTarget, failure, problemOf } from '../postgres/common.js';
+import { describeTarget, failure } from '../postgres/common.js';
+import { createDatabase, startScratchServer } from '../postgres/local.js';
 import type { TableFingerprint } from '../postgres/fingerprint-core.js';
-import { quoteIdent } from '../postgres/fingerprint-core.js';
 import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { parseObjectUri, parses, uriOf } from './location.js';
@@ -104,10 +104,10 @@ export function createBackupVerify(port: PgPort, open: OpenStore = openStore) {
       try {
         let url: string;
         if (args.scratch === 'local') {
-          server = await startLocalServer(ctx);
+          server = await startScratchServer(ctx, `${NAME}: scratch: local`);
           const database = manifest?.database || 'verify';
           url = server.url(database);
-          if (database !== 'postgres') await createDatabase(port, server.url(), database, ctx);
+          if (database !== 'postgres') await createDatabase(port, server.url(), database, ctx, `${NAME}: the throw-away server`);
         } else {
           url = args.scratch;
         }
@@ -167,20 +167,6 @@ export function createBackupVerify(port: PgPort, open: OpenStore = openStore) {
   });
 }
 
-async function createDatabase(port: PgPort, adminUrl: string, database: string, ctx: ActionContext): Promise<void> {
-  const { openConnection, runQuery } = await import('../postgres/common.js');
-  let conn;
-  try {
-    conn = await openConnection(port, adminUrl, ctx);
-    await runQuery(port, conn, adminUrl, `CREATE DATABASE ${quoteIdent(database)}`, ctx);
-  } catch (error) {
-    if (ctx.signal.aborted || error instanceof ActionError) throw error;
-    throw new ActionError(`${NAME}: the throw-away server: CREATE DATABASE ${database}: ${problemOf(error, adminUrl)}`);
-  } finally {
-    await conn?.end();
-  }
-}
-
 async function fingerprint(port: PgPort, url: string, ctx: ActionContext): Promise<TableFingerprint[]> {
   const { fingerprintDatabase } = await import('../postgres/fingerprint-core.js');
   try {
@@ -192,24 +178,6 @@ async function fingerprint(port: PgPort, url: string, ctx: ActionContext): Promi
   } catch (error) {
     if (ctx.signal.aborted || error instanceof ActionError) throw error;
     throw failure(NAME, describeTarget(url), error, url);
-  }
-}
-
-/** A throw-away server for `ctx`'s step, its folder on the run's cleanup ledger; missing binaries fail for good. */
-export async function startLocalServer(ctx: ActionContext): Promise<LocalPostgres> {
-  const { startLocalPostgres, MissingPostgresBinaries } = await import('../../adapters/local-postgres.js');
-  try {
-    return await startLocalPostgres({
-      env: process.env,
-      signal: ctx.signal,
-      log: ctx.log,
-      register: (folder) => ctx.cleanup({ ...folder, kind: 'postgres-server', keep: false }),
-    });
-  } catch (error) {
-    if (ctx.signal.aborted) throw error;
-    if (error instanceof MissingPostgresBinaries) throw new PermanentActionError(`${NAME}: scratch: local: ${error.message}`);
-    const permanent = (error as { permanent?: unknown }).permanent === true;
-    throw new ActionError(`${NAME}: scratch: local: ${(error as Error).message}`, { permanent });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { LocalPostgres } from '../../adapters/local-postgres.js';
 import { pgPort } from '../../adapters/pg-port.js';
 import type { PgPort } from '../../ports/pg.js';
 import * as z from '../../util/zod.js';
@@ -32,24 +33,11 @@ export function createPostgresLocal(port: PgPort) {
     args: localArgs,
     outputs: ['url', 'host', 'port', 'database', 'data_dir', 'folder', 'bindir', 'version'],
     async run(args, ctx) {
-      const { startLocalPostgres, MissingPostgresBinaries, DATA_DIR } = await import('../../adapters/local-postgres.js');
-      let server;
-      try {
-        server = await startLocalPostgres({
-          env: process.env,
-          signal: ctx.signal,
-          log: ctx.log,
-          register: (folder) => ctx.cleanup({ ...folder, kind: 'postgres-server', keep: false }),
-        });
-      } catch (error) {
-        if (ctx.signal.aborted) throw error;
-        if (error instanceof MissingPostgresBinaries) throw new PermanentActionError(`${NAME}: ${error.message}`);
-        const permanent = (error as { permanent?: unknown }).permanent === true;
-        throw new ActionError(`${NAME}: ${(error as Error).message}`, { permanent });
-      }
+      const { DATA_DIR } = await import('../../adapters/local-postgres.js');
+      const server = await startScratchServer(ctx, NAME);
       const database = args.database ?? 'postgres';
       try {
-        if (database !== 'postgres') await createDatabase(port, server.url(), database, ctx);
+        if (database !== 'postgres') await createDatabase(port, server.url(), database, ctx, NAME);
       } catch (error) {
         // The server is of no use without its database: stop it now rather than at the run's end.
         const problem = server.remove();
@@ -75,15 +63,38 @@ export function createPostgresLocal(port: PgPort) {
   });
 }
 
-async function createDatabase(port: PgPort, adminUrl: string, database: string, ctx: ActionContext): Promise<void> {
+/**
+ * A throw-away server for `ctx`'s step, its folder on the run's cleanup ledger (kind
+ * postgres-server); a failure is one line starting with `label`, missing binaries fail for good.
+ */
+export async function startScratchServer(ctx: ActionContext, label: string): Promise<LocalPostgres> {
+  const { startLocalPostgres, MissingPostgresBinaries } = await import('../../adapters/local-postgres.js');
+  try {
+    return await startLocalPostgres({
+      env: process.env,
+      signal: ctx.signal,
+      log: ctx.log,
+      register: (folder) => ctx.cleanup({ ...folder, kind: 'postgres-server', keep: false }),
+    });
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    if (error instanceof MissingPostgresBinaries) throw new PermanentActionError(`${label}: ${error.message}`);
+    const permanent = (error as { permanent?: unknown }).permanent === true;
+    throw new ActionError(`${label}: ${(error as Error).message}`, { permanent });
+  }
+}
+
+/** CREATE DATABASE in a throw-away server; a failure is one line starting with `label`. */
+export async function createDatabase(port: PgPort, adminUrl: string, database: string, ctx: ActionContext, label: string): Promise<void> {
   const { openConnection, problemOf, runQuery } = await import('./common.js');
+  const { quoteIdent } = await import('./fingerprint-core.js');
   let conn;
   try {
     conn = await openConnection(port, adminUrl, ctx);
-    await runQuery(port, conn, adminUrl, `CREATE DATABASE "${database.replace(/"/g, '""')}"`, ctx);
+    await runQuery(port, conn, adminUrl, `CREATE DATABASE ${quoteIdent(database)}`, ctx);
   } catch (error) {
     if (ctx.signal.aborted || error instanceof ActionError) throw error;
-    throw new ActionError(`${NAME}: CREATE DATABASE ${database}: ${problemOf(error, adminUrl)}`);
+    throw new ActionError(`${label}: CREATE DATABASE ${database}: ${problemOf(error, adminUrl)}`);
   } finally {
     await conn?.end();
   }
