@@ -184,6 +184,11 @@ export interface NoteRecord {
   host: string;
 }
 
+/** A note as the record keeps it: the journal's `note` entry, with its time. */
+export function noteOf(entry: Extract<JournalEntry, { type: 'note' }>): NoteRecord {
+  return { at: entry.t, text: entry.text, user: entry.user, host: entry.host };
+}
+
 /** What a resumed run still has to do, derived from any prefix of its journal. */
 export type Remaining =
   /** The run ended: nothing runs. */
@@ -396,7 +401,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
     case 'note':
       // A note is not the run's own doing: its time is not when the run last did something.
       record.lastEventAt = previous;
-      record.notes.push({ at: entry.t, text: entry.text, user: entry.user, host: entry.host });
+      record.notes.push(noteOf(entry));
       return;
     case 'step.rerun': {
       // The step runs again: its new result replaces this one, which still counts in attempts and time.

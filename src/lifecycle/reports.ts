@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { RunSummary } from '../engine/events.js';
 import { readJournal } from '../journal/journal.js';
 import type { RunRecord } from '../journal/record.js';
+import { noteOf } from '../journal/record.js';
 import { journalFile, runDir } from '../journal/runs.js';
 import type { RunReport } from '../report/build.js';
 import { actualSeconds, buildReport, verdictFacts } from '../report/build.js';
@@ -74,9 +75,7 @@ export function writeRunReports(
  */
 function withNotes(stateDir: string, record: RunRecord): RunRecord {
   try {
-    const notes = readJournal(journalFile(stateDir, record.runId)).entries.flatMap((e) =>
-      e.type === 'note' ? [{ at: e.t, text: e.text, user: e.user, host: e.host }] : [],
-    );
+    const notes = readJournal(journalFile(stateDir, record.runId)).entries.flatMap((e) => (e.type === 'note' ? [noteOf(e)] : []));
     return { ...record, notes };
   } catch {
     // The journal cannot be read back (a full disk cut it short): the notes this process knows.
