@@ -54,12 +54,18 @@ export class TerminalHost implements Host {
 
   /** The prompt and spinner libraries load here, when a run is interactive, and not before. */
   static async open(onInterrupt: () => void, out: NodeJS.WriteStream = process.stdout, notifier?: Notifier): Promise<TerminalHost> {
-    const [prompts, { default: ora }, core] = await Promise.all([import('@inquirer/prompts'), import('ora'), import('@inquirer/core')]);
-    // With colour on, the prompts draw the live clock above the question; with colour off, inquirer's own.
-    // The prompts ask the host for the line only once they are drawn, when it exists.
-    const clock = colorEnabled(out) ? clockPrompts(core, styleFor(out), () => host.clockLine(1, '  ')) : undefined;
+    // With colour on, the prompts draw the live clock above the question (built on @inquirer/core);
+    // with colour off, inquirer's own. The prompts ask the host for the line only once they are
+    // drawn, when it exists.
+    const live = colorEnabled(out);
+    const [prompts, { default: ora }, core] = await Promise.all([
+      live ? undefined : import('@inquirer/prompts'),
+      import('ora'),
+      live ? import('@inquirer/core') : undefined,
+    ]);
+    const clock = core ? clockPrompts(core, styleFor(out), () => host.clockLine(1, '  ')) : undefined;
     const host: TerminalHost = new TerminalHost(
-      { input: clock?.input ?? prompts.input, select: clock?.select ?? prompts.select, ora },
+      { input: clock?.input ?? prompts!.input, select: clock?.select ?? prompts!.select, ora },
       onInterrupt,
       out,
       notifier,
