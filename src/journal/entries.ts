@@ -291,7 +291,7 @@ export function hasEntryFields(entry: { type: JournalEntryType } & Record<string
         isCount(entry.total) &&
         isText(entry.text) &&
         CHECKLIST_ANSWERS.has(entry.answer) &&
-        isCount(entry.wait_ms) &&
+        isNumber(entry.wait_ms) &&
         isWho(entry.who)
       );
     case 'step.rerun':

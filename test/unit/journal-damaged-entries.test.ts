@@ -78,6 +78,10 @@ describe('new journal entries with fields of the wrong types', () => {
     expect(() => readWith(entry)).toThrow(/journal\.jsonl:2:1: the run journal is damaged/);
   });
 
+  it('reads a checklist answer whose wait is negative or fractional (the wall clock stepped back)', () => {
+    expect(readWith({ ...good['manual.item'], wait_ms: -1200.5 }).entries).toHaveLength(2);
+  });
+
   it('names a line holding a NUL byte or a huge text in the wrong place, and reads a note holding a NUL', () => {
     expect(() => readWith({ ...good['manual.item'], index: 'x'.repeat(1_000_000) })).toThrow(
       /journal\.jsonl:2:1: the run journal is damaged/,
