@@ -274,8 +274,9 @@ export function hasEntryFields(entry: { type: JournalEntryType } & Record<string
     case 'note':
       return isText(entry.text) && isText(entry.user) && isText(entry.host);
     case 'incident_start.corrected':
+      // `to` is the time T0 is measured from; `from` is only shown, as an earlier version journaled it.
       return (
-        isTime(entry.from) &&
+        isText(entry.from) &&
         isTime(entry.to) &&
         isText(entry.user) &&
         isText(entry.host) &&
