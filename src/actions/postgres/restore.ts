@@ -483,7 +483,7 @@ async function restorePlain(
   return { format, bytes: meter.bytes, sha256, expected: info.sha256, source: info.sha256Source, tables: guard.tables, rows: guard.rows };
 }
 
-/** psql's exit, or, when the run is interrupted first, psql stopped and the interruption thrown. */
+/** psql's (or pg_restore's) exit, or, when the run is interrupted first, it stopped and the interruption thrown. */
 async function untilExitOrAbort(psql: PipeProcess, signal: AbortSignal): Promise<PipeExit> {
   if (signal.aborted) {
     await psql.stop({ interruptFirst: true });
@@ -497,7 +497,7 @@ async function untilExitOrAbort(psql: PipeProcess, signal: AbortSignal): Promise
   try {
     const first = await Promise.race([psql.exited, aborted]);
     if (first !== 'aborted') return first;
-    // As Ctrl-C would: psql asks the server to cancel the running statement before it goes.
+    // As Ctrl-C would: psql and pg_restore ask the server to cancel what runs there before they go.
     await psql.stop({ interruptFirst: true });
     throw signal.reason as Error;
   } finally {
@@ -719,19 +719,7 @@ async function runPgRestore(
       ctx.log(`pg_restore: data of ${started} of ${tables} tables under way, ${formatDuration(now - t0)}`);
     },
   });
-  // As Ctrl-C would: pg_restore asks the server to cancel what its workers run before it goes.
-  const onAbort = (): void => void pgRestore.stop({ interruptFirst: true });
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  let exit;
-  try {
-    exit = await pgRestore.exited;
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
-  if (ctx.signal.aborted) {
-    await pgRestore.stop();
-    throw ctx.signal.reason as Error;
-  }
+  const exit = await untilExitOrAbort(pgRestore, ctx.signal);
   if (exit.code !== 0) {
     const how = exit.code === null ? `ended by ${exit.signal ?? 'a signal'}` : `exit ${exit.code}`;
     throw new ActionError(

@@ -297,6 +297,40 @@ ${withArgs}`;
     expect(tablesIn(target.name)).toBe(0);
   }, 90_000);
 
+  it('Ctrl-C while pg_restore works (an index build) stops it, and its session on the server ends', async () => {
+    // A custom dump whose index build sleeps everywhere but in its own source database.
+    pg.createDatabase('slowsrc');
+    pg.psql(
+      `CREATE FUNCTION slow(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+       BEGIN IF current_database() <> 'slowsrc' THEN PERFORM pg_sleep(120); END IF; RETURN i; END $$;
+       CREATE TABLE t (id int); INSERT INTO t VALUES (1); CREATE INDEX t_slow ON t (slow(id));`,
+      'slowsrc',
+    );
+    execFileSync('pg_dump', ['-d', pg.url('slowsrc'), '-Fc', '-f', files.path('slow.custom')]);
+    const target = freshDatabase();
+    const ws = workspace('drctl-rt-');
+    ws.runbook('rb.yaml', runbook(`      from: file://${files.path('slow.custom')}\n      jobs: 1\n`));
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], {
+      cwd: ws.dir,
+      env: { TARGET_DB_URL: target.url },
+    });
+    await waitFor(
+      () => pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${target.name}' AND query LIKE 'CREATE INDEX%'`) === '1',
+      'pg_restore to build the index',
+      60_000,
+      100,
+    );
+    running.child.kill('SIGINT');
+    const exit = await exitWithin(running, 20_000);
+    expect(exit.code, running.stderr()).toBe(130);
+    await waitFor(
+      () => pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${target.name}'`) === '0',
+      'the session to end',
+      10_000,
+      100,
+    );
+  }, 90_000);
+
   it('Ctrl-C during a plain restore stops psql and commits nothing; the password is on no command line', async () => {
     const target = freshDatabase();
     // A slow source: a named pipe fed half the dump, then held open.
