@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
+import { layout, terminalWidth } from '../io/layout.js';
 import { UserError } from '../util/errors.js';
 
 let pipesWatched = false;
@@ -49,7 +50,9 @@ function reportError(error: unknown, debug: boolean): number {
     return 2;
   }
   if (error instanceof UserError) {
-    process.stderr.write(`drctl: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+    // Fitted to the terminal as drctl's other lines are: a long message or hint breaks at spaces.
+    const text = `drctl: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`;
+    process.stderr.write(`${layout(text, terminalWidth(process.stderr))}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }

@@ -100,6 +100,17 @@ describe('show and plan of the shipped runbooks fit 80 columns', () => {
     });
   }
 
+  it("a user's mistake is told within 80 columns, broken at spaces", () => {
+    const result = drctl(['plan', 'database-loss'], { env: { COLUMNS: String(WIDTH) } });
+    expect(result.status).toBe(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^drctl: \d+ problems with the inputs of database-loss/);
+    expect(lines.filter((line) => columns(line) > WIDTH)).toEqual([]);
+    // Each problem's continuation lines stand under its text, and no word is cut.
+    expect(lines.filter((line) => /^ {4}\S/.test(line)).length).toBeGreaterThan(0);
+    expect(result.stderr.replace(/\n +/g, ' ')).toContain('give --input kube_context=...');
+  });
+
   it('drctl list wraps long titles in their column', () => {
     const result = drctl(['list'], { env: { COLUMNS: String(WIDTH) } });
     expect(result.status, result.stderr).toBe(0);
