@@ -6,10 +6,11 @@ import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
 import { describeTarget, failure } from '../postgres/common.js';
 import { createDatabase, startScratchServer } from '../postgres/local.js';
+import { parseBackupUri } from '../postgres/restore.js';
 import type { TableFingerprint } from '../postgres/fingerprint-core.js';
 import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
-import { parseObjectUri, parses, uriOf } from './location.js';
+import { parses, uriOf } from './location.js';
 import type { ObjectRef } from './location.js';
 import type { BackupManifest } from './manifest.js';
 import { manifestKeyFor, parseManifest, readManifestText } from './manifest.js';
@@ -30,8 +31,8 @@ function isScratch(text: string): boolean {
 }
 
 const verifyArgs = z.strictObject({
-  /** The backup object: s3://bucket/key or file:///path; its manifest is beside it (`<key>.manifest.json`). */
-  backup: arg.text().check(z.superRefine(parses((v) => parseObjectUri(v)))),
+  /** The backup object: s3://bucket/key or file:///path (a directory-format folder, with or without its trailing /); its manifest is beside it (`<key>.manifest.json`). */
+  backup: arg.text().check(z.superRefine(parses(parseBackupUri))),
   /** Where to restore it: `local` (a throw-away PostgreSQL drctl starts and removes) or a database URL. */
   scratch: arg
     .text()
@@ -88,7 +89,7 @@ export function createBackupVerify(port: PgPort, open: OpenStore = openStore) {
     secretArgs: ['scratch'],
     openValues: { scratch: ['local'] },
     async run(args: VerifyArgs, ctx) {
-      const backup = parseObjectUri(args.backup);
+      const backup = parseBackupUri(args.backup);
       if (typeof backup === 'string') throw new PermanentActionError(`${NAME}: ${args.backup}: ${backup}`);
       const requireManifest = args.require_manifest ?? true;
       // The manifest first: without one (when it is required) nothing is started.

@@ -27,8 +27,8 @@ const PARTS_AT_ONCE = 6;
 
 export type DumpFormat = 'plain' | 'plain-gzip' | 'custom' | 'directory';
 
-/** `from` without a trailing slash: a directory-format backup is a folder, named like a file. */
-function parseFrom(text: string): ObjectRef | string {
+/** A backup's URI without a trailing slash: a directory-format backup is a folder, named like a file. */
+export function parseBackupUri(text: string): ObjectRef | string {
   return parseObjectUri(text.length > 1 && text.endsWith('/') ? text.replace(/\/+$/, '') : text);
 }
 
@@ -36,7 +36,7 @@ const postgresRestoreArgs = z.strictObject({
   /** The database to restore into: postgresql://user:password@host:port/database (a secret). */
   url: urlArg(),
   /** The backup: s3://bucket/key or file:///path (a file, or a directory-format folder). */
-  from: arg.text().check(z.superRefine(parses(parseFrom))),
+  from: arg.text().check(z.superRefine(parses(parseBackupUri))),
   /** Restore into a database that already has tables: their schemas are dropped and recreated first. */
   clean: z.optional(arg.boolean()),
   /** Objects belong to the user that restores them, not to the roles named in the dump (default true). */
@@ -164,7 +164,7 @@ export function createPostgresRestore(port: PgPort, open: OpenStore = openStore)
     outputs: ['format', 'bytes', 'duration_s', 'tables', 'sha256'],
     secretArgs: ['url'],
     async run(args, ctx) {
-      const from = parseFrom(args.from);
+      const from = parseBackupUri(args.from);
       if (typeof from === 'string') throw new PermanentActionError(`${NAME}: ${args.from}: ${from}`);
       const restored = await restoreInto(port, from, args.url, args, ctx, open);
       return {

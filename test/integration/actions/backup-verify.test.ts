@@ -251,6 +251,21 @@ ${extra}`;
     expect(leftInTmp()).toEqual([]);
   }, 240_000);
 
+  it("a directory-format backup named by its folder's URI with its trailing / (as backup.latest gives it) is restored and compared", () => {
+    execFileSync('pg_dump', ['--no-owner', '-Fd', '-f', join(backups(), 'shop.dir'), '-d', pg.url('shop')]);
+    const manifest = JSON.parse(readFileSync(`${join(backups(), 'shop.dump')}.manifest.json`, 'utf8')) as BackupManifest;
+    writeFileSync(
+      `${join(backups(), 'shop.dir')}.manifest.json`,
+      serializeManifest({ ...manifest, format: 'directory', object: `${uriOf('shop.dir')}/` }),
+    );
+    const ws = workspace('drctl-verify-');
+    const { result } = run(ws, runbook(`{ backup: "${uriOf('shop.dir')}/", scratch: local }`));
+    expect(result.status, result.all).toBe(0);
+    expect(result.all).toContain('(directory,');
+    expect(result.all).toContain(`all match the manifest (${uriOf('shop.dir')}.manifest.json)`);
+    expect(leftInTmp()).toEqual([]);
+  }, 240_000);
+
   it('a backup without a manifest fails saying so, before any server starts; require_manifest: false only restores and counts it', () => {
     const ws = workspace('drctl-verify-');
     const bare = uriOf('bare.sql.gz');
