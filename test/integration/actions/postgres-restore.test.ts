@@ -172,6 +172,8 @@ ${withArgs}`;
       ['plain.sql', 'plain'],
       ['dump.custom', 'custom'],
       ['dump.dir', 'directory'],
+      // The folder's URI as backup.latest gives it.
+      ['dump.dir/', 'directory'],
     ] as const) {
       const target = freshDatabase();
       const { result, report } = restore(target.url, `      from: file://${files.path(file)}\n`);
