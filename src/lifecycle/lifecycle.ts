@@ -99,9 +99,13 @@ export interface ResumeRequest extends Approval {
 }
 
 /** Refusals before step 1: each exits 2 having run nothing. */
-export function checkRunnable(runbook: Runbook, approval: Approval & { startAt?: string | undefined }): void {
+export function checkRunnable(
+  runbook: Runbook,
+  approval: Approval & { startAt?: string | undefined },
+  command: 'run' | 'resume' = 'run',
+): void {
   if (!approval.yes && !approval.interactive) {
-    throw new UserError('drctl run needs a terminal to ask before each step, and this is not one', {
+    throw new UserError(`drctl ${command} needs a terminal to ask before each step, and this is not one`, {
       hint: 'in CI or a script, pass --yes to approve every confirmation',
     });
   }
@@ -217,7 +221,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
     const runbook = runbookOf(record, request.force);
     const pairs = { ...Object.fromEntries(Object.entries(record.inputs).map(([k, v]) => [k, String(v)])), ...request.inputs.pairs };
     const inputs = resolveInputs(runbook, { pairs, ...(request.inputs.file ? { file: request.inputs.file } : {}), env: deps.env });
-    checkRunnable(runbook, { ...request, acceptManual: request.acceptManual || record.options.accept_manual });
+    checkRunnable(runbook, { ...request, acceptManual: request.acceptManual || record.options.accept_manual }, 'resume');
     checkResumable(record, runbook, request.yes, deps);
     // A corrected incident start: the clock and the verdicts measure from it; earlier choices stay.
     const operator = deps.operator ?? currentOperator(deps.env);

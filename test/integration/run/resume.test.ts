@@ -146,6 +146,17 @@ describe('resume after a crash in an idempotent step', () => {
     expect(JSON.parse(printed.stdout)).toEqual(readReport(ws.stateDir, crashed.runId));
   });
 
+  it('without --yes and without a terminal, resume refuses in one line naming itself (exit 2), and the run stays resumable', async () => {
+    const ws = workspace();
+    ws.runbook('rb.yaml', crashyRunbook(true));
+    const crashed = await crashDuringSlowStep(ws, 'rb.yaml');
+    const before = readJournal(ws.stateDir, crashed.runId).length;
+    const refused = drctl(['resume', crashed.runId, '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(refused.status, refused.all).toBe(2);
+    expect(refused.stderr).toContain('drctl resume needs a terminal to ask before each step, and this is not one');
+    expect(readJournal(ws.stateDir, crashed.runId)).toHaveLength(before);
+  });
+
   it('`drctl runs --json` lists the crashed run as interrupted (it is not running any more)', async () => {
     const ws = workspace();
     ws.runbook('rb.yaml', crashyRunbook(true));
