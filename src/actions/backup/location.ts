@@ -33,6 +33,8 @@ export function uriOf(store: StoreRef, key: string): string {
 }
 
 function split(text: string): { store: StoreRef; rest: string } | string {
+  // A NUL byte fits no file name (and no key drctl writes): said once here, not by each call that fails on it.
+  if (text.includes('\0')) return 'holds a NUL byte';
   if (text.startsWith('s3://')) {
     const body = text.slice('s3://'.length);
     const slash = body.indexOf('/');

@@ -407,6 +407,9 @@ describe('backup.latest', () => {
       'backup.latest: argument location: not an s3:// or file:// URI: expected s3://bucket/prefix/ or file:///dir/',
     );
     expect(checkActionArgs(action, { location: '${{ inputs.where }}' })).toEqual([]);
+    expect(checkActionArgs(action, { location: 'file:///backups/a\0b/' })[0]!.message).toBe(
+      'backup.latest: argument location: holds a NUL byte: expected s3://bucket/prefix/ or file:///dir/',
+    );
   });
 });
 
