@@ -79,7 +79,8 @@ export function compactUtc(at: Date): string {
 
 /** The object's key under the location: the name template filled in, with the format's extension. */
 export function backupKey(location: Location, template: string, database: string, at: Date, format: BackupFormat): string {
-  const safeDatabase = database.replace(/[^A-Za-z0-9._-]/g, '_');
+  // The database's name makes no path: other characters become _, and so do "." and ".." (between the name's slashes, they point elsewhere).
+  const safeDatabase = database.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.{1,2}$/, (dots) => '_'.repeat(dots.length));
   const name = template.replace(PLACEHOLDER, (_m, key: string) => (key === 'database' ? safeDatabase : compactUtc(at)));
   return `${location.prefix}${name}${EXTENSION[format]}`;
 }

@@ -23,5 +23,10 @@ describe('postgres.backup names', () => {
 
   it('keeps a database name from making a path: anything but letters, digits, . _ - becomes _', () => {
     expect(backupKey(location('s3://backups/'), DEFAULT_NAME, '../x y/ü', at, 'custom')).toBe('.._x_y__-20261130T021507Z.dump');
+    // A database named "." or "..", alone between slashes of the name, would climb out of the location.
+    expect(backupKey(location('file:///var/backups/'), '{database}/{time}', '..', at, 'custom')).toBe(
+      '/var/backups/__/20261130T021507Z.dump',
+    );
+    expect(backupKey(location('s3://backups/pg/'), '{database}/{time}', '.', at, 'custom')).toBe('pg/_/20261130T021507Z.dump');
   });
 });
