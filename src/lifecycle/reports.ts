@@ -83,11 +83,17 @@ function withNotes(stateDir: string, record: RunRecord): RunRecord {
   }
 }
 
+/** The run's report.json, beside its journal, written again from the record; its path. */
+export function writeReportJson(stateDir: string, record: RunRecord): string {
+  const file = reportJsonFile(stateDir, record.runId);
+  writeFileAtomic(file, renderReport(buildReport(record), 'json'));
+  return file;
+}
+
 /** A run that ended but whose report.json is missing (drctl was killed just after the end): write it. */
 export function ensureReportJson(stateDir: string, record: RunRecord): void {
-  const file = reportJsonFile(stateDir, record.runId);
-  if (!record.finished || record.finished.status === 'interrupted' || existsSync(file)) return;
-  writeFileAtomic(file, renderReport(buildReport(record), 'json'));
+  if (!record.finished || record.finished.status === 'interrupted' || existsSync(reportJsonFile(stateDir, record.runId))) return;
+  writeReportJson(stateDir, record);
 }
 
 /** The terminal's closing summary, from the same report the files hold. */

@@ -1,3 +1,4 @@
+import { writeReportJson } from '../../lifecycle/reports.js';
 import { appendToJournal } from '../../journal/journal.js';
 import { acquireRunLock, runIsActive, runLockedFromHost } from '../../journal/lock.js';
 import type { RunRecord } from '../../journal/record.js';
@@ -7,12 +8,8 @@ import { findRun, journalFile, loadRun, stateDirsOf } from '../../journal/runs.j
 import { cleanupLine } from '../../io/render-run.js';
 import { styleFor } from '../../io/style.js';
 import { cleanUpLedger } from '../../lifecycle/cleanup.js';
-import { reportJsonFile } from '../../lifecycle/reports.js';
-import { buildReport } from '../../report/build.js';
-import { renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
-import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
 const MAX_REASON_LENGTH = 4000;
 
@@ -51,8 +48,7 @@ export async function abandonCommand(runRef: string, options: { reason?: string;
     // What the run made for itself (a downloaded backup) is no longer needed by any resume.
     const cleaned = cleanUpLedger(record, (entry) => applyEntry(record, appendToJournal(file, entry, { cutTornTail: false })));
     applyEntry(record, appendToJournal(file, { type: 'run.finished', status: 'aborted', exit_code: 4 }, { cutTornTail: false }));
-    const report = reportJsonFile(stateDir, record.runId);
-    writeFileAtomic(report, renderReport(buildReport(record), 'json'));
+    const report = writeReportJson(stateDir, record);
     process.stdout.write(`Abandoned run ${record.runId}: aborted, exit code 4; it will not be resumed. Report: ${report}\n`);
     for (const entry of cleaned) process.stdout.write(`${cleanupLine(entry, styleFor(process.stdout))}\n`);
     return 0;

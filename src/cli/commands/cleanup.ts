@@ -1,3 +1,4 @@
+import { writeReportJson } from '../../lifecycle/reports.js';
 import { cleanupLine } from '../../io/render-run.js';
 import { styleFor } from '../../io/style.js';
 import { appendToJournal } from '../../journal/journal.js';
@@ -7,11 +8,7 @@ import { applyEntry } from '../../journal/record.js';
 import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, journalFile, stateDirsOf } from '../../journal/runs.js';
 import { cleanupDue, cleanUpLedger } from '../../lifecycle/cleanup.js';
-import { reportJsonFile } from '../../lifecycle/reports.js';
-import { buildReport } from '../../report/build.js';
-import { renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
 /**
  * Remove what is left on the cleanup ledger of a run that ended (finished or abandoned): a removal
@@ -31,8 +28,7 @@ export async function cleanupCommand(runRef: string | undefined, options: { stat
   }
   const file = journalFile(stateDir, record.runId);
   const done = cleanUpLedger(record, (entry) => applyEntry(record, appendToJournal(file, entry, { cutTornTail: false })));
-  const report = reportJsonFile(stateDir, record.runId);
-  writeFileAtomic(report, renderReport(buildReport(record), 'json'));
+  const report = writeReportJson(stateDir, record);
   const style = styleFor(process.stdout);
   out(`Cleaning up run ${record.runId}:`);
   for (const entry of done) out(cleanupLine(entry, style));

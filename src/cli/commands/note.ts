@@ -1,15 +1,12 @@
+import { writeReportJson } from '../../lifecycle/reports.js';
 import { MAX_NOTE_LENGTH } from '../../journal/entries.js';
 import { appendToJournal } from '../../journal/journal.js';
 import { runIsActive } from '../../journal/lock.js';
 import { applyEntry } from '../../journal/record.js';
 import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, journalFile, stateDirsOf } from '../../journal/runs.js';
-import { reportJsonFile } from '../../lifecycle/reports.js';
-import { buildReport } from '../../report/build.js';
-import { renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
-import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
 /**
  * Add an operator's note to a run's journal, from any terminal, while the run goes on or after it
@@ -31,7 +28,7 @@ export function noteCommand(runRef: string, text: string, options: { stateDir?: 
   applyEntry(record, entry);
   // A run that ended keeps its report beside its journal: it shows the note from now on.
   if (!active && record.finished && record.finished.status !== 'interrupted') {
-    writeFileAtomic(reportJsonFile(stateDir, record.runId), renderReport(buildReport(record), 'json'));
+    writeReportJson(stateDir, record);
   }
   const state = active ? 'running' : (record.finished?.status ?? 'not running');
   process.stdout.write(`Noted in run ${record.runId} (${state}) as ${user}@${host}\n`);
