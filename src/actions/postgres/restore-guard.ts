@@ -140,10 +140,16 @@ export class DumpGuard extends Transform {
   /** Look at one line outside COPY data (with its line break); false drops it. */
   private keepLine(line: Buffer): boolean {
     const first = line[0];
-    // Only lines starting with C(OPY/OMMIT), -(-), A(LTER), B(EGIN) or S(ET) matter.
-    if (line.length > LONGEST_LINE_LOOKED_AT || (first !== 0x43 && first !== 0x2d && first !== 0x41 && first !== 0x42 && first !== 0x53))
+    // Only lines starting with C(OPY/OMMIT), -(-), A(LTER), B(EGIN), S(ET) or a backslash matter.
+    if (
+      line.length > LONGEST_LINE_LOOKED_AT ||
+      (first !== 0x43 && first !== 0x2d && first !== 0x41 && first !== 0x42 && first !== 0x53 && first !== 0x5c)
+    )
       return true;
     const text = line.toString('utf8').replace(/\r?\n$/, '');
+    // The dump's own \restrict and \unrestrict lines (pg_dump 17.6, 16.10, 15.14 and later): the
+    // prelude has restricted psql with a key of drctl's own, which the dump cannot know.
+    if (/^\\(un)?restrict [A-Za-z0-9]+$/.test(text)) return false;
     if (text.startsWith('COPY ') && / FROM stdin;$/.test(text)) {
       this.inCopy = true;
       this.tables++;

@@ -396,7 +396,19 @@ async function restorePlain(
   const { DumpGuard, DumpRefused } = await import('./restore-guard.js');
   const meter = new HashMeter();
   let sha256 = '';
-  const prelude = ['BEGIN;', args.role !== undefined ? `SET ROLE ${quoteIdent(args.role)};` : '', args.clean ? CLEAN_SQL : '']
+  // A dump is data, never a script: \restrict stops psql from running any backslash command a
+  // tampered dump holds (\! runs a shell command) from here on. Older psql has no \restrict.
+  const restrict = await restrictLine();
+  if (restrict === undefined)
+    ctx.log(
+      `${NAME}: this psql cannot refuse the backslash commands a dump may hold (\\! runs a shell command): trust only backups you made, or install psql 17.6, 16.10, 15.14, 14.19, 13.22 or later`,
+    );
+  const prelude = [
+    restrict ?? '',
+    'BEGIN;',
+    args.role !== undefined ? `SET ROLE ${quoteIdent(args.role)};` : '',
+    args.clean ? CLEAN_SQL : '',
+  ]
     .filter(Boolean)
     .join('\n');
   const guard = new DumpGuard({
@@ -481,6 +493,24 @@ async function restorePlain(
     });
   }
   return { format, bytes: meter.bytes, sha256, expected: info.sha256, source: info.sha256Source, tables: guard.tables, rows: guard.rows };
+}
+
+/** The first minor release of each major version whose psql has \restrict. */
+const RESTRICT_SINCE: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+
+/** `\restrict <random key>` when this machine's psql knows it, else undefined. */
+async function restrictLine(): Promise<string | undefined> {
+  const { execFile } = await import('node:child_process');
+  const { randomBytes } = await import('node:crypto');
+  const version = await new Promise<string>((resolve) =>
+    execFile('psql', ['--version'], { timeout: 10_000 }, (error, stdout) => resolve(error ? '' : stdout)),
+  );
+  const match = /\(PostgreSQL\) (\d+)\.(\d+)/.exec(version);
+  if (!match) return undefined;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  const since = RESTRICT_SINCE[major];
+  const supported = major >= 18 || (since !== undefined && minor >= since);
+  return supported ? `\\restrict ${randomBytes(24).toString('hex')}` : undefined;
 }
 
 /** psql's (or pg_restore's) exit, or, when the run is interrupted first, it stopped and the interruption thrown. */

@@ -183,6 +183,21 @@ ${withArgs}`;
     }
   });
 
+  it('a tampered plain dump cannot run a shell command: psql refuses its backslash commands, and nothing is committed', () => {
+    const target = freshDatabase();
+    const marker = files.path(`pwned-${databases}`);
+    // A tampered dump carries no \restrict of its own (pg_dump 15.14 and later write one).
+    const plain = readFileSync(files.path('plain.sql'), 'utf8').replace(/^\\(un)?restrict .*\n/gm, '');
+    const at = plain.indexOf('COPY ');
+    const tampered = files.path(`tampered-${databases}.sql`);
+    writeFileSync(tampered, `${plain.slice(0, at)}\\! touch ${marker}\n${plain.slice(at)}`);
+    const { result, report } = restore(target.url, `      from: file://${tampered}\n`);
+    expect(result.status, result.all).toBe(1);
+    expect(stepOf(report, 'restore').status).toBe('failed');
+    expect(existsSync(marker)).toBe(false);
+    expect(tablesIn(target.name)).toBe(0);
+  });
+
   it('a truncated plain dump fails and commits nothing, gzipped or not', () => {
     for (const [file, why] of [
       ['cut.sql', 'it was cut short; nothing was committed'],
