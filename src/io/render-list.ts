@@ -1,5 +1,5 @@
 import type { RunbookEntry } from '../runbook/lookup.js';
-import { formatDuration } from '../util/duration.js';
+import { formatDuration, formatInterval } from '../util/duration.js';
 import type { Style } from './style.js';
 import { table } from './table.js';
 
@@ -15,6 +15,9 @@ export interface ListRow {
   budget_s: number;
   /** The sum of the step budgets as a percentage of the RTO (rounded), null without an RTO. */
   budget_percent_of_rto: number | null;
+  /** `objectives.drill_every` as written (90d), null when not set. */
+  drill_every: string | null;
+  drill_every_s: number | null;
   source: 'local' | 'shipped';
   file: string;
 }
@@ -35,6 +38,8 @@ export function listRows(entries: readonly RunbookEntry[]): ListRow[] {
       budget: formatDuration(budgetMs),
       budget_s: budgetMs / 1000,
       budget_percent_of_rto: percent,
+      drill_every: runbook.objectives.drillEveryMs === undefined ? null : formatInterval(runbook.objectives.drillEveryMs),
+      drill_every_s: runbook.objectives.drillEveryMs === undefined ? null : runbook.objectives.drillEveryMs / 1000,
       source: shipped ? 'shipped' : 'local',
       file,
     };
@@ -44,10 +49,21 @@ export function listRows(entries: readonly RunbookEntry[]): ListRow[] {
 /** The table of runbooks; given a width, long titles wrap so the table fits. */
 export function renderList(rows: readonly ListRow[], style: Style, width?: number): string {
   // The sum of the step budgets stands beside the RTO it must fit in, with its share of it.
-  const header = ['NAME', 'TITLE', 'RTO', 'BUDGET', 'RPO', 'STEPS', 'SOURCE'].map((h) => style.bold(h));
-  const body = rows.map((r) => [style.cyan(r.name), r.title, r.rto ?? '-', budgetCell(r), r.rpo ?? '-', String(r.steps), r.source]);
+  // How often each runbook is to be drilled, as a column only when one of them says.
+  const drills = rows.some((r) => r.drill_every !== null);
+  const header = ['NAME', 'TITLE', 'RTO', 'BUDGET', 'RPO', ...(drills ? ['DRILL EVERY'] : []), 'STEPS', 'SOURCE'].map((h) => style.bold(h));
+  const body = rows.map((r) => [
+    style.cyan(r.name),
+    r.title,
+    r.rto ?? '-',
+    budgetCell(r),
+    r.rpo ?? '-',
+    ...(drills ? [r.drill_every ?? '-'] : []),
+    String(r.steps),
+    r.source,
+  ]);
   return table([header, ...body], {
-    align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'],
+    align: ['left', 'left', 'right', 'right', 'right', ...(drills ? (['right'] as const) : []), 'right', 'left'],
     wrap: 1,
     ...(width ? { width } : {}),
   });

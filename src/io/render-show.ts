@@ -1,5 +1,5 @@
 import { envEntries, writtenEnvView } from '../engine/env-view.js';
-import { formatDuration } from '../util/duration.js';
+import { formatDuration, formatInterval } from '../util/duration.js';
 import type { ExpectationDoc, MatcherDoc } from '../runbook/schema.js';
 import type { InputSpec, Runbook, Step } from '../runbook/model.js';
 import { renderMarkdown } from './markdown.js';
@@ -56,6 +56,8 @@ function objectivesLine(runbook: Runbook): string {
   ];
   const share = rtoMs ? ` (${Math.round((budget / rtoMs) * 100)}% of the RTO)` : '';
   parts.push(`step budgets ${formatDuration(budget)}${share}`);
+  const every = runbook.objectives.drillEveryMs;
+  if (every !== undefined) parts.push(`drill every ${formatInterval(every)}`);
   return parts.join(' · ');
 }
 

@@ -57,6 +57,13 @@ export interface ProcessInfo {
   tag?: string;
 }
 
+/** A run's objectives as journaled at its start, in milliseconds. */
+export interface RunObjectives {
+  rto_ms: number | null;
+  rpo_ms: number | null;
+  drill_every_ms?: number | null;
+}
+
 export type JournalEntryBody =
   | {
       type: 'run.started';
@@ -69,7 +76,8 @@ export type JournalEntryBody =
       incident_start: string;
       inputs: Record<string, Literal>;
       secret_inputs: string[];
-      objectives: { rto_ms: number | null; rpo_ms: number | null };
+      /** drill_every_ms: `objectives.drill_every` (absent in journals of earlier versions). */
+      objectives: RunObjectives;
       options: RunOptionsRecord;
       steps: PlannedStepInfo[];
       pid: number;

@@ -8,6 +8,7 @@ import type {
   PlannedStepInfo,
   RecoveryPoint,
   RunMode,
+  RunObjectives,
   RunOptionsRecord,
   RunStatus,
   StepStatus,
@@ -76,7 +77,7 @@ export interface RunRecord {
   startedAt: string;
   inputs: Record<string, Literal>;
   secretInputs: string[];
-  objectives: { rto_ms: number | null; rpo_ms: number | null };
+  objectives: RunObjectives;
   options: RunOptionsRecord;
   plannedSteps: PlannedStepInfo[];
   steps: Map<string, StepRecord>;

@@ -173,7 +173,11 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       incident_start: incidentStart.toISOString(),
       inputs,
       secret_inputs: [...unjournaled],
-      objectives: { rto_ms: runbook.objectives.rtoMs ?? null, rpo_ms: runbook.objectives.rpoMs ?? null },
+      objectives: {
+        rto_ms: runbook.objectives.rtoMs ?? null,
+        rpo_ms: runbook.objectives.rpoMs ?? null,
+        drill_every_ms: runbook.objectives.drillEveryMs ?? null,
+      },
       options: {
         yes: request.yes,
         accept_manual: request.acceptManual,

@@ -41,6 +41,10 @@ export interface RunReport {
    * and what it was compared with. An addition to section 6.
    */
   integrity: ReportIntegrity[];
+  /** `objectives.drill_every` in seconds, null when the runbook sets none. An addition to section 6. */
+  drill_every_s: number | null;
+  /** A drill that succeeded: its finish plus drill_every; null for any other run or without drill_every. */
+  next_drill_due: string | null;
 }
 
 export interface ReportIntegrity {
@@ -192,7 +196,20 @@ export function buildReport(record: RunRecord): RunReport {
       at: c.doneAt ?? null,
     })),
     integrity: (record.integrity ?? []).map(integrityOf),
+    ...drillDue(record, status, finishedAt),
   };
+}
+
+/** When the next drill is due: only a drill that succeeded proves the runbook works, so only it sets the date. */
+function drillDue(
+  record: RunRecord,
+  status: RunReport['status'],
+  finishedAt: string | null,
+): Pick<RunReport, 'drill_every_s' | 'next_drill_due'> {
+  const every = record.objectives.drill_every_ms;
+  if (typeof every !== 'number' || !Number.isFinite(every) || every <= 0) return { drill_every_s: null, next_drill_due: null };
+  const due = record.mode === 'drill' && status === 'succeeded' && finishedAt !== null ? Date.parse(finishedAt) + every : NaN;
+  return { drill_every_s: seconds(every), next_drill_due: Number.isFinite(due) ? new Date(due).toISOString() : null };
 }
 
 /** One piece of integrity evidence as the report shows it, from what the action journaled (each field checked: a journal is data). */

@@ -11,7 +11,10 @@ export interface Runbook {
   severity?: string | undefined;
   owner?: string | undefined;
   tags: string[];
-  objectives: { rtoMs?: number | undefined; rpoMs?: number | undefined };
+  /** `metadata.version`: the runbook's own version, free text. */
+  version?: string | undefined;
+  /** drillEveryMs: how often the runbook is to be drilled (`objectives.drill_every`). */
+  objectives: { rtoMs?: number | undefined; rpoMs?: number | undefined; drillEveryMs?: number | undefined };
   inputs: InputSpec[];
   env: Record<string, string>;
   preflight: PreflightItem[];

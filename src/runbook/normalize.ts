@@ -1,6 +1,6 @@
 import type { Body, CommandBody, Confirm, InputSpec, PreflightItem, Rollback, Runbook, Step } from './model.js';
 import { DEFAULT_POLL_INTERVAL_MS } from './model.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration, parseInterval } from '../util/duration.js';
 import type { PreflightDoc, RollbackDoc, RunbookDoc, StepDoc } from './schema.js';
 
 /**
@@ -20,7 +20,12 @@ export function normalizeRunbook(doc: RunbookDoc, file: string, digestOf: () => 
     severity: doc.metadata.severity,
     owner: doc.metadata.owner,
     tags: doc.metadata.tags ?? [],
-    objectives: { rtoMs: ms(doc.objectives?.rto), rpoMs: ms(doc.objectives?.rpo) },
+    version: doc.metadata.version,
+    objectives: {
+      rtoMs: ms(doc.objectives?.rto),
+      rpoMs: ms(doc.objectives?.rpo),
+      drillEveryMs: doc.objectives?.drill_every === undefined ? undefined : parseInterval(doc.objectives.drill_every),
+    },
     inputs: Object.entries(doc.inputs ?? {}).map(([name, spec]): InputSpec => ({
       name,
       type: spec.type ?? 'string',

@@ -2,7 +2,14 @@ import { ACTIONS, actionNamed } from '../actions/registry.js';
 import { checkActionArgs } from '../actions/validate-args.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Diagnostic, PathSegment } from './diagnostics.js';
-import { durationLimitProblem, formatDuration, isDuration, MAX_DURATION_TEXT, parseDuration } from '../util/duration.js';
+import {
+  durationLimitProblem,
+  formatDuration,
+  intervalLimitProblem,
+  isDuration,
+  MAX_DURATION_TEXT,
+  parseDuration,
+} from '../util/duration.js';
 import type { Segment } from './expression.js';
 import type { Expr } from './expression.js';
 import { collectRefs, ExpressionError, parseTemplate, soleExpression } from './expression.js';
@@ -125,6 +132,9 @@ class RuleChecker {
     };
     check(['objectives', 'rto'], this.doc.objectives?.rto);
     check(['objectives', 'rpo'], this.doc.objectives?.rpo);
+    const every = this.doc.objectives?.drill_every;
+    const everyProblem = every === undefined ? undefined : intervalLimitProblem(every);
+    if (everyProblem) this.report(['objectives', 'drill_every'], everyProblem, { hint: 'write how often to drill, e.g. 90d or 30d' });
     (this.doc.preflight ?? []).forEach((item, index) => check(['preflight', index, 'timeout'], item.timeout));
     this.doc.steps.forEach((step, index) => {
       for (const key of ['budget', 'timeout', 'interval'] as const) check(['steps', index, key], step[key]);

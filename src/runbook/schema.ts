@@ -1,6 +1,6 @@
 import * as z from '../util/zod.js';
 import { matcherSchema } from '../actions/matcher.js';
-import { DURATION_PATTERN } from '../util/duration.js';
+import { DURATION_PATTERN, INTERVAL_PATTERN } from '../util/duration.js';
 
 /**
  * The runbook format v1 as one schema: it validates documents and generates the JSON Schema
@@ -139,8 +139,23 @@ export const runbookSchema = z
       severity: optional(text),
       owner: optional(text),
       tags: optional(z.array(z.string())),
+      version: described(
+        text,
+        "The runbook's own version, free text such as \"2.3\" (quoted) or 2026-11-r2: journaled with each run and shown in its report",
+      ),
     }),
-    objectives: optional(z.strictObject({ rto: optional(duration), rpo: optional(duration) })),
+    objectives: optional(
+      z.strictObject({
+        rto: optional(duration),
+        rpo: optional(duration),
+        drill_every: described(
+          z
+            .string({ error: 'expected a drill interval such as 90d, 30d or 12h' })
+            .check(z.regex(new RegExp(INTERVAL_PATTERN), { error: 'is not a drill interval: write it as 90d, 30d, 1d12h or 12h' })),
+          'How often the runbook is to be drilled: 90d, 30d, 1d12h (days allowed); drctl history --overdue lists it once its last successful drill is older',
+        ),
+      }),
+    ),
     inputs: optional(
       z.record(z.string().check(z.regex(NAME_PATTERN, { error: 'is not an input name (letters, digits, "_" and "-")' })), inputSchema),
     ),

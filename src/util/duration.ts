@@ -63,3 +63,45 @@ function formatMagnitude(abs: number): string {
 function withPart(big: number, bigUnit: string, small: number, smallUnit: string): string {
   return small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit}${String(small).padStart(2, '0')}${smallUnit}`;
 }
+
+/**
+ * How often a runbook is to be drilled (`objectives.drill_every`): the units of every duration plus
+ * `d` (days), as in 90d or 1d12h, and longer than the other durations may be, up to MAX_INTERVAL_MS.
+ * Only this key takes days: a budget or a timeout in days is a typo.
+ */
+export const INTERVAL_PATTERN = '^(?:\\d+(?:\\.\\d+)?(?:ms|d|h|m|s))+$';
+const INTERVAL_RE = new RegExp(INTERVAL_PATTERN);
+const INTERVAL_PART_RE = /(\d+(?:\.\d+)?)(ms|d|h|m|s)/g;
+const DAY_MS = 86_400_000;
+/** The longest drill interval: about three years (1096 days). */
+export const MAX_INTERVAL_MS = 1096 * DAY_MS;
+export const MAX_INTERVAL_TEXT = '1096d (about three years)';
+
+/** Milliseconds of a drill interval (90d, 12h, 1d12h), or undefined when the text is not one. */
+export function parseInterval(text: string): number | undefined {
+  if (!INTERVAL_RE.test(text)) return undefined;
+  let total = 0;
+  for (const match of text.matchAll(INTERVAL_PART_RE)) {
+    const unit = match[2]!;
+    total += Number(match[1]) * (unit === 'd' ? DAY_MS : UNIT_MS[unit as keyof typeof UNIT_MS]);
+  }
+  return Math.round(total);
+}
+
+/** Why a drill interval that parses is still refused (zero, or longer than the maximum), or undefined. */
+export function intervalLimitProblem(text: string): string | undefined {
+  const ms = parseInterval(text);
+  if (ms === undefined) return undefined;
+  if (ms <= 0) return `${JSON.stringify(text)} is no time at all: a drill interval must be longer than 0`;
+  return ms <= MAX_INTERVAL_MS
+    ? undefined
+    : `${JSON.stringify(text)} is longer than ${MAX_INTERVAL_TEXT}, the longest drill interval drctl takes`;
+}
+
+/** A drill interval as a runbook would write it: 90d, 1d12h, or formatDuration's text below a day. */
+export function formatInterval(ms: number): string {
+  if (ms < DAY_MS) return formatDuration(ms);
+  const days = Math.floor(ms / DAY_MS);
+  const rest = ms - days * DAY_MS;
+  return rest === 0 ? `${days}d` : `${days}d${formatDuration(rest)}`;
+}

@@ -62,6 +62,8 @@ const report: RunReport = {
   incident_start_corrections: [],
   cleanup: [],
   integrity: [],
+  drill_every_s: null,
+  next_drill_due: null,
 };
 
 describe('reports', () => {
