@@ -102,7 +102,7 @@ export function buildProgram(): Command {
     command
       .option('--yes', 'non-interactive: approve every confirmation (CI, scripts)')
       .option('--accept-manual', 'with --yes, record manual steps as acknowledged instead of refusing to start')
-      .option('--report <format:file>', 'also write a report when the run ends: json, md, junit or html (repeatable)', collect, [])
+      .option('--report <format:file>', 'also write a report when the run ends: json, md, junit, junit-ant or html (repeatable)', collect, [])
       .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
       .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
       .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)')
@@ -188,7 +188,7 @@ export function buildProgram(): Command {
     .command('report')
     .description("a run's report: RTO and RPO achieved, the timeline of its steps (default: the latest run)")
     .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default; see drctl runs)')
-    .option('--format <format>', 'json, md, junit or html', 'json')
+    .option('--format <format>', 'json, md, junit, junit-ant or html', 'json')
     .option('--output <file>', 'write to a file instead of standard output')
     .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
     .addHelpText(

@@ -5,7 +5,7 @@ import { renderMarkdown } from './markdown.js';
 
 export { integrityLines } from './text.js';
 
-export const REPORT_FORMATS = ['json', 'md', 'junit', 'html'] as const;
+export const REPORT_FORMATS = ['json', 'md', 'junit', 'junit-ant', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export function renderReport(report: RunReport, format: ReportFormat): string {
@@ -15,7 +15,8 @@ export function renderReport(report: RunReport, format: ReportFormat): string {
     case 'md':
       return renderMarkdown(report);
     case 'junit':
-      return renderJunit(report);
+    case 'junit-ant':
+      return renderJunit(report, format);
     case 'html':
       return renderHtml(report);
   }

@@ -84,9 +84,11 @@ describe('a run that failed', () => {
     // The reports asked for.
     const junit = ws.read('out/run.xml');
     expect(junit).toMatch(
-      /<failure message="exit code 1 \(expected 0\): gzip: [^"]*unexpected end of file">gzip: [^<]*unexpected end of file<\/failure>/,
+      /<failure type="exit-code" message="exit code 1 \(expected 0\): gzip: [^"]*unexpected end of file">gzip: [^<]*unexpected end of file\n?<\/failure>/,
     );
-    expect(junit).toMatch(/name="recovery" time="[\d.]+">\s*<failure message="not recovered \(failed at check-backup after \S+\)"\/>/);
+    expect(junit).toMatch(
+      /name="recovery" time="0\.000">\s*<failure type="not-recovered" message="not recovered \(failed at check-backup after \S+\)">not recovered/,
+    );
     expect(junit).toContain('<skipped message="RTO 1h: no verdict (not recovered)"/>');
     expect(junit).not.toMatch(/recovery took|past the RTO/);
     const md = ws.read('out/run.md');
@@ -144,7 +146,7 @@ describe('a run that was interrupted', () => {
     expect(md).toContain('| Status | interrupted |');
     expect(md).toContain('| RTO 1h | no verdict (interrupted) |');
     const junit = drctl(['report', runId, '--format', 'junit', '--state-dir', ws.stateDir], { cwd: ws.dir }).stdout;
-    expect(junit).toMatch(/name="recovery" time="[\d.]+">\s*<failure message="interrupted"\/>/);
+    expect(junit).toMatch(/name="recovery" time="0\.000">\s*<failure type="not-recovered" message="interrupted">interrupted<\/failure>/);
     expect(junit).toContain('<skipped message="RTO 1h: no verdict (interrupted)"/>');
     const html = drctl(['report', runId, '--format', 'html', '--state-dir', ws.stateDir], { cwd: ws.dir }).stdout;
     expect(html).toContain('<strong>interrupted</strong></p>');
