@@ -49,6 +49,7 @@ const POSITIONALS: Record<string, Slot[]> = {
   report: ['run'],
   cleanup: ['run'],
   logs: ['run'],
+  history: ['runbook'],
   note: ['run'],
   abandon: ['run'],
   completion: ['shell'],

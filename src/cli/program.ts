@@ -185,6 +185,23 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('history')
+    .description('past drills and runs of each runbook: RTO and RPO over time, step times against budgets, regressions')
+    .argument('[runbook]', 'only this runbook: its name (metadata.name) or file')
+    .option('--overdue', 'list the runbooks whose last successful drill is older than objectives.drill_every (exit 3 when any is)')
+    .addOption(dirOption())
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      examples('drctl history', 'drctl history database-loss --json', 'drctl history --overdue --dir ./dr/runbooks   # in cron or CI'),
+    )
+    .action(async (runbook: string | undefined, options: { overdue?: boolean; dir?: string; stateDir?: string; json?: boolean }) => {
+      const { historyCommand } = await import('./commands/history.js');
+      process.exitCode = historyCommand(runbook, options);
+    });
+
+  program
     .command('report')
     .description("a run's report: RTO and RPO achieved, the timeline of its steps (default: the latest run)")
     .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default; see drctl runs)')

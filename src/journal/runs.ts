@@ -225,3 +225,33 @@ export function runIdsIn(stateDirs: readonly string[]): string[] {
   const started = (id: string): string => /-([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{4}$/.exec(id)?.[1] ?? '';
   return [...ids].sort((a, b) => started(b).localeCompare(started(a)) || a.localeCompare(b));
 }
+
+/** A run's folder, known by its name only (nothing read yet). */
+export interface RunFolder {
+  runId: string;
+  stateDir: string;
+  dir: string;
+}
+
+/**
+ * The run folders of these state dirs, of one runbook when a name is given (a run id starts with
+ * its runbook's name, so the others are never opened), oldest first by the time in the id.
+ */
+export function runFoldersIn(stateDirs: readonly string[], runbook?: string): RunFolder[] {
+  const folders: RunFolder[] = [];
+  const own = runbook === undefined ? undefined : new RegExp(`^${runbook}-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$`);
+  for (const stateDir of stateDirs) {
+    let names: string[];
+    try {
+      names = readdirSync(join(stateDir, 'runs'));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!RUN_ID_PATTERN.test(name) || (own !== undefined && !own.test(name))) continue;
+      folders.push({ runId: name, stateDir, dir: join(stateDir, 'runs', name) });
+    }
+  }
+  const started = (id: string): string => /-([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{4}$/.exec(id)?.[1] ?? '';
+  return folders.sort((a, b) => started(a.runId).localeCompare(started(b.runId)) || a.runId.localeCompare(b.runId));
+}

@@ -1,0 +1,94 @@
+import { renderHistory, renderOverdue } from '../../io/render-history.js';
+import { layout, terminalWidth } from '../../io/layout.js';
+import { colorEnabled, styleFor } from '../../io/style.js';
+import { stateDirsOf } from '../../journal/runs.js';
+import type { RunbookHistory } from '../../report/history.js';
+import { buildHistory, drillDue } from '../../report/history.js';
+import { loadHistoryReports } from '../../report/history-runs.js';
+import { discoverRunbooks, runbooksDir } from '../../runbook/lookup.js';
+import type { Runbook } from '../../runbook/model.js';
+import { isRunbookFileName } from '../../runbook/validate.js';
+import { UserError } from '../../util/errors.js';
+import { loadRunbook } from '../load.js';
+
+export interface HistoryOptions {
+  json?: boolean;
+  overdue?: boolean;
+  stateDir?: string;
+  dir?: string;
+}
+
+/** Exit code of --overdue when a runbook is due for a drill (as for objectives missed). */
+const OVERDUE_EXIT = 3;
+
+/** A runbook given by name, or by its file (its metadata.name is taken). */
+function runbookRef(ref: string, dir: string | undefined): { name: string; runbook?: Runbook } {
+  if (ref.includes('/') || isRunbookFileName(ref)) {
+    const runbook = loadRunbook(ref, dir);
+    return { name: runbook.name, runbook };
+  }
+  if (ref.length > 200 || !/^[a-z0-9][a-z0-9-]*$/.test(ref)) {
+    throw new UserError(`${JSON.stringify(ref.length > 80 ? `${ref.slice(0, 77)}...` : ref)} is not a runbook name`, {
+      hint: 'runbook names are lowercase letters, digits and "-" (metadata.name), e.g. database-loss; or give the runbook file',
+    });
+  }
+  return { name: ref };
+}
+
+export function historyCommand(ref: string | undefined, options: HistoryOptions): number {
+  const given = ref === undefined ? undefined : runbookRef(ref, options.dir);
+  const name = given?.name;
+  const stateDirs = stateDirsOf(options.stateDir, process.env);
+  const { reports, skipped } = loadHistoryReports(stateDirs, name);
+  const histories = buildHistory(reports);
+  for (const runId of skipped) process.stderr.write(`drctl: skipped ${runId}: neither its report.json nor its journal is readable\n`);
+  if (options.overdue) return overdue(given, histories, options);
+
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ runbooks: histories, skipped }, null, 2)}\n`);
+  } else if (histories.length === 0) {
+    process.stderr.write(`drctl: no ended drills or runs${name ? ` of ${name}` : ''} in ${stateDirs.join(' or ')}\n`);
+  } else {
+    const width = terminalWidth(process.stdout);
+    process.stdout.write(`${layout(renderHistory(histories, styleFor(process.stdout), colorEnabled(process.stdout)), width)}\n`);
+  }
+  return 0;
+}
+
+/** The runbooks `drctl list` finds that set drill_every, and whether each is due; exit 3 when one is. */
+function overdue(given: { name: string; runbook?: Runbook } | undefined, histories: RunbookHistory[], options: HistoryOptions): number {
+  const dir = runbooksDir(options.dir, process.env);
+  const name = given?.name;
+  let runbooks: Runbook[];
+  if (given?.runbook) runbooks = [given.runbook];
+  else {
+    const { entries, invalid } = discoverRunbooks(dir);
+    for (const result of invalid)
+      process.stderr.write(`drctl: skipped ${result.file}: not a valid runbook (drctl validate ${result.file})\n`);
+    runbooks = entries.filter((e) => name === undefined || e.name === name).map((e) => e.result.runbook!);
+    if (name !== undefined && runbooks.length === 0) {
+      throw new UserError(`no runbook named "${name}" in ${dir} or the shipped runbooks`, {
+        hint: 'see drctl list, or give the runbook file',
+      });
+    }
+  }
+  const byName = new Map(histories.map((h) => [h.runbook, h]));
+  const now = new Date();
+  const due = runbooks.flatMap((r) => {
+    const every = r.objectives.drillEveryMs;
+    return every === undefined ? [] : [drillDue({ name: r.name, file: r.file, drillEveryMs: every }, byName.get(r.name), now)];
+  });
+  const late = due.filter((d) => d.overdue);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(due, null, 2)}\n`);
+  } else if (late.length > 0) {
+    const width = terminalWidth(process.stdout);
+    process.stdout.write(`${layout(renderOverdue(late, styleFor(process.stdout)), width)}\n`);
+  } else {
+    const scope = name === undefined ? `${due.length} runbook${due.length === 1 ? '' : 's'} with drill_every in ${dir}` : name;
+    process.stderr.write(
+      `drctl: no runbook is overdue for a drill (${due.length === 0 && name !== undefined ? `${name} sets no drill_every` : scope})\n`,
+    );
+  }
+  return late.length > 0 ? OVERDUE_EXIT : 0;
+}

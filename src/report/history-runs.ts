@@ -1,0 +1,77 @@
+import { lstatSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunFolder } from '../journal/runs.js';
+import { loadRun, runFoldersIn } from '../journal/runs.js';
+import type { RunReport } from './build.js';
+import { buildReport } from './build.js';
+import { counts } from './history.js';
+
+/**
+ * The reports of past runs for the history: each run's report.json where it is there and intact
+ * (quick: one small file per run), else the report rebuilt from its journal. A run neither gives is
+ * skipped and named. Runs that do not count (dry runs, runs not ended) are left out.
+ */
+export function loadHistoryReports(stateDirs: readonly string[], runbook?: string): { reports: RunReport[]; skipped: string[] } {
+  const reports: RunReport[] = [];
+  const skipped: string[] = [];
+  for (const folder of runFoldersIn(stateDirs, runbook)) {
+    const report = readReport(folder);
+    if (report === undefined) skipped.push(folder.runId);
+    else if (counts(report)) reports.push(report);
+  }
+  return { reports, skipped };
+}
+
+function readReport(folder: RunFolder): RunReport | undefined {
+  const kept = keptReport(folder);
+  if (kept !== undefined) return kept;
+  try {
+    return buildReport(loadRun(folder.stateDir, folder.runId));
+  } catch {
+    return undefined;
+  }
+}
+
+/** report.json as the run's end wrote it, when it is a regular file of the expected shape for an ended run. */
+function keptReport(folder: RunFolder): RunReport | undefined {
+  const file = join(folder.dir, 'report.json');
+  try {
+    // A pipe or a device in its place would hang the read.
+    if (!lstatSync(file).isFile()) return undefined;
+    const report = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return intact(report, folder.runId) ? report : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ENDED = new Set(['succeeded', 'failed', 'rolled_back', 'aborted']);
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const numberOrNull = (v: unknown): boolean => v === null || isNumber(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The fields the history reads, each of its type, of a run that ended (a report written at an
+ * interruption is read again from the journal, which may have gone on since).
+ */
+function intact(value: unknown, runId: string): value is RunReport {
+  if (!isObject(value)) return false;
+  const r = value;
+  if (r.run_id !== runId || typeof r.runbook !== 'string' || typeof r.title !== 'string' || typeof r.mode !== 'string') return false;
+  if (typeof r.status !== 'string' || !ENDED.has(r.status) || typeof r.started_at !== 'string' || typeof r.finished_at !== 'string')
+    return false;
+  if (!isNumber(r.elapsed_s) || !(r.drill_every_s === undefined || numberOrNull(r.drill_every_s)) || !Array.isArray(r.steps)) return false;
+  if (r.rto !== null && !(isObject(r.rto) && isNumber(r.rto.target_s) && typeof r.rto.met === 'boolean')) return false;
+  if (r.rpo !== null && !(isObject(r.rpo) && isNumber(r.rpo.target_s) && isNumber(r.rpo.achieved_s) && typeof r.rpo.met === 'boolean'))
+    return false;
+  return r.steps.every(
+    (s) =>
+      isObject(s) &&
+      typeof s.id === 'string' &&
+      typeof s.title === 'string' &&
+      typeof s.status === 'string' &&
+      numberOrNull(s.budget_s) &&
+      numberOrNull(s.duration_s) &&
+      (s.waiting_s === undefined || numberOrNull(s.waiting_s)),
+  );
+}

@@ -1,0 +1,179 @@
+import { Chalk } from 'chalk';
+import { describe, expect, it } from 'vitest';
+import { renderHistory, sparkline } from '../../src/io/render-history.js';
+import type { ReportStep, RunReport } from '../../src/report/build.js';
+import { buildHistory, drillDue, median, p90, readableBudget, regressionOf, stepExpectations } from '../../src/report/history.js';
+
+const DAY = 86_400_000;
+const plain = new Chalk({ level: 0 });
+
+function step(id: string, seconds: number | null, extra: Partial<ReportStep> = {}): ReportStep {
+  return {
+    id,
+    title: `Step ${id}`,
+    status: seconds === null ? 'not_run' : 'succeeded',
+    attempts: seconds === null ? 0 : 1,
+    budget_s: 60,
+    duration_s: seconds,
+    waiting_s: seconds === null ? null : 0,
+    over_budget: false,
+    exit_code: seconds === null ? null : 0,
+    outputs: {},
+    ...extra,
+  } as ReportStep;
+}
+
+let serial = 0;
+/** A report of the runbook "db" that started `day` days after 2026-01-01, with these step times. */
+function report(day: number, times: Record<string, number | null>, extra: Partial<RunReport> = {}): RunReport {
+  const started = new Date(Date.parse('2026-01-01T10:00:00Z') + day * DAY);
+  const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const elapsed = Object.values(times).reduce<number>((sum, s) => sum + (s ?? 0), 0);
+  return {
+    run_id: `db-${stamp}-${(serial++).toString(16).padStart(4, '0')}`,
+    runbook: 'db',
+    title: 'Database',
+    mode: 'drill',
+    status: 'succeeded',
+    incident_start: started.toISOString(),
+    started_at: started.toISOString(),
+    finished_at: new Date(started.getTime() + elapsed * 1000).toISOString(),
+    elapsed_s: elapsed,
+    failed_step: null,
+    outcome: '',
+    rto: { target_s: 600, elapsed_s: elapsed, met: elapsed <= 600, verdict: elapsed <= 600 ? 'met' : 'missed' },
+    rpo: null,
+    time: { running_s: elapsed, waiting_for_operator_s: 0 },
+    steps: Object.entries(times).map(([id, s]) => step(id, s)),
+    exit_code: 0,
+    notes: [],
+    operators: [],
+    incident_start_corrections: [],
+    cleanup: [],
+    integrity: [],
+    drill_every_s: 90 * 86_400,
+    next_drill_due: null,
+    ...extra,
+  } as RunReport;
+}
+
+describe('median and p90', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([])).toBeNull();
+    expect(median([30, 10, 20])).toBe(20);
+    expect(median([40, 10, 30, 20])).toBe(25);
+  });
+
+  it('takes the p90 by nearest rank', () => {
+    expect(p90([])).toBeNull();
+    expect(p90([5])).toBe(5);
+    expect(p90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toBe(9);
+    expect(p90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100])).toBe(10);
+  });
+});
+
+describe('suggested budgets', () => {
+  it('round the p90 up to a figure one would write', () => {
+    expect(readableBudget(0.2)).toBe(5);
+    expect(readableBudget(41)).toBe(45);
+    expect(readableBudget(61)).toBe(90);
+    expect(readableBudget(599)).toBe(600);
+    expect(readableBudget(601)).toBe(660);
+    expect(readableBudget(3601)).toBe(3900);
+    expect(readableBudget(7 * 3600 + 1)).toBe(7 * 3600 + 900);
+  });
+
+  it('come from the p90 of the step, and only with three times or more', () => {
+    const two = buildHistory([report(0, { restore: 100 }), report(1, { restore: 130 })]);
+    expect(two[0]!.steps[0]!.suggested_budget).toBeNull();
+    const many = buildHistory([100, 110, 130, 95, 160].map((s, day) => report(day, { restore: s })));
+    const restore = many[0]!.steps[0]!;
+    expect(restore).toMatchObject({ runs: 5, median_s: 110, p90_s: 160, p90_over_budget: true, suggested_budget_s: 180 });
+    expect(restore.suggested_budget).toBe('3m');
+  });
+});
+
+describe('regressions', () => {
+  const times = (...s: number[]) => s.map((v, i) => ({ run_id: `r${i}`, s: v }));
+
+  it('flag a newest time 50% and 10s above the median of the earlier ones', () => {
+    expect(regressionOf(times(100, 110, 90, 160))).toEqual({ run_id: 'r3', newest_s: 160, earlier_median_s: 100, earlier_runs: 3 });
+  });
+
+  it('need three earlier times', () => {
+    expect(regressionOf(times(100, 90, 300))).toBeNull();
+  });
+
+  it('need the ratio and the margin both', () => {
+    // 149s is not more than 1.5 times 100s.
+    expect(regressionOf(times(100, 100, 100, 150))).toBeNull();
+    // 10s to 16s is 60% slower but only 6s: noise.
+    expect(regressionOf(times(10, 10, 10, 16))).toBeNull();
+    expect(regressionOf(times(10, 10, 10, 20))).not.toBeNull();
+  });
+
+  it('are found per step from the reports, a failed step and a dry run not counting', () => {
+    const reports = [
+      report(0, { stop: 5, restore: 100 }),
+      report(1, { stop: 6, restore: 110 }),
+      report(2, { stop: 5, restore: 90 }),
+      report(3, { stop: 5, restore: 900 }, { mode: 'dry-run' }),
+      report(4, { stop: 6, restore: 100 }),
+      report(5, { stop: 5, restore: 400 }, { status: 'interrupted' }),
+      report(6, { stop: 5, restore: 170 }),
+    ];
+    reports[6]!.steps[0] = step('stop', 50, { status: 'failed' });
+    const [history] = buildHistory(reports);
+    expect(history!.runs.map((r) => r.mode)).toEqual(['drill', 'drill', 'drill', 'drill', 'drill']);
+    const [stop, restore] = history!.steps;
+    expect(stop!.regression).toBeNull();
+    expect(stop!.runs).toBe(4);
+    expect(restore!.regression).toMatchObject({ newest_s: 170, earlier_median_s: 100, earlier_runs: 4 });
+    const text = renderHistory([history!], plain, false);
+    expect(text).toContain(`! restore regressed: 2m50s in ${reports[6]!.run_id}, against a median of 1m40s over the 4 runs before`);
+    expect(text).not.toContain('! stop');
+  });
+});
+
+describe('RTO over time', () => {
+  it('is shown as a sparkline on a terminal and as figures otherwise', () => {
+    expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8])).toBe('▁▂▃▄▅▆▇█');
+    expect(sparkline([5, null, 5])).toBe('▄ ▄');
+    const history = buildHistory([report(0, { a: 60 }), report(1, { a: 120 }, { status: 'failed' }), report(2, { a: 30 })]);
+    const terminal = renderHistory(history, plain, true);
+    expect(terminal).toContain('RTO 10m  █ ▁  latest 30s · best 30s · worst 1m · 2 of 2 met');
+    const text = renderHistory(history, plain, false);
+    expect(text).toContain('RTO 10m: 1m - 30s (oldest to newest) · latest 30s · best 30s · worst 1m · 2 of 2 met');
+    expect(text).not.toMatch(/[▁-█]/);
+  });
+});
+
+describe('overdue drills', () => {
+  const runbook = { name: 'db', file: '/r/db.yaml', drillEveryMs: 30 * DAY };
+  const now = new Date('2026-03-01T00:00:00Z');
+
+  it('a runbook never drilled successfully is overdue', () => {
+    expect(drillDue(runbook, undefined, now)).toMatchObject({ overdue: true, last_successful_drill: null, next_drill_due: null });
+    const failed = buildHistory([report(55, { a: 10 }, { status: 'failed' })]);
+    expect(drillDue(runbook, failed[0], now).overdue).toBe(true);
+  });
+
+  it('is due drill_every after the last successful drill; a real run does not count as a drill', () => {
+    const history = buildHistory([report(0, { a: 10 }), report(40, { a: 10 }), report(58, { a: 10 }, { mode: 'real' })]);
+    const due = drillDue(runbook, history[0], now);
+    expect(due.last_successful_drill?.run_id).toBe(history[0]!.runs[1]!.run_id);
+    expect(due.next_drill_due).toBe('2026-03-12T10:00:10.000Z');
+    expect(due.overdue).toBe(false);
+    expect(drillDue(runbook, history[0], new Date('2026-03-13T00:00:00Z')).overdue).toBe(true);
+  });
+});
+
+describe('the live projection', () => {
+  it('takes a step median from five past times on, and says whether they were all drills', () => {
+    const four = [10, 20, 30, 40].map((s, day) => report(day, { a: s, b: 1 }));
+    expect(stepExpectations(four).size).toBe(0);
+    const six = [...four, report(4, { a: 50, b: 1 }), report(5, { a: 60, b: 1 }, { mode: 'real' })];
+    expect(stepExpectations(six).get('a')).toEqual({ ms: 35_000, runs: 6, drillsOnly: false });
+    expect(stepExpectations(six.slice(0, 5)).get('a')).toEqual({ ms: 30_000, runs: 5, drillsOnly: true });
+  });
+});
