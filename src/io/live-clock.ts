@@ -103,9 +103,11 @@ export function stepLine(step: StepTime, clock: ClockView, style: Style, width: 
 export class LiveClock {
   private base: { clock: ClockView; at: number } | undefined;
   private header: { start: number; rtoMs?: number | undefined } | undefined;
-  private card: { id: string; budgetMs?: number | undefined } | undefined;
+  /** expectedMs: what the projection counts for the card's step (its past median, else its budget). */
+  private card: { id: string; budgetMs?: number | undefined; expectedMs?: number | undefined } | undefined;
   /** The step at work; `onCard` when it is the card's step (a step run again is not), whose budget the projection holds. */
-  private working: { id: string; budgetMs?: number | undefined; since: number; onCard: boolean } | undefined;
+  private working:
+    { id: string; budgetMs?: number | undefined; expectedMs?: number | undefined; since: number; onCard: boolean } | undefined;
   private rollingBack = false;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -119,13 +121,13 @@ export class LiveClock {
       }
       case 'step.card':
         this.base = { clock: event.card.clock, at: this.now() };
-        this.card = { id: event.card.id, budgetMs: event.card.budgetMs };
+        this.card = { id: event.card.id, budgetMs: event.card.budgetMs, expectedMs: event.card.history?.ms ?? event.card.budgetMs };
         this.working = undefined;
         break;
       case 'step.started':
         this.working =
           this.card?.id === event.step
-            ? { id: event.step, budgetMs: this.card.budgetMs, since: this.now(), onCard: true }
+            ? { id: event.step, budgetMs: this.card.budgetMs, expectedMs: this.card.expectedMs, since: this.now(), onCard: true }
             : { id: event.step, since: this.now(), onCard: false };
         break;
       case 'step.attempt.started':
@@ -152,8 +154,8 @@ export class LiveClock {
       const { clock, at } = this.base;
       const elapsedMs = clock.elapsedMs + (now - at);
       let remaining = Math.max(0, clock.projectedMs - clock.elapsedMs);
-      const step = this.working?.onCard ? this.step() : undefined;
-      if (step?.budgetMs !== undefined) remaining -= Math.min(step.elapsedMs, step.budgetMs);
+      const expected = this.working?.onCard ? this.working.expectedMs : undefined;
+      if (expected !== undefined) remaining -= Math.min(now - this.working!.since, expected);
       return { elapsedMs, rtoMs: clock.rtoMs, projectedMs: elapsedMs + Math.max(0, remaining) };
     }
     if (this.header) return { elapsedMs: now - this.header.start, rtoMs: this.header.rtoMs, projectedMs: now - this.header.start };

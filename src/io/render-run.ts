@@ -16,9 +16,13 @@ import { table } from './table.js';
 
 function renderCard(card: StepCard, style: Style): string {
   const budget = card.budgetMs === undefined ? 'no budget' : `budget ${formatDuration(card.budgetMs)}`;
+  const history = card.history;
+  const projected = history
+    ? ` · ${formatDuration(history.ms)} projected from ${history.runs} ${history.drillsOnly ? 'drills' : 'past runs'}`
+    : '';
   const lines = [
     '',
-    style.bold(`Step ${card.number}/${card.total}: ${card.title}`) + style.dim(`  [${card.id}] · ${budget}`),
+    style.bold(`Step ${card.number}/${card.total}: ${card.title}`) + style.dim(`  [${card.id}] · ${budget}${projected}`),
     `  ${style.dim('clock')} ${clockText(card.clock, style)}`,
   ];
   if (card.description) lines.push(...renderMarkdown(card.description, style).map((l) => (l ? `  ${l}` : l)));

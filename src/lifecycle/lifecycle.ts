@@ -16,6 +16,7 @@ import type { RunRecord } from '../journal/record.js';
 import { remainingWork } from '../journal/record.js';
 import { journalFile, loadRun, prepareStateDir } from '../journal/runs.js';
 import { buildReport, exitCodeFor } from '../report/build.js';
+import { pastStepTimes } from '../report/history-runs.js';
 import type { ActionExecutor } from '../ports/actions.js';
 import type { AwsSettings } from '../ports/aws.js';
 import type { Clock } from '../ports/clock.js';
@@ -488,7 +489,14 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
         actions: deps.actions({ aws: run.aws, incidentStart: context.incidentStart }),
         operator: run.first.type === 'run.started' || run.first.type === 'run.resumed' ? run.first.operator : undefined,
       },
-      { runAll: run.runAll, startAt: run.startAt, givenOutputs: run.givenOutputs, resume: run.resume, drain: drain.signal },
+      {
+        runAll: run.runAll,
+        startAt: run.startAt,
+        givenOutputs: run.givenOutputs,
+        resume: run.resume,
+        drain: drain.signal,
+        history: pastStepTimes(stateDir, run.plan.runbook.name),
+      },
       deps.signal,
       runbookEnv,
     );

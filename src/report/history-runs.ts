@@ -4,7 +4,8 @@ import type { RunFolder } from '../journal/runs.js';
 import { loadRun, runFoldersIn } from '../journal/runs.js';
 import type { RunReport } from './build.js';
 import { buildReport } from './build.js';
-import { counts } from './history.js';
+import type { StepExpectation } from './history.js';
+import { counts, stepExpectations } from './history.js';
 
 /**
  * The reports of past runs for the history: each run's report.json where it is there and intact
@@ -74,4 +75,17 @@ function intact(value: unknown, runId: string): value is RunReport {
       numberOrNull(s.duration_s) &&
       (s.waiting_s === undefined || numberOrNull(s.waiting_s)),
   );
+}
+
+/**
+ * What the past drills and runs of a runbook in this state dir say each step takes, for the live
+ * projection: read once at the start of a run, and nothing (the budgets) when it cannot be read,
+ * since history never fails a run.
+ */
+export function pastStepTimes(stateDir: string, runbook: string): Map<string, StepExpectation> {
+  try {
+    return stepExpectations(loadHistoryReports([stateDir], runbook).reports);
+  } catch {
+    return new Map();
+  }
 }

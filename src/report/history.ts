@@ -1,3 +1,4 @@
+import type { StepHistoryView } from '../engine/events.js';
 import { formatDuration } from '../util/duration.js';
 import type { RunReport } from './build.js';
 import { actualSeconds } from './build.js';
@@ -211,13 +212,8 @@ function historyRun(r: RunReport): HistoryRun {
   };
 }
 
-/** What the live projection expects a step to take, from its history. */
-export interface StepExpectation {
-  ms: number;
-  /** How many past times it is the median of, and whether all of them were drills. */
-  runs: number;
-  drillsOnly: boolean;
-}
+/** What the live projection expects a step to take, from its history: the median of `runs` past times. */
+export type StepExpectation = StepHistoryView;
 
 /**
  * The steps with at least PROJECTION_MIN_RUNS past times: the projection of the remaining time
