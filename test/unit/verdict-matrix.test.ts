@@ -440,8 +440,8 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
     expect(html).toContain(
       `: ${outcome() === want.status.replace('_', ' ') ? `<strong>${outcome()}</strong>` : withStatus(`<strong>${want.status}</strong>`, ', ')}</p>`,
     );
-    expect(html).toContain(`<tr><th>RTO 1h</th><td>${rtoText(mark)}</td></tr>`);
-    expect(html).toContain(`<tr><th>RPO 15m</th><td>${rpoText(mark)}</td></tr>`);
+    expect(html).toContain(`<h2>RTO 1h</h2><p>${rtoText(mark)}</p>`);
+    expect(html).toContain(`<h2>RPO 15m</h2><p>${rpoText(mark)}</p>`);
     if (!want.rto) expect(html).not.toMatch(NO_VERDICT_WORDS);
   });
 
@@ -487,7 +487,9 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
       const shown = actual === null ? '-' : formatDuration(actual * 1000);
       expect(md, step.id).toMatch(new RegExp(`\\(\`${step.id}\`\\) \\|[^\\n]* \\| ${step.attempts} \\| [^|]+ \\| ${escapeRe(shown)} \\|`));
       expect(html, step.id).toMatch(
-        new RegExp(`<code>${step.id}</code>[\\s\\S]*?<td>${step.attempts}</td><td>[^<]+</td><td>${escapeRe(shown)}</td>`),
+        new RegExp(
+          `<code>${step.id}</code>[\\s\\S]*?<td data-label="Attempts">${step.attempts}</td><td data-label="Budget">[^<]+</td><td data-label="Actual">${escapeRe(shown)}</td>`,
+        ),
       );
       expect(xml, step.id).toMatch(new RegExp(`name="${step.id}: [^"]*" time="${actual ?? 0}"`));
       if (played.summary) {

@@ -183,7 +183,7 @@ describe('a run that did not recover gets no recovery time and no RTO or RPO ver
         expect(md).toContain(`| RPO 15m | no verdict (${why}) |`);
         const html = renderReport(report, 'html');
         expect(html).toContain(alone ? `<strong>${outcome}</strong></p>` : `<strong>${status}</strong>, ${outcome}</p>`);
-        expect(html).toContain(`<tr><th>RTO 1h</th><td>no verdict (${why})</td></tr>`);
+        expect(html).toContain(`<h2>RTO 1h</h2><p>no verdict (${why})</p>`);
         for (const text of [md, html]) expect(text).not.toMatch(/recovery took|\bmet\b|missed/);
       });
 
@@ -214,7 +214,7 @@ describe('a run that recovered', () => {
     expect(summary).toContain(`RPO 15m: ${rpo}, MET`);
     expect(runsRow(report).slice(4)).toEqual(['recovered in 20m', '20m of 1h, met', '7m of 15m, met']);
     expect(renderReport(report, 'md')).toContain(`| RTO 1h | ${rto}, met |`);
-    expect(renderReport(report, 'html')).toContain(`<tr><th>RTO 1h</th><td>${rto}, <span class="ok">met</span></td></tr>`);
+    expect(renderReport(report, 'html')).toContain(`<h2>RTO 1h</h2><p>${rto}, <span class="ok">met</span></p>`);
     const xml = renderReport(report, 'junit');
     expect(xml).toContain(`<system-out>RTO 1h: ${rto}, met</system-out>`);
     expect(xml).toMatch(/name="recovery" time="1200">\s*<system-out>recovered in 20m<\/system-out>/);

@@ -96,7 +96,7 @@ describe('a run that failed', () => {
     expect(md).toContain('| RTO 1h | no verdict (not recovered) |');
     expect(md).toMatch(/## Error output\n\nLast lines of `check-backup`'s error output:\n\n```\ngzip: [^\n]*unexpected end of file\n```/);
     const html = ws.read('out/run.html');
-    expect(html).toContain('<tr><th>RTO 1h</th><td>no verdict (not recovered)</td></tr>');
+    expect(html).toContain('<h2>RTO 1h</h2><p>no verdict (not recovered)</p>');
     expect(html).toMatch(/<pre>gzip: [^<]*unexpected end of file<\/pre>/);
 
     // drctl runs.
