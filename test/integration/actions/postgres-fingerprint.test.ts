@@ -186,7 +186,7 @@ describe.skipIf(!hasPostgres())('postgres.fingerprint against a real PostgreSQL'
     const journal = readJournal(ws.stateDir, onlyRunId(ws.stateDir));
     const record = journal.filter((e) => e.type === 'action.record' && e.step === 'after').at(-1)?.record as { integrity: unknown };
     expect(record.integrity).toMatchObject({ ok: false, tables: 4, rows: 505 });
-    expect(ws.read('report.html')).toContain('<tr><th>Integrity</th>');
+    expect(ws.read('report.html')).toContain('<h2>Integrity</h2>');
     expect(ws.read('report.html')).toContain('<span class="bad">');
   });
 
