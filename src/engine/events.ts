@@ -26,15 +26,6 @@ export interface StepCard {
   manual: boolean;
   /** The step's `env:` and `postgres:` connection, resolved, secrets masked (absent in older callers). */
   env?: StepEnvView | undefined;
-  /** What past drills and runs say the step takes, when enough of them did: the projection counts this instead of the budget. */
-  history?: StepHistoryView | undefined;
-}
-
-/** A step's median time over its past drills and runs (`runs` of them; `drillsOnly` when none was a real run). */
-export interface StepHistoryView {
-  ms: number;
-  runs: number;
-  drillsOnly: boolean;
 }
 
 export interface RunSummaryStep {
@@ -204,6 +195,8 @@ export interface Host {
   ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer>;
   /** Called once at the end (restore the terminal, stop spinners). */
   close(): void;
+  /** Every question gets its default without anyone asked (--yes): the record says so instead of naming a person. */
+  readonly answersByDefault?: boolean;
 }
 
 /** What an operator may type at a typed confirmation instead of the text: skip the step, or stop the run. */

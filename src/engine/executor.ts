@@ -6,7 +6,7 @@ import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from '../ports/clock.js';
-import type { Answer, ClockView, NoteAnswer, Question, RerunCandidate, RunEvent, StepCard, StepHistoryView } from './events.js';
+import type { Answer, ClockView, NoteAnswer, Question, RerunCandidate, RunEvent, StepCard } from './events.js';
 import { isNoteAnswer, TYPED_ABORT, TYPED_SKIP } from './events.js';
 import { checklistItems } from './checklist.js';
 import { LineSplitter } from './line-splitter.js';
@@ -23,6 +23,7 @@ import { currentOperator } from '../util/operator.js';
 import { openLibpqEnv } from './libpq-env.js';
 import type { CommandOutcome } from './step-runner.js';
 import { outputOnlyHooks, runCommand } from './step-runner.js';
+import { questionText } from './question-text.js';
 
 /**
  * Where the executor's events go and where its questions are answered. The lifecycle wires it to
@@ -31,6 +32,8 @@ import { outputOnlyHooks, runCommand } from './step-runner.js';
 export interface RunChannel {
   emit(event: RunEvent): void;
   ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer>;
+  /** Questions are answered with their defaults, by no one (--yes). */
+  readonly answersByDefault?: boolean | undefined;
 }
 
 export interface ExecutorDeps {
@@ -53,8 +56,6 @@ export interface ExecuteOptions {
   resume?: RunRecord | undefined;
   /** Fires when the run must stop before its next step (the journal's disk is full). */
   drain?: AbortSignal | undefined;
-  /** Steps' times from past drills and runs: the projection takes them instead of the budgets. */
-  history?: ReadonlyMap<string, StepHistoryView> | undefined;
 }
 
 /** A step's result as the executor keeps it: the journal's record of it, less where and when. */
@@ -140,7 +141,17 @@ export class Executor {
     const waitMs = this.deps.clock.now() - started;
     this.waitingMs += waitMs;
     const who = this.deps.operator;
-    this.emit({ type: 'prompt.answered', step: stepId, question: question.kind, answer, wait_ms: waitMs, ...(who ? { who } : {}) });
+    this.emit({
+      type: 'prompt.answered',
+      step: stepId,
+      question: question.kind,
+      answer,
+      wait_ms: waitMs,
+      ...(who ? { who } : {}),
+      text: questionText(question),
+      ...(this.deps.channel.answersByDefault ? { by_default: true as const } : {}),
+    });
+
     return answer;
   }
 
@@ -160,7 +171,7 @@ export class Executor {
       if (this.results.has(planned.step.id)) continue;
       const condition = evaluateCondition(planned.step.if, scope);
       if (condition.decided && !condition.value) continue;
-      remaining += this.options.history?.get(planned.step.id)?.ms ?? planned.step.budgetMs ?? 0;
+      remaining += planned.step.budgetMs ?? 0;
     }
     return { elapsedMs, rtoMs: this.runbook.objectives.rtoMs, projectedMs: elapsedMs + remaining };
   }
@@ -255,7 +266,6 @@ export class Executor {
       confirm: step.confirm.kind === 'none' ? 'none' : step.confirm.kind,
       manual: step.body.kind === 'manual',
       env: stepEnvView(step, scope),
-      history: this.options.history?.get(step.id),
     };
     this.emit({ type: 'step.card', card });
     this.checkProjection(view);

@@ -11,6 +11,7 @@ import { styleFor } from './style.js';
  * its default. It never waits for input, so it can never hang.
  */
 export class PlainHost implements Host {
+  readonly answersByDefault = true;
   private readonly style: Style;
 
   constructor(

@@ -119,6 +119,10 @@ export type JournalEntryBody =
       wait_ms: number;
       /** Who answered (absent in journals of earlier versions). */
       who?: Operator;
+      /** The question as the operator saw it, secrets masked (absent in journals of earlier versions). */
+      text?: string;
+      /** Answered with its default by --yes, not by a person. */
+      by_default?: true;
     }
   /**
    * The answer to one item of a manual step's checklist (`index` from 1 of `total`), with the item's

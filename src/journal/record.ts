@@ -39,6 +39,52 @@ export interface StepRecord {
   runs?: number | undefined;
 }
 
+/** One try of a step's command or action, as its `step.attempt` entry journaled it. */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  exitCode: number | null;
+  error: string | null;
+  /** The last lines of its error output (stdout when stderr was empty); null when it had none. */
+  errorTail: string | null;
+  /** The last lines of its standard output; null when it had none. */
+  outputTail: string | null;
+}
+
+/** A question the run asked and how it was answered: the decisions of the after-action record. */
+export interface DecisionRecord {
+  at: string;
+  step: string | null;
+  /** The kind of question (step.action, failure.action, …). */
+  question: string;
+  /** The question as shown; the kind where an older journal did not keep it. */
+  text: string;
+  answer: string;
+  waitMs: number;
+  /** user@host of who answered; "--yes" for an answer no one gave; null where the journal did not say. */
+  by: string | null;
+}
+
+/** Where drctl stopped before the run's end: a signal it journaled, or a crash the next resume found. */
+export interface InterruptionRecord {
+  at: string;
+  step: string | null;
+  cause: 'signal' | 'crash';
+  signal: string | null;
+  resumedAt: string | null;
+}
+
+/** The step-level facts of the after-action record: when each step began, its tries and who confirmed it. */
+export interface StepHistory {
+  /** When the step first started. */
+  startedAt: string;
+  attempts: AttemptRecord[];
+  /** user@host, "--yes" or "user@host (run all)": who chose to run it; null when nobody was asked. */
+  confirmedBy: string | null;
+}
+
 /** A step's earlier runs, while the operator runs it again: added to its result when it finishes. */
 export interface EarlierRuns {
   runs: number;
@@ -119,6 +165,14 @@ export interface RunRecord {
   running?: { step: string; attempts: number; durationMs: number; openSince?: string | undefined } | undefined;
   /** The integrity evidence actions journaled (`postgres.fingerprint`'s `integrity` record), in the order taken. */
   integrity?: IntegrityEvidence[] | undefined;
+  /** Per step: its first start, every try, and who confirmed it. */
+  stepHistory: Map<string, StepHistory>;
+  /** Every question asked and its answer, in order. */
+  decisions: DecisionRecord[];
+  /** Every stop before the end: signals and crashes, with when the run was resumed. */
+  interruptions: InterruptionRecord[];
+  /** Who chose "run all" at the step menu, while it holds: the steps that follow ran on that choice. */
+  runAllBy?: string | undefined;
 }
 
 /** What an action journaled as `integrity` in an `action.record` entry, with the step and when; the report shapes it. */
@@ -253,6 +307,9 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     incidentStartCorrections: [],
     cleanup: [],
     operators: [sessionOf('run', start.t, start.operator)],
+    stepHistory: new Map(),
+    decisions: [],
+    interruptions: [],
   };
   for (const entry of entries) applyEntry(record, entry);
   return record;
@@ -266,6 +323,10 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
     case 'run.started':
       return;
     case 'run.resumed':
+      // A crash journaled no end: drctl stopped at its last entry, in the step then in flight.
+      if (!record.finished)
+        record.interruptions.push({ at: previous, step: record.inFlight?.step ?? null, cause: 'crash', signal: null, resumedAt: null });
+      for (const stop of record.interruptions) stop.resumedAt ??= entry.t;
       // A crash journaled no end: the attempt it cut short ran at least until its last entry.
       cutShort(record, previous);
       record.finished = undefined;
@@ -276,6 +337,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     case 'step.started':
       record.inFlight = { step: entry.step };
+      startStepHistory(record, entry.step, entry.t);
       if (entry.kind === 'manual') {
         // A manual step's time is the operator's, counted in the answer's wait.
         record.running = undefined;
@@ -297,6 +359,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
     case 'prompt.answered':
       record.waitingMs += entry.wait_ms;
       if (entry.question === 'step.action') record.runAll = entry.answer === 'all';
+      recordDecision(record, entry);
       return;
     case 'step.finished': {
       const earlier = record.cutShort?.get(entry.step);
@@ -365,6 +428,13 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       if (record.rollback) record.rollback.finished = { ok: entry.ok };
       return;
     case 'run.interrupted':
+      record.interruptions.push({
+        at: entry.t,
+        step: record.inFlight?.step ?? record.rollback?.inFlight?.step ?? null,
+        cause: 'signal',
+        signal: entry.signal,
+        resumedAt: null,
+      });
       cutShort(record, entry.t);
       record.finished = { status: 'interrupted', exitCode: 130, at: entry.t };
       return;
@@ -428,6 +498,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       return;
     }
     case 'step.attempt':
+      recordAttempt(record, entry);
       if (record.running?.step === entry.step) {
         record.running.attempts += 1;
         record.running.durationMs += entry.duration_ms;
@@ -463,7 +534,93 @@ function cutShort(record: RunRecord, end: string): void {
   const open = running.openSince === undefined ? 0 : Math.max(0, Date.parse(end) - Date.parse(running.openSince));
   const attempts = running.attempts + (running.openSince === undefined ? 0 : 1);
   if (attempts === 0) return;
+  // The try under way never reported its end: the after-action record shows it, ended by the stop.
+  if (running.openSince !== undefined) {
+    const history = record.stepHistory.get(running.step) ?? { startedAt: running.openSince, attempts: [], confirmedBy: null };
+    history.attempts.push({
+      attempt: history.attempts.length + 1,
+      startedAt: running.openSince,
+      finishedAt: end,
+      durationMs: open,
+      exitCode: null,
+      error: 'cut short: drctl stopped while it ran',
+      errorTail: null,
+      outputTail: null,
+    });
+    record.stepHistory.set(running.step, history);
+  }
   record.cutShort ??= new Map();
   const before = record.cutShort.get(running.step) ?? { attempts: 0, durationMs: 0 };
   record.cutShort.set(running.step, { attempts: before.attempts + attempts, durationMs: before.durationMs + running.durationMs + open });
+}
+
+/** What answers to a question confirm its step: the menu's run, a yes, the typed text, a manual step done. */
+const CONFIRMING: Record<string, ReadonlySet<unknown>> = {
+  'step.action': new Set(['run', 'all']),
+  'step.confirm': new Set([true]),
+  'step.type': new Set(['confirmed']),
+  'manual.done': new Set(['done', 'acknowledged']),
+  'inflight.action': new Set(['run']),
+};
+
+function answerText(answer: unknown): string {
+  if (typeof answer === 'string') return answer;
+  if (typeof answer === 'boolean') return answer ? 'yes' : 'no';
+  return answer === null || answer === undefined ? '-' : JSON.stringify(answer);
+}
+
+function recordDecision(record: RunRecord, entry: Extract<JournalEntry, { type: 'prompt.answered' }>): void {
+  const by = entry.by_default ? '--yes' : entry.who ? `${entry.who.user}@${entry.who.host}` : null;
+  record.decisions.push({
+    at: entry.t,
+    step: entry.step,
+    question: entry.question,
+    text: typeof entry.text === 'string' ? entry.text : entry.question,
+    answer: answerText(entry.answer),
+    waitMs: entry.wait_ms,
+    by,
+  });
+  if (entry.question === 'step.action') record.runAllBy = entry.answer === 'all' && by !== null ? by : undefined;
+  if (entry.step === null || !CONFIRMING[entry.question]?.has(entry.answer)) return;
+  const history = record.stepHistory.get(entry.step);
+  // The menu is answered before the step starts: its history begins here, its start comes with step.started.
+  if (history) history.confirmedBy = by;
+  else record.stepHistory.set(entry.step, { startedAt: '', attempts: [], confirmedBy: by });
+}
+
+/** A step starts: its first start is kept; a step nobody was asked about ran on "run all" or --yes. */
+function startStepHistory(record: RunRecord, step: string, at: string): void {
+  const history = record.stepHistory.get(step) ?? { startedAt: '', attempts: [], confirmedBy: null };
+  if (history.startedAt === '') history.startedAt = at;
+  if (history.confirmedBy === null)
+    history.confirmedBy = record.runAllBy
+      ? record.runAllBy === '--yes'
+        ? '--yes'
+        : `${record.runAllBy} (run all)`
+      : record.options.yes
+        ? '--yes'
+        : null;
+  record.stepHistory.set(step, history);
+}
+
+function recordAttempt(record: RunRecord, entry: Extract<JournalEntry, { type: 'step.attempt' }>): void {
+  const ended = Date.parse(entry.ended);
+  const finishedAt = Number.isNaN(ended) ? entry.t : entry.ended;
+  const startedAt = new Date(Date.parse(finishedAt) - entry.duration_ms).toISOString();
+  const tail = (text: unknown): string | null => (typeof text === 'string' && text.trimEnd() !== '' ? text.trimEnd() : null);
+  const failed = entry.exit_code !== 0 || entry.error !== null;
+  const history = record.stepHistory.get(entry.step) ?? { startedAt, attempts: [], confirmedBy: null };
+  if (history.startedAt === '') history.startedAt = startedAt;
+  // Counted over the step's whole life: a retry from the failure menu or a rerun goes on from the last try.
+  history.attempts.push({
+    attempt: history.attempts.length + 1,
+    startedAt,
+    finishedAt,
+    durationMs: entry.duration_ms,
+    exitCode: entry.exit_code,
+    error: entry.error,
+    errorTail: failed ? (tail(entry.stderr_tail) ?? tail(entry.stdout_tail)) : null,
+    outputTail: tail(entry.stdout_tail),
+  });
+  record.stepHistory.set(entry.step, history);
 }

@@ -85,5 +85,6 @@ export function runChannel(host: Host, recorder: Recorder, redactor: Redactor): 
     ask<Q extends Question>(question: Q, signal: AbortSignal): Promise<Answer<Q> | NoteAnswer> {
       return host.ask(redactor.value(question), signal);
     },
+    answersByDefault: host.answersByDefault,
   };
 }

@@ -41,6 +41,10 @@ export interface RunReport {
    * and what it was compared with. An addition to section 6.
    */
   integrity: ReportIntegrity[];
+  /** Every question asked during the run and its answer, oldest first. An addition to section 6. */
+  decisions: ReportDecision[];
+  /** Every stop before the end (a signal, a crash) and when the run was resumed. An addition to section 6. */
+  interruptions: ReportInterruption[];
   /** `objectives.drill_every` in seconds, null when the runbook sets none. An addition to section 6. */
   drill_every_s: number | null;
   /** A drill that succeeded: its finish plus drill_every; null for any other run or without drill_every. */
@@ -106,6 +110,46 @@ export interface ReportStep {
   runs?: number;
   /** A manual step's checklist: each item answered, in order (an addition to section 6). */
   checklist?: ReportChecklistItem[];
+  /** When the step first started and last finished; null for a step that did not run. An addition to section 6. */
+  started_at: string | null;
+  finished_at: string | null;
+  /** Who chose to run it: user@host, "user@host (run all)", "--yes"; null when nobody was asked. */
+  confirmed_by: string | null;
+  /** Every try of its command or action, oldest first (a manual step has none). */
+  attempt_log: ReportAttempt[];
+}
+
+export interface ReportAttempt {
+  attempt: number;
+  started_at: string;
+  finished_at: string;
+  duration_s: number;
+  exit_code: number | null;
+  /** Why drctl counted it failed (a timeout, an expectation not met), when it did. */
+  error: string | null;
+  /** The last lines of its error output (stdout when stderr was empty), for a try that failed. */
+  error_tail: string | null;
+  /** The last lines of its standard output. */
+  output_tail: string | null;
+}
+
+/** A question the run asked, its answer, and who gave it ("--yes" when no one was asked). */
+export interface ReportDecision {
+  at: string;
+  step: string | null;
+  question: string;
+  answer: string;
+  wait_s: number;
+  by: string | null;
+}
+
+/** A stop before the run's end: a signal drctl journaled, or a crash found by the next resume. */
+export interface ReportInterruption {
+  at: string;
+  step: string | null;
+  cause: 'signal' | 'crash';
+  signal: string | null;
+  resumed_at: string | null;
 }
 
 export interface ReportChecklistItem {
@@ -125,6 +169,7 @@ export function buildReport(record: RunRecord): RunReport {
   const elapsedMs = end - Date.parse(record.incidentStart);
   const steps = record.plannedSteps.map((planned): ReportStep => {
     const step = record.steps.get(planned.id);
+    const history = record.stepHistory.get(planned.id);
     const entry: ReportStep = {
       id: planned.id,
       title: planned.title,
@@ -136,6 +181,19 @@ export function buildReport(record: RunRecord): RunReport {
       over_budget: step?.overBudget ?? false,
       exit_code: step?.exitCode ?? null,
       outputs: step?.outputs ?? {},
+      started_at: history?.startedAt || null,
+      finished_at: step?.finishedAt ?? null,
+      confirmed_by: history?.confirmedBy ?? null,
+      attempt_log: (history?.attempts ?? []).map((a) => ({
+        attempt: a.attempt,
+        started_at: a.startedAt,
+        finished_at: a.finishedAt,
+        duration_s: seconds(a.durationMs),
+        exit_code: a.exitCode,
+        error: a.error,
+        error_tail: a.errorTail,
+        output_tail: a.outputTail,
+      })),
     };
     if (step?.reason) entry.reason = step.reason;
     if (step?.errorTail) entry.error_tail = step.errorTail;
@@ -196,6 +254,21 @@ export function buildReport(record: RunRecord): RunReport {
       at: c.doneAt ?? null,
     })),
     integrity: (record.integrity ?? []).map(integrityOf),
+    decisions: record.decisions.map((d) => ({
+      at: d.at,
+      step: d.step,
+      question: d.text,
+      answer: d.answer,
+      wait_s: seconds(d.waitMs),
+      by: d.by,
+    })),
+    interruptions: record.interruptions.map((i) => ({
+      at: i.at,
+      step: i.step,
+      cause: i.cause,
+      signal: i.signal,
+      resumed_at: i.resumedAt,
+    })),
     ...drillDue(record, status, finishedAt),
   };
 }

@@ -29,6 +29,21 @@ const report: RunReport = {
       over_budget: false,
       exit_code: 0,
       outputs: {},
+      started_at: '2026-11-22T03:15:01.000Z',
+      finished_at: '2026-11-22T03:15:04.200Z',
+      confirmed_by: 'ops@bastion',
+      attempt_log: [
+        {
+          attempt: 1,
+          started_at: '2026-11-22T03:15:01.000Z',
+          finished_at: '2026-11-22T03:15:04.200Z',
+          duration_s: 3.2,
+          exit_code: 0,
+          error: null,
+          error_tail: null,
+          output_tail: 'backup_20261122_025308.sql.gz',
+        },
+      ],
     },
     {
       id: 'restore',
@@ -42,6 +57,10 @@ const report: RunReport = {
       exit_code: 1,
       outputs: {},
       reason: 'exit code 1 & <oops>',
+      started_at: '2026-11-22T03:20:00.000Z',
+      finished_at: '2026-11-22T03:35:00.000Z',
+      confirmed_by: 'ops@bastion',
+      attempt_log: [],
     },
     {
       id: 'notify',
@@ -54,6 +73,10 @@ const report: RunReport = {
       over_budget: false,
       exit_code: null,
       outputs: {},
+      started_at: null,
+      finished_at: null,
+      confirmed_by: null,
+      attempt_log: [],
     },
   ],
   exit_code: 3,
@@ -63,6 +86,8 @@ const report: RunReport = {
   cleanup: [],
   integrity: [],
   drill_every_s: null,
+  decisions: [],
+  interruptions: [],
   next_drill_due: null,
 };
 
@@ -72,7 +97,7 @@ describe('reports', () => {
     expect(html).toContain('<title>Complete &lt;database&gt; loss: database-loss-20261122T031500Z-4f2a</title>');
     expect(html).toContain('exit code 1 &amp; &lt;oops&gt;');
     expect(html).not.toContain('<oops>');
-    expect(html).toContain('<h2>RTO 1h</h2><p>recovery took 1h10m since the incident start, <span class="bad">missed</span></p>');
+    expect(html).toContain('RTO 1h</th><td>recovery took 1h10m since the incident start, <span class="bad">missed</span>');
     expect(html).toContain('<span class="ok">met</span>');
     expect(html.indexOf('RTO')).toBeLessThan(html.indexOf('<h2>Steps</h2>'));
   });

@@ -133,10 +133,17 @@ function timeless(report: RunReport): unknown {
     outcome: report.outcome.replace(/\d[\d.]*(?:ms|[hms])\S*/g, '<time>'),
     rto: report.rto && { ...report.rto, elapsed_s: undefined },
     time: undefined,
+    // How the run went (its stops, the questions a resume asks again, the tries a stop cut short) is
+    // what a crash changes; every try that ended is in the log as in the uninterrupted run.
+    decisions: undefined,
+    interruptions: undefined,
     steps: report.steps.map((s) => ({
       ...s,
       duration_s: undefined,
       waiting_s: undefined,
+      started_at: undefined,
+      finished_at: undefined,
+      attempt_log: s.attempt_log.filter((a) => !a.error?.startsWith('cut short')).map((a) => [a.exit_code, a.output_tail]),
       checklist: s.checklist?.map((i) => ({ ...i, at: undefined })),
     })),
   };
@@ -153,8 +160,21 @@ function withCutShort(expected: unknown, entries: readonly JournalEntry[]): unkn
     const attempt = (e.type === 'step.process' && !e.rollback) || (e.type === 'step.started' && e.kind === 'uses');
     if (attempt && !finished.has(e.step)) started.set(e.step, (started.get(e.step) ?? 0) + 1);
   }
-  const report = expected as { steps: { id: string; attempts: number }[] };
-  return { ...report, steps: report.steps.map((s) => ({ ...s, attempts: s.attempts + (started.get(s.id) ?? 0) })) };
+  // The tries those steps ended before the stop come first in their logs: the resumed run ran them again.
+  const ended = new Map<string, unknown[]>();
+  for (const e of entries) {
+    if (e.type !== 'step.attempt' || finished.has(e.step)) continue;
+    ended.set(e.step, [...(ended.get(e.step) ?? []), [e.exit_code, e.stdout_tail.trimEnd() || null]]);
+  }
+  const report = expected as { steps: { id: string; attempts: number; attempt_log: unknown[] }[] };
+  return {
+    ...report,
+    steps: report.steps.map((s) => ({
+      ...s,
+      attempts: s.attempts + (started.get(s.id) ?? 0),
+      attempt_log: [...(ended.get(s.id) ?? []), ...s.attempt_log],
+    })),
+  };
 }
 
 /** How many times the prefix says each script was started: every attempt and poll of a step, every rollback. */
