@@ -107,7 +107,8 @@ export function buildProgram(): Command {
       .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
       .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)')
       .option('--notify', 'ring the bell and notify the desktop (OSC 9/777) when a step that ran 30s or more ends (also $DRCTL_NOTIFY=1)')
-      .option('--notify-after <duration>', 'notify when a step that ran this long ends (implies --notify; default 30s)');
+      .option('--notify-after <duration>', 'notify when a step that ran this long ends (implies --notify; default 30s)')
+      .option('--participant <"name, role">', 'a person who takes part, journaled and in the report (repeatable)', collect, []);
 
   inputOptions(
     runOptions(
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
         .addOption(dirOption())
         .option('--dry-run', 'the same as plan: show what would run, run nothing')
         .option('--drill', 'a rehearsal: recorded and reported as a drill (run.mode = drill)')
+        .option('--environment <name>', "where the run happens (free text, such as staging): journaled and in the report's scope")
         .option('--incident-start <time>', 'when the disaster began (ISO time, or an offset such as -45m); the RTO clock starts there')
         .option('--start-at <step-id>', 'begin at this step; earlier steps are recorded as skipped')
         .option('--output <step.name=value>', 'with --start-at: an output of a skipped step that later steps use (repeatable)', collect, [])
@@ -450,3 +452,5 @@ export interface PlanOptions {
   incidentStart?: string;
   json?: boolean;
 }
+  participant: string[];
+  environment?: string;

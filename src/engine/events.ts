@@ -141,7 +141,13 @@ export type Question =
   /** `default` is the runbook's on_failure: continue, rollback, or fail (on_failure: abort). */
   | { kind: 'failure.action'; id: string; reason: string; canRollback: boolean; default: Exclude<FailureDecision, 'abort'> }
   | { kind: 'inflight.action'; id: string; title: string; default: 'abort' }
-  | { kind: 'inflight.rollback'; id: string; title: string; default: 'failed' };
+  | { kind: 'inflight.rollback'; id: string; title: string; default: 'failed' }
+  /**
+   * At the start of an interactive drill given no --participant: who takes part, one person per
+   * question (`number` from 1), answered "Name, role"; an empty answer ends the list. `check` says
+   * why an answer cannot be journaled (too long, a control character), undefined when it can.
+   */
+  | { kind: 'run.participant'; number: number; check: (answer: string) => string | undefined; default: '' };
 
 /** The step menu: run it, skip it, stop the run, run all that follow, or run a finished step again first. */
 export type StepAction = 'run' | 'skip' | 'abort' | 'all' | 'rerun';
@@ -174,7 +180,9 @@ type AnswerOf<Q extends Question> = Q extends { kind: 'step.action' }
               ? 'rerun' | 'skip' | 'abort'
               : Q extends { kind: 'inflight.rollback' }
                 ? 'rerun' | 'done' | 'failed'
-                : never;
+                : Q extends { kind: 'run.participant' }
+                  ? string
+                  : never;
 
 /**
  * The operator's note, given at any prompt instead of an answer: the engine journals it (a `note`

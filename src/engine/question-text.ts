@@ -26,5 +26,7 @@ export function questionText(question: Question): string {
       return `"${question.title}" was running when drctl stopped: run it again, skip it or abort?`;
     case 'inflight.rollback':
       return `The rollback of "${question.title}" was running when drctl stopped: did it work?`;
+    case 'run.participant':
+      return `Who takes part (participant ${question.number})?`;
   }
 }

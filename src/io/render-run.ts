@@ -135,6 +135,19 @@ export function eventLine(event: RunEvent, style: Style): string | undefined {
       return cleanupLine(event, style);
     case 'note':
       return style.cyan(`✎ note from ${event.user}@${event.host}: ${event.text}`);
+    case 'participant.added':
+      return style.dim(`  taking part: ${personText(event)}`);
+    case 'review.finding':
+      return `finding (${event.user}@${event.host}): ${event.text}`;
+    case 'review.remediation': {
+      const facts = [event.owner === null ? undefined : `owner ${event.owner}`, event.due === null ? undefined : `due ${event.due}`];
+      const more = facts.filter((f) => f !== undefined).join(', ');
+      return `remediation (${event.user}@${event.host}): ${event.text}${more ? ` (${more})` : ''}`;
+    }
+    case 'review.sign_off':
+      return style.green(
+        `signed off by ${personText(event)} (${event.user}@${event.host})${event.covers === null ? '' : `, covering the journal up to ${event.covers}`}`,
+      );
     case 'incident_start.corrected':
       return style.yellow(
         `Incident start corrected by ${event.user}@${event.host}: ${event.from} → ${event.to}${event.reason ? ` (${event.reason})` : ''}. ` +
@@ -171,6 +184,11 @@ export function eventText(event: RunEvent, style: Style, width: number | undefin
   if (event.type === 'step.output') return eventLine({ ...event, text: sanitizeOutput(event.text, clean) }, style);
   const rendered = eventLine(event, style);
   return rendered === undefined ? undefined : layout(sanitizeOutput(rendered, clean), width);
+}
+
+/** "Name, role" as given, or the name alone. */
+function personText(person: { name: string; role: string | null }): string {
+  return person.role === null ? person.name : `${person.name}, ${person.role}`;
 }
 
 /** "  ✓ 2/3 TLS certificates valid": a checklist item as the operator answered it. */

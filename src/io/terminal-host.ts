@@ -292,6 +292,20 @@ export class TerminalHost implements Host {
           },
           context,
         );
+      case 'run.participant': {
+        // No "note" here: the journal does not exist yet. An empty answer ends the list.
+        const typed = await this.widgets.input(
+          {
+            message:
+              question.number === 1
+                ? 'Who takes part in this drill? One person at a time, as "Name, role" (empty to start):'
+                : `Participant ${question.number} ("Name, role"; empty when that is everyone):`,
+            validate: (value) => value.trim() === '' || (question.check(value.trim()) ?? true),
+          },
+          context,
+        );
+        return typed.trim();
+      }
     }
   }
 

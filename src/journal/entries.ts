@@ -1,5 +1,6 @@
 import type { Literal } from '../runbook/expression.js';
 import type { Operator } from '../util/operator.js';
+import { dateProblem } from '../util/record-text.js';
 
 /**
  * The run journal's vocabulary, defined once for the one writer and the one reader.
@@ -83,12 +84,20 @@ export type JournalEntryBody =
       pid: number;
       /** Who started it: user, host and terminal (absent in journals of earlier versions). */
       operator?: Operator;
+      /** The version of the drctl that started it (absent in journals of earlier versions). */
+      tool_version?: string;
+      /** The runbook's `metadata.version`, null when it has none (absent in journals of earlier versions). */
+      runbook_version?: string | null;
+      /** What the run was about: `--environment`, and the runbook's severity, owner and tags (absent in earlier journals). */
+      scope?: RunScope;
     }
   | {
       type: 'run.resumed';
       pid: number;
       /** Who resumed it (absent in journals of earlier versions). */
       operator?: Operator;
+      /** The version of the drctl that resumed it (absent in journals of earlier versions). */
+      tool_version?: string;
       in_flight: string | null;
       torn_tail: boolean;
       forced: boolean;
@@ -214,7 +223,26 @@ export type JournalEntryBody =
    * What became of a ledger entry: removed, kept (keep: true), already gone, or failed (left in
    * place, with why). Written when the run ends, by `drctl abandon`, or by `drctl cleanup` later.
    */
-  | { type: 'cleanup.done'; path: string; result: CleanupResult; error: string | null };
+  | { type: 'cleanup.done'; path: string; result: CleanupResult; error: string | null }
+  /** A person who takes part in the run (`--participant "Name, role"`, or asked at the start of a drill), and who added them. */
+  | { type: 'participant.added'; name: string; role: string | null; who: Operator }
+  /**
+   * The review of a run that ended (`drctl review`), appended after its end: a finding, a
+   * remediation with its owner and due date (YYYY-MM-DD), and a sign-off, which names the journal's
+   * head hash it signs (`covers`, null for a journal without a hash chain). Each with who wrote it.
+   */
+  | { type: 'review.finding'; text: string; user: string; host: string }
+  | { type: 'review.remediation'; text: string; owner: string | null; due: string | null; user: string; host: string }
+  | { type: 'review.sign_off'; name: string; role: string | null; covers: string | null; user: string; host: string };
+
+/** What a run was about, journaled with its start. */
+export interface RunScope {
+  /** `--environment`: free text, such as staging. */
+  environment: string | null;
+  severity: string | null;
+  owner: string | null;
+  tags: string[];
+}
 
 /** A note is a remark, not a document: long enough for a paragraph, short enough to stay one journal line. */
 export const MAX_NOTE_LENGTH = 4000;
@@ -255,6 +283,10 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
 
 export function isJournalEntryType(type: unknown): type is JournalEntryType {
   return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
+  'participant.added': true,
+  'review.finding': true,
+  'review.remediation': true,
+  'review.sign_off': true,
 }
 
 const STEP_STATUSES: ReadonlySet<unknown> = new Set<StepStatus>(['succeeded', 'failed', 'skipped', 'rolled_back', 'not_run']);
@@ -269,6 +301,8 @@ const isCount = (value: unknown): boolean => typeof value === 'number' && Number
 /** A device or inode number: as Node's stat gives it, above 2^53 too. */
 const isNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
 const isWho = (value: unknown): boolean => {
+/** A calendar date written YYYY-MM-DD (2026-02-30 is not one). */
+const isDate = (value: unknown): boolean => typeof value === 'string' && dateProblem(value) === undefined;
   if (value === undefined) return true;
   if (value === null || typeof value !== 'object') return false;
   const who = value as Record<string, unknown>;
@@ -324,3 +358,17 @@ export function hasEntryFields(entry: { type: JournalEntryType } & Record<string
       return true;
   }
 }
+    case 'participant.added':
+      return isText(entry.name) && isTextOrNull(entry.role) && entry.who !== undefined && isWho(entry.who);
+    case 'review.finding':
+      return isText(entry.text) && isText(entry.user) && isText(entry.host);
+    case 'review.remediation':
+      return (
+        isText(entry.text) &&
+        isTextOrNull(entry.owner) &&
+        (entry.due === null || isDate(entry.due)) &&
+        isText(entry.user) &&
+        isText(entry.host)
+      );
+    case 'review.sign_off':
+      return isText(entry.name) && isTextOrNull(entry.role) && isTextOrNull(entry.covers) && isText(entry.user) && isText(entry.host);

@@ -10,6 +10,7 @@ import type {
   RunMode,
   RunObjectives,
   RunOptionsRecord,
+  RunScope,
   RunStatus,
   StepStatus,
   CleanupResult,
@@ -176,6 +177,16 @@ export interface RunRecord {
 }
 
 /** What an action journaled as `integrity` in an `action.record` entry, with the step and when; the report shapes it. */
+  /** The version of the drctl that started the run; null in journals of earlier versions. */
+  toolVersion: string | null;
+  /** The runbook's `metadata.version` when the run started; null when it had none. */
+  runbookVersion: string | null;
+  /** What the run was about (`--environment`, the runbook's severity, owner and tags). */
+  scope: RunScope;
+  /** Who took part (`participant.added`), in the order added. */
+  participants: ParticipantRecord[];
+  /** The review after the end (`drctl review`): findings, remediation and sign-offs, oldest first. */
+  review: ReviewRecord;
 export interface IntegrityEvidence {
   step: string;
   rollback: boolean;
@@ -186,14 +197,35 @@ export interface IntegrityEvidence {
 /** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
 export interface OperatorSession {
   session: 'run' | 'resume';
+/** A person who took part in the run, and who added them (user@host). */
+export interface ParticipantRecord {
+  name: string;
+  role: string | null;
+  at: string;
+  addedBy: string | null;
+}
+
+export interface ReviewRecord {
+  findings: Array<{ at: string; by: string; text: string }>;
+  remediation: Array<{ at: string; by: string; text: string; owner: string | null; due: string | null }>;
+  signOffs: Array<{ at: string; name: string; role: string | null; by: string; covers: string | null }>;
+}
+
   at: string;
   user: string | null;
   host: string | null;
   terminal: string | null;
 }
 
-function sessionOf(session: OperatorSession['session'], at: string, operator: Operator | undefined): OperatorSession {
-  return { session, at, user: operator?.user ?? null, host: operator?.host ?? null, terminal: operator?.terminal ?? null };
+/** The run's scope as journaled with its start, each field checked (a journal is data); empty for an older journal. */
+function scopeOf(scope: RunScope | undefined): RunScope {
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return {
+    environment: text(scope?.environment),
+    severity: text(scope?.severity),
+    owner: text(scope?.owner),
+    tags: Array.isArray(scope?.tags) ? scope.tags.filter((t): t is string => typeof t === 'string') : [],
+  };
 }
 
 /** A file or folder on the run's cleanup ledger: `pending` until the run's end removes (or keeps) it. */
@@ -201,6 +233,24 @@ export interface CleanupRecord {
   path: string;
   kind: 'file' | 'dir' | 'postgres-server';
   step: string;
+  /** The version of drctl this session ran; null where an older journal did not say. */
+  version: string | null;
+}
+
+function sessionOf(
+  session: OperatorSession['session'],
+  at: string,
+  operator: Operator | undefined,
+  version: string | undefined,
+): OperatorSession {
+  return {
+    session,
+    at,
+    user: operator?.user ?? null,
+    host: operator?.host ?? null,
+    terminal: operator?.terminal ?? null,
+    version: typeof version === 'string' ? version : null,
+  };
   keep: boolean;
   dev: number;
   ino: number;
@@ -306,7 +356,12 @@ export function rebuildRun(entries: readonly JournalEntry[], tornTail = false): 
     checklists: new Map(),
     incidentStartCorrections: [],
     cleanup: [],
-    operators: [sessionOf('run', start.t, start.operator)],
+    operators: [sessionOf('run', start.t, start.operator, start.tool_version)],
+    toolVersion: typeof start.tool_version === 'string' ? start.tool_version : null,
+    runbookVersion: typeof start.runbook_version === 'string' ? start.runbook_version : null,
+    scope: scopeOf(start.scope),
+    participants: [],
+    review: { findings: [], remediation: [], signOffs: [] },
     stepHistory: new Map(),
     decisions: [],
     interruptions: [],
@@ -331,7 +386,7 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       cutShort(record, previous);
       record.finished = undefined;
       record.resumes += 1;
-      record.operators.push(sessionOf('resume', entry.t, entry.operator));
+      record.operators.push(sessionOf('resume', entry.t, entry.operator, entry.tool_version));
       // A resume with --force may bring a changed list of steps: the report follows it.
       record.plannedSteps = entry.steps;
       return;
@@ -485,6 +540,18 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
         record.earlierRuns.set(entry.step, {
           runs: earlier.runs ?? 1,
           attempts: earlier.attempts,
+    case 'participant.added':
+      // Who takes part is the operator's word, not the run's doing: it does not move the run's last event.
+      record.lastEventAt = previous;
+      record.participants.push({ name: entry.name, role: entry.role, at: entry.t, addedBy: `${entry.who.user}@${entry.who.host}` });
+      return;
+    case 'review.finding':
+    case 'review.remediation':
+    case 'review.sign_off':
+      // The review comes after the end (drctl review): it is not the run's doing.
+      record.lastEventAt = previous;
+      applyReview(record.review, entry);
+      return;
           durationMs: earlier.durationMs,
           waitingMs: earlier.waitingMs,
         });
@@ -534,6 +601,24 @@ function cutShort(record: RunRecord, end: string): void {
   const open = running.openSince === undefined ? 0 : Math.max(0, Date.parse(end) - Date.parse(running.openSince));
   const attempts = running.attempts + (running.openSince === undefined ? 0 : 1);
   if (attempts === 0) return;
+/** A review entry into the record's review. */
+function applyReview(review: ReviewRecord, entry: Extract<JournalEntry, { type: `review.${string}` }>): void {
+  const by = `${entry.user}@${entry.host}`;
+  switch (entry.type) {
+    case 'review.finding':
+      review.findings.push({ at: entry.t, by, text: entry.text });
+      return;
+    case 'review.remediation':
+      review.remediation.push({ at: entry.t, by, text: entry.text, owner: entry.owner, due: entry.due });
+      return;
+    case 'review.sign_off':
+      review.signOffs.push({ at: entry.t, name: entry.name, role: entry.role, by, covers: entry.covers });
+      return;
+    default:
+      assertNever(entry, 'review entry');
+  }
+}
+
   // The try under way never reported its end: the after-action record shows it, ended by the stop.
   if (running.openSince !== undefined) {
     const history = record.stepHistory.get(running.step) ?? { startedAt: running.openSince, attempts: [], confirmedBy: null };

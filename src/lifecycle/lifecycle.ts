@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Host } from '../engine/events.js';
+import { isNoteAnswer } from '../engine/events.js';
 import type { RunChannel } from '../engine/executor.js';
 import { Executor } from '../engine/executor.js';
 import type { ResolvedInputs } from '../engine/inputs.js';
@@ -26,6 +27,9 @@ import { outputRefs } from '../runbook/refs.js';
 import { validateFile } from '../runbook/validate.js';
 import { UserError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
+import { packageVersion } from '../util/package-root.js';
+import type { Person } from '../util/record-text.js';
+import { parsePerson } from '../util/record-text.js';
 import type { Operator } from '../util/operator.js';
 import { currentOperator } from '../util/operator.js';
 import { cleanUpLedger } from './cleanup.js';
@@ -80,6 +84,10 @@ export interface StartRequest extends Approval {
   outputs?: OutputSources | undefined;
   reports: ReportRequest[];
   aws: AwsSettings;
+  /** --environment: where the run happens (free text, checked by the command line), journaled in its scope. */
+  environment?: string | undefined;
+  /** --participant: who takes part; none given, an interactive drill asks. */
+  participants?: Person[] | undefined;
 }
 
 export interface ResumeRequest extends Approval {
@@ -97,6 +105,8 @@ export interface ResumeRequest extends Approval {
   aws: AwsSettings;
   /** --incident-start: the corrected incident start, journaled as a correction (with --reason, why). */
   incidentStart?: { at: Date; reason: string | null } | undefined;
+  /** --participant: people who join the run at this resume. */
+  participants?: Person[] | undefined;
 }
 
 /** Refusals before step 1: each exits 2 having run nothing. */
@@ -158,6 +168,8 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       rtoMs: runbook.objectives.rtoMs,
     });
     await preflight(plan, context, request.aws, redactor, deps);
+    const operator = deps.operator ?? currentOperator(deps.env);
+    const participants = request.participants?.length ? request.participants : await askParticipants(request, deps);
     // Secrets, and URLs with a password, are never journaled: a resumed run is given them again.
     const unjournaled = unjournaledInputs(request.inputs);
     const inputs: Record<string, ResolvedInputs['values'][string]> = {};
@@ -189,7 +201,15 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
       },
       steps: plannedSteps(plan),
       pid: deps.pid,
-      operator: deps.operator ?? currentOperator(deps.env),
+      operator,
+      tool_version: packageVersion(),
+      runbook_version: runbook.version ?? null,
+      scope: {
+        environment: request.environment ?? null,
+        severity: runbook.severity ?? null,
+        owner: runbook.owner ?? null,
+        tags: runbook.tags,
+      },
     };
     return await execute(
       {
@@ -203,6 +223,7 @@ export async function startRun(request: StartRequest, deps: LifecycleDeps): Prom
         startAt: request.startAt,
         givenOutputs: given,
         first: started,
+        then: participantEntries(participants, operator),
       },
       deps,
     );
@@ -282,6 +303,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
       preflight: request.skipPreflight ? 'skipped' : 'ran',
       steps: plannedSteps(plan),
       operator,
+      tool_version: packageVersion(),
     };
     const reports = request.reports ?? record.options.reports.map(parseStoredReport);
     return await execute(
@@ -295,7 +317,7 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
         runAll: request.yes || record.runAll,
         resume: record,
         first: resumed,
-        ...(correction ? { then: [correction] } : {}),
+        then: [...(correction ? [correction] : []), ...participantEntries(request.participants ?? [], operator)],
       },
       deps,
     );
@@ -303,6 +325,42 @@ export async function resumeRun(request: ResumeRequest, deps: LifecycleDeps): Pr
     deps.host.close();
     release();
   }
+}
+
+/**
+ * An interactive drill given no --participant asks who takes part, one person per question, until
+ * an empty answer. A real recovery does not wait for this, and --yes has no one to ask.
+ */
+async function askParticipants(request: StartRequest, deps: LifecycleDeps): Promise<Person[]> {
+  if (request.mode !== 'drill' || !request.interactive || request.yes) return [];
+  const people: Person[] = [];
+  const check = (answer: string): string | undefined => {
+    const person = parsePerson('the participant', answer);
+    return 'problem' in person ? person.problem : undefined;
+  };
+  try {
+    for (let number = 1; ; number += 1) {
+      const answer = await deps.host.ask({ kind: 'run.participant', number, check, default: '' }, deps.signal);
+      // The prompt offers no note (there is no journal yet); should a host give one, the question is asked again.
+      if (isNoteAnswer(answer)) {
+        number -= 1;
+        continue;
+      }
+      if (answer.trim() === '') return people;
+      const person = parsePerson('the participant', answer.trim());
+      if ('problem' in person) throw new UserError(`participant "${answer.trim()}": ${person.problem}`);
+      people.push(person);
+    }
+  } catch (error) {
+    if (deps.signal.aborted)
+      throw new UserError('interrupted while asking who takes part: nothing was run or journaled', { exitCode: 130 });
+    throw error;
+  }
+}
+
+/** The journal entries of the people who take part, added by this session's operator. */
+function participantEntries(people: readonly Person[], who: Operator): JournalEntryBody[] {
+  return people.map((p) => ({ type: 'participant.added', name: p.name, role: p.role, who }));
 }
 
 function parseStoredReport(value: string): ReportRequest {

@@ -34,6 +34,18 @@ export interface RunReport {
    * is the corrected time, and the RTO and RPO are measured from it. An addition to section 6.
    */
   incident_start_corrections: ReportIncidentStartCorrection[];
+  /** The drctl that started the run (each session's own version is in `operators`): an addition to section 6. */
+  tool: { name: 'drctl'; version: string | null };
+  /** The runbook file as the run started: its path, sha256 and `metadata.version`. An addition to section 6. */
+  runbook_file: { path: string; digest: string; version: string | null };
+  /** What the run was about: `--environment`, and the runbook's severity, owner and tags. An addition to section 6. */
+  scope: { environment: string | null; severity: string | null; owner: string | null; tags: string[] };
+  /** Who took part (`--participant`, or asked at the start of a drill), and who added them (user@host). */
+  participants: ReportParticipant[];
+  /** The review after the run (`drctl review`), oldest first: findings, remediation with owner and due date, sign-offs. */
+  findings: ReportFinding[];
+  remediation: ReportRemediation[];
+  sign_offs: ReportSignOff[];
   /** The cleanup ledger: what actions made for the run (a downloaded backup) and what became of it. */
   cleanup: ReportCleanup[];
   /**
@@ -49,6 +61,39 @@ export interface RunReport {
   drill_every_s: number | null;
   /** A drill that succeeded: its finish plus drill_every; null for any other run or without drill_every. */
   next_drill_due: string | null;
+}
+
+export interface ReportParticipant {
+  name: string;
+  role: string | null;
+  at: string;
+  added_by: string | null;
+}
+
+export interface ReportFinding {
+  at: string;
+  /** user@host of who wrote it. */
+  by: string;
+  text: string;
+}
+
+export interface ReportRemediation {
+  at: string;
+  by: string;
+  text: string;
+  owner: string | null;
+  /** YYYY-MM-DD. */
+  due: string | null;
+}
+
+export interface ReportSignOff {
+  at: string;
+  name: string;
+  role: string | null;
+  /** user@host of who recorded it. */
+  by: string;
+  /** The journal's head hash the sign-off signs: every entry up to it; null for a journal without a hash chain. */
+  covers: string | null;
 }
 
 export interface ReportIntegrity {
@@ -243,8 +288,22 @@ export function buildReport(record: RunRecord): RunReport {
     steps,
     exit_code: record.finished?.exitCode ?? null,
     notes: record.notes.map((n) => ({ at: n.at, user: n.user, host: n.host, text: n.text })),
-    operators: record.operators.map((o) => ({ session: o.session, at: o.at, user: o.user, host: o.host, terminal: o.terminal })),
+    operators: record.operators.map((o) => ({
+      session: o.session,
+      at: o.at,
+      user: o.user,
+      host: o.host,
+      terminal: o.terminal,
+      version: o.version,
+    })),
     incident_start_corrections: record.incidentStartCorrections.map((c) => ({ ...c })),
+    tool: { name: 'drctl', version: record.toolVersion },
+    runbook_file: { path: record.file, digest: record.digest, version: record.runbookVersion },
+    scope: { ...record.scope, tags: [...record.scope.tags] },
+    participants: record.participants.map((p) => ({ name: p.name, role: p.role, at: p.at, added_by: p.addedBy })),
+    findings: record.review.findings.map((f) => ({ ...f })),
+    remediation: record.review.remediation.map((r) => ({ ...r })),
+    sign_offs: record.review.signOffs.map((s) => ({ ...s })),
     cleanup: record.cleanup.map((c) => ({
       path: c.path,
       kind: c.kind,

@@ -141,7 +141,7 @@ export const runbookSchema = z
       tags: optional(z.array(z.string())),
       version: described(
         text,
-        "The runbook's own version, free text such as \"2.3\" (quoted) or 2026-11-r2: journaled with each run and shown in its report",
+        'The runbook\'s own version, free text such as "2.3" (quoted) or 2026-11-r2: journaled with each run and shown in its report',
       ),
     }),
     objectives: optional(

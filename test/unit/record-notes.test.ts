@@ -168,9 +168,9 @@ describe('operators in the record', () => {
     entries.push(resumed({ user: 'bo', host: 'ops-2', terminal: 'pts/1' }), resumed());
     const report = buildReport(rebuildRun(entries));
     expect(report.operators).toEqual([
-      { session: 'run', at: entries[0]!.t, user: null, host: null, terminal: null },
-      { session: 'resume', at: entries.at(-2)!.t, user: 'bo', host: 'ops-2', terminal: 'pts/1' },
-      { session: 'resume', at: entries.at(-1)!.t, user: null, host: null, terminal: null },
+      { session: 'run', at: entries[0]!.t, user: null, host: null, terminal: null, version: null },
+      { session: 'resume', at: entries.at(-2)!.t, user: 'bo', host: 'ops-2', terminal: 'pts/1', version: null },
+      { session: 'resume', at: entries.at(-1)!.t, user: null, host: null, terminal: null, version: null },
     ]);
   });
 });

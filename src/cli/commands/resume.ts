@@ -5,12 +5,14 @@ import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { resumeRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
 import { UserError } from '../../util/errors.js';
+import { parseParticipants } from '../record-options.js';
 import type { ResumeOptions } from '../program.js';
 import { awsSettings, isInteractive, notifyAfter, withRealWorld } from '../run-support.js';
 
 export async function resumeCommand(runRef: string | undefined, options: ResumeOptions): Promise<number> {
   // A wrong time is refused before anything is read or written, as `run --incident-start` refuses it.
   const incidentStart = correctedIncidentStart(options);
+  const participants = parseParticipants(options.participant);
   const yes = options.yes === true;
   const interactive = isInteractive(yes);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
@@ -29,6 +31,7 @@ export async function resumeCommand(runRef: string | undefined, options: ResumeO
     interactive,
     acceptManual: options.acceptManual === true,
     aws: awsSettings(options),
+    participants,
     ...(incidentStart ? { incidentStart } : {}),
   };
   return withRealWorld({ interactive, notifyAfterMs: notifyAfter(options) }, (deps) => resumeRun(request, deps));

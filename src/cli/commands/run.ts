@@ -7,6 +7,7 @@ import { startRun } from '../../lifecycle/lifecycle.js';
 import { parseReportRequests } from '../../lifecycle/reports.js';
 import { UserError } from '../../util/errors.js';
 import { loadRunbook } from '../load.js';
+import { parseEnvironment, parseParticipants } from '../record-options.js';
 import type { RunOptions } from '../program.js';
 import { awsSettings, isInteractive, notifyAfter, withRealWorld } from '../run-support.js';
 
@@ -14,6 +15,8 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
   const now = new Date();
   const incidentStart = parseIncidentStart(options.incidentStart, now);
   const reports = parseReportRequests(options.report);
+  const environment = parseEnvironment(options.environment);
+  const participants = parseParticipants(options.participant);
   const runbook = loadRunbook(ref, options.dir);
   const pairs = parseInputOptions(options.input);
   const file = options.inputsFile ? readInputsFile(options.inputsFile) : undefined;
@@ -46,6 +49,8 @@ export async function runCommand(ref: string, options: RunOptions): Promise<numb
         acceptManual: options.acceptManual === true,
         reports,
         aws: awsSettings(options),
+        environment,
+        participants,
       },
       deps,
     ),

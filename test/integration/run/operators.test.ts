@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
@@ -18,6 +19,9 @@ import {
   workspace,
 } from './helpers.js';
 import { requireTool } from '../../support/tools.js';
+
+/** The version of the drctl under test: each session journals it. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Who ran a run: user, host and terminal, journaled for every session and every answer, and in report.json. */
 
@@ -70,8 +74,8 @@ describe('operators', () => {
     expect(journal.find((e) => e.type === 'run.resumed')!.operator).toEqual(me);
     const report = readReport(ws.stateDir, runId);
     expect(report.operators).toEqual([
-      { session: 'run', at: journal[0]!.t, ...me },
-      { session: 'resume', at: journal.find((e) => e.type === 'run.resumed')!.t, ...me },
+      { session: 'run', at: journal[0]!.t, ...me, version: VERSION },
+      { session: 'resume', at: journal.find((e) => e.type === 'run.resumed')!.t, ...me, version: VERSION },
     ]);
     expect(report.status).toBe('succeeded');
   });
@@ -101,6 +105,6 @@ describe('operators', () => {
     const answers = journal.filter((e) => e.type === 'prompt.answered');
     expect(answers.length).toBeGreaterThan(0);
     for (const answer of answers) expect(answer.who).toEqual(me);
-    expect(readReport(ws.path('st'), runId).operators).toEqual([{ session: 'run', at: journal[0]!.t, ...me }]);
+    expect(readReport(ws.path('st'), runId).operators).toEqual([{ session: 'run', at: journal[0]!.t, ...me, version: VERSION }]);
   });
 });

@@ -145,7 +145,7 @@ describe('a checklist in a manual step', () => {
   it('asks each item in turn; each answer is journaled with its time and who answered, and the report lists them', async () => {
     const { code, h } = await start(operator((q) => (q.index === 2 ? 'skip' : 'done')));
     expect(code).toBe(0);
-    const asked = h.host.questions.filter((q) => ('card' in q ? q.card.id : q.id) === 'verify');
+    const asked = h.host.questions.filter((q) => ('card' in q ? q.card.id : 'id' in q ? q.id : q.kind) === 'verify');
     expect(asked.map((q) => (q.kind === 'manual.item' ? `item ${q.index}/${q.total}: ${q.text}` : q.kind))).toEqual([
       'step.action',
       'item 1/3: Pods healthy',

@@ -22,7 +22,9 @@ const harnesses: Harness[] = [];
 afterEach(() => harnesses.splice(0).forEach((x) => x.remove()));
 
 function asked(x: Harness): string[] {
-  return x.host.questions.map((q) => `${'card' in q ? q.card.id : q.id}:${q.kind}${q.kind === 'step.action' && q.pause ? ':pause' : ''}`);
+  return x.host.questions.map(
+    (q) => `${'card' in q ? q.card.id : 'id' in q ? q.id : q.kind}:${q.kind}${q.kind === 'step.action' && q.pause ? ':pause' : ''}`,
+  );
 }
 
 async function start(answer: (q: Question) => unknown, yes = false, signal?: AbortSignal): Promise<{ code: number; h: Harness }> {

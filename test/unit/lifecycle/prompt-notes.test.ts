@@ -57,7 +57,7 @@ describe('notes at the prompts', () => {
   it('a note at the step menu, the failure menu and the typed confirmation is journaled with the operator, and each question is asked again', async () => {
     const noted = new Set<string>();
     const { code, h } = await runAnswering((q) => {
-      const key = `${q.kind}:${'id' in q ? q.id : q.card.id}`;
+      const key = `${q.kind}:${'id' in q ? q.id : 'card' in q ? q.card.id : q.number}`;
       if (!noted.has(key)) {
         noted.add(key);
         return { note: `  at ${key}  ` };
