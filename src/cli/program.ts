@@ -423,6 +423,7 @@ interface CommonRunOptions {
   stateDir?: string;
   notify?: boolean;
   notifyAfter?: string;
+  participant: string[];
 }
 
 export interface RunOptions extends CommonRunOptions {
@@ -434,6 +435,7 @@ export interface RunOptions extends CommonRunOptions {
   output: string[];
   outputsFrom?: string;
   json?: boolean;
+  environment?: string;
 }
 
 export interface ResumeOptions extends CommonRunOptions {
@@ -452,5 +454,3 @@ export interface PlanOptions {
   incidentStart?: string;
   json?: boolean;
 }
-  participant: string[];
-  environment?: string;

@@ -279,14 +279,14 @@ const ENTRY_TYPES: Record<JournalEntryType, true> = {
   'run.abandoned': true,
   'cleanup.registered': true,
   'cleanup.done': true,
-};
-
-export function isJournalEntryType(type: unknown): type is JournalEntryType {
-  return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
   'participant.added': true,
   'review.finding': true,
   'review.remediation': true,
   'review.sign_off': true,
+};
+
+export function isJournalEntryType(type: unknown): type is JournalEntryType {
+  return typeof type === 'string' && Object.hasOwn(ENTRY_TYPES, type);
 }
 
 const STEP_STATUSES: ReadonlySet<unknown> = new Set<StepStatus>(['succeeded', 'failed', 'skipped', 'rolled_back', 'not_run']);
@@ -297,12 +297,12 @@ const CLEANUP_RESULTS: ReadonlySet<unknown> = new Set<CleanupResult>(['removed',
 const isText = (value: unknown): value is string => typeof value === 'string';
 const isTextOrNull = (value: unknown): boolean => value === null || typeof value === 'string';
 const isTime = (value: unknown): boolean => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+/** A calendar date written YYYY-MM-DD (2026-02-30 is not one). */
+const isDate = (value: unknown): boolean => typeof value === 'string' && dateProblem(value) === undefined;
 const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 /** A device or inode number: as Node's stat gives it, above 2^53 too. */
 const isNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
 const isWho = (value: unknown): boolean => {
-/** A calendar date written YYYY-MM-DD (2026-02-30 is not one). */
-const isDate = (value: unknown): boolean => typeof value === 'string' && dateProblem(value) === undefined;
   if (value === undefined) return true;
   if (value === null || typeof value !== 'object') return false;
   const who = value as Record<string, unknown>;
@@ -354,10 +354,6 @@ export function hasEntryFields(entry: { type: JournalEntryType } & Record<string
       );
     case 'cleanup.done':
       return isText(entry.path) && CLEANUP_RESULTS.has(entry.result) && isTextOrNull(entry.error);
-    default:
-      return true;
-  }
-}
     case 'participant.added':
       return isText(entry.name) && isTextOrNull(entry.role) && entry.who !== undefined && isWho(entry.who);
     case 'review.finding':
@@ -372,3 +368,7 @@ export function hasEntryFields(entry: { type: JournalEntryType } & Record<string
       );
     case 'review.sign_off':
       return isText(entry.name) && isTextOrNull(entry.role) && isTextOrNull(entry.covers) && isText(entry.user) && isText(entry.host);
+    default:
+      return true;
+  }
+}

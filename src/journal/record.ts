@@ -166,17 +166,6 @@ export interface RunRecord {
   running?: { step: string; attempts: number; durationMs: number; openSince?: string | undefined } | undefined;
   /** The integrity evidence actions journaled (`postgres.fingerprint`'s `integrity` record), in the order taken. */
   integrity?: IntegrityEvidence[] | undefined;
-  /** Per step: its first start, every try, and who confirmed it. */
-  stepHistory: Map<string, StepHistory>;
-  /** Every question asked and its answer, in order. */
-  decisions: DecisionRecord[];
-  /** Every stop before the end: signals and crashes, with when the run was resumed. */
-  interruptions: InterruptionRecord[];
-  /** Who chose "run all" at the step menu, while it holds: the steps that follow ran on that choice. */
-  runAllBy?: string | undefined;
-}
-
-/** What an action journaled as `integrity` in an `action.record` entry, with the step and when; the report shapes it. */
   /** The version of the drctl that started the run; null in journals of earlier versions. */
   toolVersion: string | null;
   /** The runbook's `metadata.version` when the run started; null when it had none. */
@@ -187,16 +176,16 @@ export interface RunRecord {
   participants: ParticipantRecord[];
   /** The review after the end (`drctl review`): findings, remediation and sign-offs, oldest first. */
   review: ReviewRecord;
-export interface IntegrityEvidence {
-  step: string;
-  rollback: boolean;
-  at: string;
-  evidence: Record<string, unknown>;
+  /** Per step: its first start, every try, and who confirmed it. */
+  stepHistory: Map<string, StepHistory>;
+  /** Every question asked and its answer, in order. */
+  decisions: DecisionRecord[];
+  /** Every stop before the end: signals and crashes, with when the run was resumed. */
+  interruptions: InterruptionRecord[];
+  /** Who chose "run all" at the step menu, while it holds: the steps that follow ran on that choice. */
+  runAllBy?: string | undefined;
 }
 
-/** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
-export interface OperatorSession {
-  session: 'run' | 'resume';
 /** A person who took part in the run, and who added them (user@host). */
 export interface ParticipantRecord {
   name: string;
@@ -211,28 +200,21 @@ export interface ReviewRecord {
   signOffs: Array<{ at: string; name: string; role: string | null; by: string; covers: string | null }>;
 }
 
+/** What an action journaled as `integrity` in an `action.record` entry, with the step and when; the report shapes it. */
+export interface IntegrityEvidence {
+  step: string;
+  rollback: boolean;
+  at: string;
+  evidence: Record<string, unknown>;
+}
+
+/** One session of a run (its start or a resume) and who ran it; null where an older journal did not say. */
+export interface OperatorSession {
+  session: 'run' | 'resume';
   at: string;
   user: string | null;
   host: string | null;
   terminal: string | null;
-}
-
-/** The run's scope as journaled with its start, each field checked (a journal is data); empty for an older journal. */
-function scopeOf(scope: RunScope | undefined): RunScope {
-  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-  return {
-    environment: text(scope?.environment),
-    severity: text(scope?.severity),
-    owner: text(scope?.owner),
-    tags: Array.isArray(scope?.tags) ? scope.tags.filter((t): t is string => typeof t === 'string') : [],
-  };
-}
-
-/** A file or folder on the run's cleanup ledger: `pending` until the run's end removes (or keeps) it. */
-export interface CleanupRecord {
-  path: string;
-  kind: 'file' | 'dir' | 'postgres-server';
-  step: string;
   /** The version of drctl this session ran; null where an older journal did not say. */
   version: string | null;
 }
@@ -251,6 +233,24 @@ function sessionOf(
     terminal: operator?.terminal ?? null,
     version: typeof version === 'string' ? version : null,
   };
+}
+
+/** The run's scope as journaled with its start, each field checked (a journal is data); empty for an older journal. */
+function scopeOf(scope: RunScope | undefined): RunScope {
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return {
+    environment: text(scope?.environment),
+    severity: text(scope?.severity),
+    owner: text(scope?.owner),
+    tags: Array.isArray(scope?.tags) ? scope.tags.filter((t): t is string => typeof t === 'string') : [],
+  };
+}
+
+/** A file or folder on the run's cleanup ledger: `pending` until the run's end removes (or keeps) it. */
+export interface CleanupRecord {
+  path: string;
+  kind: 'file' | 'dir' | 'postgres-server';
+  step: string;
   keep: boolean;
   dev: number;
   ino: number;
@@ -529,17 +529,6 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.lastEventAt = previous;
       record.notes.push(noteOf(entry));
       return;
-    case 'step.rerun': {
-      // The step runs again: its new result replaces this one, which still counts in attempts and time.
-      const earlier = record.steps.get(entry.step);
-      record.steps.delete(entry.step);
-      // Its checklist is asked anew: the first run's answers must not stand for the rerun's (a resume asks the rest).
-      record.checklists.delete(entry.step);
-      if (earlier) {
-        record.earlierRuns ??= new Map();
-        record.earlierRuns.set(entry.step, {
-          runs: earlier.runs ?? 1,
-          attempts: earlier.attempts,
     case 'participant.added':
       // Who takes part is the operator's word, not the run's doing: it does not move the run's last event.
       record.lastEventAt = previous;
@@ -552,6 +541,17 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
       record.lastEventAt = previous;
       applyReview(record.review, entry);
       return;
+    case 'step.rerun': {
+      // The step runs again: its new result replaces this one, which still counts in attempts and time.
+      const earlier = record.steps.get(entry.step);
+      record.steps.delete(entry.step);
+      // Its checklist is asked anew: the first run's answers must not stand for the rerun's (a resume asks the rest).
+      record.checklists.delete(entry.step);
+      if (earlier) {
+        record.earlierRuns ??= new Map();
+        record.earlierRuns.set(entry.step, {
+          runs: earlier.runs ?? 1,
+          attempts: earlier.attempts,
           durationMs: earlier.durationMs,
           waitingMs: earlier.waitingMs,
         });
@@ -590,17 +590,6 @@ export function applyEntry(record: RunRecord, entry: JournalEntry): void {
   }
 }
 
-/**
- * The command step running when drctl stopped at `end`: its journaled attempts, and the one under
- * way (from its start to the stop), count when the step finishes after a resume.
- */
-function cutShort(record: RunRecord, end: string): void {
-  const running = record.running;
-  if (!running) return;
-  record.running = undefined;
-  const open = running.openSince === undefined ? 0 : Math.max(0, Date.parse(end) - Date.parse(running.openSince));
-  const attempts = running.attempts + (running.openSince === undefined ? 0 : 1);
-  if (attempts === 0) return;
 /** A review entry into the record's review. */
 function applyReview(review: ReviewRecord, entry: Extract<JournalEntry, { type: `review.${string}` }>): void {
   const by = `${entry.user}@${entry.host}`;
@@ -619,6 +608,17 @@ function applyReview(review: ReviewRecord, entry: Extract<JournalEntry, { type: 
   }
 }
 
+/**
+ * The command step running when drctl stopped at `end`: its journaled attempts, and the one under
+ * way (from its start to the stop), count when the step finishes after a resume.
+ */
+function cutShort(record: RunRecord, end: string): void {
+  const running = record.running;
+  if (!running) return;
+  record.running = undefined;
+  const open = running.openSince === undefined ? 0 : Math.max(0, Date.parse(end) - Date.parse(running.openSince));
+  const attempts = running.attempts + (running.openSince === undefined ? 0 : 1);
+  if (attempts === 0) return;
   // The try under way never reported its end: the after-action record shows it, ended by the stop.
   if (running.openSince !== undefined) {
     const history = record.stepHistory.get(running.step) ?? { startedAt: running.openSince, attempts: [], confirmedBy: null };
