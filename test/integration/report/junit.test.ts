@@ -38,10 +38,19 @@ steps:
     run: echo never
   - id: confirm
     title: Confirm by hand
-    manual: Check the dashboard.
+    manual: |
+      Check the dashboard:
+      - [ ] the orders panel is green
   - id: done
     title: Done
     run: echo "all done"
+`,
+  missed: `${header('junit-missed', 'A recovery past its RTO')}objectives:
+  rto: 1ms
+steps:
+  - id: slow
+    title: Restore slowly
+    run: sleep 0.2
 `,
   failed: `${header('junit-failed', 'A restore that fails')}objectives:
   rto: 1h
@@ -138,7 +147,7 @@ beforeAll(async () => {
       }
     } else {
       const result = drctl(args, { cwd: ws.dir });
-      expect(result.status, `${scenario}: ${result.all}`).toBe(scenario === 'succeeded' ? 0 : 1);
+      expect(result.status, `${scenario}: ${result.all}`).toBe({ succeeded: 0, missed: 3 }[scenario as string] ?? 1);
     }
     const [runId] = runIds(ws.stateDir);
     runs[scenario] = {
@@ -224,6 +233,9 @@ interface J2JSuite {
   errors: number;
   skipped: number;
   time: number;
+  timestamp: string;
+  hostname: string;
+  properties?: Array<{ name: string; value: string }>;
   testcase: J2JCase[];
   'system-out'?: string[];
 }
@@ -319,12 +331,40 @@ describe('what a CI tool shows of each step', () => {
     expect(tolerated['system-out']![0]).toMatch(/failed, allowed to fail: the run went on: exit code 3[^\n]*\n[\s\S]*tolerated failure/);
     const manual = suite.testcase.find((c) => c.name === 'confirm: Confirm by hand')!;
     expect(manual['system-out']![0]).toContain('status: succeeded');
+    expect(manual['system-out']![0]).toMatch(/^checklist 1\. the orders panel is green: acknowledged/m);
+    expect(suite.testcase.find((c) => c.name === 'done: Done')!['system-out']![0]).toMatch(
+      /confirmed by: --yes\nexit code: 0\noutput \(last lines\):\nall done/,
+    );
+    // The run's facts, where it ran and when it started.
+    const { report } = runs.succeeded;
+    expect(suite.hostname).toBe(report.operators[0]!.host);
+    expect(suite.timestamp).toBe(report.started_at);
+    expect(Object.fromEntries(suite.properties!.map((p) => [p.name, p.value]))).toMatchObject({
+      run_id: report.run_id,
+      runbook: 'junit-ok',
+      status: 'succeeded',
+      outcome: report.outcome,
+      incident_start: report.incident_start,
+      rto_verdict: 'met',
+    });
     // Ant's form has each step's facts in the suite's output, and a failed try in the failure's body.
     const ant = await suiteOf(runs.succeeded.ant);
+    expect(ant.suite.timestamp).toBe(report.started_at.slice(0, 19));
     expect(ant.suite['system-out']![0]).toMatch(/== flaky: Fails twice then succeeds\nstatus: succeeded\n[\s\S]*tries: 3/);
     const antFailed = await suiteOf(runs.failed.ant);
     const restore = antFailed.suite.testcase.find((c) => c.name === 'restore: Restore the dump')!;
     expect(restore.failure![0]!.inner).toMatch(/^try 1 at \S+: \S+, exit code 1\n[\s\S]*pg_restore: error: could not read input file/);
+  });
+
+  it('a recovery past its RTO: the recovery case passes, the RTO case fails as rto-missed', async () => {
+    const { suite } = await suiteOf(runs.missed.junit);
+    expect(suite.testcase.find((c) => c.name === 'recovery')!.failure).toBeUndefined();
+    const rto = suite.testcase.find((c) => c.name === 'RTO 1ms')!;
+    expect(rto.failure![0]).toMatchObject({
+      type: 'rto-missed',
+      message: expect.stringMatching(/^RTO 1ms: recovery took \S+ since the incident start, missed$/),
+    });
+    expect(rto.time).toBe(0);
   });
 
   it('a rolled-back run and an interrupted one: the recovery case fails, the objectives are skipped', async () => {
