@@ -36,7 +36,7 @@ describe('completion candidates', () => {
       expect.arrayContaining(['list', 'show', 'validate', 'plan', 'run', 'resume', 'runs', 'report', 'schema', 'completion']),
     );
     expect(all).not.toContain('__complete');
-    expect(complete(fakeSources(), 're')).toEqual(['resume', 'report']);
+    expect(complete(fakeSources(), 're')).toEqual(['resume', 'report', 'review']);
     expect(complete(fakeSources(), 'run')).toEqual(['run', 'runs']);
     expect(complete(fakeSources(), 'zzz')).toEqual([]);
   });
@@ -90,8 +90,8 @@ describe('completion candidates', () => {
   });
 
   it('completes the values of options that take a few known ones, and leaves paths to the shell', () => {
-    expect(complete(fakeSources(), 'report', 'x', '--format', '')).toEqual(['json', 'md', 'junit', 'html']);
-    expect(complete(fakeSources(), 'run', 'x', '--report', 'j')).toEqual(['json:', 'junit:']);
+    expect(complete(fakeSources(), 'report', 'x', '--format', '')).toEqual(['json', 'md', 'junit', 'junit-ant', 'html']);
+    expect(complete(fakeSources(), 'run', 'x', '--report', 'j')).toEqual(['json:', 'junit:', 'junit-ant:']);
     expect(complete(fakeSources(), 'runs', '--runbook', 'reg')).toEqual(['regional-failover']);
     for (const option of ['--dir', '--state-dir', '--inputs-file']) expect(complete(fakeSources(), 'run', option, '')).toEqual([FILES]);
     expect(complete(fakeSources(), 'report', 'x', '--output', '')).toEqual([FILES]);

@@ -450,7 +450,7 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
     const recovered = want.status === 'succeeded';
     expect(xml).toMatch(
       new RegExp(
-        `name="recovery" time="[\\d.]+">\\s*${recovered ? `<system-out>${escapeRe(outcome())}</system-out>` : `<failure message="${escapeRe(outcome())}"/>`}\\s*</testcase>`,
+        `name="recovery" time="0\\.000">\\s*${recovered ? `<system-out>${escapeRe(outcome())}; ` : `<failure type="not-recovered" message="${escapeRe(outcome())}">${escapeRe(outcome())}</failure>`}`,
       ),
     );
     const plainMark = (word: string): string => word;
@@ -459,18 +459,19 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
       ['RPO 15m', rpoText(plainMark), want.rpo],
     ] as const) {
       const body = `${label}: ${text}`;
+      const type = label.startsWith('RTO') ? 'rto-missed' : 'rpo-missed';
       const shown = !recovered
-        ? `<skipped message="${body}"/>`
+        ? `<skipped message="${body}"/>\n      <system-out>${body}</system-out>`
         : verdict!.met
           ? `<system-out>${body}</system-out>`
-          : `<failure message="${body}"/>`;
-      // The test case is named by the objective as every other format writes it ("RTO 1h", not "RTO 3600s").
-      expect(xml).toMatch(new RegExp(`<testcase classname="matrix" name="${label}" time="[\\d.]+">\\s*${escapeRe(shown)}\\s*</testcase>`));
+          : `<failure type="${type}" message="${body}">${body}</failure>\n      <system-out>${body}</system-out>`;
+      // The test case is named by the objective as every other format writes it ("RTO 1h", not "RTO 3600s"); it adds no time.
+      expect(xml).toMatch(new RegExp(`<testcase classname="matrix" name="${label}" time="0\\.000">\\s*${escapeRe(shown)}\\s*</testcase>`));
     }
     expect(xml).toMatch(
-      /name="is-it-gone: Is the database really gone\?" time="[\d.]+">\s*<system-out>failed, allowed to fail: the run went on\. exit code 1 \(expected 0\)[^<]*<\/system-out>\s*<\/testcase>/,
+      /name="is-it-gone: Is the database really gone\?" time="[\d.]+">\s*<system-out>status: failed, allowed\n[^<]*failed, allowed to fail: the run went on: exit code 1 \(expected 0\)[^<]*<\/system-out>\s*<\/testcase>/,
     );
-    expect(xml).toContain(`<testsuites name="drctl" tests="8" failures="${want.junitFailures}">`);
+    expect(xml).toMatch(new RegExp(`<testsuite name="[^"]+" tests="8" failures="${want.junitFailures}" errors="0" `));
     // Only the step that ended the run fails as a step; the allowed failure never does.
     const failedSteps = [...xml.matchAll(/<testcase [^>]*name="([a-z-]+): [^"]*"[^>]*>\s*<failure/g)].map((m) => m[1]);
     expect(failedSteps).toEqual(want.status === 'failed' || want.status === 'rolled_back' ? ['restore'] : []);
@@ -491,7 +492,7 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
           `<code>${step.id}</code>[\\s\\S]*?<td data-label="Attempts">${step.attempts}</td><td data-label="Budget">[^<]+</td><td data-label="Actual">${escapeRe(shown)}</td>`,
         ),
       );
-      expect(xml, step.id).toMatch(new RegExp(`name="${step.id}: [^"]*" time="${actual ?? 0}"`));
+      expect(xml, step.id).toMatch(new RegExp(`name="${step.id}: [^"]*" time="${(actual ?? 0).toFixed(3)}"`));
       if (played.summary) {
         const row = renderSummary(played.summary, plain)
           .split('\n')
