@@ -2,7 +2,6 @@ import { renderHistory, renderOverdue } from '../../io/render-history.js';
 import { layout, terminalWidth } from '../../io/layout.js';
 import { colorEnabled, styleFor } from '../../io/style.js';
 import { stateDirsOf } from '../../journal/runs.js';
-import type { RunbookHistory } from '../../report/history.js';
 import { buildHistory, drillDue } from '../../report/history.js';
 import { loadHistoryReports } from '../../report/history-runs.js';
 import { discoverRunbooks, runbooksDir } from '../../runbook/lookup.js';
@@ -39,10 +38,10 @@ export function historyCommand(ref: string | undefined, options: HistoryOptions)
   const given = ref === undefined ? undefined : runbookRef(ref, options.dir);
   const name = given?.name;
   const stateDirs = stateDirsOf(options.stateDir, process.env);
+  if (options.overdue) return overdue(given, stateDirs, options);
   const { reports, skipped } = loadHistoryReports(stateDirs, name);
   const histories = buildHistory(reports);
   for (const runId of skipped) process.stderr.write(`drctl: skipped ${runId}: neither its report.json nor its journal is readable\n`);
-  if (options.overdue) return overdue(given, histories, options);
 
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ runbooks: histories, skipped }, null, 2)}\n`);
@@ -56,7 +55,7 @@ export function historyCommand(ref: string | undefined, options: HistoryOptions)
 }
 
 /** The runbooks `drctl list` finds that set drill_every, and whether each is due; exit 3 when one is. */
-function overdue(given: { name: string; runbook?: Runbook } | undefined, histories: RunbookHistory[], options: HistoryOptions): number {
+function overdue(given: { name: string; runbook?: Runbook } | undefined, stateDirs: readonly string[], options: HistoryOptions): number {
   const dir = runbooksDir(options.dir, process.env);
   const name = given?.name;
   let runbooks: Runbook[];
@@ -72,11 +71,14 @@ function overdue(given: { name: string; runbook?: Runbook } | undefined, histori
       });
     }
   }
-  const byName = new Map(histories.map((h) => [h.runbook, h]));
   const now = new Date();
+  // Only the runs of the runbooks that set drill_every are read.
   const due = runbooks.flatMap((r) => {
     const every = r.objectives.drillEveryMs;
-    return every === undefined ? [] : [drillDue({ name: r.name, file: r.file, drillEveryMs: every }, byName.get(r.name), now)];
+    if (every === undefined) return [];
+    const { reports, skipped } = loadHistoryReports(stateDirs, r.name);
+    for (const runId of skipped) process.stderr.write(`drctl: skipped ${runId}: neither its report.json nor its journal is readable\n`);
+    return [drillDue({ name: r.name, file: r.file, drillEveryMs: every }, buildHistory(reports)[0], now)];
   });
   const late = due.filter((d) => d.overdue);
   if (options.json) {
