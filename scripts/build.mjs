@@ -2,7 +2,8 @@
 // and V8's code cache for the bundle (drctl.cache), warmed by validating the shipped runbooks.
 // One file compiled from a code cache starts far faster than many ES modules compiled afresh
 // (drctl must start fast: see bench/startup.sh and src/cli/launch.ts). The heavy dependencies
-// (AWS SDK, pg, execa, the prompt and spinner libraries) stay outside, imported only when used.
+// (AWS SDK, pg, execa, the prompt and spinner libraries) and the native file lock of the journal
+// (fs-native-extensions) stay outside, loaded only when used.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -61,7 +62,7 @@ await build({
   outfile: 'dist.next/drctl.cjs',
   format: 'cjs',
   plugins: [lazyChildProcess, chalkWithoutDetection],
-  external: ['@aws-sdk/*', '@smithy/*', 'pg', 'pg-*', 'ora', '@inquirer/*', 'execa'],
+  external: ['@aws-sdk/*', '@smithy/*', 'pg', 'pg-*', 'ora', '@inquirer/*', 'execa', 'fs-native-extensions'],
   // The bundle is CommonJS: give its modules the import.meta.url they were written with.
   define: { 'import.meta.url': '__drctlModuleUrl' },
   banner: { js: `/* drctl build ${buildId} */\nconst __drctlModuleUrl = require('node:url').pathToFileURL(__filename).href;` },

@@ -47,6 +47,7 @@ const POSITIONALS: Record<string, Slot[]> = {
   validate: ['path'],
   resume: ['run'],
   report: ['run'],
+  verify: ['run'],
   cleanup: ['run'],
   logs: ['run'],
   history: ['runbook'],

@@ -224,6 +224,24 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('verify')
+    .description("check a run's record: the journal's hash chain line by line, and report.json against the journal")
+    .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default)')
+    .option('--json', 'machine-readable output')
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .addHelpText(
+      'after',
+      examples('drctl verify', 'drctl verify database-loss-20261122T031500Z-4f2a --json') +
+        '\nExit codes: 0 the chain is intact and report.json matches the journal; 1 a line was changed, removed,\n' +
+        'inserted or moved, or report.json does not match (the first broken line is named as file:line:1); 2 a mistake.\n' +
+        'Prints the head hash: compare it with the one a sign-off covers or one kept elsewhere.\n',
+    )
+    .action(async (runId: string | undefined, options: { json?: boolean; stateDir?: string }) => {
+      const { verifyCommand } = await import('./commands/verify.js');
+      process.exitCode = verifyCommand(runId, options);
+    });
+
+  program
     .command('logs')
     .description("a run's command output, kept in its journal: every attempt of every step, or of one step")
     .argument('[run-id]', 'the run: its id, a unique prefix of it, or latest (the default)')

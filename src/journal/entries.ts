@@ -248,7 +248,11 @@ export interface RunScope {
 export const MAX_NOTE_LENGTH = 4000;
 
 /** One line of the journal: an entry and when it was written (ISO). */
-export type JournalEntry = JournalEntryBody & { t: string };
+/**
+ * An entry as journaled: its time, and `prev`, the sha256 of the journal line before it (null on
+ * the first line; absent in journals of earlier versions): the hash chain of src/journal/chain.ts.
+ */
+export type JournalEntry = JournalEntryBody & { t: string; prev?: string | null };
 
 export type JournalEntryType = JournalEntryBody['type'];
 

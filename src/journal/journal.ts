@@ -8,11 +8,12 @@ import {
   openSync,
   readFileSync,
   rmSync,
-  truncateSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { withFileLock } from '../util/file-lock.js';
+import { lastCompleteLine, lineHash } from './chain.js';
 import type { JournalEntry, JournalEntryBody, JournalEntryType } from './entries.js';
 import { hasEntryFields, isJournalEntryType } from './entries.js';
 
@@ -41,13 +42,21 @@ const realFs: JournalFs = { writeSync: (fd, text) => writeSync(fd, text) };
  * The append-only run journal: one JSON entry per line, written and flushed to disk at every
  * transition, so a crash or a closed laptop never loses more than the entry being written.
  *
- * A full disk never leaves a torn line behind: the write is undone, the reserve file beside the
- * journal is given back to the disk, and the caller gets a JournalFullError. It can then journal
- * how the run stopped (the reserve makes room for that) and leave the run resumable.
+ * Every line carries in `prev` the hash of the line before it (see chain.ts). The writer keeps the
+ * hash of the line it wrote last; when the journal has grown since (a note from another terminal),
+ * it reads the new last line and chains on that. Reading the last line and appending are done under
+ * the journal's file lock, which every writer of the journal takes, so no two lines chain on one.
+ *
+ * A full disk never leaves a torn line behind: the write is undone (the chain does not move on),
+ * the reserve file beside the journal is given back to the disk, and the caller gets a
+ * JournalFullError. It can then journal how the run stopped (the reserve makes room for that) and
+ * leave the run resumable.
  */
 export class JournalWriter {
   private fd: number | undefined;
   private readonly reserve: string;
+  /** The hash of the journal's last line and the size the journal had after it, once known. */
+  private chain: { head: string | null; size: number } | undefined;
 
   constructor(
     readonly file: string,
@@ -55,7 +64,7 @@ export class JournalWriter {
     private readonly fs: JournalFs = realFs,
   ) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.fd = openSync(file, 'a', 0o600);
+    this.fd = openSync(file, 'a+', 0o600);
     this.reserve = join(dirname(file), '.reserve');
     this.keepReserve();
   }
@@ -66,23 +75,29 @@ export class JournalWriter {
    * attempt's output that a step's finish follows within microseconds.
    */
   append(body: JournalEntryBody, options: { sync?: boolean; t?: string } = {}): JournalEntry {
-    if (this.fd === undefined) throw new Error(`journal ${this.file} is closed`);
-    const entry = { ...body, t: options.t ?? this.now().toISOString() } as JournalEntry;
-    const line = `${JSON.stringify(entry)}\n`;
-    const size = fstatSync(this.fd).size;
-    try {
-      const written = this.fs.writeSync(this.fd, line);
-      if (written !== Buffer.byteLength(line)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-      if (options.sync !== false) fdatasyncSync(this.fd);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
-      // Undo the part of the line that reached the file, and make room to journal the stop.
-      ftruncateSync(this.fd, size);
-      rmSync(this.reserve, { force: true });
-      throw new JournalFullError(this.file, Buffer.byteLength(line));
-    }
-    return entry;
+    const fd = this.fd;
+    if (fd === undefined) throw new Error(`journal ${this.file} is closed`);
+    return withFileLock(fd, () => {
+      const size = fstatSync(fd).size;
+      const head = this.chain?.size === size ? this.chain.head : headOf(fd, size);
+      const entry = { ...body, t: options.t ?? this.now().toISOString(), prev: head } as JournalEntry;
+      const line = JSON.stringify(entry);
+      const bytes = Buffer.byteLength(line) + 1;
+      try {
+        const written = this.fs.writeSync(fd, `${line}\n`);
+        if (written !== bytes) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        if (options.sync !== false) fdatasyncSync(fd);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+        // Undo the part of the line that reached the file, and make room to journal the stop.
+        ftruncateSync(fd, size);
+        rmSync(this.reserve, { force: true });
+        throw new JournalFullError(this.file, bytes);
+      }
+      this.chain = { head: lineHash(line), size: size + bytes };
+      return entry;
+    });
   }
 
   close(): void {
@@ -106,8 +121,12 @@ export class JournalWriter {
   }
 }
 
-/** Read a journal; a torn last line (a crash mid-write) is dropped, a broken line elsewhere is an error. */
-export function readJournal(file: string): { entries: JournalEntry[]; tornTail: boolean } {
+/**
+ * Read a journal; a torn last line (a crash mid-write) is dropped, a broken line elsewhere is an
+ * error. `head`: the sha256 of the last complete line, null for a journal older than the chain (no
+ * line carries `prev`). The chain itself is checked by `drctl verify`, not here.
+ */
+export function readJournal(file: string): { entries: JournalEntry[]; tornTail: boolean; head: string | null } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -130,7 +149,8 @@ export function readJournal(file: string): { entries: JournalEntry[]; tornTail: 
   if (entries[0]?.type !== 'run.started') {
     throw new UserError(`${file}:1:1: not a drctl run journal (it does not start with run.started)`);
   }
-  return { entries, tornTail };
+  const chained = entries.some((entry) => entry.prev !== undefined);
+  return { entries, tornTail, head: chained ? lineHash(lines[lines.length - 1]!) : null };
 }
 
 function parseEntry(line: string): JournalEntry | undefined {
@@ -144,43 +164,68 @@ function parseEntry(line: string): JournalEntry | undefined {
   }
 }
 
+/** The hash of the last complete line of the first `size` bytes of an open journal; null for an empty one. */
+function headOf(fd: number, size: number): string | null {
+  const { line } = lastCompleteLine(fd, size);
+  return line === undefined ? null : lineHash(line);
+}
+
 /**
  * Append one entry to the journal of a run that another drctl may be writing at this moment (a
- * note from a second terminal). Both open the journal with O_APPEND and write each entry as one
- * whole line in one write call: the kernel puts every such write at the end of the file as it is
- * then, so the two processes' lines never mix or overwrite each other. The journal must exist:
- * this never starts one. `cutTornTail` (only for a run no drctl is writing) first cuts a line a
- * crash left half written, so the entry starts on a line of its own.
+ * note from a second terminal). Under the journal's file lock, which the run's own writer takes
+ * too, the entry is chained on the journal's last line and written as one whole line in one write
+ * call (O_APPEND), so the two processes' lines never mix, overwrite each other or chain on the
+ * same line. The journal must exist: this never starts one. `cutTornTail` (only for a run no drctl
+ * is writing) first cuts a line a crash left half written, so the entry starts on a line of its
+ * own and chains on the last whole line.
  */
 export function appendToJournal(file: string, body: JournalEntryBody, options: { cutTornTail: boolean; now?: Date }): JournalEntry {
-  const entry = { ...body, t: (options.now ?? new Date()).toISOString() } as JournalEntry;
-  const line = `${JSON.stringify(entry)}\n`;
-  if (options.cutTornTail) dropTornTail(file);
-  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND);
+  const fd = openSync(file, constants.O_RDWR | constants.O_APPEND);
   try {
-    const size = fstatSync(fd).size;
-    let written = 0;
-    try {
-      written = writeSync(fd, line);
-      if (written !== Buffer.byteLength(line)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-      fdatasyncSync(fd);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
-      // Take back a part line, only when nothing was appended after it.
-      if (written > 0 && fstatSync(fd).size === size + written) ftruncateSync(fd, size);
-      throw new UserError(`cannot add to ${file}: the disk is full`, { hint: 'make room, then try again' });
-    }
+    return withFileLock(fd, () => {
+      let size = fstatSync(fd).size;
+      const { line: last, completeBytes } = lastCompleteLine(fd, size);
+      if (options.cutTornTail && completeBytes < size) {
+        ftruncateSync(fd, completeBytes);
+        size = completeBytes;
+      }
+      const entry = {
+        ...body,
+        t: (options.now ?? new Date()).toISOString(),
+        prev: last === undefined ? null : lineHash(last),
+      } as JournalEntry;
+      const line = `${JSON.stringify(entry)}\n`;
+      let written = 0;
+      try {
+        written = writeSync(fd, line);
+        if (written !== Buffer.byteLength(line)) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        fdatasyncSync(fd);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+        // Take back a part line: under the lock nobody appended after it.
+        if (written > 0) ftruncateSync(fd, size);
+        throw new UserError(`cannot add to ${file}: the disk is full`, { hint: 'make room, then try again' });
+      }
+      return entry;
+    });
   } finally {
     closeSync(fd);
   }
-  return entry;
 }
 
 /** Cut a torn last line (a crash mid-write) so the entries appended next start on a line of their own. */
 export function dropTornTail(file: string): boolean {
-  const text = readFileSync(file);
-  if (text.length === 0 || text[text.length - 1] === 0x0a) return false;
-  truncateSync(file, text.lastIndexOf(0x0a) + 1);
-  return true;
+  const fd = openSync(file, 'r+');
+  try {
+    return withFileLock(fd, () => {
+      const size = fstatSync(fd).size;
+      const { completeBytes } = lastCompleteLine(fd, size);
+      if (completeBytes === size) return false;
+      ftruncateSync(fd, completeBytes);
+      return true;
+    });
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -113,6 +113,12 @@ export interface RollbackRecord {
 }
 
 /** A run rebuilt from its journal: what resume continues from and what reports are made of. */
+/** A journal file's size in entries and the hash of its last line (see chain.ts). */
+export interface JournalState {
+  entries: number;
+  head: string | null;
+}
+
 export interface RunRecord {
   runId: string;
   runbook: string;
@@ -147,6 +153,11 @@ export interface RunRecord {
   tornTail: boolean;
   /** Operators' notes (`drctl note`), oldest first. */
   notes: NoteRecord[];
+  /**
+   * The journal as read from its file: its complete lines and its head (the sha256 of the last
+   * line; null for a journal older than the hash chain). Set where the file is read, not by the entries.
+   */
+  journal?: JournalState | undefined;
   /** Steps being run again (`step.rerun`) whose new result is not journaled yet: what their earlier runs took. */
   earlierRuns?: Map<string, EarlierRuns> | undefined;
   /** Corrections of the incident start (`resume --incident-start`), oldest first; `incidentStart` is the latest. */

@@ -130,8 +130,7 @@ export function listRuns(stateDir: string): { runs: RunRecord[]; damaged: string
       continue;
     }
     try {
-      const { entries, tornTail } = readJournal(join(dir, name, 'journal.jsonl'));
-      runs.push(settle(rebuildRun(entries, tornTail), stateDir));
+      runs.push(settle(recordOfJournal(readJournal(join(dir, name, 'journal.jsonl'))), stateDir));
     } catch {
       damaged.push(name);
     }
@@ -168,8 +167,14 @@ export function loadRun(stateDir: string, runId: string | undefined): RunRecord 
       .map((r) => r.runId);
     throw new UserError(`no run ${runId} in ${stateDir}`, { hint: known.length ? `recent runs: ${known.join(', ')}` : 'see drctl runs' });
   }
-  const { entries, tornTail } = readJournal(file);
-  return settle(rebuildRun(entries, tornTail), stateDir);
+  return settle(recordOfJournal(readJournal(file)), stateDir);
+}
+
+/** A journal as read, rebuilt into its run's record, with the journal's entries and head hash. */
+export function recordOfJournal(read: ReturnType<typeof readJournal>): RunRecord {
+  const record = rebuildRun(read.entries, read.tornTail);
+  record.journal = { entries: read.entries.length, head: read.head };
+  return record;
 }
 
 /** A run and the folder that keeps it. */

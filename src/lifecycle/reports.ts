@@ -71,23 +71,38 @@ export function writeRunReports(
 
 /**
  * The record with the notes its journal holds now: `drctl note` appends them from another process
- * while the run goes on, so the run's own record has not seen them.
+ * while the run goes on, so the run's own record has not seen them. And the journal's entries and
+ * head hash as the file has them, which the report records.
  */
 function withNotes(stateDir: string, record: RunRecord): RunRecord {
   try {
-    const notes = readJournal(journalFile(stateDir, record.runId)).entries.flatMap((e) => (e.type === 'note' ? [noteOf(e)] : []));
-    return { ...record, notes };
+    const { entries, head } = readJournal(journalFile(stateDir, record.runId));
+    const notes = entries.flatMap((e) => (e.type === 'note' ? [noteOf(e)] : []));
+    return { ...record, notes, journal: { entries: entries.length, head } };
   } catch {
     // The journal cannot be read back (a full disk cut it short): the notes this process knows.
     return record;
   }
 }
 
-/** The run's report.json, beside its journal, written again from the record; its path. */
+/**
+ * The run's report.json, beside its journal, written again from the record; its path. The record's
+ * entries were read before the caller appended to the journal: the journal's size and head hash
+ * are taken from the file as it is now.
+ */
 export function writeReportJson(stateDir: string, record: RunRecord): string {
   const file = reportJsonFile(stateDir, record.runId);
-  writeFileAtomic(file, renderReport(buildReport(record), 'json'));
+  writeFileAtomic(file, renderReport(buildReport({ ...record, journal: journalStateOf(stateDir, record) }), 'json'));
   return file;
+}
+
+function journalStateOf(stateDir: string, record: RunRecord): RunRecord['journal'] {
+  try {
+    const { entries, head } = readJournal(journalFile(stateDir, record.runId));
+    return { entries: entries.length, head };
+  } catch {
+    return record.journal;
+  }
 }
 
 /** A run that ended but whose report.json is missing (drctl was killed just after the end): write it. */

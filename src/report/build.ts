@@ -61,6 +61,11 @@ export interface RunReport {
   drill_every_s: number | null;
   /** A drill that succeeded: its finish plus drill_every; null for any other run or without drill_every. */
   next_drill_due: string | null;
+  /**
+   * The journal the report was built from: its entries and its head, the sha256 of its last line
+   * (null for a journal older than the hash chain). `drctl verify` checks both. An addition to section 6.
+   */
+  journal: { entries: number; head: string | null };
 }
 
 export interface ReportParticipant {
@@ -329,6 +334,8 @@ export function buildReport(record: RunRecord): RunReport {
       resumed_at: i.resumedAt,
     })),
     ...drillDue(record, status, finishedAt),
+    // Counted where the journal file was read; a record that was never read from one counts none.
+    journal: record.journal ? { ...record.journal } : { entries: 0, head: null },
   };
 }
 

@@ -13,7 +13,7 @@ const sources: CompletionSources = {
 const complete = (...words: string[]): string[] => completionCandidates(buildProgram(), words, sources);
 
 describe('completion of run ids', () => {
-  it.each(['resume', 'report', 'logs', 'note', 'abandon', 'cleanup'])('%s completes run ids and latest', (command) => {
+  it.each(['resume', 'report', 'verify', 'logs', 'note', 'abandon', 'cleanup'])('%s completes run ids and latest', (command) => {
     expect(complete(command, '')).toEqual(['database-loss-20261122T031500Z-4f2a', 'regional-failover-20261120T101500Z-0b1c', 'latest']);
     expect(complete(command, 'data')).toEqual(['database-loss-20261122T031500Z-4f2a']);
   });

@@ -89,6 +89,7 @@ const report: RunReport = {
   decisions: [],
   interruptions: [],
   next_drill_due: null,
+  journal: { entries: 9, head: 'a3f1'.repeat(16) },
 };
 
 describe('reports', () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkChain } from '../../../src/journal/chain.js';
 import type { JournalEntry } from '../../../src/journal/entries.js';
 import { readJournal } from '../../../src/journal/journal.js';
 import { rebuildRun, remainingWork } from '../../../src/journal/record.js';
@@ -235,6 +236,8 @@ describe.each(Object.keys(RUNBOOKS))('the crash matrix: %s', (name) => {
           continue;
         }
         expect(code, where).toBe(exitCode);
+        // The torn line cut, the resumed run's entries chain on the last whole line of the prefix.
+        expect(checkChain(readFileSync(join(h.stateDir, 'runs', RUN_ID, 'journal.jsonl'))).broken, `${where}: the hash chain`).toBeNull();
         const after = readJournal(join(h.stateDir, 'runs', RUN_ID, 'journal.jsonl')).entries;
         expect(timeless(buildReport(rebuildRun(after))), where).toEqual(withCutShort(expected, entries));
 

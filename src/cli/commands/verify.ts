@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { resolveRunRef } from '../../journal/run-ref.js';
+import { journalFile, runIdsIn, stateDirsOf } from '../../journal/runs.js';
+import type { Verification } from '../../lifecycle/verify.js';
+import { verifyRun } from '../../lifecycle/verify.js';
+import { UserError } from '../../util/errors.js';
+
+/**
+ * `drctl verify <run>`: the journal's hash chain and report.json against the journal. Exit 0 when
+ * both hold, 1 when a line was tampered with or report.json does not match, 2 for a mistake.
+ *
+ * The run is found by its folder, not by reading its journal: a journal damaged by an edit is what
+ * this command is for, and `latest` must not pass over it to an older run.
+ */
+export function verifyCommand(runRef: string | undefined, options: { stateDir?: string; json?: boolean }): number {
+  const stateDirs = stateDirsOf(options.stateDir, process.env);
+  const runId = resolveRunRef(stateDirs, runRef) ?? runIdsIn(stateDirs)[0];
+  if (runId === undefined) throw new UserError(`no runs in ${stateDirs.join(' or ')}`, { hint: 'see drctl runs' });
+  const stateDir = stateDirs.find((dir) => existsSync(journalFile(dir, runId)));
+  if (stateDir === undefined) throw new UserError(`no run ${runId} in ${stateDirs.join(' or ')}`, { hint: 'see drctl runs' });
+  const result = verifyRun(stateDir, runId);
+  process.stdout.write(options.json ? `${JSON.stringify(jsonOf(result), null, 2)}\n` : textOf(result));
+  return result.ok ? 0 : 1;
+}
+
+function jsonOf(result: Verification): unknown {
+  const { chain } = result;
+  return {
+    run_id: result.runId,
+    ok: result.ok,
+    journal: {
+      file: result.journal,
+      entries: chain.entries,
+      head: chain.head,
+      chained_from: chain.chainedFrom,
+      torn_tail: chain.tornTail,
+      broken: chain.broken,
+    },
+    report: result.report,
+  };
+}
+
+function textOf(result: Verification): string {
+  const { chain, report } = result;
+  const lines: string[] = [];
+  if (chain.broken) lines.push(`${result.journal}:${chain.broken.line}:1: error: ${chain.broken.message}`);
+  if (report.status === 'differs') {
+    lines.push(
+      `${report.file}: error: report.json does not match the journal at ${report.field}: ${report.in_report} in report.json, ${report.from_journal} from the journal`,
+    );
+  } else if (report.status === 'missing' || report.status === 'unreadable') {
+    lines.push(`${report.file}: error: ${report.message}`);
+  }
+  lines.push(`run ${result.runId}: ${chain.entries} journal ${chain.entries === 1 ? 'entry' : 'entries'}, ${result.journal}`);
+  lines.push(`  chain:       ${chainText(chain)}`);
+  lines.push(`  head:        ${chain.head ?? '(none: the journal predates the hash chain)'}`);
+  lines.push(`  report.json: ${reportText(report)}`);
+  lines.push(
+    result.ok
+      ? chain.chainedFrom === null
+        ? 'not tampered with as far as can be told: this journal predates the hash chain, so its lines cannot be checked'
+        : 'verified: every line chains on the one before it, and report.json matches the journal; compare the head with the one signed or kept elsewhere'
+      : 'NOT verified: the record was changed after it was written (see above)',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function chainText(chain: Verification['chain']): string {
+  const torn = chain.tornTail ? '; a torn last line (a write cut short) is outside it' : '';
+  if (chain.broken) return `broken at line ${chain.broken.line}${torn}`;
+  if (chain.chainedFrom === null) return `none: the journal predates the hash chain (drctl before it wrote no prev)${torn}`;
+  if (chain.chainedFrom === 1) return `intact, lines 1-${chain.entries}${torn}`;
+  return `intact from line ${chain.chainedFrom} to ${chain.entries}; lines 1-${chain.chainedFrom - 1} predate the hash chain${torn}`;
+}
+
+function reportText(report: Verification['report']): string {
+  switch (report.status) {
+    case 'matches':
+      return 'matches the journal';
+    case 'differs':
+      return `differs from the journal at ${report.field}`;
+    case 'missing':
+      return 'missing';
+    case 'unreadable':
+      return 'cannot be checked';
+    case 'not_ended':
+      return 'not checked: the run has not ended (its report is written when it does)';
+  }
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import type { ChainCheck } from '../journal/chain.js';
+import { checkChain } from '../journal/chain.js';
+import { journalFile, loadRun } from '../journal/runs.js';
+import { buildReport } from '../report/build.js';
+import { UserError } from '../util/errors.js';
+import { reportJsonFile } from './reports.js';
+
+/** What `drctl verify` found: the journal's chain, and report.json against the journal. */
+export interface Verification {
+  runId: string;
+  journal: string;
+  chain: ChainCheck;
+  report: ReportCheck;
+  /** The chain is intact (or the journal is older than it) and report.json matches the journal. */
+  ok: boolean;
+}
+
+export type ReportCheck =
+  | { file: string; status: 'matches' }
+  /** `field`: the first field that differs, as a path (`steps[1].status`); the two values as JSON. */
+  | { file: string; status: 'differs'; field: string; in_report: string; from_journal: string }
+  /** report.json is missing, is not JSON, or the journal cannot be rebuilt into a report. */
+  | { file: string; status: 'missing' | 'unreadable'; message: string }
+  /** The run has not ended: its report.json is written again when it does. */
+  | { file: string; status: 'not_ended' };
+
+/**
+ * Check a run's record: the journal's hash chain line by line, then report.json against the report
+ * rebuilt from the journal, as `drctl report` would build it.
+ */
+export function verifyRun(stateDir: string, runId: string): Verification {
+  const journal = journalFile(stateDir, runId);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(journal);
+  } catch (error) {
+    throw new UserError(`cannot read the journal of run ${runId}: ${journal} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const chain = checkChain(bytes);
+  const report = checkReport(stateDir, runId);
+  return { runId, journal, chain, report, ok: chain.broken === null && (report.status === 'matches' || report.status === 'not_ended') };
+}
+
+function checkReport(stateDir: string, runId: string): ReportCheck {
+  const file = reportJsonFile(stateDir, runId);
+  let rebuilt: unknown;
+  let ended: boolean;
+  try {
+    const record = loadRun(stateDir, runId);
+    ended = record.finished !== undefined && record.finished.status !== 'interrupted';
+    rebuilt = JSON.parse(JSON.stringify(buildReport(record))) as unknown;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { file, status: 'unreadable', message: `the journal cannot be rebuilt into a report: ${error.message}` };
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      return { file, status: 'unreadable', message: `cannot read it (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` };
+    }
+    return ended
+      ? { file, status: 'missing', message: `the run ended but it has no report.json (drctl report ${runId} writes it again)` }
+      : { file, status: 'not_ended' };
+  }
+  if (!ended) return { file, status: 'not_ended' };
+  let written: unknown;
+  try {
+    written = JSON.parse(text) as unknown;
+  } catch {
+    return { file, status: 'unreadable', message: 'it is not JSON' };
+  }
+  const difference = firstDifference(written, rebuilt, '');
+  if (!difference) return { file, status: 'matches' };
+  return {
+    file,
+    status: 'differs',
+    field: difference.path || '(the whole report)',
+    in_report: show(difference.written),
+    from_journal: show(difference.rebuilt),
+  };
+}
+
+function show(value: unknown): string {
+  return value === undefined ? '(absent)' : JSON.stringify(value);
+}
+
+/** The first place, in the rebuilt report's order of fields, where the two differ; extra fields of the file after that. */
+function firstDifference(
+  written: unknown,
+  rebuilt: unknown,
+  path: string,
+): { path: string; written: unknown; rebuilt: unknown } | undefined {
+  if (Array.isArray(rebuilt)) {
+    if (!Array.isArray(written)) return { path, written, rebuilt };
+    for (let i = 0; i < Math.max(rebuilt.length, written.length); i++) {
+      const found = firstDifference(written[i], rebuilt[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (rebuilt !== null && typeof rebuilt === 'object') {
+    if (written === null || typeof written !== 'object' || Array.isArray(written)) return { path, written, rebuilt };
+    const a = written as Record<string, unknown>;
+    const b = rebuilt as Record<string, unknown>;
+    for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))]) {
+      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return written === rebuilt ? undefined : { path, written, rebuilt };
+}

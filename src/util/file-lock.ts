@@ -1,0 +1,30 @@
+import { createRequire } from 'node:module';
+
+interface NativeLocks {
+  waitForLockSync(fd: number): void;
+  unlock(fd: number): void;
+}
+
+let native: NativeLocks | undefined;
+
+/**
+ * Hold an exclusive lock on an open file while `work` runs, across processes, then let it go.
+ *
+ * The lock is the kernel's own (fs-native-extensions: an open-file-description lock on Linux,
+ * flock on macOS): it belongs to this open file, not to the process, so two descriptors of one
+ * process exclude each other too, and the kernel frees it when the file is closed or the process
+ * dies (kill -9 included), so a crashed holder never leaves it stuck. Taking and giving it back
+ * costs two system calls. The native module is loaded on first use: commands that lock nothing
+ * never load it.
+ *
+ * `fd` must be open for writing. Waiting is synchronous: hold the lock only for a few system calls.
+ */
+export function withFileLock<T>(fd: number, work: () => T): T {
+  native ??= createRequire(import.meta.url)('fs-native-extensions') as NativeLocks;
+  native.waitForLockSync(fd);
+  try {
+    return work();
+  } finally {
+    native.unlock(fd);
+  }
+}
