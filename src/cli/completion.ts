@@ -52,6 +52,7 @@ const POSITIONALS: Record<string, Slot[]> = {
   logs: ['run'],
   history: ['runbook'],
   note: ['run'],
+  review: ['run'],
   abandon: ['run'],
   completion: ['shell'],
   help: ['command'],

@@ -276,6 +276,30 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('review')
+    .description('after a run ended: add findings, remediation (owner, due date) and sign-offs to its journal and report')
+    .argument('<run-id>', 'the run: its id, a unique prefix of it, or latest')
+    .option('--finding <text>', 'an issue the run brought to light (repeatable)', collect, [])
+    .option('--remediation <"text; owner: name; due: YYYY-MM-DD">', 'what is to be done, by whom, by when (repeatable)', collect, [])
+    .option('--sign-off <"name, role">', "a sign-off: it names the journal's head hash it signs (repeatable)", collect, [])
+    .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
+    .addHelpText(
+      'after',
+      examples(
+        'drctl review latest --finding "restore took 3x its budget: S3 throttling"',
+        'drctl review latest --remediation "raise the S3 request quota; owner: Ada Lovelace; due: 2026-12-15"',
+        'drctl review database-loss-20261122 --sign-off "Grace Hopper, head of operations"',
+        'drctl review latest   # show the review so far',
+      ) +
+        '\nOnly a run that ended is reviewed (exit 2 otherwise). Each value is checked before anything is written;\n' +
+        'each entry is journaled with your user name and host, and report.json is written again.\n',
+    )
+    .action(async (runId: string, options: { finding: string[]; remediation: string[]; signOff: string[]; stateDir?: string }) => {
+      const { reviewCommand } = await import('./commands/review.js');
+      process.exitCode = reviewCommand(runId, options);
+    });
+
+  program
     .command('abandon')
     .description('end a stopped run that will not be resumed: journaled as aborted (exit code 4), with who and why')
     .argument('<run-id>', 'the run: its id, a unique prefix of it, or latest')

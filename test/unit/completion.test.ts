@@ -36,7 +36,7 @@ describe('completion candidates', () => {
       expect.arrayContaining(['list', 'show', 'validate', 'plan', 'run', 'resume', 'runs', 'report', 'schema', 'completion']),
     );
     expect(all).not.toContain('__complete');
-    expect(complete(fakeSources(), 're')).toEqual(['resume', 'report']);
+    expect(complete(fakeSources(), 're')).toEqual(['resume', 'report', 'review']);
     expect(complete(fakeSources(), 'run')).toEqual(['run', 'runs']);
     expect(complete(fakeSources(), 'zzz')).toEqual([]);
   });

@@ -1,12 +1,8 @@
 import { writeReportJson } from '../../lifecycle/reports.js';
 import { MAX_NOTE_LENGTH } from '../../journal/entries.js';
-import { appendToJournal } from '../../journal/journal.js';
-import { runIsActive } from '../../journal/lock.js';
-import { applyEntry } from '../../journal/record.js';
-import { resolveRunRef } from '../../journal/run-ref.js';
-import { findRun, journalFile, stateDirsOf } from '../../journal/runs.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
+import { appendEntry, hasEnded, runToAppendTo } from '../run-journal.js';
 
 /**
  * Add an operator's note to a run's journal, from any terminal, while the run goes on or after it
@@ -20,16 +16,12 @@ export function noteCommand(runRef: string, text: string, options: { stateDir?: 
       hint: 'keep long material in a file and note where it is',
     });
   }
-  const stateDirs = stateDirsOf(options.stateDir, process.env);
-  const { record, stateDir } = findRun(stateDirs, resolveRunRef(stateDirs, runRef));
-  const active = runIsActive(stateDir, record.runbook, record.runId);
+  const run = runToAppendTo(runRef, options.stateDir);
+  const { record, active } = run;
   const { user, host } = currentOperator();
-  const entry = appendToJournal(journalFile(stateDir, record.runId), { type: 'note', text, user, host }, { cutTornTail: !active });
-  applyEntry(record, entry);
+  appendEntry(run, { type: 'note', text, user, host });
   // A run that ended keeps its report beside its journal: it shows the note from now on.
-  if (!active && record.finished && record.finished.status !== 'interrupted') {
-    writeReportJson(stateDir, record);
-  }
+  if (!active && hasEnded(record)) writeReportJson(run.stateDir, record);
   const state = active ? 'running' : (record.finished?.status ?? 'not running');
   process.stdout.write(`Noted in run ${record.runId} (${state}) as ${user}@${host}\n`);
   return 0;

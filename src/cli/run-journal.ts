@@ -1,0 +1,46 @@
+import type { JournalEntry, JournalEntryBody } from '../journal/entries.js';
+import { appendToJournal } from '../journal/journal.js';
+import { runIsActive } from '../journal/lock.js';
+import type { RunRecord } from '../journal/record.js';
+import { applyEntry } from '../journal/record.js';
+import { resolveRunRef } from '../journal/run-ref.js';
+import { findRun, journalFile, stateDirsOf } from '../journal/runs.js';
+
+/**
+ * A run that an operator's command adds to from another terminal (`drctl note`, `drctl review`):
+ * found by its id, a prefix or latest, with whether a drctl is running it at this moment.
+ */
+export interface RunToAppendTo {
+  record: RunRecord;
+  stateDir: string;
+  /** A drctl holds the run's lock: it is writing the journal too. */
+  active: boolean;
+  journal: string;
+}
+
+export function runToAppendTo(runRef: string, stateDir: string | undefined): RunToAppendTo {
+  const stateDirs = stateDirsOf(stateDir, process.env);
+  const found = findRun(stateDirs, resolveRunRef(stateDirs, runRef));
+  return {
+    record: found.record,
+    stateDir: found.stateDir,
+    active: runIsActive(found.stateDir, found.record.runbook, found.record.runId),
+    journal: journalFile(found.stateDir, found.record.runId),
+  };
+}
+
+/**
+ * Append one entry beside what the run's own drctl appends (O_APPEND, one whole line in one write),
+ * and bring the record up to date with it. A line a crash left half written is cut first, unless a
+ * drctl is writing the journal.
+ */
+export function appendEntry(run: RunToAppendTo, body: JournalEntryBody): JournalEntry {
+  const entry = appendToJournal(run.journal, body, { cutTornTail: !run.active });
+  applyEntry(run.record, entry);
+  return entry;
+}
+
+/** The run ended (not only stopped): its report.json stands beside its journal. */
+export function hasEnded(record: RunRecord): boolean {
+  return record.finished !== undefined && record.finished.status !== 'interrupted';
+}
