@@ -2,7 +2,7 @@
 # postgres.backup against the seeds' procedure (`pg_dump | gzip > file`, then `aws s3 cp`), into a
 # moto_server bucket, from a throw-away PostgreSQL filled by `pgbench -i` (scale 10 by default:
 # `--scale N`). Interleaved rounds (RUNS, default 5) of: drctl's plain-gzip backup with its manifest
-# (the default: every table fingerprinted alongside the dump), the same with `manifest: false` (the
+# (the default: every table fingerprinted from the dump's data as it streams through drctl), the same with `manifest: false` (the
 # dump and its sha256 alone, what the seeds' procedure gives), the seeds' procedure, drctl's
 # custom-format backup (`manifest: false`), and `pg_dump -Fc > file` then `aws s3 cp`. Each drctl
 # route is a one-step runbook run with `drctl run --yes`, start-up included. Prints the medians, the
@@ -79,7 +79,7 @@ echo "database                              pgbench scale $SCALE ($db_size), pla
 echo "pg_dump | gzip > file; aws s3 cp      median ${seeds_plain_ms} ms"
 echo "drctl plain-gzip, manifest: false     median ${drctl_plain} ms  (the whole run: start-up, pg_dump | gzip streamed to S3, sha256)"
 echo "  ratio                               $(ratio "$drctl_plain" "$seeds_plain_ms")  (target <= 1.0)"
-echo "drctl plain-gzip with its manifest    median ${drctl_manifest} ms  (the same, and every table fingerprinted in the dump's snapshot)"
+echo "drctl plain-gzip with its manifest    median ${drctl_manifest} ms  (the same, and every table fingerprinted from the dump as it streams)"
 echo "  ratio                               $(ratio "$drctl_manifest" "$seeds_plain_ms")"
 echo "pg_dump -Fc > file; aws s3 cp         median ${seeds_custom_ms} ms"
 echo "drctl custom, manifest: false         median ${drctl_custom} ms"

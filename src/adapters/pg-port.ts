@@ -137,6 +137,15 @@ function createPgPort(): PgPort {
             command: result.command ?? '',
           };
         },
+        async copyOut(sql, onChunk) {
+          const { to } = await import('pg-copy-streams');
+          const stream = client.query(to(sql));
+          await new Promise<void>((resolve, reject) => {
+            stream.on('data', onChunk);
+            stream.on('end', resolve);
+            stream.on('error', (error: unknown) => reject(serverError(error) as Error));
+          });
+        },
         end,
       };
     },

@@ -32,6 +32,11 @@ export interface PgConnection {
   readonly processId: number | null;
   /** Run SQL (several statements may be given: the result is the last one that returned rows). */
   query(sql: string, params?: readonly unknown[]): Promise<PgResult>;
+  /**
+   * Run a `COPY … TO STDOUT`: its text goes to `onChunk` as it arrives, in chunks that may end
+   * anywhere (mid-line). Resolves once the copy is done. A port that cannot stream leaves it out.
+   */
+  copyOut?(sql: string, onChunk: (chunk: Buffer) => void): Promise<void>;
   /** Close the connection; never rejects. */
   end(): Promise<void>;
 }

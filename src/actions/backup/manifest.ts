@@ -1,5 +1,5 @@
 import * as z from '../../util/zod.js';
-import type { TableFingerprint } from '../postgres/fingerprint-core.js';
+import type { FingerprintMethod, TableFingerprint } from '../postgres/fingerprint-core.js';
 import type { Readable } from 'node:stream';
 import { ActionError, PermanentActionError } from '../types.js';
 
@@ -23,6 +23,8 @@ export interface BackupManifest {
   sha256: string;
   /** The backup object's URI (s3://bucket/key or file:///path). */
   object: string;
+  /** How the tables' checksums were made (src/actions/postgres/fingerprint-core.ts); absent in manifests of earlier drctl: drctl-fp1. */
+  fingerprint_method?: FingerprintMethod | undefined;
   tables: TableFingerprint[];
 }
 
@@ -56,6 +58,9 @@ const manifestSchema = z.object({
   size: count(),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: 'expected 64 hex digits' })),
   object: z.string(),
+  fingerprint_method: z.optional(
+    z.enum(['drctl-fp1', 'drctl-fp2'], { error: 'expected drctl-fp1 or drctl-fp2 (a manifest of a later drctl?)' }),
+  ),
   tables: z.array(tableFingerprintSchema),
 });
 

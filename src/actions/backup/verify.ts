@@ -7,7 +7,7 @@ import { arg } from '../args.js';
 import { describeTarget, failure } from '../postgres/common.js';
 import { createDatabase, startScratchServer } from '../postgres/local.js';
 import { parseBackupUri } from '../postgres/restore.js';
-import type { TableFingerprint } from '../postgres/fingerprint-core.js';
+import type { FingerprintMethod, TableFingerprint } from '../postgres/fingerprint-core.js';
 import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { parses, uriOf } from './location.js';
@@ -121,7 +121,11 @@ export function createBackupVerify(port: PgPort, open: OpenStore = openStore) {
         const restore_s = Math.round(restoreMs / 100) / 10;
         ctx.log('fingerprinting the restored data');
 
-        const tables = await fingerprint(port, url, ctx);
+        // Like with like: a manifest of an earlier drctl (no fingerprint_method) holds drctl-fp1 checksums.
+        const method = manifest ? (manifest.fingerprint_method ?? 'drctl-fp1') : undefined;
+        if (method === 'drctl-fp1')
+          ctx.log(`the manifest's checksums are drctl-fp1 (an earlier drctl's): the restored data is fingerprinted the same way`);
+        const tables = await fingerprint(port, url, ctx, method);
         const rows = tables.reduce((sum, t) => sum + t.rows, 0);
         const { compareFingerprints, describeDifference } = await import('../postgres/fingerprint-core.js');
         const differences = manifest ? compareFingerprints(manifest.tables, tables).map(describeDifference) : [];
@@ -168,12 +172,17 @@ export function createBackupVerify(port: PgPort, open: OpenStore = openStore) {
   });
 }
 
-async function fingerprint(port: PgPort, url: string, ctx: ActionContext): Promise<TableFingerprint[]> {
+async function fingerprint(
+  port: PgPort,
+  url: string,
+  ctx: ActionContext,
+  method: FingerprintMethod | undefined,
+): Promise<TableFingerprint[]> {
   const { fingerprintDatabase } = await import('../postgres/fingerprint-core.js');
   try {
     const result = await fingerprintDatabase(
       { url, port, statementTimeoutMs: ctx.timeoutMs, applicationName: `drctl ${ctx.stepId}` },
-      { signal: ctx.signal, log: ctx.log },
+      { signal: ctx.signal, log: ctx.log, method },
     );
     return result.tables;
   } catch (error) {

@@ -19,7 +19,8 @@ import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import type { PgTarget } from './common.js';
 import { describeTarget, failure, openConnection, problemOf, runQuery, urlArg } from './common.js';
 import type { DatabaseFingerprint } from './fingerprint-core.js';
-import { fingerprintDatabase, SNAPSHOT_ID } from './fingerprint-core.js';
+import { dumpSettingsEnv, fingerprintDatabase, SNAPSHOT_ID, tableKey } from './fingerprint-core.js';
+import type { DumpFingerprinter } from './dump-fingerprint.js';
 
 const NAME = 'postgres.backup';
 
@@ -167,7 +168,9 @@ async function dumpEnvironment(url: string): Promise<{ env: Record<string, strin
   const base: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) base[key] = value;
   try {
-    return libpqHandover(url, base);
+    const handover = libpqHandover(url, base);
+    // UTC, hex bytea, UTF-8: the data lines the fingerprint reads back with COPY (fingerprint-core.ts).
+    return { env: dumpSettingsEnv(handover.env), close: () => handover.close() };
   } catch (error) {
     throw new PermanentActionError(`${NAME}: the connection URL cannot be handed to pg_dump: ${(error as Error).message}`);
   }
@@ -186,7 +189,12 @@ function dumpArgs(format: BackupFormat, snapshot: string | undefined, jobs: numb
  * pg_dump's stdout, gzipped for plain-gzip, ending only once pg_dump has exited: with its failure
  * when it failed, so a store never keeps a dump cut short.
  */
-async function dumpStream(dump: PipeProcess, format: BackupFormat, target: PgTarget): Promise<Readable> {
+async function dumpStream(
+  dump: PipeProcess,
+  format: BackupFormat,
+  target: PgTarget,
+  fingerprinter: DumpFingerprinter | undefined,
+): Promise<Readable> {
   const { Transform, pipeline } = await import('node:stream');
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -203,7 +211,19 @@ async function dumpStream(dump: PipeProcess, format: BackupFormat, target: PgTar
   if (format === 'plain-gzip') {
     const { createGzip } = await import('node:zlib');
     // gzip's own default level: the same size as the seeds' `pg_dump | gzip`, at the same speed.
-    pipeline(stdout, createGzip({ level: 6, chunkSize: 256 * 1024 }), guard, () => {});
+    const gzip = createGzip({ level: 6, chunkSize: 256 * 1024 });
+    if (fingerprinter) {
+      // Every table's rows hashed as they pass on to gzip: the manifest without a second read of the data.
+      const tap = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          fingerprinter.write(chunk);
+          callback(null, chunk);
+        },
+      });
+      pipeline(stdout, tap, gzip, guard, () => {});
+    } else {
+      pipeline(stdout, gzip, guard, () => {});
+    }
   } else {
     pipeline(stdout, guard, () => {});
   }
@@ -277,13 +297,18 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
           let dumpError: unknown;
           let fingerprintError: unknown;
           let stoppedForFingerprint = false;
-          const dumping = runDump(args, format, snapshot.id, libpq.env, store, key, uri, target, ctx, signal).catch((error: unknown) => {
-            dumpError = error;
-            if (!stop.signal.aborted) stop.abort(error);
-            throw error;
-          });
+          // A plain dump passes through drctl: its data blocks are fingerprinted as they stream.
+          const fromDump =
+            withManifest && format === 'plain-gzip' ? new (await import('./dump-fingerprint.js')).DumpFingerprinter() : undefined;
+          const dumping = runDump(args, format, snapshot.id, libpq.env, store, key, uri, target, ctx, signal, fromDump).catch(
+            (error: unknown) => {
+              dumpError = error;
+              if (!stop.signal.aborted) stop.abort(error);
+              throw error;
+            },
+          );
           const fingerprinting = (
-            withManifest
+            withManifest && !fromDump
               ? fingerprintDatabase(
                   { url: args.url, port, applicationName: `drctl ${ctx.stepId}`, statementTimeoutMs: ctx.timeoutMs },
                   { signal, snapshot: snapshot.id, log: ctx.log },
@@ -308,6 +333,7 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
           for (const result of settled) if (result.status === 'rejected') throw result.reason;
           dumped = (settled[0] as PromiseFulfilledResult<Dumped>).value;
           fingerprint = (settled[1] as PromiseFulfilledResult<DatabaseFingerprint | undefined>).value;
+          if (fromDump) fingerprint = await completeDumpFingerprint(fromDump, port, args.url, snapshot.id, target, ctx);
         } finally {
           ctx.signal.removeEventListener('abort', onAbort);
         }
@@ -355,6 +381,53 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
   });
 }
 
+/**
+ * The manifest's tables from a plain dump's data blocks, in the dump's snapshot: each table the
+ * snapshot holds, its sum from the dump; a table whose data pg_dump did not copy (an extension's
+ * table) read with COPY, as postgres.fingerprint reads it, so the manifest lists what a fingerprint
+ * of the restored database lists.
+ */
+async function completeDumpFingerprint(
+  fromDump: DumpFingerprinter,
+  port: PgPort,
+  url: string,
+  snapshot: string | undefined,
+  target: PgTarget,
+  ctx: ActionContext,
+): Promise<DatabaseFingerprint> {
+  if (!fromDump.complete) throw new ActionError(`${NAME}: ${target.label}: the dump ended inside a table's data`, { permanent: false });
+  let fingerprint: DatabaseFingerprint;
+  try {
+    fingerprint = await fingerprintDatabase(
+      { url, port, applicationName: `drctl ${ctx.stepId}`, statementTimeoutMs: ctx.timeoutMs },
+      { signal: ctx.signal, snapshot, log: ctx.log, known: fromDump.tables },
+    );
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    throw failure(`${NAME}: fingerprint`, target, error, url);
+  }
+  const listed = new Set(fingerprint.tables.map((t) => tableKey(t.schema, t.table)));
+  const { rowSumDigest } = await import('./row-hash.js');
+  const fromData = fingerprint.tables.filter((t) => {
+    const dumpedTable = fromDump.tables.get(tableKey(t.schema, t.table));
+    return dumpedTable !== undefined && rowSumDigest(dumpedTable.sum) === t.sha256;
+  }).length;
+  ctx.log(
+    `fingerprinted ${fromData} table${fromData === 1 ? '' : 's'} from the dump's data as it streamed` +
+      `, ${fingerprint.tables.length - fromData} read with COPY in its snapshot`,
+  );
+  for (const [key, dumpedTable] of fromDump.tables)
+    if (!listed.has(key))
+      fingerprint.tables.push({
+        schema: dumpedTable.schema,
+        table: dumpedTable.table,
+        rows: dumpedTable.sum.rows,
+        sha256: rowSumDigest(dumpedTable.sum),
+        ordered_by: 'all columns',
+      });
+  return fingerprint;
+}
+
 /** The manifest beside the backup; when it cannot be written, the backup is removed too (the step promised both). */
 async function writeManifest(
   store: BackupStore,
@@ -380,6 +453,7 @@ async function writeManifest(
     size: dumped.size,
     sha256: dumped.sha256,
     object: uriOf(location.store, key),
+    fingerprint_method: fingerprint.method,
     tables: fingerprint.tables,
     snapshot: snapshot.id ?? null,
     ...(dumped.files ? { files: dumped.files } : {}),
@@ -425,6 +499,7 @@ async function runDump(
   target: PgTarget,
   ctx: ActionContext,
   signal: AbortSignal,
+  fingerprinter?: DumpFingerprinter,
 ): Promise<Dumped> {
   const { startPipeProcess } = await import('../../adapters/pipe-process.js');
   if (format !== 'directory') {
@@ -434,7 +509,7 @@ async function runDump(
     if (signal.aborted) onAbort();
     const progress = progressLog(ctx, 'writing', uri);
     try {
-      const body = await dumpStream(dump, format, target);
+      const body = await dumpStream(dump, format, target, fingerprinter);
       return await store.writeStream(key, body, { signal, onProgress: (bytes) => progress.update(bytes) });
     } catch (error) {
       await dump.stop();

@@ -180,14 +180,19 @@ async function stopStatement(port: PgPort, conn: PgConnection, url: string, ctx:
  * on the server (not just abandoned: it may hold locks) and the promise rejects with the signal's reason.
  */
 export function runQuery(port: PgPort, conn: PgConnection, url: string, sql: string, ctx: QueryContext): Promise<PgResult> {
+  return runStatement(port, conn, url, ctx, () => conn.query(sql));
+}
+
+/** A statement started by `start` on `conn` (a query, a COPY), stopped on the server when the signal fires. */
+export function runStatement<T>(port: PgPort, conn: PgConnection, url: string, ctx: QueryContext, start: () => Promise<T>): Promise<T> {
   const { signal } = ctx;
   if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<PgResult>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       void stopStatement(port, conn, url, ctx).finally(() => reject(signal.reason as Error));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    conn.query(sql).then(
+    start().then(
       (result) => {
         if (signal.aborted) return; // the abort settles it
         signal.removeEventListener('abort', onAbort);

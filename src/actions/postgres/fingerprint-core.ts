@@ -1,13 +1,24 @@
 import { pgPort } from '../../adapters/pg-port.js';
 import type { PgConnection, PgPort } from '../../ports/pg.js';
 import { sha256Hash } from '../../util/sha256.js';
-import { runQuery } from './common.js';
+import { runQuery, runStatement } from './common.js';
+import type { RowSum } from './row-hash.js';
+import { CopyTextSum, ROW_HASH_METHOD, rowSumDigest } from './row-hash.js';
 
 /**
  * The fingerprint of a database's data: per user table, its row count and a checksum of its
- * content, computed in the server (no row travels to drctl), all tables from one snapshot.
+ * content, all tables from one snapshot. Two methods:
  *
- * The method (`drctl-fp1`), and why:
+ * `drctl-fp2` (the current one, row-hash.ts): each table read with `COPY … TO STDOUT` in text
+ * format, its columns as pg_dump copies them (generated and dropped columns left out, the others
+ * in order) and the session's settings as pg_dump's with drctl's (DateStyle ISO, IntervalStyle
+ * postgres, extra_float_digits 3, TimeZone UTC, bytea_output hex, client_encoding UTF8), so each
+ * line is byte for byte the line a plain dump holds; each line hashed in drctl and the hashes
+ * summed. postgres.backup computes the same sums from the dump's own data blocks as the dump streams
+ * past (dump-fingerprint.ts), so a plain backup's manifest costs no second read of the data.
+ *
+ * `drctl-fp1` (manifests written by earlier drctl, which carry no `fingerprint_method`), kept so that
+ * such backups can still be checked:
  *
  * - Each row is turned into its text (`(row.*)::text`, the composite literal: NULL and the empty
  *   string differ, `(1,)` against `(1,"")`) and hashed with md5. The 128 bits are cut into two
@@ -33,7 +44,11 @@ import { runQuery } from './common.js';
  *   of the same data therefore match across servers and sessions; floating-point columns may read
  *   differently between PostgreSQL 11 and 12+ (whose shortest exact output changed).
  */
-export const FINGERPRINT_METHOD = 'drctl-fp1';
+export const FINGERPRINT_METHOD_FP1 = 'drctl-fp1';
+/** The method of new fingerprints and manifests. */
+export const FINGERPRINT_METHOD = ROW_HASH_METHOD;
+export const FINGERPRINT_METHODS = [FINGERPRINT_METHOD_FP1, ROW_HASH_METHOD] as const;
+export type FingerprintMethod = (typeof FINGERPRINT_METHODS)[number];
 
 export interface TableFingerprint {
   schema: string;
@@ -45,6 +60,8 @@ export interface TableFingerprint {
 }
 
 export interface DatabaseFingerprint {
+  /** How the checksums were made: compared only with checksums made the same way. */
+  method: FingerprintMethod;
   database: string;
   server_version: string;
   /** ISO time the snapshot was taken. */
@@ -82,6 +99,13 @@ export interface FingerprintOptions {
    * describes exactly the data the dump holds.
    */
   snapshot?: string | undefined;
+  /** The method (default {@link FINGERPRINT_METHOD}); `drctl-fp1` to compare with a manifest of an earlier drctl. */
+  method?: FingerprintMethod | undefined;
+  /**
+   * drctl-fp2 sums already taken, by {@link tableKey}: postgres.backup's, from the dump's own data
+   * blocks. Such a table is not read again when its columns are the ones listed here.
+   */
+  known?: ReadonlyMap<string, { columns: readonly string[]; sum: RowSum }> | undefined;
 }
 
 /** What pg_export_snapshot() returns, e.g. 00000003-0000001B-1: nothing else goes into SQL. */
@@ -89,22 +113,62 @@ export const SNAPSHOT_ID = /^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$/;
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** Settings that fix how values are written as text, so the same data always hashes the same. */
-const SNAPSHOT_SQL = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+/** drctl-fp1's settings, which fix how values are written as text, so the same data always hashes the same. */
+const SNAPSHOT_SQL_FP1 = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SET LOCAL DateStyle = 'ISO, YMD';
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL IntervalStyle = 'postgres';
 SET LOCAL bytea_output = 'hex';
 SET LOCAL extra_float_digits = 1;`;
 
-/** Ordinary tables and leaf partitions (a partitioned parent holds no rows of its own), temporary tables left out. */
-const TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS "table",
-  EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p') AS has_pk
+/**
+ * drctl-fp2's: pg_dump's own (DateStyle, IntervalStyle, extra_float_digits, row_security) and those
+ * drctl gives pg_dump ({@link DUMP_SETTINGS_ENV}), so COPY writes each row as the dump has it.
+ */
+const SNAPSHOT_SQL_FP2 = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SET LOCAL DateStyle = 'ISO';
+SET LOCAL IntervalStyle = 'postgres';
+SET LOCAL extra_float_digits = 3;
+SET LOCAL TimeZone = 'UTC';
+SET LOCAL bytea_output = 'hex';
+SET LOCAL client_encoding = 'UTF8';
+SET LOCAL row_security = off;`;
+
+/**
+ * What postgres.backup adds to pg_dump's environment so its data lines are the ones drctl-fp2
+ * reads back with COPY: timestamps with time zone in UTC, bytea in hex, text in UTF-8 (the dump
+ * says so itself, and restores the same data).
+ */
+export function dumpSettingsEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const options = `${env.PGOPTIONS ? `${env.PGOPTIONS} ` : ''}-c bytea_output=hex`;
+  return { ...env, PGTZ: 'UTC', PGCLIENTENCODING: 'UTF8', PGOPTIONS: options };
+}
+
+/**
+ * Ordinary tables and leaf partitions (a partitioned parent holds no rows of its own), temporary
+ * tables left out; with the columns pg_dump copies (`attgenerated` exists from PostgreSQL 12).
+ */
+function tablesSql(serverVersionNum: number): string {
+  const generated = serverVersionNum >= 120000 ? ` AND a.attgenerated = ''` : '';
+  return `SELECT n.nspname AS schema, c.relname AS "table",
+  EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p') AS has_pk,
+  array_to_json(ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped${generated} ORDER BY a.attnum))::text AS columns
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND c.relpersistence <> 't'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"`;
+}
+
+/** A table's key in {@link FingerprintOptions.skip} and in a dump's fingerprint. */
+export const tableKey = (schema: string, table: string): string => `${schema}\u0000${table}`;
+
+/** The `COPY … TO STDOUT` of drctl-fp2: the columns pg_dump copies, in text format. */
+export function tableCopySql(schema: string, table: string, columns: readonly string[]): string {
+  const list = columns.length ? ` (${columns.map(quoteIdent).join(', ')})` : '';
+  return `COPY ${quoteIdent(schema)}.${quoteIdent(table)}${list} TO STDOUT`;
+}
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -126,7 +190,7 @@ export function selectedBy(options: Pick<FingerprintOptions, 'schemas' | 'tables
 }
 
 function digest(rows: number, s1: string, s2: string): string {
-  return sha256Hash().update(`${FINGERPRINT_METHOD}:${rows}:${s1}:${s2}`).digest('hex');
+  return sha256Hash().update(`${FINGERPRINT_METHOD_FP1}:${rows}:${s1}:${s2}`).digest('hex');
 }
 
 /**
@@ -145,37 +209,45 @@ export async function fingerprintDatabase(connect: FingerprintConnection, option
     signal,
   });
   try {
+    const method = options.method ?? FINGERPRINT_METHOD;
     const query = (sql: string) => runQuery(port, conn, connect.url, sql, queryCtx);
-    await query(SNAPSHOT_SQL);
+    await query(method === FINGERPRINT_METHOD_FP1 ? SNAPSHOT_SQL_FP1 : SNAPSHOT_SQL_FP2);
     if (options.snapshot !== undefined) {
       if (!SNAPSHOT_ID.test(options.snapshot)) throw new Error(`not a snapshot id: ${options.snapshot}`);
       await query(`SET TRANSACTION SNAPSHOT '${options.snapshot}'`);
     }
     const about = (
       await query(
-        `SELECT current_database() AS database, current_setting('server_version') AS server_version, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS taken_at`,
+        `SELECT current_database() AS database, current_setting('server_version') AS server_version, current_setting('server_version_num')::int AS version_num, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS taken_at`,
       )
     ).rows[0]!;
-    const listed = (await query(TABLES_SQL)).rows;
+    const listed = (await query(tablesSql(Number(about.version_num)))).rows;
     const tables: TableFingerprint[] = [];
     for (const row of listed) {
       const schema = String(row.schema);
       const table = String(row.table);
       if (!selectedBy(options, schema, table)) continue;
-      const sums = (await query(tableChecksumSql(schema, table))).rows[0]!;
-      const rows = Number(sums.rows);
-      const fingerprint: TableFingerprint = {
-        schema,
-        table,
-        rows,
-        sha256: digest(rows, String(sums.s1), String(sums.s2)),
-        ordered_by: row.has_pk === true ? 'primary key' : 'all columns',
-      };
+      const ordered_by = row.has_pk === true ? 'primary key' : 'all columns';
+      let fingerprint: TableFingerprint;
+      if (method === FINGERPRINT_METHOD_FP1) {
+        const sums = (await query(tableChecksumSql(schema, table))).rows[0]!;
+        const rows = Number(sums.rows);
+        fingerprint = { schema, table, rows, sha256: digest(rows, String(sums.s1), String(sums.s2)), ordered_by };
+      } else {
+        const columns = JSON.parse(String(row.columns)) as string[];
+        const known = options.known?.get(tableKey(schema, table));
+        const sum =
+          known && known.columns.length === columns.length && known.columns.every((c, i) => c === columns[i])
+            ? known.sum
+            : await copySum(port, conn, connect.url, tableCopySql(schema, table, columns), queryCtx);
+        fingerprint = { schema, table, rows: sum.rows, sha256: rowSumDigest(sum), ordered_by };
+      }
       tables.push(fingerprint);
       options.onTable?.(fingerprint);
     }
     await query('COMMIT');
     return {
+      method,
       database: String(about.database),
       server_version: String(about.server_version),
       taken_at: String(about.taken_at),
@@ -184,6 +256,22 @@ export async function fingerprintDatabase(connect: FingerprintConnection, option
   } finally {
     await conn.end();
   }
+}
+
+/** One table's rows through COPY, hashed as they arrive (drctl-fp2). */
+async function copySum(
+  port: PgPort,
+  conn: PgConnection,
+  url: string,
+  sql: string,
+  ctx: { signal: AbortSignal; log: (text: string) => void },
+): Promise<CopyTextSum['sum']> {
+  const copyOut = conn.copyOut?.bind(conn);
+  if (!copyOut) throw new Error('this PostgreSQL connection cannot stream COPY');
+  const sum = new CopyTextSum();
+  await runStatement(port, conn, url, ctx, () => copyOut(sql, (chunk) => sum.write(chunk)));
+  if (sum.partial) throw new Error(`${sql}: the copy ended mid-row`);
+  return sum.sum;
 }
 
 /** One table that differs between what was expected (a backup's manifest, an earlier fingerprint) and what is there. */

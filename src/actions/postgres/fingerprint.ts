@@ -17,7 +17,7 @@ import { openStore, storeFailure } from '../backup/store.js';
 import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { describeTarget, failure, urlArg } from './common.js';
-import type { TableFingerprint } from './fingerprint-core.js';
+import type { FingerprintMethod, TableFingerprint } from './fingerprint-core.js';
 import { compareFingerprints, describeDifference, fingerprintDatabase, selectedBy } from './fingerprint-core.js';
 
 const NAME = 'postgres.fingerprint';
@@ -54,13 +54,18 @@ const fingerprintArgs = z.strictObject({
   ),
 });
 
-/** What the data is compared with: its tables, and how the report names it. */
+/** What the data is compared with: its tables, how their checksums were made, and how the report names it. */
 interface Expected {
   tables: TableFingerprint[];
+  method: FingerprintMethod;
   describe: string;
 }
 
-const fingerprintTextSchema = z.union([z.object({ tables: z.array(tableFingerprintSchema) }), z.array(tableFingerprintSchema)]);
+const methodSchema = z.optional(z.enum(['drctl-fp1', 'drctl-fp2'], { error: 'expected drctl-fp1 or drctl-fp2' }));
+const fingerprintTextSchema = z.union([
+  z.object({ tables: z.array(tableFingerprintSchema), method: methodSchema, fingerprint_method: methodSchema }),
+  z.array(tableFingerprintSchema),
+]);
 
 /** An earlier fingerprint given as JSON: the `fingerprint` output, a manifest's text, or a list of tables. */
 function expectedFromJson(text: string): Expected {
@@ -72,7 +77,10 @@ function expectedFromJson(text: string): Expected {
   }
   const parsed = fingerprintTextSchema.safeParse(data);
   if (!parsed.success) throw new PermanentActionError(`${NAME}: compare_with: not a fingerprint: ${firstIssue(parsed.error)}`);
-  if (Array.isArray(parsed.data)) return { tables: parsed.data as TableFingerprint[], describe: 'the fingerprint given' };
+  // Fingerprints and manifests of earlier drctl name no method: theirs was drctl-fp1.
+  if (Array.isArray(parsed.data))
+    return { tables: parsed.data as TableFingerprint[], method: 'drctl-fp1', describe: 'the fingerprint given' };
+  const method = parsed.data.method ?? parsed.data.fingerprint_method ?? 'drctl-fp1';
   const about = data as { database?: unknown; taken_at?: unknown; object?: unknown };
   const describe =
     typeof about.object === 'string'
@@ -80,7 +88,7 @@ function expectedFromJson(text: string): Expected {
       : typeof about.database === 'string' && typeof about.taken_at === 'string'
         ? `the fingerprint of ${about.database} taken at ${about.taken_at}`
         : 'the fingerprint given';
-  return { tables: parsed.data.tables as TableFingerprint[], describe };
+  return { tables: parsed.data.tables as TableFingerprint[], method, describe };
 }
 
 /** A backup's manifest (beside the object), or a manifest named directly. */
@@ -101,7 +109,7 @@ async function expectedFromStore(uri: string, ctx: ActionContext, open: OpenStor
     throw failed;
   }
   const manifest = parseManifest(text, `${NAME}: ${where}`);
-  return { tables: manifest.tables, describe: where };
+  return { tables: manifest.tables, method: manifest.fingerprint_method ?? 'drctl-fp1', describe: where };
 }
 
 /**
@@ -127,6 +135,8 @@ export function createPostgresFingerprint(port: PgPort, open: OpenStore = openSt
         expected = text.startsWith('{') || text.startsWith('[') ? expectedFromJson(text) : await expectedFromStore(text, ctx, open);
         expected.tables = expected.tables.filter((t) => selectedBy(filters, t.schema, t.table));
       }
+      if (expected?.method === 'drctl-fp1')
+        ctx.log(`${expected.describe} holds drctl-fp1 checksums (an earlier drctl's): the data is fingerprinted the same way`);
       const started = performance.now();
       let fingerprint;
       try {
@@ -134,6 +144,7 @@ export function createPostgresFingerprint(port: PgPort, open: OpenStore = openSt
           { url: args.url, port, statementTimeoutMs: ctx.timeoutMs, applicationName: `drctl ${ctx.stepId}` },
           {
             ...filters,
+            method: expected?.method,
             signal: ctx.signal,
             log: ctx.log,
             onTable: (t) => ctx.log(`${t.schema}.${t.table}: ${t.rows} row${t.rows === 1 ? '' : 's'}, ${t.sha256.slice(0, 12)}`),

@@ -74,6 +74,7 @@ describe.skipIf(!hasPostgres())('backup.verify against real PostgreSQL binaries'
       size: readFileSync(file).length,
       sha256: sha256Of(file),
       object: uriOf(name),
+      fingerprint_method: fingerprint.method,
       tables: fingerprint.tables,
     };
     edit(manifest);

@@ -241,6 +241,7 @@ describe.skipIf(!hasPostgres())('postgres.fingerprint against a real PostgreSQL'
         size: 32,
         sha256: 'a'.repeat(64),
         object: `file://${backup}`,
+        fingerprint_method: fp.method,
         tables: fp.tables,
       };
       writeFileSync(`${backup}.manifest.json`, serializeManifest(manifest));
