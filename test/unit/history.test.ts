@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { renderHistory, sparkline } from '../../src/io/render-history.js';
+import { eventLine } from '../../src/io/render-run.js';
 import type { ReportStep, RunReport } from '../../src/report/build.js';
 import { buildHistory, drillDue, median, p90, readableBudget, regressionOf, stepExpectations } from '../../src/report/history.js';
 
@@ -175,5 +176,50 @@ describe('the live projection', () => {
     const six = [...four, report(4, { a: 50, b: 1 }), report(5, { a: 60, b: 1 }, { mode: 'real' })];
     expect(stepExpectations(six).get('a')).toEqual({ ms: 35_000, runs: 6, drillsOnly: false });
     expect(stepExpectations(six.slice(0, 5)).get('a')).toEqual({ ms: 30_000, runs: 5, drillsOnly: true });
+  });
+});
+
+describe('what the terminal shows', () => {
+  it('colours each point of the sparkline by its verdict, and lists only the latest ten figures without a terminal', () => {
+    const colour = new Chalk({ level: 1 });
+    // 13 minutes is past the RTO of 10m.
+    const history = buildHistory([
+      report(0, { a: 60 }),
+      report(1, { a: 780 }),
+      ...[2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((d) => report(d, { a: 30 + d })),
+    ]);
+    const line = renderHistory(history, colour, true)
+      .split('\n')
+      .find((l) => l.includes('RTO 10m'))!;
+    expect(line).toContain(colour.green('▁'));
+    expect(line).toContain(colour.red('█'));
+    const text = renderHistory(history, plain, false);
+    expect(text).toContain(
+      'RTO 10m: 32s 33s 34s 35s 36s 37s 38s 39s 40s 41s (oldest to newest) · latest 41s · best 32s · worst 13m · 11 of 12 met',
+    );
+  });
+
+  it('the step card says how many past drills or runs its projection comes from', () => {
+    const card = (drillsOnly: boolean) =>
+      eventLine(
+        {
+          type: 'step.card',
+          card: {
+            number: 2,
+            total: 3,
+            id: 'restore',
+            title: 'Restore',
+            command: { kind: 'run', display: 'true' },
+            budgetMs: 60_000,
+            clock: { elapsedMs: 1000, rtoMs: 600_000, projectedMs: 43_000 },
+            confirm: 'none',
+            manual: false,
+            history: { ms: 42_000, runs: 6, drillsOnly },
+          },
+        },
+        plain,
+      );
+    expect(card(true)).toContain('Step 2/3: Restore  [restore] · budget 1m · 42s projected from 6 drills');
+    expect(card(false)).toContain('[restore] · budget 1m · 42s projected from 6 past runs');
   });
 });

@@ -213,6 +213,14 @@ describe('drctl history --overdue', () => {
     ws.runbook('runbooks/never.yaml', QUICK('never', '7d'));
     ws.runbook('runbooks/unscheduled.yaml', header('unscheduled', 'No drill_every') + 'steps:\n  - id: a\n    title: A\n    run: "true"\n');
     drill(ws, ws.path('runbooks/fresh.yaml'));
+    // show and list say how often each is to be drilled.
+    expect(drctl(['show', 'runbooks/never.yaml'], { cwd: ws.dir }).stdout).toContain(
+      'RTO 5m · RPO not set · step budgets 1m10s (23% of the RTO) · drill every 7d',
+    );
+    const list = drctl(['list', '--dir', 'runbooks'], { cwd: ws.dir }).stdout;
+    expect(list).toMatch(/^NAME\s+TITLE\s+RTO\s+BUDGET\s+RPO\s+DRILL EVERY\s+STEPS\s+SOURCE$/m);
+    expect(list).toMatch(/^never\s+Quick drill\s+5m\s+1m10s \(23%\)\s+-\s+7d\s+2\s+local$/m);
+    expect(list).toMatch(/^unscheduled\s+No drill_every\s+-\s+0s\s+-\s+-\s+1\s+local$/m);
     // Drilled successfully long ago; a failed drill since does not count.
     const old = craftReport(ws, 'stale', -400, [{ id: 'restore', seconds: 10 }]);
     craftReport(ws, 'stale', -10, [{ id: 'restore', seconds: 10 }], 'drill', 'failed');
