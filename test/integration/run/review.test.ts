@@ -179,6 +179,9 @@ describe('drctl review', () => {
       ],
       [['--remediation', 'fix it; due: 15/12/2026'], 'its due date "15/12/2026" is not written YYYY-MM-DD'],
       [['--remediation', 'fix it; owner: '], 'its owner is empty'],
+      [['--remediation', `${'y'.repeat(4001)}; owner: Ada`], 'its text is 4001 characters long; it holds at most 4000'],
+      [['--remediation', `fix it; owner: ${'o'.repeat(201)}`], 'its owner is 201 characters long; it holds at most 200'],
+      [['--sign-off', 'Grace Hopper, head\tof operations'], "the sign-off's role (after the comma) holds a control character (U+0009)"],
       [['--sign-off', ', head of operations'], `drctl: --sign-off ", head of operations": the sign-off's name is empty`],
     ];
     for (const [args, message] of cases) {
