@@ -26,6 +26,15 @@ export interface StepCard {
   manual: boolean;
   /** The step's `env:` and `postgres:` connection, resolved, secrets masked (absent in older callers). */
   env?: StepEnvView | undefined;
+  /** What past drills and runs say the step takes, when enough of them did: the projection counts this instead of the budget. */
+  history?: StepHistoryView | undefined;
+}
+
+/** A step's median time over its past drills and runs (`runs` of them; `drillsOnly` when none was a real run). */
+export interface StepHistoryView {
+  ms: number;
+  runs: number;
+  drillsOnly: boolean;
 }
 
 export interface RunSummaryStep {

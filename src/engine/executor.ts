@@ -6,7 +6,7 @@ import { remainingWork } from '../journal/record.js';
 import type { Literal, Scope } from '../runbook/expression.js';
 import type { CommandBody, Runbook, Step } from '../runbook/model.js';
 import type { Clock } from '../ports/clock.js';
-import type { Answer, ClockView, NoteAnswer, Question, RerunCandidate, RunEvent, StepCard } from './events.js';
+import type { Answer, ClockView, NoteAnswer, Question, RerunCandidate, RunEvent, StepCard, StepHistoryView } from './events.js';
 import { isNoteAnswer, TYPED_ABORT, TYPED_SKIP } from './events.js';
 import { checklistItems } from './checklist.js';
 import { LineSplitter } from './line-splitter.js';
@@ -56,6 +56,8 @@ export interface ExecuteOptions {
   resume?: RunRecord | undefined;
   /** Fires when the run must stop before its next step (the journal's disk is full). */
   drain?: AbortSignal | undefined;
+  /** Steps' times from past drills and runs: the projection takes them instead of the budgets. */
+  history?: ReadonlyMap<string, StepHistoryView> | undefined;
 }
 
 /** A step's result as the executor keeps it: the journal's record of it, less where and when. */
@@ -171,7 +173,7 @@ export class Executor {
       if (this.results.has(planned.step.id)) continue;
       const condition = evaluateCondition(planned.step.if, scope);
       if (condition.decided && !condition.value) continue;
-      remaining += planned.step.budgetMs ?? 0;
+      remaining += this.options.history?.get(planned.step.id)?.ms ?? planned.step.budgetMs ?? 0;
     }
     return { elapsedMs, rtoMs: this.runbook.objectives.rtoMs, projectedMs: elapsedMs + remaining };
   }
@@ -266,6 +268,7 @@ export class Executor {
       confirm: step.confirm.kind === 'none' ? 'none' : step.confirm.kind,
       manual: step.body.kind === 'manual',
       env: stepEnvView(step, scope),
+      history: this.options.history?.get(step.id),
     };
     this.emit({ type: 'step.card', card });
     this.checkProjection(view);
