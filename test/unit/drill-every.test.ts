@@ -37,7 +37,7 @@ function journal(mode: RunMode, status: Exclude<RunStatus, 'interrupted'>, objec
       options: { yes: true, accept_manual: false, start_at: null, reports: [], aws_profile: null, aws_region: null },
       steps: [{ id: 'one', title: 'One', budget_ms: null }],
       pid: 1,
-    } as JournalEntry,
+    } as unknown as JournalEntry,
     { type: 'run.finished', t: '2026-11-01T10:05:00.000Z', status, exit_code: status === 'succeeded' ? 0 : 1 } as JournalEntry,
   ];
 }
