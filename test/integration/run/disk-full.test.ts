@@ -53,5 +53,9 @@ describe.skipIf(!isRoot && !process.env.CI)('a run whose journal disk fills up (
     expect(resumed.status, resumed.all).toBe(0);
     expect(linesOf(ws.path('log.txt'))).toEqual(['filled', 'next']);
     expect(readReport(stateDir, runId).status).toBe('succeeded');
+    // The write the full disk undid left no mark on the hash chain: every line chains on the one before it.
+    const verified = drctl(['verify', runId, '--state-dir', stateDir], { cwd: ws.dir });
+    expect(verified.status, verified.all).toBe(0);
+    expect(verified.stdout).toMatch(/\n {2}chain: {7}intact, lines 1-\d+\n/);
   });
 });

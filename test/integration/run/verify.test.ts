@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Workspace } from './helpers.js';
+import {
+  drctl,
+  drctlAsync,
+  exitWithin,
+  header,
+  journalPath,
+  onlyRunId,
+  readReport,
+  reportPath,
+  requireBuild,
+  startDrctl,
+  workspace,
+} from './helpers.js';
+
+/**
+ * `drctl verify`: a real run's journal is a hash chain; an edit to it, or to report.json, after the
+ * run is named by its line or field (exit 1); the untouched record verifies (exit 0).
+ */
+
+beforeAll(() => requireBuild());
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+const RUNBOOK = `${header('verified', 'Verified run')}objectives:
+  rto: 30m
+steps:
+  - id: stop
+    title: Stop writes
+    run: echo stopped
+  - id: restore
+    title: Restore
+    run: echo restored
+  - id: check
+    title: Check
+    run: echo checked
+`;
+
+function finishedRun(ws: Workspace): { runId: string; journal: string; lines: string[] } {
+  ws.runbook('rb.yaml', RUNBOOK);
+  const run = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+  expect(run.status, run.all).toBe(0);
+  const runId = onlyRunId(ws.stateDir);
+  const journal = journalPath(ws.stateDir, runId);
+  return { runId, journal, lines: readFileSync(journal, 'utf8').slice(0, -1).split('\n') };
+}
+
+function verify(ws: Workspace, ...args: string[]) {
+  return drctl(['verify', ...args, '--state-dir', ws.stateDir], { cwd: ws.dir });
+}
+
+const writeLines = (file: string, lines: readonly string[]): void => writeFileSync(file, `${lines.join('\n')}\n`);
+
+describe('drctl verify', () => {
+  it('a finished run verifies: the chain intact, report.json matching, the head and entry count printed (exit 0)', () => {
+    const ws = workspace();
+    const { runId, journal, lines } = finishedRun(ws);
+    const head = sha256(lines.at(-1)!);
+    expect(readReport(ws.stateDir, runId)).toMatchObject({ journal: { entries: lines.length, head } });
+
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      [
+        `run ${runId}: ${lines.length} journal entries, ${journal}`,
+        `  chain:       intact, lines 1-${lines.length}`,
+        `  head:        ${head}`,
+        '  report.json: matches the journal',
+        'verified: every line chains on the one before it, and report.json matches the journal; compare the head with the one signed or kept elsewhere',
+        '',
+      ].join('\n'),
+    );
+    const json = verify(ws, 'latest', '--json');
+    expect(json.status, json.all).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      run_id: runId,
+      ok: true,
+      journal: { file: journal, entries: lines.length, head, chained_from: 1, torn_tail: false, broken: null },
+      report: { file: reportPath(ws.stateDir, runId), status: 'matches' },
+    });
+
+    // A note after the end moves the head on, and report.json with it.
+    expect(drctl(['note', runId, 'reviewed', '--state-dir', ws.stateDir], { cwd: ws.dir }).status).toBe(0);
+    const noted = readFileSync(journal, 'utf8').slice(0, -1).split('\n');
+    expect(readReport(ws.stateDir, runId).journal).toEqual({ entries: lines.length + 1, head: sha256(noted.at(-1)!) });
+    expect(verify(ws, runId).status).toBe(0);
+  });
+
+  it('a line of the journal changed, removed or moved: the first broken line is named as journal:line:1 (exit 1)', () => {
+    const ws = workspace();
+    const { runId, journal, lines } = finishedRun(ws);
+    const finished = lines.findIndex((l) => l.includes('"type":"step.finished"') && l.includes('"step":"restore"'));
+    expect(finished).toBeGreaterThan(0);
+
+    // The step's status changed by hand.
+    const edited = [...lines];
+    edited[finished] = edited[finished]!.replace('"status":"succeeded"', '"status":"skipped"');
+    expect(edited[finished]).not.toBe(lines[finished]);
+    writeLines(journal, edited);
+    const changed = verify(ws, runId);
+    expect(changed.status, changed.all).toBe(1);
+    const n = finished + 1;
+    expect(changed.stdout.split('\n')[0]).toBe(
+      `${journal}:${n}:1: error: line ${n} was changed after it was written, or lines after it were removed: line ${n + 1} chains on a line that is not in the journal`,
+    );
+    expect(changed.stdout).toContain(`  chain:       broken at line ${n}\n`);
+    expect(changed.stdout).toContain(
+      'report.json does not match the journal at steps[1].status: "succeeded" in report.json, "skipped" from the journal',
+    );
+    expect(changed.stdout).toMatch(/\nNOT verified: the record was changed after it was written \(see above\)\n$/);
+
+    // Two lines swapped.
+    const swapped = [...lines];
+    [swapped[2], swapped[3]] = [swapped[3]!, swapped[2]!];
+    writeLines(journal, swapped);
+    const moved = verify(ws, runId, '--json');
+    expect(moved.status, moved.all).toBe(1);
+    expect(JSON.parse(moved.stdout)).toMatchObject({
+      ok: false,
+      journal: { broken: { line: 3, message: 'line 3 is out of order: it chains on line 4, which comes after it (lines were moved)' } },
+    });
+
+    // A line that is no longer JSON: verify still names it (other commands refuse the journal).
+    writeLines(journal, [...lines.slice(0, 4), lines[4]!.slice(0, 30), ...lines.slice(5)]);
+    const cut = verify(ws, runId);
+    expect(cut.status, cut.all).toBe(1);
+    expect(cut.stdout.split('\n')[0]).toBe(
+      `${journal}:5:1: error: line 5 is not a journal entry (not a JSON object): it was changed or cut`,
+    );
+    expect(cut.stdout).toContain('report.json: error: the journal cannot be rebuilt into a report:');
+
+    // Put back, it verifies again.
+    writeLines(journal, lines);
+    expect(verify(ws, runId).status).toBe(0);
+  });
+
+  it('report.json edited after the run: the first differing field is named (exit 1), the chain still intact', () => {
+    const ws = workspace();
+    const { runId } = finishedRun(ws);
+    const file = reportPath(ws.stateDir, runId);
+    const original = readFileSync(file, 'utf8');
+    const report = JSON.parse(original) as { rto: { elapsed_s: number }; steps: { duration_s: number }[] };
+    report.rto.elapsed_s = 61;
+    writeFileSync(file, JSON.stringify(report, null, 2));
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(1);
+    expect(result.stdout.split('\n')[0]).toMatch(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: error: report.json does not match the journal at rto\\.elapsed_s: 61 in report\\.json, [0-9.]+ from the journal$`,
+      ),
+    );
+    expect(result.stdout).toContain('  chain:       intact');
+    expect(result.stdout).toContain('  report.json: differs from the journal at rto.elapsed_s\n');
+
+    writeFileSync(file, 'not json');
+    expect(verify(ws, runId).stdout.split('\n')[0]).toBe(`${file}: error: it is not JSON`);
+    rmSync(file);
+    const missing = verify(ws, runId);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout.split('\n')[0]).toBe(
+      `${file}: error: the run ended but it has no report.json (drctl report ${runId} writes it again)`,
+    );
+    writeFileSync(file, original);
+    expect(verify(ws, runId).status).toBe(0);
+  });
+
+  it('a journal written before the chain: said plainly, nothing to check (exit 0); what is appended later is chained', () => {
+    const ws = workspace();
+    const { runId, journal, lines } = finishedRun(ws);
+    writeLines(
+      journal,
+      lines.map((l) => {
+        const { prev: _prev, ...entry } = JSON.parse(l) as { prev?: unknown };
+        return JSON.stringify(entry);
+      }),
+    );
+    rmSync(reportPath(ws.stateDir, runId));
+    expect(drctl(['report', runId, '--state-dir', ws.stateDir], { cwd: ws.dir }).status).toBe(0);
+    expect(readReport(ws.stateDir, runId).journal).toEqual({ entries: lines.length, head: null });
+    const old = verify(ws, runId);
+    expect(old.status, old.all).toBe(0);
+    expect(old.stdout).toContain('  chain:       none: the journal predates the hash chain (drctl before it wrote no prev)\n');
+    expect(old.stdout).toContain('  head:        (none: the journal predates the hash chain)\n');
+    expect(old.stdout).toContain('this journal predates the hash chain, so its lines cannot be checked');
+
+    expect(drctl(['note', runId, 'reviewed later', '--state-dir', ws.stateDir], { cwd: ws.dir }).status).toBe(0);
+    const noted = verify(ws, runId);
+    expect(noted.status, noted.all).toBe(0);
+    expect(noted.stdout).toContain(
+      `  chain:       intact from line ${lines.length + 1} to ${lines.length + 1}; lines 1-${lines.length} predate the hash chain\n`,
+    );
+  });
+
+  it('a mistake is one line and exit 2', () => {
+    const ws = workspace();
+    const none = verify(ws);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^drctl: no runs in .*\n {2}hint: see drctl runs\n$/);
+    finishedRun(ws);
+    const unknown = verify(ws, 'verified-20200101T000000Z-abcd');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^drctl: no run verified-20200101T000000Z-abcd in /);
+    const path = verify(ws, '../../etc');
+    expect(path.status).toBe(2);
+    expect(path.stderr).toMatch(/^drctl: "\.\.\/\.\.\/etc" is not a run id\n/);
+  });
+});
+
+describe('the chain under concurrent writers', () => {
+  it('a run writing while drctl note appends from other processes, many times: every line chains on the one before it', async () => {
+    const ws = workspace();
+    const steps = Array.from({ length: 60 }, (_, i) => `  - id: s${i}\n    title: Step ${i}\n    run: echo ${i}\n`).join('');
+    ws.runbook('rb.yaml', `${header('busy', 'Busy run')}steps:\n${steps}`);
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    let done = false;
+    const exited = exitWithin(running, 120_000).finally(() => {
+      done = true;
+    });
+    // Four terminals noting at once, over and over, until the run ends.
+    let sent = 0;
+    const terminal = async (): Promise<void> => {
+      while (!done) {
+        let runId: string;
+        try {
+          runId = onlyRunId(ws.stateDir);
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
+        const note = await drctlAsync(['note', runId, `note ${sent++}`, '--state-dir', ws.stateDir], { cwd: ws.dir });
+        expect(note.status, note.all).toBe(0);
+      }
+    };
+    await Promise.all([terminal(), terminal(), terminal(), terminal()]);
+    const exit = await exited;
+    expect(exit.code, running.stdout() + running.stderr()).toBe(0);
+
+    const runId = onlyRunId(ws.stateDir);
+    const lines = readFileSync(journalPath(ws.stateDir, runId), 'utf8').slice(0, -1).split('\n');
+    const types = lines.map((l) => (JSON.parse(l) as { type: string }).type);
+    const notes = types.filter((t) => t === 'note').length;
+    // The notes landed among the run's own entries, not only after its end.
+    expect(notes).toBeGreaterThan(8);
+    expect(types.indexOf('note')).toBeLessThan(types.indexOf('run.finished'));
+    lines.forEach((line, i) =>
+      expect((JSON.parse(line) as { prev: unknown }).prev, `line ${i + 1}`).toBe(i === 0 ? null : sha256(lines[i - 1]!)),
+    );
+    const result = verify(ws, runId);
+    expect(result.stdout, result.all).toContain(`  chain:       intact, lines 1-${lines.length}\n`);
+  }, 180_000);
+});
