@@ -65,6 +65,8 @@ export function backupLatestAction(open: OpenStore = openStore) {
       }
       const { listed, pages, manifests } = series;
       const matching = series.backups.length;
+      // A directory-format backup that stopped part way is never a recovery point.
+      for (const partial of series.partial) ctx.log(`${uriOf(location.store, partial.key)}: ${partial.problem}: left out`);
       for (const object of series.backups) {
         if (object.lastModified.getTime() <= cut) {
           if (newer(object, best)) best = object;
@@ -84,9 +86,11 @@ export function backupLatestAction(open: OpenStore = openStore) {
         newer_than_incident: newerCount,
         incident_start: incident,
         chosen: best ? uriOf(location.store, best.key) : null,
+        partial: series.partial.map((p) => uriOf(location.store, p.key)),
       });
       if (!best) {
-        if (!oldestNewer) throw new PermanentActionError(`${NAME}: ${location.uri}: no backups${matched}`);
+        const partial = series.partial.length ? ` (${series.partial.length} partial directory-format backup(s) left out)` : '';
+        if (!oldestNewer) throw new PermanentActionError(`${NAME}: ${location.uri}: no backups${matched}${partial}`);
         throw new PermanentActionError(
           `${NAME}: ${location.uri}: the only backups${matched} are newer than the incident start (${incident}): the oldest, ${uriOf(location.store, oldestNewer.key)}, was taken at ${oldestNewer.lastModified.toISOString()}; a backup taken after the disaster may hold the damage (set --incident-start if the incident began later)`,
         );

@@ -26,6 +26,8 @@ export interface BackupManifest {
   /** How the tables' checksums were made (src/actions/postgres/fingerprint-core.ts); absent in manifests of earlier drctl: drctl-fp1. */
   fingerprint_method?: FingerprintMethod | undefined;
   tables: TableFingerprint[];
+  /** A directory-format backup's files, each with its size and sha256 (`sha256` above is the digest of this list). */
+  files?: Array<{ name: string; size: number; sha256: string }> | undefined;
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';
@@ -62,6 +64,19 @@ const manifestSchema = z.object({
     z.enum(['drctl-fp1', 'drctl-fp2'], { error: 'expected drctl-fp1 or drctl-fp2 (a manifest of a later drctl?)' }),
   ),
   tables: z.array(tableFingerprintSchema),
+  files: z.optional(
+    z.array(
+      z.object({
+        // A file's own name: no path (it is joined to the folder's).
+        name: z.string().check(
+          z.regex(/^[^/\\\0]+$/, { error: 'expected a file name' }),
+          z.refine((n: string) => n !== '.' && n !== '..', { error: 'expected a file name' }),
+        ),
+        size: count(),
+        sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: 'expected 64 hex digits' })),
+      }),
+    ),
+  ),
 });
 
 /** The first problem of a zod failure as `key.path: message`. */

@@ -34,3 +34,11 @@ export function storeFailure(action: string, resource: string, error: unknown, s
     return new ActionError(`${action}: ${resource}: no AWS region (set AWS_REGION or --region)`, { permanent: true });
   return new ActionError(awsFailure(action, resource, error), { permanent: isPermanentAwsError(error) });
 }
+
+/** A read that failed because there is no such object (or file). */
+export function missingObject(error: unknown): boolean {
+  const e = (error ?? {}) as { code?: unknown; name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  return (
+    e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.Code === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404
+  );
+}

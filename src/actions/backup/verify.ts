@@ -15,7 +15,7 @@ import type { ObjectRef } from './location.js';
 import type { BackupManifest } from './manifest.js';
 import { manifestKeyFor, parseManifest, readManifestText } from './manifest.js';
 import type { OpenStore } from './store.js';
-import { openStore, storeFailure } from './store.js';
+import { missingObject, openStore, storeFailure } from './store.js';
 
 const NAME = 'backup.verify';
 
@@ -48,13 +48,6 @@ const verifyArgs = z.strictObject({
 });
 
 type VerifyArgs = z.infer<typeof verifyArgs>;
-
-function missingObject(error: unknown): boolean {
-  const e = (error ?? {}) as { code?: unknown; name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  return (
-    e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.Code === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404
-  );
-}
 
 /** The manifest beside the backup, or undefined when there is none. */
 async function readManifest(backup: ObjectRef, ctx: ActionContext, open: OpenStore): Promise<BackupManifest | undefined> {
@@ -95,6 +88,12 @@ export function createBackupVerify(port: PgPort, open: OpenStore = openStore) {
       // The manifest first: without one (when it is required) nothing is started.
       const manifest = await readManifest(backup, ctx, open);
       const manifestUri = uriOf(backup.store, manifestKeyFor(backup.key));
+      if (!manifest) {
+        // A directory-format backup is complete before its manifest is written: without one, it may have stopped part way.
+        const { partialBackup } = await import('../postgres/restore.js');
+        const partial = await partialBackup(backup, ctx, open);
+        if (partial) throw new PermanentActionError(`${NAME}: ${partial.uri}: ${partial.problem}; nothing was restored`);
+      }
       if (!manifest && requireManifest)
         throw new PermanentActionError(
           `${NAME}: ${backup.uri}: no manifest beside the backup (${manifestUri}): nothing to compare the restored data with; with require_manifest: false the backup is only restored and counted`,

@@ -1,4 +1,3 @@
-import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { PipeProcess } from '../../adapters/pipe-process.js';
 import type { BackupStore, StreamWritten } from '../../ports/backup-store.js';
@@ -228,15 +227,6 @@ async function dumpStream(
     pipeline(stdout, guard, () => {});
   }
   return guard;
-}
-
-/** The sha256 of a directory-format backup: of its files' sha256 lines (`<sha256>  <name>`, by name), as sha256sum writes them. */
-function folderDigest(files: ReadonlyArray<{ name: string; sha256: string }>, hash: () => Hash): string {
-  const listing = [...files]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((f) => `${f.sha256}  ${f.name}\n`)
-    .join('');
-  return hash().update(listing).digest('hex');
 }
 
 interface Dumped extends StreamWritten {
@@ -607,7 +597,10 @@ async function dumpFolder(
       const total = (await Promise.all(names.map((name) => stat(join(folder, name))))).reduce((sum, s) => sum + s.size, 0);
       const sending = progressLog(ctx, 'uploading to', uri);
       let done = 0;
-      const queue = [...names];
+      // toc.dat goes last, once every other file is stored: a folder without it is a backup that
+      // stopped part way (src/actions/backup/directory.ts), whatever the moment it stopped.
+      const { TOC_FILE } = await import('../backup/directory.js');
+      const queue = names.filter((name) => name !== TOC_FILE);
       const worker = async (): Promise<void> => {
         for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
           let partial = 0;
@@ -623,7 +616,11 @@ async function dumpFolder(
         }
       };
       try {
-        await Promise.all(Array.from({ length: Math.min(UPLOADS_AT_ONCE, names.length) }, worker));
+        await Promise.all(Array.from({ length: Math.min(UPLOADS_AT_ONCE, queue.length) }, worker));
+        if (names.includes(TOC_FILE)) {
+          queue.push(TOC_FILE);
+          await worker();
+        }
       } catch (error) {
         throw storeFailure(NAME, uri, error, signal);
       }
@@ -636,7 +633,8 @@ async function dumpFolder(
     await rm(local ? folder : work, { recursive: true, force: true }).catch(() => {});
   }
   uploaded.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { size: uploaded.reduce((sum, f) => sum + f.size, 0), sha256: folderDigest(uploaded, sha256Hash), files: uploaded };
+  const { folderDigest } = await import('../backup/directory.js');
+  return { size: uploaded.reduce((sum, f) => sum + f.size, 0), sha256: folderDigest(uploaded), files: uploaded };
 }
 
 export const postgresBackup = createPostgresBackup();

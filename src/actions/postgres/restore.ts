@@ -6,8 +6,9 @@ import type { PipeExit, PipeProcess } from '../../adapters/pipe-process.js';
 import { formatDuration } from '../../util/duration.js';
 import * as z from '../../util/zod.js';
 import { arg } from '../args.js';
-import { parseObjectUri, parses } from '../backup/location.js';
+import { parseObjectUri, parses, uriOf } from '../backup/location.js';
 import type { ObjectRef } from '../backup/location.js';
+import type { BackupManifest } from '../backup/manifest.js';
 import { formatBytes, HashMeter, rate } from '../backup/progress.js';
 import type { OpenStore } from '../backup/store.js';
 import { openStore, storeFailure } from '../backup/store.js';
@@ -45,6 +46,8 @@ const postgresRestoreArgs = z.strictObject({
   role: z.optional(arg.text()),
   /** pg_restore's parallel jobs for custom and directory dumps (default: the machine's cores). */
   jobs: z.optional(arg.integer().check(z.minimum(1, { error: 'must be at least 1' }), z.maximum(64, { error: 'must be at most 64' }))),
+  /** A plain dump is restored and checked in its transaction, then rolled back: a rehearsal that leaves the database as it was. */
+  rollback: z.optional(arg.boolean()),
 });
 
 type RestoreArgs = z.infer<typeof postgresRestoreArgs>;
@@ -239,10 +242,10 @@ export async function restoreInto(
     restored.expected !== undefined
       ? `sha256 verified (${restored.source})`
       : restored.format === 'directory'
-        ? 'a folder: no sha256'
+        ? 'no sha256 recorded for its files'
         : 'the object carries no sha256';
   ctx.log(
-    `restored ${from.uri} (${restored.format}, ${formatBytes(restored.bytes)}) into ${target.label}: ${restored.tables} table${restored.tables === 1 ? '' : 's'}${restored.rows !== undefined ? `, ${restored.rows} rows` : ''} in ${formatDuration(elapsedMs)}; ${verified}`,
+    `${args.rollback ? 'rehearsed' : 'restored'} ${from.uri}${restored.format === 'directory' ? '/' : ''} (${restored.format}, ${formatBytes(restored.bytes)}) into ${target.label}: ${restored.tables} table${restored.tables === 1 ? '' : 's'}${restored.rows !== undefined ? `, ${restored.rows} rows` : ''} in ${formatDuration(elapsedMs)}${args.rollback ? ', then rolled back (the database is as it was)' : ''}; ${verified}`,
   );
   ctx.record({
     uri: from.uri,
@@ -257,6 +260,7 @@ export async function restoreInto(
     tables: restored.tables,
     rows: restored.rows ?? null,
     clean: args.clean ?? false,
+    rollback: args.rollback ?? false,
     no_owner: args.no_owner ?? true,
     role: args.role ?? null,
     duration_ms: Math.round(elapsedMs),
@@ -294,32 +298,117 @@ async function refuseNonEmpty(port: PgPort, args: RestoreArgs, target: PgTarget,
     throw new PermanentActionError(
       `${NAME}: ${target.label}: the database is not empty (${tables} table${tables === 1 ? '' : 's'}): restore into an empty database, or set clean: true to replace what is there`,
     );
-  if (tables > 0) ctx.log(`${target.label} has ${tables} table${tables === 1 ? '' : 's'}: clean: true replaces them`);
+  if (tables > 0)
+    ctx.log(
+      `${target.label} has ${tables} table${tables === 1 ? '' : 's'}: clean: true ${args.rollback ? 'drops them in the transaction that is rolled back' : 'replaces them'}`,
+    );
 }
 
-/** The backup, opened: a directory-format folder, or an object with its format told by its first bytes. */
-type Source = { kind: 'directory' } | { kind: 'object'; store: BackupStore; info: ObjectInfo; body: Readable; format: DumpFormat };
+/** One file of a directory-format backup's folder. */
+interface FolderFile {
+  name: string;
+  size: number;
+}
+
+/**
+ * The backup, opened: a directory-format folder (its files, as listed), or an object with its
+ * format told by its first bytes.
+ */
+type Source =
+  | { kind: 'directory'; store: BackupStore; files: FolderFile[] }
+  | { kind: 'object'; store: BackupStore; info: ObjectInfo; body: Readable; format: DumpFormat };
+
+/** A folder's files: a directory-format backup is complete with its toc.dat (src/actions/backup/directory.ts), and refused without it. */
+async function folderSource(from: ObjectRef, store: BackupStore, files: FolderFile[]): Promise<Source> {
+  const { isDumpFileName, partialProblem } = await import('../backup/directory.js');
+  const names = files.map((f) => f.name);
+  if (!names.some(isDumpFileName))
+    throw new PermanentActionError(`${NAME}: ${from.uri}: a folder without toc.dat: not a directory-format dump`);
+  const problem = partialProblem(names);
+  if (problem !== undefined) throw new PartialBackup(`${from.uri}/`, problem);
+  return { kind: 'directory', store, files };
+}
+
+/** A directory-format backup that stopped part way: refused. */
+export class PartialBackup extends PermanentActionError {
+  constructor(
+    readonly uri: string,
+    readonly problem: string,
+  ) {
+    super(`${NAME}: ${uri}: ${problem}; nothing was restored`);
+  }
+}
+
+/**
+ * The partial directory-format backup at `from`, or undefined when it is complete or no folder
+ * (whatever else is wrong with it, restoring it says).
+ */
+export async function partialBackup(from: ObjectRef, ctx: ActionContext, open: OpenStore = openStore): Promise<PartialBackup | undefined> {
+  try {
+    const source = await openSource(from, ctx, open);
+    if (source.kind === 'object') source.body.destroy();
+    return undefined;
+  } catch (error) {
+    if (error instanceof PartialBackup) return error;
+    if (ctx.signal.aborted) throw error;
+    return undefined;
+  }
+}
+
+/** The objects directly in the S3 folder `<key>/` (every page of the listing). */
+async function listFolder(store: BackupStore, key: string, signal: AbortSignal): Promise<FolderFile[]> {
+  const prefix = `${key}/`;
+  const files: FolderFile[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.listPage(prefix, token, signal);
+    for (const object of page.objects) {
+      const name = object.key.slice(prefix.length);
+      if (name && !name.includes('/')) files.push({ name, size: object.size });
+    }
+    token = page.next;
+  } while (token !== undefined);
+  return files;
+}
 
 /** Open the backup and read its first bytes (while the target is being checked: a restore starts sooner). */
 async function openSource(from: ObjectRef, ctx: ActionContext, open: OpenStore): Promise<Source> {
+  let store: BackupStore;
+  try {
+    store = await open(from.store, ctx.aws);
+  } catch (error) {
+    throw storeFailure(NAME, from.uri, error, ctx.signal);
+  }
   if (from.store.scheme === 'file') {
-    const { stat } = await import('node:fs/promises');
+    const { readdir, stat } = await import('node:fs/promises');
     const info = await stat(from.key).catch((error: unknown) => {
       throw storeFailure(NAME, from.uri, error, ctx.signal);
     });
     if (info.isDirectory()) {
-      const toc = await stat(`${from.key}/toc.dat`).catch(() => undefined);
-      if (!toc?.isFile()) throw new PermanentActionError(`${NAME}: ${from.uri}: a folder without toc.dat: not a directory-format dump`);
-      return { kind: 'directory' };
+      const files: FolderFile[] = [];
+      for (const entry of await readdir(from.key, { withFileTypes: true })) {
+        const file = entry.isFile() || entry.isSymbolicLink() ? await stat(`${from.key}/${entry.name}`).catch(() => undefined) : undefined;
+        if (file?.isFile()) files.push({ name: entry.name, size: file.size });
+      }
+      return folderSource(from, store, files);
     }
   }
-  let store: BackupStore;
   let opened: { info: ObjectInfo; body: Readable };
   try {
-    store = await open(from.store, ctx.aws);
     opened = await store.read(from.key, ctx.signal);
   } catch (error) {
-    throw storeFailure(NAME, from.uri, error, ctx.signal);
+    if (ctx.signal.aborted || from.store.scheme === 'file') throw storeFailure(NAME, from.uri, error, ctx.signal);
+    const { missingObject } = await import('../backup/store.js');
+    if (!missingObject(error)) throw storeFailure(NAME, from.uri, error, ctx.signal);
+    // No such object: a directory-format backup is the objects under `<key>/`.
+    let files: FolderFile[];
+    try {
+      files = await listFolder(store, from.key, ctx.signal);
+    } catch (listError) {
+      throw storeFailure(NAME, `${from.uri}/`, listError, ctx.signal);
+    }
+    if (files.length === 0) throw storeFailure(NAME, from.uri, error, ctx.signal);
+    return folderSource(from, store, files);
   }
   let peeked;
   try {
@@ -345,24 +434,22 @@ async function restore(
   ctx: ActionContext,
 ): Promise<Restored> {
   if (source.kind === 'directory') {
-    const tables = await runPgRestore(args, from.key, 'directory', target, env, ctx);
-    return { format: 'directory', bytes: await folderSize(from.key), sha256: null, expected: undefined, source: undefined, tables };
+    if (args.rollback)
+      throw new PermanentActionError(
+        `${NAME}: ${from.uri}/: rollback: true applies to plain dumps only (pg_restore commits a directory dump as it goes); nothing was restored`,
+      );
+    return restoreDirectory(args, from, source, target, env, ctx);
   }
   const { store, info, body, format } = source;
+  if (args.rollback && format !== 'plain' && format !== 'plain-gzip') {
+    body.destroy();
+    throw new PermanentActionError(
+      `${NAME}: ${from.uri}: rollback: true applies to plain dumps only (pg_restore commits a ${format} dump as it goes); nothing was restored`,
+    );
+  }
   ctx.log(`restoring ${from.uri} (${format}, ${formatBytes(info.size)}) into ${target.label}`);
   if (format === 'plain' || format === 'plain-gzip') return restorePlain(args, from, format, info, body, target, env, ctx);
   return restoreCustom(args, from, store, info, body, target, env, ctx);
-}
-
-/** Total size of the files in a folder (one level: a directory-format dump has no subfolders). */
-async function folderSize(dir: string): Promise<number> {
-  const { readdir, stat } = await import('node:fs/promises');
-  let total = 0;
-  for (const name of await readdir(dir)) {
-    const info = await stat(`${dir}/${name}`).catch(() => undefined);
-    if (info?.isFile()) total += info.size;
-  }
-  return total;
 }
 
 /** A size-and-sha256 objection, or undefined when the bytes read are the object's. */
@@ -419,6 +506,7 @@ async function restorePlain(
       sha256 = checked.sha256;
       return checked.problem;
     },
+    rollback: args.rollback ?? false,
   });
   // psql runs the dump as it arrives; the guard alone sends COMMIT. -X: no ~/.psqlrc.
   const psql = startPipeProcess('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1'], { env, stdin: 'pipe' });
@@ -578,6 +666,193 @@ async function restoreCustom(
   }
 }
 
+/** A directory-format backup's files downloaded at once from S3, and the ranged reads each may make (memory stays bounded). */
+const FILES_AT_ONCE = 3;
+const FILE_PARTS_AT_ONCE = 2;
+
+/** The manifest beside a backup, or undefined when it has none. */
+async function manifestBeside(
+  store: BackupStore,
+  from: ObjectRef,
+  ctx: ActionContext,
+): Promise<{ manifest: BackupManifest; uri: string } | undefined> {
+  const { manifestKeyFor, parseManifest, readManifestText } = await import('../backup/manifest.js');
+  const { missingObject } = await import('../backup/store.js');
+  const key = manifestKeyFor(from.key);
+  const uri = uriOf(from.store, key);
+  let text: string;
+  try {
+    const { body } = await store.read(key, ctx.signal);
+    text = await readManifestText(body, NAME, uri, ctx.signal);
+  } catch (error) {
+    if (!ctx.signal.aborted && missingObject(error)) return undefined;
+    throw storeFailure(NAME, uri, error, ctx.signal);
+  }
+  return { manifest: parseManifest(text, `${NAME}: ${uri}`), uri };
+}
+
+/**
+ * A directory-format backup: each file's sha256 checked against what the backup recorded (its
+ * manifest's list of files; on S3 also each object's sha256 tag) before pg_restore -j reads any.
+ * A file:// folder is hashed and restored where it is; an S3 folder is downloaded into a private
+ * temporary folder (on the cleanup ledger), several files at once, a large one by ranged reads.
+ */
+async function restoreDirectory(
+  args: RestoreArgs,
+  from: ObjectRef,
+  source: Extract<Source, { kind: 'directory' }>,
+  target: PgTarget,
+  env: Record<string, string>,
+  ctx: ActionContext,
+): Promise<Restored> {
+  const { folderDigest, isDumpFileName } = await import('../backup/directory.js');
+  const beside = await manifestBeside(source.store, from, ctx);
+  const recorded = beside?.manifest.files;
+  const folderUri = `${from.uri}/`;
+  const listed = new Map(source.files.map((f) => [f.name, f]));
+  if (recorded) {
+    const missing = recorded.filter((f) => !listed.has(f.name)).map((f) => f.name);
+    if (missing.length > 0)
+      throw new PermanentActionError(
+        `${NAME}: ${folderUri}: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''} listed in its manifest (${beside!.uri}) but not in the folder; nothing was restored`,
+      );
+  }
+  // pg_restore reads only pg_dump's files: with a manifest, exactly those it lists.
+  const wanted: FolderFile[] = recorded ? recorded.map((f) => listed.get(f.name)!) : source.files.filter((f) => isDumpFileName(f.name));
+  const total = wanted.reduce((sum, f) => sum + f.size, 0);
+  ctx.log(
+    `restoring ${folderUri} (directory, ${wanted.length} file${wanted.length === 1 ? '' : 's'}, ${formatBytes(total)}) into ${target.label}`,
+  );
+  const { mkdtemp, chmod, lstat, rm } = await import('node:fs/promises');
+  let folder: string | undefined;
+  try {
+    let checked: Array<{ name: string; sha256: string; tagged: boolean }>;
+    if (from.store.scheme === 'file') {
+      checked = await hashFolder(from.key, wanted, ctx);
+    } else {
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      folder = await mkdtemp(join(tmpdir(), 'drctl-restore-'));
+      await chmod(folder, 0o700);
+      const made = await lstat(folder);
+      ctx.cleanup({ path: folder, kind: 'dir', keep: false, dev: made.dev, ino: made.ino });
+      checked = await downloadFolder(from, source.store, wanted, total, folder, ctx);
+    }
+    if (recorded) {
+      const bySha = new Map(checked.map((f) => [f.name, f.sha256]));
+      for (const file of recorded) {
+        const actual = bySha.get(file.name);
+        if (actual !== file.sha256)
+          throw new PermanentActionError(
+            `${NAME}: ${folderUri}${file.name}: sha256 mismatch: its manifest (${beside!.uri}) records ${file.sha256}, the bytes read hash to ${actual}; nothing was restored`,
+          );
+      }
+    }
+    const tables = await runPgRestore(args, folder ?? from.key, 'directory', target, env, ctx);
+    const sha256 = folderDigest(checked);
+    const tagged = from.store.scheme === 's3' && checked.length > 0 && checked.every((f) => f.tagged);
+    return {
+      format: 'directory',
+      bytes: total,
+      sha256,
+      expected: recorded ? folderDigest(recorded) : tagged ? sha256 : undefined,
+      source: recorded ? `each file's, as its manifest records them` : tagged ? `each file's sha256 tag` : undefined,
+      tables,
+    };
+  } finally {
+    if (folder !== undefined) await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** The sha256 of each file of a local folder (two at once). */
+async function hashFolder(
+  dir: string,
+  files: FolderFile[],
+  ctx: ActionContext,
+): Promise<Array<{ name: string; sha256: string; tagged: boolean }>> {
+  const { createReadStream } = await import('node:fs');
+  const { sha256Hash } = await import('../../util/sha256.js');
+  const queue = [...files];
+  const hashed: Array<{ name: string; sha256: string; tagged: boolean }> = [];
+  const worker = async (): Promise<void> => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const hash = sha256Hash();
+      try {
+        for await (const chunk of createReadStream(`${dir}/${file.name}`, {
+          signal: ctx.signal,
+          highWaterMark: 1024 * 1024,
+        }) as AsyncIterable<Buffer>)
+          hash.update(chunk);
+      } catch (error) {
+        throw storeFailure(NAME, `file://${dir}/${file.name}`, error, ctx.signal);
+      }
+      hashed.push({ name: file.name, sha256: hash.digest('hex'), tagged: false });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(2, files.length) }, worker));
+  return hashed;
+}
+
+/**
+ * Download an S3 folder's files into `folder`: FILES_AT_ONCE at a time, each hashed and checked
+ * against its sha256 tag by `download`; one progress line for the whole folder. The first failure
+ * stops the other downloads.
+ */
+async function downloadFolder(
+  from: ObjectRef,
+  store: BackupStore,
+  files: FolderFile[],
+  total: number,
+  folder: string,
+  ctx: ActionContext,
+): Promise<Array<{ name: string; sha256: string; tagged: boolean }>> {
+  const { progressReporter } = await import('../backup/progress.js');
+  const { join } = await import('node:path');
+  const progress = progressReporter(ctx.log, 'downloading', `${from.uri}/`, total);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  const fileCtx: ActionContext = { ...ctx, signal };
+  let received = 0;
+  const shared = {
+    received(bytes: number): void {
+      received += bytes;
+      progress.update(received);
+    },
+    partsAtOnce: FILE_PARTS_AT_ONCE,
+  };
+  const queue = [...files];
+  const done: Array<{ name: string; sha256: string; tagged: boolean }> = [];
+  const worker = async (): Promise<void> => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      signal.throwIfAborted();
+      const key = `${from.key}/${file.name}`;
+      const ref: ObjectRef = { store: from.store, key, uri: uriOf(from.store, key) };
+      let opened: { info: ObjectInfo; body: Readable };
+      try {
+        opened = await store.read(key, signal);
+      } catch (error) {
+        throw storeFailure(NAME, ref.uri, error, signal);
+      }
+      const sha256 = await download(ref, store, opened.info, opened.body, join(folder, file.name), fileCtx, shared);
+      done.push({ name: file.name, sha256, tagged: opened.info.sha256 !== undefined });
+    }
+  };
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(FILES_AT_ONCE, files.length) }, () =>
+      worker().catch((error: unknown) => {
+        if (!stop.signal.aborted) stop.abort(error);
+        throw error;
+      }),
+    ),
+  );
+  if (ctx.signal.aborted) throw ctx.signal.reason as Error;
+  if (settled.some((r) => r.status === 'rejected')) throw stop.signal.reason as Error;
+  ctx.log(
+    `downloaded ${files.length} file${files.length === 1 ? '' : 's'} (${formatBytes(total)}) in ${formatDuration(progress.elapsedMs())} (${rate(total, progress.elapsedMs())})`,
+  );
+  return done;
+}
+
 /**
  * Fill `file` (created 0600) with the object: ranged reads, several at once, where the store has
  * them, else the open stream. The file is hashed in order as its parts land; a size or sha256
@@ -590,10 +865,13 @@ async function download(
   body: Readable,
   file: string,
   ctx: ActionContext,
+  /** One file of several (a directory-format backup): its bytes counted by `received`, no line of its own; `partsAtOnce` ranged reads at most. */
+  shared?: { received(bytes: number): void; partsAtOnce: number },
 ): Promise<string> {
   const { open } = await import('node:fs/promises');
   const { progressReporter } = await import('../backup/progress.js');
-  const progress = progressReporter(ctx.log, 'downloading', from.uri, info.size);
+  const progress = shared ? { update: () => {}, elapsedMs: () => 0 } : progressReporter(ctx.log, 'downloading', from.uri, info.size);
+  const partsAtOnce = shared?.partsAtOnce ?? PARTS_AT_ONCE;
   const handle = await open(file, 'wx+', 0o600);
   const { sha256Hash } = await import('../../util/sha256.js');
   const hash = sha256Hash();
@@ -610,6 +888,7 @@ async function download(
     const got = (n: number): void => {
       received += n;
       progress.update(received);
+      shared?.received(n);
     };
     if (store.readRange === undefined || info.size <= PART_SIZE) {
       let offset = 0;
@@ -677,7 +956,7 @@ async function download(
         wake?.();
         throw error;
       };
-      const tasks = [...Array.from({ length: Math.min(PARTS_AT_ONCE, parts) }, () => worker().catch(failOnce)), hasher().catch(failOnce)];
+      const tasks = [...Array.from({ length: Math.min(partsAtOnce, parts) }, () => worker().catch(failOnce)), hasher().catch(failOnce)];
       const settled = await Promise.allSettled(tasks);
       ctx.signal.removeEventListener('abort', onAbort);
       if (ctx.signal.aborted) throw ctx.signal.reason as Error;
@@ -687,7 +966,8 @@ async function download(
     const checked = objectProblem(meter, info);
     if (checked.problem !== undefined)
       throw new ActionError(`${NAME}: ${from.uri}: ${checked.problem}; nothing was restored`, { permanent: true });
-    ctx.log(`downloaded ${formatBytes(info.size)} in ${formatDuration(progress.elapsedMs())} (${rate(info.size, progress.elapsedMs())})`);
+    if (!shared)
+      ctx.log(`downloaded ${formatBytes(info.size)} in ${formatDuration(progress.elapsedMs())} (${rate(info.size, progress.elapsedMs())})`);
     return checked.sha256;
   } catch (error) {
     throw storeFailure(NAME, from.uri, error, ctx.signal);

@@ -84,12 +84,15 @@ export async function backupCheckCommand(text: string, options: BackupCheckOptio
   const regex = pattern(options.match, 'check');
   const signal = new AbortController().signal;
   let backups;
+  let partial;
   try {
     const store = await openStore(where.store, awsSettings(options));
-    backups = (await listSeries(store, where, regex, signal)).backups;
+    ({ backups, partial } = await listSeries(store, where, regex, signal));
   } catch (error) {
     return storeError('check', where.uri, error);
   }
+  // A directory-format backup that stopped part way does not count: said on stderr, the verdict stays one line.
+  for (const p of partial) process.stderr.write(`drctl: backup check: ${uriOf(where.store, p.key)}: ${p.problem}: left out\n`);
   const name = (b: TimedBackup): string => b.key.slice(where.prefix.length);
   const matched = options.match === undefined ? '' : ` matching "${options.match}"`;
   const result = checkFreshness(backups, { now: new Date(), rpoMs, sinceMs, name, where: `${matched} in ${where.uri}` });
@@ -102,6 +105,7 @@ export async function backupCheckCommand(text: string, options: BackupCheckOptio
           location: where.uri,
           match: options.match ?? null,
           backups: backups.length,
+          partial: partial.map((p) => uriOf(where.store, p.key)),
           newest: result.newest ? entry(result.newest) : null,
           age_s: result.ageMs === undefined ? null : Math.round(result.ageMs) / 1000,
           rpo_s: rpoMs / 1000,

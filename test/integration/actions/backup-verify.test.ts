@@ -255,9 +255,20 @@ ${extra}`;
   it("a directory-format backup named by its folder's URI with its trailing / (as backup.latest gives it) is restored and compared", () => {
     execFileSync('pg_dump', ['--no-owner', '-Fd', '-f', join(backups(), 'shop.dir'), '-d', pg.url('shop')]);
     const manifest = JSON.parse(readFileSync(`${join(backups(), 'shop.dump')}.manifest.json`, 'utf8')) as BackupManifest;
+    // A directory-format backup's manifest records each file's sha256, and their digest as the backup's.
+    const files = readdirSync(join(backups(), 'shop.dir'))
+      .sort()
+      .map((name) => ({
+        name,
+        size: statSync(join(backups(), 'shop.dir', name)).size,
+        sha256: sha256Of(join(backups(), 'shop.dir', name)),
+      }));
+    const digest = sha256Hash()
+      .update(files.map((f) => `${f.sha256}  ${f.name}\n`).join(''))
+      .digest('hex');
     writeFileSync(
       `${join(backups(), 'shop.dir')}.manifest.json`,
-      serializeManifest({ ...manifest, format: 'directory', object: `${uriOf('shop.dir')}/` }),
+      serializeManifest({ ...manifest, format: 'directory', object: `${uriOf('shop.dir')}/`, sha256: digest, files }),
     );
     const ws = workspace('drctl-verify-');
     const { result } = run(ws, runbook(`{ backup: "${uriOf('shop.dir')}/", scratch: local }`));
