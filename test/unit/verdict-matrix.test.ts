@@ -94,6 +94,8 @@ interface Scenario {
 
 interface Outcome {
   entries: JournalEntry[];
+  /** The journal's head hash, as the reports written from the file show it. */
+  head: string | null;
   code: number;
   /** The closing summary the host was given, if the run showed one. */
   summary: RunSummary | undefined;
@@ -202,7 +204,8 @@ async function play(s: Scenario): Promise<Outcome> {
       // An interrupted run writes its --report files too; a crashed or abandoned one only report.json.
     }
   }
-  return { entries: readJournal(journalFile).entries, code, summary: summaries[0], files };
+  const journal = readJournal(journalFile);
+  return { entries: journal.entries, head: journal.head, code, summary: summaries[0], files };
 }
 
 /** A verdict as the run earned it: the time it took and whether it was within the objective; null when nothing was recovered. */
@@ -359,7 +362,8 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
 
   it('ends with its exit code, and the files written at its end are what `drctl report` rebuilds', async () => {
     played = await play(scenario);
-    report = buildReport(rebuildRun(played.entries));
+    // As drctl report builds it: from the journal file, its size and head included.
+    report = buildReport({ ...rebuildRun(played.entries), journal: { entries: played.entries.length, head: played.head } });
     took = formatDuration(report.elapsed_s * 1000);
     expect(played.code).toBe(want.code);
     expect(report.exit_code).toBe(want.exit === -1 ? null : want.exit);
@@ -429,7 +433,8 @@ describe.each(Object.entries(MATRIX))('%s', (_name, [scenario, want]) => {
     const mark = (word: string, met: boolean): string => (met ? word : `**${word}**`);
     expect(md).toContain(`\n| Status | ${withStatus(want.status, ': ')} |\n`);
     expect(md).toContain(`\n| RTO 1h | ${rtoText(mark)} |\n`);
-    expect(md).toContain(`\n| RPO 15m | ${rpoText(mark)} |\n`);
+    // The backup's name is escaped as Markdown text (its _ is no emphasis).
+    expect(md).toContain(`\n| RPO 15m | ${rpoText(mark, EVIDENCE.replaceAll('_', '\\_'))} |\n`);
     expect(md).toMatch(/\| 2 \| Is the database really gone\? \(`is-it-gone`\) \| failed, allowed: exit code 1/);
     if (!want.rto) expect(md).not.toMatch(NO_VERDICT_WORDS);
   });

@@ -92,7 +92,8 @@ steps:
       err: 'stderr has *** too',
     });
     expect(stepOf(report, 'failing-check').reason).toContain('got ***');
-    expect(ws.read('report.md')).toContain('got ***');
+    // Markdown shows the *** as written (escaped, so it is no emphasis).
+    expect(ws.read('report.md')).toContain('got \\*\\*\\*');
     const journal = readJournal(ws.stateDir, runId);
     expect(journal[0]!.inputs).toEqual({ user: 'admin' });
     expect(journal[0]!.secret_inputs).toEqual(['token']);
