@@ -120,7 +120,8 @@ describe('reports', () => {
 
   it('md: a table of steps with the over-budget flag', () => {
     const md = renderReport(report, 'md');
-    expect(md).toContain('# Complete <database> loss — DR drill report');
-    expect(md).toContain('| 2 | Restore "it" (`restore`) | failed: exit code 1 & <oops> | 2 | 10m | 15m | yes |');
+    expect(md).toContain('# Complete \\<database\\> loss — DR drill report');
+    // The reason is escaped: `&` and `<` show as written, never as HTML.
+    expect(md).toContain('| 2 | Restore "it" (`restore`) | failed: exit code 1 \\& \\<oops\\> | 2 | 10m | 15m | yes |');
   });
 });
