@@ -21,6 +21,8 @@ export interface DumpGuardOptions {
    * object's size or sha256 does not match), or undefined to commit.
    */
   beforeCommit(): string | undefined;
+  /** ROLLBACK instead of COMMIT once the dump is complete and checked: a rehearsal that changes nothing. */
+  rollback?: boolean;
 }
 
 /**
@@ -106,7 +108,7 @@ export class DumpGuard extends Transform {
       callback(new DumpRefused(objection));
       return;
     }
-    callback(null, Buffer.from('\nCOMMIT;\n'));
+    callback(null, Buffer.from(this.options.rollback ? '\nROLLBACK;\n' : '\nCOMMIT;\n'));
   }
 
   /** Scan COPY data from `pos`: count its lines, and stop after the `\.` line that ends it. Returns where scanning stopped. */

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { TestMoto } from '../../support/moto.js';
@@ -245,7 +246,11 @@ describe.skipIf(
     expect(r.report().rpo).toMatchObject({ evidence: `s3://${BUCKET}/${keys.old}`, met: true });
     // The rehearsal restored the dump in a transaction it rolled back: the scratch database is as it was.
     expect(r.report().steps.find((s) => s.id === 'test-restore-scratch')!.status).toBe('succeeded');
-    expect(result.all).toContain('Tables restored in the scratch database (rolled back): 2');
+    expect(result.all).toMatch(
+      new RegExp(
+        `rehearsed s3://${BUCKET}/${keys.old.replace(/\./g, '\\.')} \\(plain-gzip, [^)]*\\) into 127\\.0\\.0\\.1:${pg.port}/scratch: 2 tables, 4 rows in \\S+, then rolled back`,
+      ),
+    );
     expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'scratch')).toBe('0');
   });
 
@@ -343,6 +348,37 @@ steps:
     // Nothing was committed: the database holds no table, and the application was not started again.
     expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'restored')).toBe('0');
     expect(scaleCalls(r)).toEqual([['scale', 'deployment', 'backend', 'worker', '-n', 'shop', '--replicas=0']]);
+  });
+
+  it('the scratch rehearsal of a tampered dump refuses its backslash commands (no shell command runs): the run stops before the real restore', async () => {
+    aws('s3', 'mb', 's3://tampered-backups');
+    const work = rehearsal().dir;
+    const marker = join(work, 'pwned');
+    // A dump someone changed on its way to the bucket: a shell command in the middle, and no \restrict of its own.
+    const dump = spawnSync('pg_dump', ['-d', pg.url('shop')], { encoding: 'utf8' });
+    if (dump.status !== 0) throw new Error(`pg_dump failed: ${dump.stderr}`);
+    const plain = dump.stdout.replace(/^\\(un)?restrict .*\n/gm, '');
+    const at = plain.indexOf('COPY ');
+    const name = backupName(new Date());
+    writeFileSync(join(work, name), gzipSync(`${plain.slice(0, at)}\\! touch ${marker}\n${plain.slice(at)}`));
+    aws('s3', 'cp', join(work, name), `s3://tampered-backups/postgres/${name}`, '--only-show-errors');
+    await sleep(1200);
+    const incident = new Date().toISOString();
+    recreateEmpty('restored');
+    recreateEmpty('scratch');
+    const r = rehearsal({ env: moto.env });
+    inputs(r, { backup_bucket: 'tampered-backups', database_url: pg.url('restored'), scratch_database_url: pg.url('scratch') });
+    const result = await run(r, ['--incident-start', incident]);
+    expect(result.status, result.all).toBe(1);
+    expect(existsSync(marker)).toBe(false);
+    const report = r.report();
+    expect(report.steps.find((s) => s.id === 'test-restore-scratch')!).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('nothing was committed') as string,
+    });
+    expect(report.steps.find((s) => s.id === 'restore-database')!.status).toBe('not_run');
+    expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'scratch')).toBe('0');
+    expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'restored')).toBe('0');
   });
 
   it('database-loss stops at "no backups" on an empty bucket, with the database untouched and the application still running', async () => {
