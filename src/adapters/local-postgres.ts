@@ -245,7 +245,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         }
       }
     }
-    const url = (database = 'postgres'): string => `postgresql://postgres@127.0.0.1:${port}/${database}`;
+    // The database's name percent-encoded: spaces, quotes, %, / and any other character stay in it.
+    const url = (database = 'postgres'): string => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
     const said = await run(join(bindir, 'postgres'), ['--version'], signal, 30_000).catch(() => '');
     // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" → "PostgreSQL 15.18"
     const version = `PostgreSQL ${/\(PostgreSQL\) (\S+)/.exec(said)?.[1] ?? '(version unknown)'}`;

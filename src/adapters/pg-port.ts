@@ -77,6 +77,22 @@ function createPgPort(): PgPort {
         types,
         ...(options.statementTimeoutMs !== undefined ? { statement_timeout: Math.max(1, Math.ceil(options.statementTimeoutMs)) } : {}),
       });
+      // node-postgres decodes the URL's database name with decodeURI, which leaves %2F, %23, %3F...
+      // encoded: the name is the path decoded whole, as libpq and psql read it.
+      const path = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\/([^?#]+)/i.exec(options.connectionString)?.[1];
+      if (path !== undefined) {
+        let database: string | undefined;
+        try {
+          database = decodeURIComponent(path);
+        } catch {
+          // not percent-encoded text: node-postgres's own reading stands
+        }
+        if (database !== undefined) {
+          const params = (client as unknown as { connectionParameters: { database: string } }).connectionParameters;
+          params.database = database;
+          (client as unknown as { database: string }).database = database;
+        }
+      }
       // A connection lost while idle is reported as an event: without a listener it would crash drctl.
       client.on('error', () => undefined);
       const end = async (): Promise<void> => {
