@@ -2,7 +2,8 @@
 // journal into the report (report.json's content), then rendering each format from it. bench/report.sh
 // bundles this file with drctl's sources (as scripts/build.mjs bundles drctl) and runs it:
 //   node timing.cjs <journal.jsonl> <rounds>
-// Prints one line per figure: "<what> <median ms>".
+// Prints one line per figure: "<what> <median wall ms> <median processor ms>" (processor time, user and
+// system, is what the other load of a busy machine does not inflate).
 import { readJournal } from '../src/journal/journal.js';
 import { rebuildRun } from '../src/journal/record.js';
 import { buildReport } from '../src/report/build.js';
@@ -22,10 +23,21 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function time<T>(work: () => T): { ms: number; value: T } {
+interface Timing {
+  ms: number;
+  cpu: number;
+}
+
+function time<T>(work: () => T): Timing & { value: T } {
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const value = work();
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+  const used = process.cpuUsage(cpu);
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, cpu: (used.user + used.system) / 1000, value };
+}
+
+function line(what: string, timings: Timing[]): string {
+  return `${what} ${median(timings.map((t) => t.ms)).toFixed(1)} ${median(timings.map((t) => t.cpu)).toFixed(1)}`;
 }
 
 function build(): RunReport {
@@ -34,16 +46,16 @@ function build(): RunReport {
 }
 
 let report = build();
-const builds: number[] = [];
+const builds: Timing[] = [];
 for (let i = 0; i < rounds; i++) {
   const result = time(build);
-  builds.push(result.ms);
+  builds.push(result);
   report = result.value;
 }
-console.log(`build ${median(builds).toFixed(1)}`);
+console.log(line('build', builds));
 for (const format of REPORT_FORMATS) {
   renderReport(report, format);
-  const renders: number[] = [];
-  for (let i = 0; i < rounds; i++) renders.push(time(() => renderReport(report, format)).ms);
-  console.log(`${format} ${median(renders).toFixed(1)}`);
+  const renders: Timing[] = [];
+  for (let i = 0; i < rounds; i++) renders.push(time(() => renderReport(report, format)));
+  console.log(line(format, renders));
 }

@@ -1,4 +1,4 @@
-import type { ReportStep, RunReport } from './build.js';
+import type { ReportAttempt, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
 import { fmt, stepStatus, xml } from './text.js';
 import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './verdict.js';
@@ -42,23 +42,7 @@ interface Case {
   /** The step's output and facts, for its `<system-out>`. */
   out: string;
   /** Failed tries before the last one (a step tried again). */
-  earlier: Attempt[];
-}
-
-/** A try of a step as report.json's `attempt_log` keeps it (read defensively: older reports lack it). */
-interface Attempt {
-  attempt: number;
-  started_at: string;
-  duration_s: number;
-  exit_code: number | null;
-  error: string | null;
-  error_tail: string | null;
-  output_tail: string | null;
-}
-
-function attemptsOf(s: ReportStep): Attempt[] {
-  const log = (s as { attempt_log?: unknown }).attempt_log;
-  return Array.isArray(log) ? (log as Attempt[]) : [];
+  earlier: ReportAttempt[];
 }
 
 /** Text for XML 1.0 content: control characters as pictures (text.ts), and the code points XML has no place for replaced. */
@@ -78,22 +62,21 @@ function seconds(ms: number): string {
 
 const msOf = (s: number | null | undefined): number => (typeof s === 'number' && Number.isFinite(s) ? Math.round(s * 1000) : 0);
 
-function tryLine(a: Attempt): string {
+function tryLine(a: ReportAttempt): string {
   const exit = a.exit_code === null ? '' : `, exit code ${a.exit_code}`;
   return `try ${a.attempt} at ${a.started_at}: ${fmt(a.duration_s)}${exit}${a.error ? `, ${a.error}` : ''}`;
 }
 
 function stepCase(s: ReportStep): Case {
-  const attempts = attemptsOf(s);
+  const attempts = s.attempt_log;
   const last = attempts.at(-1);
   const out: string[] = [`status: ${stepStatus(s)}`];
   const time = actualSeconds(s);
   if (time !== null)
     out.push(`time: ${fmt(time)}${s.budget_s === null ? '' : ` of a ${fmt(s.budget_s)} budget${s.over_budget ? ', over budget' : ''}`}`);
   if (s.waiting_s) out.push(`waiting for the operator: ${fmt(s.waiting_s)}`);
-  const when = s as { started_at?: string | null; finished_at?: string | null; confirmed_by?: string | null };
-  if (when.started_at) out.push(`started: ${when.started_at}${when.finished_at ? `, finished: ${when.finished_at}` : ''}`);
-  if (when.confirmed_by) out.push(`confirmed by: ${when.confirmed_by}`);
+  if (s.started_at) out.push(`started: ${s.started_at}${s.finished_at ? `, finished: ${s.finished_at}` : ''}`);
+  if (s.confirmed_by) out.push(`confirmed by: ${s.confirmed_by}`);
   if (s.attempts > 1) out.push(`tries: ${s.attempts}`);
   for (const a of attempts.length > 1 ? attempts : []) out.push(`  ${tryLine(a)}`);
   if (s.exit_code !== null) out.push(`exit code: ${s.exit_code}`);
@@ -196,7 +179,7 @@ export function renderJunit(r: RunReport, dialect: JunitDialect = 'junit'): stri
     `<testsuite name="${attr(token(r.run_id, 'run'))}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}"` +
     ` time="${seconds(totalMs)}" timestamp="${ant ? antTimestamp(r.started_at) : attr(r.started_at)}" hostname="${attr(host)}">`;
 
-  const outcomeXml = (o: Outcome, earlier: Attempt[]): string => {
+  const outcomeXml = (o: Outcome, earlier: ReportAttempt[]): string => {
     if (o.kind === 'skipped') return `<skipped message="${attr(o.message ?? '')}"/>`;
     if (o.kind === 'failure') {
       const before = ant && earlier.length ? `${earlier.map(tryLine).join('\n')}\n` : '';
