@@ -1,7 +1,7 @@
 import MarkdownIt from 'markdown-it';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report, Workspace } from './helpers.js';
-import { drctl, header, onlyRunId, readReport, requireBuild, stepOf, workspace } from './helpers.js';
+import { drctl, exitWithin, header, onlyRunId, readReport, requireBuild, startDrctl, stepOf, waitFor, workspace } from './helpers.js';
 
 /**
  * The Markdown report of real runs, read back by a real Markdown parser (markdown-it, raw HTML
@@ -329,4 +329,81 @@ describe('the Markdown report of a real drill, reviewed afterwards', () => {
     );
     expect(md).toContain('A drill: post to the drill channel only.');
   });
+});
+
+const FAILS = `${header('fails', 'Restore that fails')}objectives: { rto: 1h }
+steps:
+  - id: check
+    title: Check the backup <i>first</i>
+    run: |
+      echo "gzip: backup | <b>unexpected</b> end of file" >&2
+      exit 1
+  - id: never
+    title: Never reached
+    run: echo never
+`;
+
+const SLOW = (dir: string): string => `${header('slow', 'Slow restore')}objectives: { rto: 1h }
+steps:
+  - id: restore
+    title: Restore
+    idempotent: true
+    run: |
+      if [ ! -f ${dir}/resumed ]; then touch ${dir}/started.flag ${dir}/resumed; sleep 60; fi
+      echo restored
+  - id: after
+    title: After
+    run: echo after
+`;
+
+describe('the Markdown report of a run that failed, and of one interrupted and resumed', () => {
+  it('a failed run: its status, the failed step and its error output, and an update instead of a recovery notice', () => {
+    const ws = workspace('drctl-md-');
+    ws.runbook('rb.yaml', FAILS);
+    const run = drctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir, '--report', 'md:out/run.md'], { cwd: ws.dir });
+    expect(run.status, run.all).toBe(1);
+    const failed = readReport(ws.stateDir, onlyRunId(ws.stateDir));
+    const text = ws.read('out/run.md');
+    expect(htmlElements(text)).toEqual([]);
+    const summary = Object.fromEntries(tableOf(text, 'fact', 'value').slice(1) as Array<[string, string]>);
+    expect(summary).toMatchObject({ Status: `failed: ${failed.outcome}`, 'RTO 1h': 'no verdict (not recovered)' });
+    const timeline = tableOf(text, '#', 'step', 'status');
+    expect(timeline[1]!.slice(1, 3)).toEqual([
+      'Check the backup <i>first</i> (check)',
+      'failed: exit code 1 (expected 0): gzip: backup | <b>unexpected</b> end of file',
+    ]);
+    expect(timeline[2]!.slice(1, 4)).toEqual(['Never reached (never)', 'not_run', '0']);
+    expect(fences(text)[0]).toBe('gzip: backup | <b>unexpected</b> end of file\n');
+    expect(headings(text).slice(-3)).toEqual([
+      'Initial report (incident channel and stakeholders)',
+      'Status page (until the service is restored)',
+      'Update (stakeholders)',
+    ]);
+    const update = fences(text).at(-1)!;
+    expect(update).toContain(`Status: ${failed.outcome}\n`);
+    expect(update).toMatch(new RegExp(`\\nDowntime so far: \\S+ since ${failed.incident_start}\\n`));
+    expect(update).toContain('Data loss: <data-loss window: the run recorded no backup>\n');
+    expect(text).not.toContain('DRILL');
+  });
+
+  it('an interrupted run resumed: the interruption with its resume, and both sessions', async () => {
+    const ws = workspace('drctl-md-');
+    ws.runbook('rb.yaml', SLOW(ws.dir));
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    await waitFor(() => ws.exists('started.flag'), 'the restore to start', 30_000);
+    running.child.kill('SIGINT');
+    expect((await exitWithin(running, 30_000)).code, running.stderr()).toBe(130);
+    const runId = onlyRunId(ws.stateDir);
+    const resumed = drctl(['resume', runId, '--yes', '--state-dir', ws.stateDir, '--report', 'md:out/run.md'], { cwd: ws.dir });
+    expect(resumed.status, resumed.all).toBe(0);
+    const done = readReport(ws.stateDir, runId);
+    const text = ws.read('out/run.md');
+    expect(done.interruptions).toHaveLength(1);
+    const stop = done.interruptions[0]!;
+    expect(stop).toMatchObject({ step: 'restore', cause: 'signal', signal: 'SIGINT' });
+    expect(tableOf(text, 'at', 'step', 'cause').slice(1)).toEqual([[stop.at, 'restore', 'signal SIGINT', stop.resumed_at]]);
+    expect(stop.resumed_at).toBe(done.operators[1]!.at);
+    expect(tableOf(text, 'session', 'at', 'operator').map((row) => row[0])).toEqual(['session', 'started', 'resumed']);
+    expect(tableOf(text, '#', 'step', 'status')[1]!.slice(2, 4)).toEqual(['succeeded', '2']);
+  }, 120_000);
 });
