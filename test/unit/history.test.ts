@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { renderHistory, sparkline } from '../../src/io/render-history.js';
+import { LiveClock } from '../../src/io/live-clock.js';
 import { eventLine } from '../../src/io/render-run.js';
 import type { ReportStep, RunReport } from '../../src/report/build.js';
 import { buildHistory, drillDue, median, p90, readableBudget, regressionOf, stepExpectations } from '../../src/report/history.js';
@@ -221,5 +222,31 @@ describe('what the terminal shows', () => {
       );
     expect(card(true)).toContain('Step 2/3: Restore  [restore] · budget 1m · 42s projected from 6 drills');
     expect(card(false)).toContain('[restore] · budget 1m · 42s projected from 6 past runs');
+  });
+});
+
+describe('the live clock with a step projected from its history', () => {
+  it('counts the step at work against its past median: running 10s past it moves the projected finish by 10s', () => {
+    let now = 0;
+    const clock = new LiveClock(() => now);
+    const card = {
+      number: 1,
+      total: 2,
+      id: 'restore',
+      title: 'Restore',
+      command: { kind: 'run' as const, display: 'true' },
+      budgetMs: 60_000,
+      // The executor's projection: this step's median (40s) and the next step's 100s.
+      clock: { elapsedMs: 0, rtoMs: 600_000, projectedMs: 140_000 },
+      confirm: 'none' as const,
+      manual: false,
+      history: { ms: 40_000, runs: 6, drillsOnly: true },
+    };
+    clock.onEvent({ type: 'step.card', card });
+    clock.onEvent({ type: 'step.started', step: 'restore', number: 1, kind: 'run' });
+    now = 30_000;
+    expect(clock.clock()?.projectedMs).toBe(140_000);
+    now = 50_000;
+    expect(clock.clock()?.projectedMs).toBe(150_000);
   });
 });
