@@ -66,7 +66,7 @@ function requireShell(shell: string): boolean {
 
 describe('drctl completion', () => {
   it('bash: completes commands, options, runbook names, step ids and run ids through drctl __complete', () => {
-    expect(bashComplete(['re'])).toEqual(['resume', 'report']);
+    expect(bashComplete(['re'])).toEqual(['resume', 'report', 'review']);
     expect(bashComplete(['run', '--st'])).toEqual(['--start-at', '--state-dir']);
     expect(bashComplete(['run', 'database-l'])).toEqual(['database-loss']);
     expect(bashComplete(['run', 'database-loss', '--start-at', 'restore-'])).toEqual(['restore-database']);
@@ -93,7 +93,7 @@ describe('drctl completion', () => {
 
   it('zsh: completes commands, options and step ids, and falls back to file names for runbook files', () => {
     if (!requireShell('zsh')) return;
-    expect(zshComplete(['re'])).toEqual(['resume', 'report']);
+    expect(zshComplete(['re'])).toEqual(['resume', 'report', 'review']);
     expect(zshComplete(['run', '--st'])).toEqual(['--start-at', '--state-dir']);
     expect(zshComplete(['run', 'database-loss', '--start-at', 'restore-'])).toEqual(['restore-database']);
     expect(zshComplete(['validate', 'ru'])).toContain('<files>');
@@ -101,7 +101,7 @@ describe('drctl completion', () => {
 
   it('fish: completes commands, options, runbook names and step ids', () => {
     if (!requireShell('fish')) return;
-    expect(fishComplete('drctl re').map((l) => l.split('\t')[0])).toEqual(['report', 'resume']);
+    expect(fishComplete('drctl re').map((l) => l.split('\t')[0])).toEqual(['report', 'resume', 'review']);
     expect(fishComplete('drctl run --st').map((l) => l.split('\t')[0])).toEqual(['--start-at', '--state-dir']);
     expect(fishComplete('drctl run database-l').map((l) => l.split('\t')[0])).toEqual(['database-loss']);
     expect(fishComplete('drctl run database-loss --start-at restore-').map((l) => l.split('\t')[0])).toEqual(['restore-database']);
