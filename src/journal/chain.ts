@@ -78,10 +78,17 @@ export interface ChainCheck {
   tornTail: boolean;
   /** The first place the chain is broken, named by the line to look at. */
   broken: { line: number; message: string } | null;
+  /** The sign-offs read before any break: each one's line, and the last line of what it signed. */
+  signed: { line: number; covers: number }[];
 }
 
-/** A line's `prev`: a hash, null (a first line), absent, or something else (not a chain link). */
-function prevOf(line: Buffer): { kind: 'absent' } | { kind: 'value'; value: unknown } | { kind: 'unreadable' } {
+/** A line as the chain reads it: its `prev` (a hash, null on a first line, absent, or something else), and what a sign-off covers. */
+type ChainLink =
+  | { kind: 'unreadable'; covers?: undefined }
+  | { kind: 'absent'; covers: string | undefined }
+  | { kind: 'value'; value: unknown; covers: string | undefined };
+
+function linkOf(line: Buffer): ChainLink {
   let entry: unknown;
   try {
     entry = JSON.parse(line.toString('utf8'));
@@ -89,9 +96,11 @@ function prevOf(line: Buffer): { kind: 'absent' } | { kind: 'value'; value: unkn
     return { kind: 'unreadable' };
   }
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return { kind: 'unreadable' };
+  const { type, covers } = entry as { type?: unknown; covers?: unknown };
+  const signed = type === 'review.sign_off' && typeof covers === 'string' ? covers : undefined;
   return Object.prototype.hasOwnProperty.call(entry, 'prev')
-    ? { kind: 'value', value: (entry as { prev: unknown }).prev }
-    : { kind: 'absent' };
+    ? { kind: 'value', value: (entry as { prev: unknown }).prev, covers: signed }
+    : { kind: 'absent', covers: signed };
 }
 
 function splitLines(text: Buffer): { lines: Buffer[]; tornTail: boolean } {
@@ -104,54 +113,74 @@ function splitLines(text: Buffer): { lines: Buffer[]; tornTail: boolean } {
   return { lines, tornTail: start < text.length };
 }
 
-/** Check a journal's chain line by line; the first break is named by the line that was tampered with, as far as the chain can tell. */
+/**
+ * Check a journal's chain line by line; the first break is named by the line that was tampered
+ * with, as far as the chain can tell. A sign-off (`review.sign_off`) names the head it signed
+ * (`covers`): that must be the hash of a line before it, or the lines it signed were changed.
+ */
 export function checkChain(text: Buffer): ChainCheck {
   const { lines, tornTail } = splitLines(text);
   const hashes = lines.map((line) => lineHash(line));
-  const prevs = lines.map((line) => prevOf(line));
-  const result = (chainedFrom: number | null, broken: ChainCheck['broken']): ChainCheck => ({
+  const links = lines.map((line) => linkOf(line));
+  const signed: ChainCheck['signed'] = [];
+  let chainedFrom: number | null = null;
+  const result = (broken: ChainCheck['broken']): ChainCheck => ({
     entries: lines.length,
     head: chainedFrom === null || lines.length === 0 ? null : hashes[lines.length - 1]!,
     chainedFrom,
     tornTail,
     broken,
+    signed,
   });
-  const at = (index: number, message: string): ChainCheck['broken'] => ({ line: index + 1, message });
-  let chainedFrom: number | null = null;
-  for (let i = 0; i < lines.length; i++) {
-    const prev = prevs[i]!;
+  /** What is wrong with line i's link to the line before it, if anything. */
+  const brokenLink = (i: number): ChainCheck['broken'] => {
+    const link = links[i]!;
     const n = i + 1;
-    if (prev.kind === 'unreadable')
-      return result(chainedFrom ?? n, at(i, `line ${n} is not a journal entry (not a JSON object): it was changed or cut`));
-    if (prev.kind === 'absent') {
-      if (chainedFrom === null) continue;
-      return result(
-        chainedFrom,
-        at(
-          i,
-          `line ${n} carries no prev although the chain covers the journal from line ${chainedFrom}: it was added or rewritten by hand`,
-        ),
-      );
+    if (link.kind === 'unreadable')
+      return { line: n, message: `line ${n} is not a journal entry (not a JSON object): it was changed or cut` };
+    if (link.kind === 'absent') {
+      if (chainedFrom === null) return null;
+      return {
+        line: n,
+        message: `line ${n} carries no prev although the chain covers the journal from line ${chainedFrom}: it was added or rewritten by hand`,
+      };
     }
-    const value = prev.value;
+    const value = link.value;
     if (value === null) {
       if (i === 0) {
         chainedFrom = 1;
-        continue;
+        return null;
       }
-      return result(
-        chainedFrom ?? n,
-        at(i, `line ${n} claims to be a journal's first line (prev is null): it was added by hand or taken from another journal`),
-      );
+      return {
+        line: n,
+        message: `line ${n} claims to be a journal's first line (prev is null): it was added by hand or taken from another journal`,
+      };
     }
     if (typeof value !== 'string' || !HASH.test(value)) {
-      return result(chainedFrom ?? n, at(i, `line ${n} has a prev that is not a sha256 hash: it was added or changed by hand`));
+      return { line: n, message: `line ${n} has a prev that is not a sha256 hash: it was added or changed by hand` };
     }
     chainedFrom ??= n;
-    if (i > 0 && value === hashes[i - 1]) continue;
-    return result(chainedFrom, locateBreak(i, value, hashes, prevs));
+    if (i > 0 && value === hashes[i - 1]) return null;
+    return locateBreak(i, value, hashes, links);
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const broken = brokenLink(i);
+    if (broken) {
+      chainedFrom ??= i + 1;
+      return result(broken);
+    }
+    const covers = links[i]!.covers;
+    if (covers === undefined) continue;
+    const covered = i === 0 ? -1 : hashes.lastIndexOf(covers, i - 1);
+    if (covered < 0) {
+      return result({
+        line: i + 1,
+        message: `line ${i + 1} is a sign-off of a journal head that no line before it has: the lines it signed were changed after it was signed`,
+      });
+    }
+    signed.push({ line: i + 1, covers: covered + 1 });
   }
-  return result(chainedFrom, null);
+  return result(null);
 }
 
 /**
@@ -164,7 +193,7 @@ function locateBreak(
   i: number,
   prev: string,
   hashes: readonly string[],
-  prevs: ReturnType<typeof prevOf>[],
+  prevs: ReturnType<typeof linkOf>[],
 ): { line: number; message: string } {
   const n = i + 1;
   const next = prevs[i + 1];

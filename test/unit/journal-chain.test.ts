@@ -60,7 +60,7 @@ describe('the chain as written', () => {
     const entries = lines.map((l) => JSON.parse(l) as { prev: unknown });
     expect(entries[0]!.prev).toBeNull();
     for (let i = 1; i < lines.length; i++) expect(entries[i]!.prev).toBe(lineHash(lines[i - 1]!));
-    expect(check(lines)).toEqual({ entries: 10, head: lineHash(lines[9]!), chainedFrom: 1, tornTail: false, broken: null });
+    expect(check(lines)).toEqual({ entries: 10, head: lineHash(lines[9]!), chainedFrom: 1, tornTail: false, broken: null, signed: [] });
     expect(journalHead(file)).toBe(lineHash(lines[9]!));
     expect(readJournal(file).head).toBe(lineHash(lines[9]!));
   });
@@ -131,7 +131,14 @@ describe('the chain as written', () => {
     ].map((e) => JSON.stringify(e));
     new JournalWriter(file).close();
     writeFileSync(file, `${old.join('\n')}\n`);
-    expect(checkChain(readFileSync(file))).toEqual({ entries: 2, head: null, chainedFrom: null, tornTail: false, broken: null });
+    expect(checkChain(readFileSync(file))).toEqual({
+      entries: 2,
+      head: null,
+      chainedFrom: null,
+      tornTail: false,
+      broken: null,
+      signed: [],
+    });
     expect(readJournal(file).head).toBeNull();
     const entry = appendToJournal(file, note('new'), { cutTornTail: false });
     expect(entry.prev).toBe(lineHash(old[1]!));
@@ -222,5 +229,32 @@ describe('a journal tampered with: the first broken line is named', () => {
     const cut = [...lines];
     cut[6] = cut[6]!.slice(0, 20);
     expect(check(cut).broken).toEqual({ line: 7, message: 'line 7 is not a journal entry (not a JSON object): it was changed or cut' });
+  });
+
+  it('lines changed before a sign-off and the whole chain rebuilt: the sign-off no longer covers a line of the journal', () => {
+    const { file } = tenLines();
+    const signOff: JournalEntryBody = {
+      type: 'review.sign_off',
+      name: 'Grace',
+      role: null,
+      covers: journalHead(file),
+      user: 'ana',
+      host: 'ops-1',
+    };
+    appendToJournal(file, signOff, { cutTornTail: false });
+    appendToJournal(file, note('after the sign-off'), { cutTornTail: false });
+    const signed = readFileSync(file, 'utf8').slice(0, -1).split('\n');
+    expect(check(signed)).toMatchObject({ broken: null, signed: [{ line: 11, covers: 10 }] });
+
+    // Line 5 edited, then every prev after it recomputed: the chain holds, the sign-off does not.
+    const rebuilt = [...signed];
+    rebuilt[4] = rebuilt[4]!.replace('note 5', 'note five');
+    for (let i = 5; i < rebuilt.length; i++) {
+      rebuilt[i] = JSON.stringify({ ...(JSON.parse(rebuilt[i]!) as object), prev: lineHash(rebuilt[i - 1]!) });
+    }
+    expect(check(rebuilt).broken).toEqual({
+      line: 11,
+      message: 'line 11 is a sign-off of a journal head that no line before it has: the lines it signed were changed after it was signed',
+    });
   });
 });

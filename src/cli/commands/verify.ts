@@ -35,6 +35,7 @@ function jsonOf(result: Verification): unknown {
       chained_from: chain.chainedFrom,
       torn_tail: chain.tornTail,
       broken: chain.broken,
+      signed: chain.signed,
     },
     report: result.report,
   };
@@ -54,6 +55,7 @@ function textOf(result: Verification): string {
   lines.push(`run ${result.runId}: ${chain.entries} journal ${chain.entries === 1 ? 'entry' : 'entries'}, ${result.journal}`);
   lines.push(`  chain:       ${chainText(chain)}`);
   lines.push(`  head:        ${chain.head ?? '(none: the journal predates the hash chain)'}`);
+  for (const { line, covers } of chain.signed) lines.push(`  signed:      the sign-off on line ${line} covers lines 1-${covers}`);
   lines.push(`  report.json: ${reportText(report)}`);
   lines.push(
     result.ok

@@ -13,6 +13,7 @@ import {
   reportPath,
   requireBuild,
   startDrctl,
+  waitFor,
   workspace,
 } from './helpers.js';
 
@@ -79,7 +80,7 @@ describe('drctl verify', () => {
     expect(JSON.parse(json.stdout)).toEqual({
       run_id: runId,
       ok: true,
-      journal: { file: journal, entries: lines.length, head, chained_from: 1, torn_tail: false, broken: null },
+      journal: { file: journal, entries: lines.length, head, chained_from: 1, torn_tail: false, broken: null, signed: [] },
       report: { file: reportPath(ws.stateDir, runId), status: 'matches' },
     });
 
@@ -193,6 +194,26 @@ describe('drctl verify', () => {
     expect(noted.stdout).toContain(
       `  chain:       intact from line ${lines.length + 1} to ${lines.length + 1}; lines 1-${lines.length} predate the hash chain\n`,
     );
+  });
+
+  it('a run still going on: its chain is checked, its report.json not yet (exit 0)', async () => {
+    const ws = workspace();
+    ws.runbook(
+      'rb.yaml',
+      `${header('waiting', 'Waiting run')}steps:\n  - id: wait\n    title: Wait\n    run: |\n      touch started\n      i=0; while [ ! -f go.flag ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n`,
+    );
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    try {
+      await waitFor(() => ws.exists('started'), 'the step to start', 30_000);
+      const result = verify(ws, 'latest');
+      expect(result.status, result.all).toBe(0);
+      expect(result.stdout).toContain('  chain:       intact, lines 1-');
+      expect(result.stdout).toContain('  report.json: not checked: the run has not ended (its report is written when it does)\n');
+    } finally {
+      ws.write('go.flag', '');
+    }
+    expect((await exitWithin(running, 60_000)).code).toBe(0);
+    expect(verify(ws, 'latest').stdout).toContain('  report.json: matches the journal\n');
   });
 
   it('a mistake is one line and exit 2', () => {
