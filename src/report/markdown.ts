@@ -117,7 +117,8 @@ function summary(r: RunReport): string[] {
   const ended = r.finished_at === null ? (r.status === 'interrupted' ? 'was interrupted' : 'has not ended') : `ended at ${r.finished_at}`;
   const what = [
     `${MODE_WORDS[r.mode] ?? `A ${mdText(r.mode)} run`} of ${mdCode(r.runbook)} (run ${mdCode(r.run_id)}).`,
-    `The incident started at ${r.incident_start}; the run started at ${r.started_at} and ${ended}.`,
+    `The incident started at ${mdText(r.incident_start)}; the run started at ${mdText(r.started_at)} and ${mdText(ended)}.`,
+    ...stopsSentence(r),
     `Outcome: ${mdText(outcomeText(facts))}.`,
     `Steps: ${r.steps.length}${tally ? ` (${tally})` : ''}${over ? `; ${over} over budget` : ''}.`,
   ].join(' ');
@@ -149,6 +150,18 @@ function summary(r: RunReport): string[] {
             ]),
       ],
     ),
+  ];
+}
+
+/** "It stopped twice before its end (a signal, a crash) and was resumed twice.": none for a run never stopped. */
+function stopsSentence(r: RunReport): string[] {
+  const stops = r.interruptions.length;
+  if (stops === 0) return [];
+  const times = (n: number): string => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`);
+  const causes = r.interruptions.map((i) => (i.cause === 'signal' ? `signal${i.signal ? ` ${mdText(i.signal)}` : ''}` : 'crash'));
+  const resumed = r.interruptions.filter((i) => i.resumed_at).length;
+  return [
+    `It stopped ${times(stops)} before its end (${causes.join(', ')}) and was ${resumed ? `resumed ${times(resumed)}` : 'not resumed'}.`,
   ];
 }
 

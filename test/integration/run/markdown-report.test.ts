@@ -403,6 +403,7 @@ describe('the Markdown report of a run that failed, and of one interrupted and r
     expect(stop).toMatchObject({ step: 'restore', cause: 'signal', signal: 'SIGINT' });
     expect(tableOf(text, 'at', 'step', 'cause').slice(1)).toEqual([[stop.at, 'restore', 'signal SIGINT', stop.resumed_at]]);
     expect(stop.resumed_at).toBe(done.operators[1]!.at);
+    expect(text).toContain(' It stopped once before its end (signal SIGINT) and was resumed once. Outcome: recovered in ');
     expect(tableOf(text, 'session', 'at', 'operator').map((row) => row[0])).toEqual(['session', 'started', 'resumed']);
     expect(tableOf(text, '#', 'step', 'status')[1]!.slice(2, 4)).toEqual(['succeeded', '2']);
   }, 120_000);

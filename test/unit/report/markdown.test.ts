@@ -399,6 +399,7 @@ describe('the post-incident review layout', () => {
       ['flaky', '3', at(3), at(3.5), '30s', '0', ''],
     ]);
     expect(tableOf(md, 'at', 'step', 'cause').slice(1)).toEqual([[at(5), 'flaky', 'signal SIGINT', at(6)]]);
+    expect(md).toContain('. It stopped once before its end (signal SIGINT) and was resumed once. Outcome: recovered in 20m.');
     expect(fences(md).slice(0, 2)).toEqual(['attempt 1 failed\n', 'attempt 2 failed\n']);
     expect(md).toContain('Attempt 1 of `flaky` (exit code 1), last lines of its error output:');
   });
