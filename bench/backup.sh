@@ -41,11 +41,11 @@ runbook plain plain-gzip false
 runbook custom custom false
 export BENCH_DB_URL="postgresql://postgres@127.0.0.1:$pg_port/bench"
 
-# drctl FORMAT: one run, its wall time (µs) on stdout and its peak RSS (KiB) appended to $dir/rss.
+# drctl ROUTE: one run, its wall time (µs) on stdout and its peak RSS (KiB) appended to $dir/rss-ROUTE.
 drctl_round() {
   local start end
   start=$(date +%s%N)
-  /usr/bin/time -f %M -a -o "$dir/rss" node bin/drctl.cjs run "$dir/$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
+  /usr/bin/time -f %M -a -o "$dir/rss-$1" node bin/drctl.cjs run "$dir/$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
     { cat "$dir/drctl.log" >&2; exit 1; }
   end=$(date +%s%N)
   echo $(((end - start) / 1000))
@@ -57,7 +57,7 @@ seeds_custom() { pg_dump -Fc >"$dir/custom.dump" && aws s3 cp --quiet "$dir/cust
 drctl_round plain-manifest >/dev/null
 grep -q 'manifest (4 tables' "$dir/drctl.log" || { cat "$dir/drctl.log"; exit 1; }
 seeds_plain
-: >"$dir/rss"
+rm -f "$dir"/rss-*
 
 for ((i = 0; i < RUNS; i++)); do
   drctl_round plain-manifest >>"$dir/drctl-plain-manifest"
@@ -72,7 +72,7 @@ drctl_plain=$(median_of_us <"$dir/drctl-plain")
 seeds_plain_ms=$(median_of_us <"$dir/seeds-plain")
 drctl_custom=$(median_of_us <"$dir/drctl-custom")
 seeds_custom_ms=$(median_of_us <"$dir/seeds-custom")
-peak_kib=$(grep -E '^[0-9]+$' "$dir/rss" | sort -n | tail -1)
+peak_of() { grep -hE '^[0-9]+$' "$@" | sort -n | tail -1 | awk '{ printf "%.1f", $1 / 1024 }'; }
 object=$(aws s3 ls s3://bench/drctl/ | awk '$4 ~ /\.sql\.gz$/ { print $3; exit }')
 
 echo "database                              pgbench scale $SCALE ($db_size), plain-gzip dump $(awk -v b="$object" 'BEGIN { printf "%.1f", b / 1048576 }') MiB, $RUNS interleaved rounds"
@@ -84,4 +84,4 @@ echo "  ratio                               $(ratio "$drctl_manifest" "$seeds_pl
 echo "pg_dump -Fc > file; aws s3 cp         median ${seeds_custom_ms} ms"
 echo "drctl custom, manifest: false         median ${drctl_custom} ms"
 echo "  ratio                               $(ratio "$drctl_custom" "$seeds_custom_ms")  (target <= 1.0)"
-echo "drctl peak memory (RSS)               $(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB  (target < 150 MiB)"
+echo "drctl peak memory (RSS)               $(peak_of "$dir"/rss-*) MiB  (target < 150 MiB): plain-gzip with its manifest $(peak_of "$dir/rss-plain-manifest"), without $(peak_of "$dir/rss-plain"), custom $(peak_of "$dir/rss-custom")"
