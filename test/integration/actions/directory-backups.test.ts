@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestMoto } from '../../support/moto.js';
@@ -147,7 +147,12 @@ ${steps}`,
     expect(result.all).toContain(`restored ${uri} (directory,`);
     expect(result.all).toContain("sha256 verified (each file's, as its manifest records them)");
     // The backup's sha256 (the digest of its files' sha256 lines) is the restore's.
-    const manifest = JSON.parse(aws('s3', 'cp', `s3://${BUCKET}/${s3Key.slice(0, -1)}.manifest.json`, '-')) as { sha256: string };
+    const manifest = JSON.parse(aws('s3', 'cp', `s3://${BUCKET}/${s3Key.slice(0, -1)}.manifest.json`, '-')) as {
+      sha256: string;
+      files: Array<{ size: number }>;
+    };
+    // One file is larger than a ranged read's 8 MiB part: it was fetched by ranged reads.
+    expect(Math.max(...manifest.files.map((f) => f.size))).toBeGreaterThan(8 * 1024 * 1024);
     expect(stepOf(report, 'restore').outputs).toMatchObject({ format: 'directory', tables: 2, sha256: manifest.sha256 });
     expect(readdirSync(ws.path('tmp'))).toEqual(['.keep']);
   });
@@ -236,6 +241,36 @@ ${steps}`,
       `postgres.restore: file://${folder}/${dataFile}: sha256 mismatch: its manifest`,
     );
     expect(tablesIn(target2)).toBe(0);
+
+    // A file the manifest lists, missing from the folder.
+    const short = shared.path('rotten', 'short');
+    spawnSync('cp', ['-r', fileFolder, short]);
+    spawnSync('cp', [`${fileFolder}.manifest.json`, `${short}.manifest.json`]);
+    rmSync(join(short, dataFile));
+    const target3 = freshDatabase();
+    const missing = run(restoreStep(`file://${short}/`), { DB_URL: pg.url(target3) });
+    expect(missing.result.status, missing.result.all).toBe(1);
+    expect(stepOf(missing.report, 'restore').reason).toContain(
+      `postgres.restore: file://${short}/: ${dataFile} listed in its manifest (file://${short}.manifest.json) but not in the folder; nothing was restored`,
+    );
+    expect(tablesIn(target3)).toBe(0);
+
+    // S3 without a manifest: a file whose bytes no longer match the sha256 tag it carries.
+    const tagged = 'tagged/shop/';
+    aws('s3', 'cp', '--quiet', '--recursive', `s3://${BUCKET}/${s3Key}`, `s3://${BUCKET}/${tagged}`);
+    const original = JSON.parse(aws('s3api', 'get-object-tagging', '--bucket', BUCKET, '--key', `${s3Key}${dataFile}`)) as {
+      TagSet: Array<{ Key: string; Value: string }>;
+    };
+    const sha = original.TagSet.find((t) => t.Key === 'sha256')!.Value;
+    aws('s3api', 'put-object', '--bucket', BUCKET, '--key', `${tagged}${dataFile}`, '--body', local, '--tagging', `sha256=${sha}`);
+    const target4 = freshDatabase();
+    const byTag = run(restoreStep(`s3://${BUCKET}/${tagged}`), { DB_URL: pg.url(target4) });
+    expect(byTag.result.status, byTag.result.all).toBe(1);
+    expect(stepOf(byTag.report, 'restore').reason).toContain(
+      `postgres.restore: s3://${BUCKET}/${tagged}${dataFile}: sha256 mismatch: the object's tag sha256 is ${sha}, the bytes read hash to`,
+    );
+    expect(tablesIn(target4)).toBe(0);
+    expect(readdirSync(byTag.ws.path('tmp'))).toEqual(['.keep']);
     const verified = run(verifyStep(`file://${folder}/`));
     expect(verified.result.status, verified.result.all).toBe(1);
     expect(stepOf(verified.report, 'verify').reason).toContain(`file://${folder}/${dataFile}: sha256 mismatch`);
