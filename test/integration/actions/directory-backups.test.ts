@@ -166,6 +166,21 @@ ${steps}`,
     const verified = run(verifyStep(`file://${fileFolder}/`));
     expect(verified.result.status, verified.result.all).toBe(0);
     expect(verified.result.all).toContain(`all match the manifest (file://${fileFolder}.manifest.json)`);
+    // A rehearsal that rolls back is for plain dumps: pg_restore commits as it goes.
+    const target2 = freshDatabase();
+    const rehearsed = run(
+      `  - id: restore
+    title: Rehearse the restore
+    uses: postgres.restore
+    with: { url: "\${{ inputs.db }}", from: "file://${fileFolder}/", rollback: true }
+`,
+      { DB_URL: pg.url(target2) },
+    );
+    expect(rehearsed.result.status, rehearsed.result.all).toBe(1);
+    expect(stepOf(rehearsed.report, 'restore').reason).toContain(
+      `postgres.restore: file://${fileFolder}/: rollback: true applies to plain dumps only (pg_restore commits a directory dump as it goes); nothing was restored`,
+    );
+    expect(tablesIn(target2)).toBe(0);
   }, 300_000);
 
   it('a backup that stopped part way in S3 (its files, no toc.dat): backup.latest and backup check leave it out saying so; restore and verify refuse it in one line', () => {

@@ -238,6 +238,8 @@ describe.skipIf(
   it('database-loss restores the backup named in backup_key instead of the newest, after rehearsing it in the scratch database', async () => {
     recreateEmpty('shop');
     recreateEmpty('scratch');
+    // What the scratch database holds already: dropped inside the rehearsal's transaction only.
+    pg.psql("CREATE TABLE leftover (v text); INSERT INTO leftover VALUES ('kept');", 'scratch');
     const r = rehearsal({ env: moto.env });
     inputs(r, { backup_key: keys.old.replace('postgres/', ''), scratch_database_url: pg.url('scratch') });
     const result = await run(r, ['--incident-start', incidentStart]);
@@ -251,7 +253,10 @@ describe.skipIf(
         `rehearsed s3://${BUCKET}/${keys.old.replace(/\./g, '\\.')} \\(plain-gzip, [^)]*\\) into 127\\.0\\.0\\.1:${pg.port}/scratch: 2 tables, 4 rows in \\S+, then rolled back`,
       ),
     );
-    expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'scratch')).toBe('0');
+    expect(pg.psql("SELECT string_agg(table_name, ',') FROM information_schema.tables WHERE table_schema = 'public'", 'scratch')).toBe(
+      'leftover',
+    );
+    expect(pg.psql('SELECT v FROM leftover', 'scratch')).toBe('kept');
   });
 
   /**
