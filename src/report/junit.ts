@@ -1,6 +1,6 @@
 import type { ReportAttempt, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
-import { fmt, stepStatus, xml } from './text.js';
+import { fmt, integrityLines, stepStatus, xml } from './text.js';
 import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './verdict.js';
 
 /**
@@ -13,6 +13,10 @@ import { outcomeText, recovered, rpoLabel, rpoText, rtoLabel, rtoText } from './
  * - `junit-ant`: the strict form of Ant's JUnit task, valid against Ant's JUnit XSD (and junit-10.xsd):
  *   one `<testsuite>` root; a test case holds at most one failure or skipped, so the steps' output
  *   and tries are in the suite's `<system-out>` and in the failure's body.
+ *
+ * The suite's `<properties>` hold the run's facts (ids, times, verdicts, tool and runbook versions,
+ * the journal's head hash) and its own `<system-out>` the after-action record (participants,
+ * decisions, interruptions, notes, integrity, findings, remediation, sign-offs).
  *
  * Test cases: one per planned step, then `recovery`, then one per objective set (RTO, RPO). Their
  * times: a step's is its own (running time, or the operator's for a manual step); the recovery and
@@ -151,10 +155,63 @@ function properties(r: RunReport): Array<[string, string]> {
     ['running_s', r.time.running_s],
     ['waiting_for_operator_s', r.time.waiting_for_operator_s],
     ['exit_code', r.exit_code],
+    ['tool_version', r.tool.version],
+    ['runbook_path', r.runbook_file.path],
+    ['runbook_digest', r.runbook_file.digest],
+    ['runbook_version', r.runbook_file.version],
+    ['environment', r.scope.environment],
+    ['severity', r.scope.severity],
+    ['owner', r.scope.owner],
+    ['journal_entries', r.journal.entries],
+    ['journal_head', r.journal.head],
+    ['next_drill_due', r.next_drill_due],
   ];
   if (r.rto) props.push(['rto_target_s', r.rto.target_s], ['rto_verdict', r.rto.verdict]);
   if (r.rpo) props.push(['rpo_target_s', r.rpo.target_s], ['rpo_achieved_s', r.rpo.achieved_s], ['rpo_verdict', r.rpo.verdict]);
   return props.filter((p): p is [string, string | number] => p[1] !== null).map(([k, v]) => [k, String(v)]);
+}
+
+/**
+ * The after-action record, for the suite's own `<system-out>`: who took part, every question and
+ * answer, interruptions, notes, integrity evidence, findings, remediation and sign-offs, and the
+ * journal's head hash. Sections without entries are left out.
+ */
+function afterAction(r: RunReport): string {
+  const who = (by: string | null): string => (by ? ` by ${by}` : '');
+  const sections: Array<[string, string[]]> = [
+    ['operators', r.operators.map((o) => `${o.at} ${o.session}${o.user || o.host ? ` by ${o.user ?? '?'}@${o.host ?? '?'}` : ''}`)],
+    ['participants', r.participants.map((p) => `${p.name}${p.role ? `, ${p.role}` : ''} (added ${p.at}${who(p.added_by)})`)],
+    [
+      'interruptions',
+      r.interruptions.map(
+        (i) =>
+          `${i.at} ${i.cause}${i.signal ? ` (${i.signal})` : ''}${i.step ? ` in ${i.step}` : ''}${i.resumed_at ? `, resumed ${i.resumed_at}` : ', not resumed'}`,
+      ),
+    ],
+    [
+      'decisions',
+      r.decisions.map((d) => `${d.at}${d.step ? ` [${d.step}]` : ''} ${d.question} -> ${d.answer}${who(d.by)}, after ${fmt(d.wait_s)}`),
+    ],
+    ['notes', r.notes.map((n) => `${n.at} ${n.user}@${n.host}: ${n.text}`)],
+    ['integrity', integrityLines(r).map((i) => `[${i.step}] ${i.text}`)],
+    ['findings', r.findings.map((f) => `${f.at} by ${f.by}: ${f.text}`)],
+    [
+      'remediation',
+      r.remediation.map((m) => `${m.at} by ${m.by}: ${m.text}${m.owner ? `; owner ${m.owner}` : ''}${m.due ? `; due ${m.due}` : ''}`),
+    ],
+    [
+      'sign-offs',
+      r.sign_offs.map(
+        (o) => `${o.at} ${o.name}${o.role ? `, ${o.role}` : ''} (by ${o.by})${o.covers ? `, covering journal head ${o.covers}` : ''}`,
+      ),
+    ],
+  ];
+  const journal = `journal: ${r.journal.entries} entries${r.journal.head ? `, head sha256 ${r.journal.head}` : ''}`;
+  return [
+    `${r.title}: ${r.status}, ${r.outcome}`,
+    journal,
+    ...sections.filter(([, lines]) => lines.length).map(([name, lines]) => `${name}:\n${lines.map((l) => `  ${l}`).join('\n')}`),
+  ].join('\n');
 }
 
 /** Ant's timestamp: the UTC time to the second, without a zone (its XSD allows none). */
@@ -204,7 +261,8 @@ export function renderJunit(r: RunReport, dialect: JunitDialect = 'junit'): stri
     return parts.length ? `${head}>\n${parts.map((p) => `${pad}  ${p}`).join('\n')}\n${pad}</testcase>` : `${head}/>`;
   };
 
-  const suiteOut = cases.map((c) => `== ${c.name}\n${c.out}`).join('\n\n');
+  const record = afterAction(r);
+  const suiteOut = [`== run\n${record}`, ...cases.map((c) => `== ${c.name}\n${c.out}`)].join('\n\n');
   const body = [`${pad}<properties>`, ...props, `${pad}</properties>`, ...cases.map(caseXml)];
   if (ant) {
     return [
@@ -222,6 +280,7 @@ export function renderJunit(r: RunReport, dialect: JunitDialect = 'junit'): stri
     `<testsuites name="drctl" time="${seconds(totalMs)}">`,
     `  ${suiteHead}`,
     ...body,
+    `    <system-out>${text(record)}</system-out>`,
     '  </testsuite>',
     '</testsuites>',
     '',

@@ -391,3 +391,48 @@ describe('what a CI tool shows of each step', () => {
     }
   });
 });
+
+describe('the after-action record in the JUnit file', () => {
+  it('holds the notes, findings, remediation and sign-offs of a reviewed run, and the journal head it signs', async () => {
+    const { ws, runId } = runs.failed;
+    const cli = (args: string[]): void => {
+      const result = drctl([...args, '--state-dir', ws.stateDir], { cwd: ws.dir });
+      expect(result.status, result.all).toBe(0);
+    };
+    cli(['note', runId, 'the dump on the share was cut short <again> & nobody noticed']);
+    cli([
+      'review',
+      runId,
+      '--finding',
+      'pg_restore read a truncated dump',
+      '--remediation',
+      'verify each dump after upload; owner: Ada Lovelace; due: 2026-12-15',
+      '--sign-off',
+      'Grace Hopper, head of operations',
+    ]);
+    cli(['report', runId, '--format', 'junit', '--output', 'out/reviewed.xml']);
+    cli(['report', runId, '--format', 'junit-ant', '--output', 'out/reviewed-ant.xml']);
+    const report = readReport(ws.stateDir, runId);
+    expect(report.journal.head).toMatch(/^[0-9a-f]{64}$/);
+    for (const file of [ws.path('out/reviewed.xml'), ws.path('out/reviewed-ant.xml')]) {
+      const { suite } = await suiteOf(file);
+      const out = suite['system-out']![0]!;
+      expect(out).toMatch(/^notes:\n {2}\S+ \S+@\S+: the dump on the share was cut short <again> & nobody noticed$/m);
+      expect(out).toMatch(/^findings:\n {2}\S+ by \S+: pg_restore read a truncated dump$/m);
+      expect(out).toMatch(/^remediation:\n {2}\S+ by \S+: verify each dump after upload; owner Ada Lovelace; due 2026-12-15$/m);
+      expect(out).toMatch(
+        new RegExp(`^sign-offs:\\n {2}\\S+ Grace Hopper, head of operations \\(by \\S+\\), covering journal head [0-9a-f]{64}$`, 'm'),
+      );
+      expect(out).toMatch(/^decisions:\n/m);
+      const props = Object.fromEntries(suite.properties!.map((p) => [p.name, p.value]));
+      expect(props).toMatchObject({ journal_head: report.journal.head, journal_entries: report.journal.entries });
+      expect(props.tool_version).toBe(report.tool.version);
+      if (XMLLINT) {
+        for (const schema of file.endsWith('-ant.xml') ? [SCHEMAS.junit10, SCHEMAS.ant] : [SCHEMAS.junit10]) {
+          const check = xmllint(schema, file);
+          expect(check.status, check.output).toBe(0);
+        }
+      }
+    }
+  });
+});
