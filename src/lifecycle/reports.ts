@@ -8,6 +8,9 @@ import { journalFile, runDir } from '../journal/runs.js';
 import type { RunReport } from '../report/build.js';
 import { actualSeconds, buildReport, verdictFacts } from '../report/build.js';
 import type { ReportFormat } from '../report/render.js';
+import type { RunbookHistory } from '../report/history.js';
+import { buildHistory, counts } from '../report/history.js';
+import { loadHistoryReports } from '../report/history-runs.js';
 import { integrityLines, REPORT_FORMATS, renderReport } from '../report/render.js';
 import { UserError } from '../util/errors.js';
 import { makeFolder, writeFileAtomic } from '../util/write-file-atomic.js';
@@ -61,7 +64,7 @@ export function writeRunReports(
   const targets: ReportRequest[] = [{ file: reportJsonFile(stateDir, record.runId), format: 'json' }, ...requests];
   for (const { file, format } of targets) {
     try {
-      writeFileAtomic(file, renderReport(report, format));
+      writeFileAtomic(file, renderReport(report, format, format === 'html' ? { history: historyUpTo([stateDir], report) } : {}));
     } catch (error) {
       warn(`could not write the ${format} report ${file}: ${(error as Error).message}`);
     }
@@ -136,4 +139,19 @@ export function summaryOf(report: RunReport, reportFile: string): RunSummary {
 
 function secondsToMs(seconds: number | null): number | undefined {
   return seconds === null ? undefined : seconds * 1000;
+}
+
+/**
+ * The runbook's history as it stood at this run (its drills and real runs that ended, started no
+ * later, this one included), for the HTML report's chart; none when the past runs cannot be read.
+ */
+export function historyUpTo(stateDirs: readonly string[], report: RunReport): RunbookHistory | undefined {
+  try {
+    const earlier = loadHistoryReports(stateDirs, report.runbook).reports.filter(
+      (r) => r.run_id !== report.run_id && r.started_at <= report.started_at,
+    );
+    return buildHistory(counts(report) ? [...earlier, report] : earlier).find((h) => h.runbook === report.runbook);
+  } catch {
+    return undefined;
+  }
 }

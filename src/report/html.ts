@@ -1,6 +1,7 @@
 import { formatDuration } from '../util/duration.js';
-import type { ReportStep, RunReport } from './build.js';
+import type { ReportAttempt, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
+import type { RunbookHistory } from './history.js';
 import { correctionText, fmt, integrityLines, stepStatus, xml } from './text.js';
 import type { Mark, VerdictFacts } from './verdict.js';
 import { rpoLabel, rpoText, rtoLabel, rtoText, statusWithOutcome } from './verdict.js';
@@ -70,51 +71,15 @@ export const CONTRAST_PAIRS: ReadonlyArray<{ fg: Colour; bg: Colour; use: 'text'
   { fg: 'rule', bg: 'paper', use: 'decoration' },
 ];
 
-// The fields of report.json the after-action record adds (issue 12): read where the report has them.
-type Extra = Partial<{
-  tool: { name: string; version: string | null };
-  runbook_file: { path: string; digest: string; version: string | null };
-  scope: { environment: string | null; severity: string | null; owner: string | null; tags: string[] };
-  participants: Array<{ name: string; role: string | null; at: string; added_by: string | null }>;
-  findings: Array<{ at: string; by: string; text: string }>;
-  remediation: Array<{ at: string; by: string; text: string; owner: string | null; due: string | null }>;
-  sign_offs: Array<{ at: string; name: string; role: string | null; by: string; covers: string | null }>;
-  journal: { entries: number; head: string | null };
-  drill_every_s: number | null;
-  next_drill_due: string | null;
-  decisions: Decision[];
-  interruptions: Interruption[];
-}>;
-type StepExtra = Partial<{ started_at: string | null; finished_at: string | null; confirmed_by: string | null; attempt_log: Attempt[] }>;
-interface Attempt {
-  attempt: number;
-  started_at: string;
-  finished_at: string;
-  duration_s: number;
-  exit_code: number | null;
-  error: string | null;
-  error_tail: string | null;
-  output_tail: string | null;
-}
-interface Decision {
-  at: string;
-  step: string | null;
-  question: string;
-  answer: string;
-  wait_s: number;
-  by: string | null;
-}
-interface Interruption {
-  at: string;
-  step: string | null;
-  cause: string;
-  signal: string | null;
-  resumed_at: string | null;
-}
-type Report = RunReport & Extra;
-type Step = ReportStep & StepExtra;
+type Report = RunReport;
+type Step = ReportStep;
+type Attempt = ReportAttempt;
 
-export function renderHtml(report: RunReport): string {
+/**
+ * `history`: the runbook's past runs up to this one (drctl history's figures), drawn as a chart
+ * when there is at least one other run to compare with.
+ */
+export function renderHtml(report: RunReport, history?: RunbookHistory): string {
   const r = report as Report;
   const facts = verdictFacts(r);
   const timeline = buildTimeline(r);
@@ -124,6 +89,7 @@ export function renderHtml(report: RunReport): string {
     `<p class="sub">${xml(kind)} <code>${xml(r.run_id)}</code> of runbook <code>${xml(r.runbook)}</code>: ${statusHtml(facts, r.status)}</p></header>`,
     verdictsHtml(r, facts),
     timelineHtml(r, timeline),
+    history ? historyHtml(r, history) : '',
     factsHtml(r),
     peopleHtml(r),
     stepsHtml(r),
@@ -173,7 +139,7 @@ pre{margin:.3em 0 0;padding:6px 8px;background:${c.panel};border:1px solid ${c.r
 .verdict .word{font-size:1.45em;font-weight:700;margin:.1em 0}
 .verdict p{margin:0;overflow-wrap:anywhere}
 .timeline-box{overflow-x:auto;border:1px solid ${c.rule};border-radius:6px;background:${c.paper}}
-svg.timeline{display:block;width:100%;min-width:620px;height:auto}
+svg.timeline,svg.history{display:block;width:100%;min-width:620px;height:auto}
 figure{margin:0}
 figcaption{color:${c.muted};font-size:.9em;margin-top:6px}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin:8px 0 0;padding:0;list-style:none;font-size:.9em}
@@ -220,7 +186,7 @@ details{margin-top:.3em}
   figure,.verdicts,.verdict,tr,pre{break-inside:avoid;page-break-inside:avoid}
   thead{display:table-header-group}
   .timeline-box{overflow:visible;border:0}
-  svg.timeline{min-width:0}
+  svg.timeline,svg.history{min-width:0}
   section.timeline{break-before:auto}
   section.after-action{break-before:page}
 }
@@ -315,8 +281,8 @@ const sinceT0 = (r: Report, iso: string | null | undefined): number | null => {
 function buildTimeline(r: Report): Timeline {
   const rows: Row[] = [];
   const bars: Bar[] = [];
-  const steps = r.steps as Step[];
-  const decisions = r.decisions ?? [];
+  const steps = r.steps;
+  const decisions = r.decisions;
   const runRow = decisions.some((d) => d.step === null && d.wait_s > 0);
   if (runRow) rows.push({ label: 'Run prompts', step: null, status: '', budget: null });
   for (const s of steps) {
@@ -329,7 +295,7 @@ function buildTimeline(r: Report): Timeline {
       status: stepStatus(s),
       budget: start !== null && s.budget_s !== null ? { from: start, to: start + s.budget_s } : null,
     });
-    const log = s.attempt_log ?? [];
+    const log = s.attempt_log;
     for (const a of log) {
       const from = sinceT0(r, a.started_at);
       const to = sinceT0(r, a.finished_at);
@@ -360,7 +326,7 @@ function buildTimeline(r: Report): Timeline {
   }
   const marks: Mark2[] = [];
   const gaps: Timeline['gaps'] = [];
-  for (const i of r.interruptions ?? []) {
+  for (const i of r.interruptions) {
     const at = sinceT0(r, i.at);
     if (at === null) continue;
     const why = i.cause === 'signal' ? `interrupted${i.signal ? ` (${i.signal})` : ''}` : 'drctl stopped (crash)';
@@ -390,7 +356,7 @@ function buildTimeline(r: Report): Timeline {
 /** Whether a try succeeded: the last one as its step ended, an earlier one (retried) only without an error or a failing exit code. */
 function attemptOk(s: Step, a: Attempt): boolean {
   if (a.error !== null) return false;
-  return a === s.attempt_log?.at(-1) ? s.status === 'succeeded' : a.exit_code === null || a.exit_code === 0;
+  return a === s.attempt_log.at(-1) ? s.status === 'succeeded' : a.exit_code === null || a.exit_code === 0;
 }
 
 const who = (user: string | null, host: string | null): string => (user ? (host ? `${user}@${host}` : user) : 'unknown');
@@ -471,6 +437,8 @@ function ticksOf(seg: Segment): number[] {
 }
 
 const n1 = (v: number): string => (Math.round(v * 10) / 10).toString();
+/** Seconds to the millisecond, as the journal has them: for the data-* attributes that place a mark in time. */
+const n3 = (v: number): string => (Math.round(v * 1000) / 1000).toString();
 
 function timelineHtml(r: Report, t: Timeline): string {
   const { segments, rtoOffScale } = axisOf(t);
@@ -491,14 +459,14 @@ function timelineHtml(r: Report, t: Timeline): string {
     );
     const bx = X(t.rpo.backup);
     parts.push(
-      `<g class="backup" data-at-s="${n1(t.rpo.backup)}"><line x1="${n1(bx)}" x2="${n1(bx)}" y1="${TOP - 6}" y2="${plotBottom}" stroke="${c.rpo}" stroke-width="3"/><circle cx="${n1(bx)}" cy="${TOP + 24}" r="6" fill="${c.rpo}"/><title>Backup used: ${xml(t.rpo.evidence)}, ${xml(offset(t.rpo.backup))}</title></g>`,
+      `<g class="backup" data-at-s="${n3(t.rpo.backup)}"><line x1="${n1(bx)}" x2="${n1(bx)}" y1="${TOP - 6}" y2="${plotBottom}" stroke="${c.rpo}" stroke-width="3"/><circle cx="${n1(bx)}" cy="${TOP + 24}" r="6" fill="${c.rpo}"/><title>Backup used: ${xml(t.rpo.evidence)}, ${xml(offset(t.rpo.backup))}</title></g>`,
       `<text x="${n1(Math.min(bx + 9, X(0) - 4))}" y="${TOP + 44}" font-size="12" fill="${c.rpo}" text-anchor="${bx + 9 > X(0) - 60 ? 'end' : 'start'}">backup</text>`,
     );
   }
   // Times drctl was not running.
   for (const g of t.gaps) {
     parts.push(
-      `<rect class="gap" x="${n1(X(g.from))}" y="${TOP - 6}" width="${n1(Math.max(2, X(g.to) - X(g.from)))}" height="${n1(plotBottom - TOP + 6)}" fill="url(#hatch-gap)" opacity="0.6" data-from-s="${n1(g.from)}" data-to-s="${n1(g.to)}"><title>drctl not running: ${xml(offset(g.from))} to ${xml(offset(g.to))}</title></rect>`,
+      `<rect class="gap" x="${n1(X(g.from))}" y="${TOP - 6}" width="${n1(Math.max(2, X(g.to) - X(g.from)))}" height="${n1(plotBottom - TOP + 6)}" fill="url(#hatch-gap)" opacity="0.6" data-from-s="${n3(g.from)}" data-to-s="${n3(g.to)}"><title>drctl not running: ${xml(offset(g.from))} to ${xml(offset(g.to))}</title></rect>`,
     );
   }
   // The axis: ticks, labels, breaks.
@@ -532,7 +500,7 @@ function timelineHtml(r: Report, t: Timeline): string {
         ? `<path d="M${n1(x1 - 6)} ${y + 31} l6 4 l-6 4" stroke="${c.muted}" stroke-width="1.5" fill="none"/>`
         : `<line x1="${n1(x1)}" x2="${n1(x1)}" y1="${y + 30}" y2="${y + 38}" stroke="${c.muted}" stroke-width="2"/>`;
       parts.push(
-        `<g class="budget" data-step="${xml(row.step ?? '')}" data-from-s="${n1(row.budget.from)}" data-to-s="${n1(row.budget.to)}"><line x1="${n1(x0)}" x2="${n1(x1)}" y1="${y + 35}" y2="${y + 35}" stroke="${c.muted}" stroke-width="1.5" stroke-dasharray="4 3"/>${endMark}<title>budget ${xml(formatDuration((row.budget.to - row.budget.from) * 1000))}, to ${xml(offset(row.budget.to))}${cut ? ' (past the end of this scale)' : ''}</title></g>`,
+        `<g class="budget" data-step="${xml(row.step ?? '')}" data-from-s="${n3(row.budget.from)}" data-to-s="${n3(row.budget.to)}"><line x1="${n1(x0)}" x2="${n1(x1)}" y1="${y + 35}" y2="${y + 35}" stroke="${c.muted}" stroke-width="1.5" stroke-dasharray="4 3"/>${endMark}<title>budget ${xml(formatDuration((row.budget.to - row.budget.from) * 1000))}, to ${xml(offset(row.budget.to))}${cut ? ' (past the end of this scale)' : ''}</title></g>`,
       );
     }
   });
@@ -545,7 +513,7 @@ function timelineHtml(r: Report, t: Timeline): string {
     const stroke = b.kind === 'wait' ? c.wait : c.ink;
     const result = b.kind === 'attempt' ? (b.ok ? ', succeeded' : ', failed') : '';
     parts.push(
-      `<rect class="bar ${b.kind}${b.kind === 'attempt' ? (b.ok ? ' ok' : ' failed') : ''}" x="${n1(x0)}" y="${y}" width="${n1(w)}" height="12" rx="2" fill="${fill}" stroke="${stroke}" stroke-width="0.5" data-step="${xml(b.step ?? '')}"${b.attempt !== null ? ` data-attempt="${b.attempt}"` : ''} data-from-s="${n1(b.from)}" data-to-s="${n1(b.to)}"><title>${xml(b.label)}: ${xml(offset(b.from))} to ${xml(offset(b.to))} (${xml(formatDuration((b.to - b.from) * 1000))})${result}</title></rect>`,
+      `<rect class="bar ${b.kind}${b.kind === 'attempt' ? (b.ok ? ' ok' : ' failed') : ''}" x="${n1(x0)}" y="${y}" width="${n1(w)}" height="12" rx="2" fill="${fill}" stroke="${stroke}" stroke-width="0.5" data-step="${xml(b.step ?? '')}"${b.attempt !== null ? ` data-attempt="${b.attempt}"` : ''} data-from-s="${n3(b.from)}" data-to-s="${n3(b.to)}"><title>${xml(b.label)}: ${xml(offset(b.from))} to ${xml(offset(b.to))} (${xml(formatDuration((b.to - b.from) * 1000))})${result}</title></rect>`,
     );
   }
   // Vertical marks: T0, the run's start, resumes and interruptions, the end, the RTO.
@@ -553,7 +521,7 @@ function timelineHtml(r: Report, t: Timeline): string {
     const x = X(s);
     const anchor = x > PLOT_RIGHT - 120 ? 'end' : 'start';
     const tx = anchor === 'end' ? x - 4 : x + 4;
-    return `<g class="${cls}" data-at-s="${n1(s)}"${data}><line x1="${n1(x)}" x2="${n1(x)}" y1="${TOP - 20}" y2="${plotBottom + 4}" stroke="${colour}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/><text x="${n1(tx)}" y="${labelY}" font-size="12" font-weight="600" fill="${colour === c.gap ? c.muted : colour}" text-anchor="${anchor}">${xml(label)}</text></g>`;
+    return `<g class="${cls}" data-at-s="${n3(s)}"${data}><line x1="${n1(x)}" x2="${n1(x)}" y1="${TOP - 20}" y2="${plotBottom + 4}" stroke="${colour}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}/><text x="${n1(tx)}" y="${labelY}" font-size="12" font-weight="600" fill="${colour === c.gap ? c.muted : colour}" text-anchor="${anchor}">${xml(label)}</text></g>`;
   };
   parts.push(vline('t0', 0, c.ink, 'T0 incident', '', 2, plotBottom + 18));
   if (t.runStart > 0) parts.push(vline('run-start', t.runStart, c.muted, 'run started', '2 2', 1, plotBottom + 30));
@@ -580,7 +548,7 @@ function timelineHtml(r: Report, t: Timeline): string {
       parts.push(vline('rto', t.rto, c.rto, `RTO ${formatDuration(t.rto * 1000)}`, '6 4', 3, TOP - 44));
     }
   }
-  const scale = segments.map((s) => `${n1(s.from)}:${n1(s.to)}:${n1(s.x0)}:${n1(s.x1)}`).join(' ');
+  const scale = segments.map((s) => `${n3(s.from)}:${n3(s.to)}:${n3(s.x0)}:${n3(s.x1)}`).join(' ');
   const svg = `<svg class="timeline" role="img" aria-labelledby="timeline-title timeline-desc" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" data-scale="${scale}" font-family="system-ui,-apple-system,'Segoe UI',Roboto,sans-serif" xmlns="http://www.w3.org/2000/svg">
 <title id="timeline-title">Timeline of ${xml(r.run_id)} from the incident start (T0)</title>
 <desc id="timeline-desc">${xml(describeTimeline(r, t))}</desc>
@@ -739,27 +707,26 @@ function factsHtml(r: Report): string {
     ['Exit code', r.exit_code === null ? '-' : String(r.exit_code)],
     ['Running / waiting for the operator', `${fmt(r.time.running_s)} / ${fmt(r.time.waiting_for_operator_s)}`],
   ];
-  if (r.tool) rows.push(['Tool', `${xml(r.tool.name)} ${r.tool.version === null ? '(version unknown)' : xml(r.tool.version)}`]);
-  if (r.runbook_file)
-    rows.push([
-      'Runbook file',
-      `${code(r.runbook_file.path)}${r.runbook_file.version ? `, version ${xml(r.runbook_file.version)}` : ''}<br>digest ${code(r.runbook_file.digest)}`,
-    ]);
-  if (r.scope) {
-    const s = r.scope;
-    rows.push([
+  const { tool, runbook_file: file, scope } = r;
+  rows.push(
+    ['Tool', `${xml(tool.name)} ${tool.version === null ? '(version unknown)' : xml(tool.version)}`],
+    ['Runbook file', `${code(file.path)}, version ${orDash(file.version)}<br>sha256 ${code(file.digest)}`],
+    [
       'Scope',
       [
-        `environment ${orDash(s.environment)}`,
-        `severity ${orDash(s.severity)}`,
-        `owner ${orDash(s.owner)}`,
-        `tags ${s.tags.length ? s.tags.map(xml).join(', ') : '-'}`,
+        `environment ${orDash(scope.environment)}`,
+        `severity ${orDash(scope.severity)}`,
+        `owner ${orDash(scope.owner)}`,
+        `tags ${scope.tags.length ? scope.tags.map(xml).join(', ') : '-'}`,
       ].join('; '),
-    ]);
-  }
-  if (r.journal) rows.push(['Journal', `${r.journal.entries} entries; head ${r.journal.head ? code(r.journal.head) : 'not chained'}`]);
-  if (r.drill_every_s !== undefined && r.drill_every_s !== null) rows.push(['Drill every', xml(formatDuration(r.drill_every_s * 1000))]);
-  if (r.next_drill_due !== undefined) rows.push(['Next drill due', orDash(r.next_drill_due)]);
+    ],
+    [
+      'Journal',
+      `${r.journal.entries} entries; head ${r.journal.head ? code(r.journal.head) : 'not chained (a journal of an earlier drctl)'}`,
+    ],
+    ['Drill every', r.drill_every_s === null ? 'not set' : xml(formatDuration(r.drill_every_s * 1000))],
+    ['Next drill due', orDash(r.next_drill_due)],
+  );
   return section('facts', 'Run facts', factsTable('The run: when, what and with which tool', rows), 'after-action');
 }
 
@@ -770,36 +737,40 @@ function peopleHtml(r: Report): string {
       ? gridTable(
           'operators',
           'Operators: who ran each session (the start, then every resume)',
-          ['Session', 'At', 'Operator', 'Terminal'],
-          r.operators.map((o, i) => [`${i + 1}. ${xml(o.session)}`, xml(o.at), xml(who(o.user, o.host)), orDash(o.terminal)]),
+          ['Session', 'At', 'Operator', 'Terminal', 'drctl'],
+          r.operators.map((o, i) => [
+            `${i + 1}. ${xml(o.session)}`,
+            xml(o.at),
+            xml(who(o.user, o.host)),
+            orDash(o.terminal),
+            orDash(o.version),
+          ]),
         )
       : '<p>No operator session was recorded.</p>',
   );
-  if (r.participants)
-    parts.push(
-      r.participants.length
-        ? gridTable(
-            'participants',
-            'Participants and their roles',
-            ['Name', 'Role', 'Added at', 'Added by'],
-            r.participants.map((p) => [xml(p.name), orDash(p.role), xml(p.at), orDash(p.added_by)]),
-          )
-        : '<p>No participants were named.</p>',
-    );
+  parts.push(
+    r.participants.length
+      ? gridTable(
+          'participants',
+          'Participants and their roles',
+          ['Name', 'Role', 'Added at', 'Added by'],
+          r.participants.map((p) => [xml(p.name), orDash(p.role), xml(p.at), orDash(p.added_by)]),
+        )
+      : '<p>No participants were named.</p>',
+  );
   return section('people', 'People', parts.join('\n'));
 }
 
 function stepsHtml(r: Report): string {
-  const steps = r.steps as Step[];
-  const hasConfirmed = steps.some((s) => s.confirmed_by !== undefined);
-  const headers = ['Step', 'Status', ...(hasConfirmed ? ['Confirmed by'] : []), 'Attempts', 'Budget', 'Actual', 'Budget kept'];
+  const steps = r.steps;
+  const headers = ['Step', 'Status', 'Confirmed by', 'Attempts', 'Budget', 'Actual', 'Budget kept'];
   const rows = steps.map((s, i) => {
     const status = `${xml(stepStatus(s))}${s.reason ? `<br><small>${xml(s.reason)}</small>` : ''}${s.error_tail ? `<pre>${xml(s.error_tail)}</pre>` : ''}${checklistHtml(s)}`;
     const kept = s.budget_s === null || actualSeconds(s) === null ? '-' : s.over_budget ? '<span class="bad">over</span>' : 'within';
     return [
       `${i + 1}. ${xml(s.title)}<br>${code(s.id)}`,
       status,
-      ...(hasConfirmed ? [orDash(s.confirmed_by)] : []),
+      orDash(s.confirmed_by),
       String(s.attempts),
       fmt(s.budget_s),
       fmt(actualSeconds(s)),
@@ -814,12 +785,11 @@ function stepsHtml(r: Report): string {
 }
 
 function attemptsHtml(r: Report): string {
-  const steps = (r.steps as Step[]).filter((s) => (s.attempt_log ?? []).length > 0);
-  if (!(r.steps as Step[]).some((s) => s.attempt_log !== undefined)) return '';
+  const steps = r.steps.filter((s) => s.attempt_log.length > 0);
   if (steps.length === 0) return section('attempts', 'Attempts', '<p>No command or action ran.</p>');
   const rows: string[][] = [];
   for (const s of steps)
-    for (const a of s.attempt_log!) {
+    for (const a of s.attempt_log) {
       const tail = a.error_tail ?? (attemptOk(s, a) ? null : a.output_tail);
       rows.push([
         `${xml(s.title)} ${code(s.id)} #${a.attempt}`,
@@ -843,7 +813,6 @@ function attemptsHtml(r: Report): string {
 }
 
 function decisionsHtml(r: Report): string {
-  if (r.decisions === undefined) return '';
   if (r.decisions.length === 0) return section('decisions', 'Decisions', '<p>drctl asked nothing during this run.</p>');
   const rows = r.decisions.map((d) => [
     xml(d.at),
@@ -869,7 +838,6 @@ function checklistHtml(s: ReportStep): string {
 }
 
 function interruptionsHtml(r: Report): string {
-  if (r.interruptions === undefined) return '';
   if (r.interruptions.length === 0) return section('interruptions', 'Interruptions and resumes', '<p>The run was not interrupted.</p>');
   const rows = r.interruptions.map((i) => [
     xml(i.at),
@@ -927,39 +895,127 @@ function notesHtml(r: Report): string {
 
 function reviewHtml(r: Report): string {
   const parts: string[] = [];
-  if (r.findings)
+  parts.push(
+    r.findings.length
+      ? gridTable(
+          'findings',
+          'Findings',
+          ['#', 'Finding', 'At', 'By'],
+          r.findings.map((f, i) => [String(i + 1), xml(f.text), xml(f.at), xml(f.by)]),
+        )
+      : '<p>No findings recorded.</p>',
+  );
+  parts.push(
+    r.remediation.length
+      ? gridTable(
+          'remediation',
+          'Remediation: what will be done, by whom, by when',
+          ['#', 'Action', 'Owner', 'Due', 'Recorded'],
+          r.remediation.map((m, i) => [String(i + 1), xml(m.text), orDash(m.owner), orDash(m.due), `${xml(m.at)} by ${xml(m.by)}`]),
+        )
+      : '<p>No remediation recorded.</p>',
+  );
+  parts.push(
+    r.sign_offs.length
+      ? gridTable(
+          'sign-offs',
+          'Sign-offs: each covers the journal up to the head hash it names',
+          ['Name', 'Role', 'At', 'By', 'Covers'],
+          r.sign_offs.map((s) => [xml(s.name), orDash(s.role), xml(s.at), xml(s.by), s.covers ? code(s.covers) : '-']),
+        )
+      : '<p>Not signed off.</p>',
+  );
+  return section('review', 'Review: findings, remediation and sign-off', parts.join('\n'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// History: this run among the runbook's past drills and runs
+
+const HISTORY_SHOWN = 20;
+
+function historyHtml(r: Report, h: RunbookHistory): string {
+  if (h.runs.length < 2) return '';
+  const runs = h.runs.slice(-HISTORY_SHOWN);
+  const W = WIDTH;
+  const H = 230;
+  const left = 64;
+  const right = W - 16;
+  const top = 20;
+  const bottom = H - 44;
+  const max = Math.max(1, ...runs.map((run) => Math.max(run.elapsed_s, run.rto_target_s ?? 0))) * 1.1;
+  const y = (s: number): number => bottom - (s / max) * (bottom - top);
+  const slot = (right - left) / runs.length;
+  const parts: string[] = [];
+  const step = NICE.find((n) => max / n <= 5) ?? 86400;
+  for (let v = 0; v <= max; v += step) {
     parts.push(
-      r.findings.length
-        ? gridTable(
-            'findings',
-            'Findings',
-            ['#', 'Finding', 'At', 'By'],
-            r.findings.map((f, i) => [String(i + 1), xml(f.text), xml(f.at), xml(f.by)]),
-          )
-        : '<p>No findings recorded.</p>',
+      `<line x1="${left}" x2="${right}" y1="${n1(y(v))}" y2="${n1(y(v))}" stroke="${c.rule}" stroke-width="1"/><text x="${left - 6}" y="${n1(y(v) + 4)}" font-size="12" fill="${c.muted}" text-anchor="end">${xml(formatDuration(v * 1000))}</text>`,
     );
-  if (r.remediation)
+  }
+  runs.forEach((run, i) => {
+    const x = left + i * slot + slot * 0.2;
+    const w = Math.max(2, slot * 0.6);
+    const current = run.run_id === r.run_id;
+    const fill = run.rto_met === true ? c.barOk : run.rto_met === false ? c.barBad : c.gap;
+    const verdict = run.rto_met === true ? 'RTO met' : run.rto_met === false ? 'RTO missed' : `${run.status.replace('_', ' ')}, no verdict`;
     parts.push(
-      r.remediation.length
-        ? gridTable(
-            'remediation',
-            'Remediation: what will be done, by whom, by when',
-            ['#', 'Action', 'Owner', 'Due', 'Recorded'],
-            r.remediation.map((m, i) => [String(i + 1), xml(m.text), orDash(m.owner), orDash(m.due), `${xml(m.at)} by ${xml(m.by)}`]),
-          )
-        : '<p>No remediation recorded.</p>',
+      `<rect class="history-bar${current ? ' current' : ''}" data-run="${xml(run.run_id)}" x="${n1(x)}" y="${n1(y(run.elapsed_s))}" width="${n1(w)}" height="${n1(bottom - y(run.elapsed_s))}" fill="${fill}" stroke="${c.ink}" stroke-width="${current ? 3 : 0.5}"><title>${xml(run.run_id)} (${xml(run.mode)}): ${xml(formatDuration(run.elapsed_s * 1000))} from the incident start, ${xml(verdict)}</title></rect>`,
     );
-  if (r.sign_offs)
-    parts.push(
-      r.sign_offs.length
-        ? gridTable(
-            'sign-offs',
-            'Sign-offs: each covers the journal up to the head hash it names',
-            ['Name', 'Role', 'At', 'By', 'Covers'],
-            r.sign_offs.map((s) => [xml(s.name), orDash(s.role), xml(s.at), xml(s.by), s.covers ? code(s.covers) : '-']),
-          )
-        : '<p>Not signed off.</p>',
-    );
-  if (parts.length === 0) return '';
-  return section('review', 'Review', parts.join('\n'));
+    if (run.rto_target_s !== null)
+      parts.push(
+        `<line class="history-rto" x1="${n1(x - slot * 0.15)}" x2="${n1(x + w + slot * 0.15)}" y1="${n1(y(run.rto_target_s))}" y2="${n1(y(run.rto_target_s))}" stroke="${c.rto}" stroke-width="3" stroke-dasharray="6 3"/>`,
+      );
+    if (runs.length <= 12 || i % Math.ceil(runs.length / 12) === 0 || current)
+      parts.push(
+        `<text x="${n1(x + w / 2)}" y="${bottom + 16}" font-size="12" fill="${current ? c.ink : c.muted}" font-weight="${current ? 700 : 400}" text-anchor="middle">${xml(run.started_at.slice(5, 10))}</text>`,
+      );
+    if (current)
+      parts.push(
+        `<text x="${n1(x + w / 2)}" y="${bottom + 32}" font-size="12" font-weight="700" fill="${c.ink}" text-anchor="middle">this run</text>`,
+      );
+  });
+  parts.push(`<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" stroke="${c.ink}" stroke-width="1"/>`);
+  const desc = `Time from the incident start to the end of each of the last ${runs.length} drills and real runs of ${h.runbook}, oldest first, with each run's RTO as a dashed line: ${runs
+    .map(
+      (run) =>
+        `${run.started_at.slice(0, 10)} ${formatDuration(run.elapsed_s * 1000)}${run.rto_met === true ? ' (met)' : run.rto_met === false ? ' (missed)' : ' (no verdict)'}`,
+    )
+    .join(', ')}.`;
+  const svg = `<svg class="history" role="img" aria-labelledby="history-title history-desc" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui,-apple-system,'Segoe UI',Roboto,sans-serif" xmlns="http://www.w3.org/2000/svg">
+<title id="history-title">The RTO achieved by past runs of ${xml(h.runbook)}</title>
+<desc id="history-desc">${xml(desc)}</desc>
+${parts.join('\n')}
+</svg>`;
+  const runRows = runs.map((run) => [
+    `${code(run.run_id)}${run.run_id === r.run_id ? ' (this run)' : ''}`,
+    xml(run.started_at),
+    xml(run.mode),
+    xml(run.status.replace('_', ' ')),
+    xml(formatDuration(run.elapsed_s * 1000)),
+    run.rto_target_s === null ? '-' : xml(formatDuration(run.rto_target_s * 1000)),
+    run.rto_met === null ? 'no verdict' : run.rto_met ? '<span class="ok">met</span>' : '<span class="bad">missed</span>',
+    run.rpo_s === null
+      ? '-'
+      : `${xml(formatDuration(run.rpo_s * 1000))}${run.rpo_met === null ? '' : run.rpo_met ? ', <span class="ok">met</span>' : ', <span class="bad">missed</span>'}`,
+  ]);
+  const stepRows = h.steps.map((st) => [
+    `${xml(st.title)} ${code(st.id)}`,
+    String(st.runs),
+    fmt(st.median_s),
+    `${fmt(st.p90_s)}${st.p90_over_budget ? ' <span class="bad">over budget</span>' : ''}`,
+    fmt(st.budget_s),
+    st.suggested_budget === null ? '-' : xml(st.suggested_budget),
+    st.regression
+      ? `<span class="bad">slower</span>: ${xml(formatDuration(st.regression.newest_s * 1000))} against a median of ${xml(formatDuration(st.regression.earlier_median_s * 1000))} over ${st.regression.earlier_runs} earlier runs`
+      : '-',
+  ]);
+  return section(
+    'history',
+    'History',
+    `<p>${h.drills} drills and ${h.real_runs} real runs of <code>${xml(h.runbook)}</code> up to this one${h.runs.length > runs.length ? `; the chart shows the last ${runs.length}` : ''}.</p>
+<figure><div class="timeline-box">${svg}</div>
+<figcaption>The time from the incident start to each run's end, oldest first; green met its RTO, red missed it, grey recovered nothing. The dashed line is each run's RTO.</figcaption></figure>
+${gridTable('history-runs', 'Past runs: the RTO and RPO each achieved', ['Run', 'Started', 'Mode', 'Status', 'RTO achieved', 'RTO', 'Verdict', 'RPO achieved'], runRows)}
+${gridTable('history-steps', 'Each step over the past runs it succeeded in: median and p90 against its budget', ['Step', 'Runs', 'Median', 'p90', 'Budget', 'Suggested budget', 'Regression'], stepRows)}`,
+  );
 }

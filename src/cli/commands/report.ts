@@ -1,6 +1,6 @@
 import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, stateDirsOf } from '../../journal/runs.js';
-import { ensureReportJson } from '../../lifecycle/reports.js';
+import { ensureReportJson, historyUpTo } from '../../lifecycle/reports.js';
 import { buildReport } from '../../report/build.js';
 import type { ReportFormat } from '../../report/render.js';
 import { REPORT_FORMATS, renderReport } from '../../report/render.js';
@@ -20,7 +20,12 @@ export function reportCommand(runRef: string | undefined, options: { stateDir?: 
   }
   // A drctl killed just after the run's end left no report.json: put it in place.
   ensureReportJson(stateDir, record);
-  const text = renderReport(buildReport(record), options.format as ReportFormat);
+  const report = buildReport(record);
+  const text = renderReport(
+    report,
+    options.format as ReportFormat,
+    options.format === 'html' ? { history: historyUpTo(stateDirs, report) } : {},
+  );
   // Written beside the target and renamed over it: a link planted at --output is replaced, not followed.
   if (options.output) writeFileAtomic(options.output, text);
   else process.stdout.write(text);

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/build.js';
+import { COLOURS, CONTRAST_PAIRS, renderHtml } from '../../src/report/html.js';
+
+/** WCAG 2 relative luminance of a #rrggbb colour. */
+function luminance(hex: string): number {
+  const channel = (i: number): number => {
+    const v = parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+}
+
+function contrast(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** A real drill's report.json: a retried step, a step allowed to fail, a manual checklist, a backup found (RPO). */
+const drill = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'report', 'drill.json'), 'utf8')) as RunReport;
+
+describe('the HTML report', () => {
+  it('computes contrast as WCAG does (black on white 21:1, the old grey #777 4.48:1)', () => {
+    expect(contrast('#000000', '#ffffff')).toBeCloseTo(21, 5);
+    expect(contrast('#777777', '#ffffff')).toBeCloseTo(4.48, 2);
+    expect(contrast('#777777', '#ffffff')).toBeLessThan(4.5);
+  });
+
+  it.each(CONTRAST_PAIRS.map((p) => [p.fg, p.bg, p.use] as const))('%s on %s (%s) meets WCAG AA', (fg, bg, use) => {
+    const ratio = contrast(COLOURS[fg], COLOURS[bg]);
+    expect(ratio, `${COLOURS[fg]} on ${COLOURS[bg]}: ${ratio.toFixed(2)}:1`).toBeGreaterThanOrEqual(
+      use === 'text' ? 4.5 : use === 'graphic' ? 3 : 1.3,
+    );
+  });
+
+  it('uses no colour but those whose contrast is checked', () => {
+    const used = new Set([...renderHtml(drill).matchAll(/#[0-9a-fA-F]{3,8}\b/g)].map((m) => m[0].toLowerCase()));
+    const paired = new Set(CONTRAST_PAIRS.flatMap((p) => [COLOURS[p.fg], COLOURS[p.bg]]));
+    expect([...used].filter((colour) => !paired.has(colour as never))).toEqual([]);
+    expect(used.size).toBeGreaterThan(5);
+  });
+
+  it('is one file: no script, no external style, font or image, no URL to fetch', () => {
+    const html = renderHtml(drill);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\((?!#)|src=/i);
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
+  });
+
+  it('escapes every text a runbook, a command or an operator wrote', () => {
+    const hostile = '<script>alert(1)</script>"\'&';
+    const shown = '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;';
+    const report: RunReport = {
+      ...drill,
+      title: hostile,
+      runbook: hostile,
+      steps: drill.steps.map((s) => ({
+        ...s,
+        title: hostile,
+        id: hostile,
+        reason: hostile,
+        error_tail: hostile,
+        attempt_log: s.attempt_log.map((a) => ({ ...a, error: hostile, error_tail: hostile })),
+        ...(s.checklist ? { checklist: s.checklist.map((i) => ({ ...i, text: hostile, by: hostile })) } : {}),
+      })),
+      notes: [{ at: drill.started_at, user: hostile, host: hostile, text: hostile }],
+      participants: drill.participants.map((p) => ({ ...p, name: hostile, role: hostile })),
+      findings: drill.findings.map((f) => ({ ...f, text: hostile, by: hostile })),
+      remediation: drill.remediation.map((m) => ({ ...m, text: hostile, owner: hostile })),
+      sign_offs: drill.sign_offs.map((o) => ({ ...o, name: hostile, role: hostile })),
+      scope: { ...drill.scope, environment: hostile, tags: [hostile] },
+      decisions: drill.decisions.map((d) => ({ ...d, question: hostile, answer: hostile, by: hostile })),
+      rpo: drill.rpo && { ...drill.rpo, evidence: hostile },
+    };
+    const html = renderHtml(report);
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain(hostile);
+    expect(html.split(shown).length).toBeGreaterThan(20);
+  });
+});
