@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/build.js';
+import { buildHistory } from '../../src/report/history.js';
 import { COLOURS, CONTRAST_PAIRS, renderHtml } from '../../src/report/html.js';
 
 /** WCAG 2 relative luminance of a #rrggbb colour. */
@@ -78,5 +79,50 @@ describe('the HTML report', () => {
     expect(html).not.toContain('<script');
     expect(html).not.toContain(hostile);
     expect(html.split(shown).length).toBeGreaterThan(20);
+  });
+});
+
+describe('the HTML report with the runbook history', () => {
+  const earlier = (n: number, elapsed: number): RunReport => ({
+    ...drill,
+    run_id: `orders-restore-earlier-${n}`,
+    started_at: `2026-0${n}-01T03:00:00.000Z`,
+    finished_at: `2026-0${n}-01T03:01:00.000Z`,
+    elapsed_s: elapsed,
+    rto: drill.rto && {
+      ...drill.rto,
+      elapsed_s: elapsed,
+      met: elapsed <= drill.rto.target_s,
+      verdict: elapsed <= drill.rto.target_s ? 'met' : 'missed',
+    },
+    steps: drill.steps.map((s) => (s.id === 'restore' ? { ...s, duration_s: 2 } : s)),
+  });
+
+  it('draws each run against its RTO, marks this one, and names a step that regressed', () => {
+    const slow: RunReport = { ...drill, steps: drill.steps.map((s) => (s.id === 'restore' ? { ...s, duration_s: 60 } : s)) };
+    const history = buildHistory([earlier(1, 30), earlier(2, 50), earlier(3, 35), slow]).find((h) => h.runbook === drill.runbook)!;
+    expect(history.steps.find((s) => s.id === 'restore')!.regression).not.toBeNull();
+    const html = renderHtml(slow, history);
+    const bars = [...html.matchAll(/<rect class="history-bar( current)?" data-run="([^"]+)"[^>]* fill="([^"]+)"/g)].map((m) => [
+      m[2],
+      Boolean(m[1]),
+      m[3],
+    ]);
+    expect(bars).toEqual([
+      ['orders-restore-earlier-1', false, COLOURS.barOk],
+      ['orders-restore-earlier-2', false, COLOURS.barBad],
+      ['orders-restore-earlier-3', false, COLOURS.barOk],
+      [drill.run_id, true, drill.rto!.met ? COLOURS.barOk : COLOURS.barBad],
+    ]);
+    expect(html).toContain('<caption>Past runs: the RTO and RPO each achieved</caption>');
+    expect(html).toMatch(
+      /Restore the database <code>restore<\/code><\/th>.*<span class="bad">slower<\/span>: 1m against a median of 2s over 3 earlier runs/,
+    );
+  });
+
+  it('leaves the chart out without another run to compare with', () => {
+    const alone = buildHistory([drill]).find((h) => h.runbook === drill.runbook)!;
+    expect(renderHtml(drill, alone)).not.toContain('svg class="history"');
+    expect(renderHtml(drill)).not.toContain('svg class="history"');
   });
 });
