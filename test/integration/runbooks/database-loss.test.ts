@@ -386,6 +386,26 @@ steps:
     expect(pg.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", 'restored')).toBe('0');
   });
 
+  it('a backup that restores no table fails the scratch rehearsal, as the seeds check it: the run stops before the real restore', async () => {
+    aws('s3', 'mb', 's3://tableless-backups');
+    recreateEmpty('void');
+    backup('void', 'tableless-backups', rehearsal().dir);
+    await sleep(1200);
+    const incident = new Date().toISOString();
+    recreateEmpty('restored');
+    recreateEmpty('scratch');
+    const r = rehearsal({ env: moto.env });
+    inputs(r, { backup_bucket: 'tableless-backups', database_url: pg.url('restored'), scratch_database_url: pg.url('scratch') });
+    const result = await run(r, ['--incident-start', incident]);
+    expect(result.status, result.all).toBe(1);
+    const report = r.report();
+    expect(report.steps.find((s) => s.id === 'test-restore-scratch')!).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('tables') as string,
+    });
+    expect(report.steps.find((s) => s.id === 'restore-database')!.status).toBe('not_run');
+  });
+
   it('database-loss stops at "no backups" on an empty bucket, with the database untouched and the application still running', async () => {
     aws('s3', 'mb', 's3://empty-backups');
     recreateEmpty('keep');
