@@ -9,9 +9,10 @@ import { sha256Hash } from '../../util/sha256.js';
  *   table is read), and two identical rows count twice (a sum, not an XOR, where they would cancel).
  * - The hash is non-cryptographic (two 32-bit multiply-rotate lanes over the line's bytes, read 4
  *   at a time little-endian, with the line's length, crossed and finished with MurmurHash3's
- *   finaliser; each step is invertible, so one changed word always changes both lanes): fast enough to run on every row
- *   of a dump as it streams past. A changed row goes unnoticed only if its new line hashes to the
- *   same 64 bits as the old one, about 2^-64 for an accident. It detects corruption and lost,
+ *   finaliser; every step is invertible, so a line with one 4-byte word changed always hashes
+ *   differently): fast enough to run on every row of a dump as it streams past. A changed row goes
+ *   unnoticed only if its new line hashes to the same 64 bits as the old one, about 2^-64 for an
+ *   accident. It detects corruption and lost,
  *   duplicated or altered rows; it is no proof against someone who crafts rows to keep the sum
  *   (the backup object's sha256 is the cryptographic check of the bytes).
  * - Hashing is incremental: a line split across chunks, or a row of any size, is hashed as its
