@@ -50,6 +50,17 @@ describe('the HTML report', () => {
     expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
   });
 
+  it('lists the cleanup ledger: what the run made and what became of it', () => {
+    const html = renderHtml({
+      ...drill,
+      cleanup: [{ path: '/var/tmp/orders.tar.gz', kind: 'file', step: 'fetch', status: 'failed', error: 'EACCES', at: drill.finished_at }],
+    });
+    expect(html).toContain('<caption>What the run made and what became of it</caption>');
+    expect(html).toMatch(
+      /<code>\/var\/tmp\/orders\.tar\.gz<\/code><\/th><td data-label="Kind">file<\/td>.*<span class="bad">failed<\/span><br>EACCES/,
+    );
+  });
+
   it('escapes every text a runbook, a command or an operator wrote', () => {
     const hostile = '<script>alert(1)</script>"\'&';
     const shown = '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;';
@@ -115,6 +126,7 @@ describe('the HTML report with the runbook history', () => {
       [drill.run_id, true, drill.rto!.met ? COLOURS.barOk : COLOURS.barBad],
     ]);
     expect(html).toContain('<caption>Past runs: the RTO and RPO each achieved</caption>');
+    expect(html).toMatch(/<td data-label="Suggested budget">\d+m?s?<\/td>/);
     expect(html).toMatch(
       /Restore the database <code>restore<\/code><\/th>.*<span class="bad">slower<\/span>: 1m against a median of 2s over 3 earlier runs/,
     );
