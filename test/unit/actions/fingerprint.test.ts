@@ -99,4 +99,13 @@ describe('backup manifests', () => {
     );
     expect(() => parseManifest(JSON.stringify({ ...manifest, format: 'tar' }), 'm')).toThrow(/^m: not a valid backup manifest: format: /);
   });
+
+  it('carries how its checksums were made; one of an earlier drctl names no method, one of a later drctl an unknown one', () => {
+    const current = { ...manifest, fingerprint_method: 'drctl-fp2' as const };
+    expect(parseManifest(serializeManifest(current), 'x').fingerprint_method).toBe('drctl-fp2');
+    expect(parseManifest(serializeManifest(manifest), 'x').fingerprint_method).toBeUndefined();
+    expect(() => parseManifest(JSON.stringify({ ...manifest, fingerprint_method: 'drctl-fp9' }), 'm')).toThrow(
+      'm: not a valid backup manifest: fingerprint_method: expected drctl-fp1 or drctl-fp2 (a manifest of a later drctl?)',
+    );
+  });
 });
