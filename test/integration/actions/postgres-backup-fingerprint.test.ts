@@ -214,5 +214,14 @@ ${steps}`,
       "the manifest's checksums are drctl-fp1 (an earlier drctl's): the restored data is fingerprinted the same way",
     );
     expect(stepOf(verify.report, 'verify').outputs).toMatchObject({ tables: 8, differences: 0 });
+    // postgres.fingerprint (as database-loss checks a restore) does the same with that manifest.
+    const compare = run(`  - id: check
+    title: Compare with the old backup
+    uses: postgres.fingerprint
+    with: { url: "\${{ inputs.db }}", compare_with: "file://${backup}" }
+`);
+    expect(compare.result.status, compare.result.all).toBe(0);
+    expect(compare.result.all).toContain(`file://${backup}.manifest.json holds drctl-fp1 checksums (an earlier drctl's)`);
+    expect(stepOf(compare.report, 'check').outputs.summary).toBe(`8 tables, 310 rows: all match file://${backup}.manifest.json`);
   });
 });
