@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import type { ChainCheck } from '../journal/chain.js';
 import { checkChain } from '../journal/chain.js';
 import { journalFile, loadRun } from '../journal/runs.js';
@@ -33,8 +33,15 @@ export function verifyRun(stateDir: string, runId: string): Verification {
   const journal = journalFile(stateDir, runId);
   let bytes: Buffer;
   try {
+    // A pipe or a device in the journal's place would hang the read; a symlink is not the run's own file.
+    if (!lstatSync(journal).isFile()) {
+      throw new UserError(`cannot read the journal of run ${runId}: ${journal} is not a regular file`, {
+        hint: 'a run journal is a regular file written by drctl',
+      });
+    }
     bytes = readFileSync(journal);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new UserError(`cannot read the journal of run ${runId}: ${journal} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
   const chain = checkChain(bytes);
@@ -56,6 +63,8 @@ function checkReport(stateDir: string, runId: string): ReportCheck {
   }
   let text: string;
   try {
+    // drctl writes report.json as a regular file, never through a symlink; a pipe or /dev/zero would hang the read.
+    if (!lstatSync(file).isFile()) return { file, status: 'unreadable', message: 'it is not a regular file written by drctl' };
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
 import {
@@ -215,6 +216,46 @@ describe('drctl verify', () => {
     expect((await exitWithin(running, 60_000)).code).toBe(0);
     expect(verify(ws, 'latest').stdout).toContain('  report.json: matches the journal\n');
   });
+
+  it('a journal or report.json that is not a regular file (a pipe, a symlink, a folder) is named, never read through or waited on', () => {
+    const ws = workspace();
+    const { runId, journal } = finishedRun(ws);
+    const report = reportPath(ws.stateDir, runId);
+    const kept = readFileSync(report, 'utf8');
+    rmSync(report);
+    execFileSync('mkfifo', [report]);
+    const fifo = verify(ws, runId);
+    expect(fifo.status, fifo.all).toBe(1);
+    expect(fifo.stdout.split('\n')[0]).toBe(`${report}: error: it is not a regular file written by drctl`);
+    rmSync(report);
+    symlinkSync('/dev/zero', report);
+    expect(verify(ws, runId).stdout.split('\n')[0]).toBe(`${report}: error: it is not a regular file written by drctl`);
+    rmSync(report);
+    writeFileSync(ws.path('elsewhere.json'), kept);
+    symlinkSync(ws.path('elsewhere.json'), report);
+    const linked = verify(ws, runId);
+    expect(linked.status, linked.all).toBe(1);
+    expect(linked.stdout).toContain('  report.json: cannot be checked\n');
+    rmSync(report);
+    mkdirSync(report);
+    expect(verify(ws, runId).stdout.split('\n')[0]).toBe(`${report}: error: it is not a regular file written by drctl`);
+    rmSync(report, { recursive: true });
+    writeFileSync(report, kept);
+    expect(verify(ws, runId).status).toBe(0);
+
+    const lines = readFileSync(journal);
+    rmSync(journal);
+    execFileSync('mkfifo', [journal]);
+    const piped = verify(ws, runId);
+    expect(piped.status, piped.all).toBe(2);
+    expect(piped.stderr.split('\n')[0]).toBe(`drctl: cannot read the journal of run ${runId}: ${journal} is not a regular file`);
+    rmSync(journal);
+    writeFileSync(ws.path('journal-copy.jsonl'), lines);
+    symlinkSync(ws.path('journal-copy.jsonl'), journal);
+    const symlinked = verify(ws, runId);
+    expect(symlinked.status, symlinked.all).toBe(2);
+    expect(symlinked.stderr.split('\n')[0]).toBe(`drctl: cannot read the journal of run ${runId}: ${journal} is not a regular file`);
+  }, 60_000);
 
   it('a mistake is one line and exit 2', () => {
     const ws = workspace();
