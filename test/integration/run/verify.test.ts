@@ -257,6 +257,20 @@ describe('drctl verify', () => {
     expect(symlinked.stderr.split('\n')[0]).toBe(`drctl: cannot read the journal of run ${runId}: ${journal} is not a regular file`);
   }, 60_000);
 
+  it('a forged journal that cannot be rebuilt into a report: the broken line is still named (exit 1), no internal error', () => {
+    const ws = workspace();
+    const { runId, journal, lines } = finishedRun(ws);
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    delete first.objectives;
+    delete first.steps;
+    writeLines(journal, [JSON.stringify(first), ...lines.slice(1)]);
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')[0]).toMatch(new RegExp(`^${journal}:1:1: error: line 1 was changed after it was written`));
+    expect(result.stdout).toContain(`${reportPath(ws.stateDir, runId)}: error: the journal cannot be rebuilt into a report: `);
+  });
+
   it('a mistake is one line and exit 2', () => {
     const ws = workspace();
     const none = verify(ws);
