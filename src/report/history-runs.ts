@@ -1,6 +1,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunFolder } from '../journal/runs.js';
+import { MAX_INTERVAL_MS } from '../util/duration.js';
 import { loadRun, runFoldersIn } from '../journal/runs.js';
 import type { RunReport } from './build.js';
 import { buildReport } from './build.js';
@@ -27,7 +28,9 @@ function readReport(folder: RunFolder): RunReport | undefined {
   const kept = keptReport(folder);
   if (kept !== undefined) return kept;
   try {
-    return buildReport(loadRun(folder.stateDir, folder.runId));
+    const rebuilt = buildReport(loadRun(folder.stateDir, folder.runId));
+    // A journal is data too: a run that counts is taken only with times and figures history can use.
+    return !counts(rebuilt) || intact(rebuilt, folder.runId) ? rebuilt : undefined;
   } catch {
     return undefined;
   }
@@ -47,8 +50,17 @@ function keptReport(folder: RunFolder): RunReport | undefined {
 }
 
 const ENDED = new Set(['succeeded', 'failed', 'rolled_back', 'aborted']);
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/**
+ * A number of seconds history can count and print: not negative, and at most about 31 years, so
+ * that a time plus it is still a date and its text a readable duration.
+ */
+const MAX_SECONDS = 1e9;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_SECONDS;
 const numberOrNull = (v: unknown): boolean => v === null || isNumber(v);
+const isTime = (v: unknown): v is string => typeof v === 'string' && Number.isFinite(Date.parse(v));
+const STEP_ID = /^[a-z0-9][a-z0-9-]*$/;
+/** The run id is the runbook's name, when the run began and a tag (makeRunId): a run cannot be another runbook's. */
+const RUN_OF = /^-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -59,9 +71,11 @@ function intact(value: unknown, runId: string): value is RunReport {
   if (!isObject(value)) return false;
   const r = value;
   if (r.run_id !== runId || typeof r.runbook !== 'string' || typeof r.title !== 'string' || typeof r.mode !== 'string') return false;
-  if (typeof r.status !== 'string' || !ENDED.has(r.status) || typeof r.started_at !== 'string' || typeof r.finished_at !== 'string')
-    return false;
-  if (!isNumber(r.elapsed_s) || !(r.drill_every_s === undefined || numberOrNull(r.drill_every_s)) || !Array.isArray(r.steps)) return false;
+  if (!STEP_ID.test(r.runbook) || !RUN_OF.test(runId.slice(r.runbook.length)) || !runId.startsWith(r.runbook)) return false;
+  if (typeof r.status !== 'string' || !ENDED.has(r.status) || !isTime(r.started_at) || !isTime(r.finished_at)) return false;
+  const every = r.drill_every_s;
+  if (!(every === undefined || every === null || (isNumber(every) && every > 0 && every * 1000 <= MAX_INTERVAL_MS))) return false;
+  if (!isNumber(r.elapsed_s) || !Array.isArray(r.steps)) return false;
   if (r.rto !== null && !(isObject(r.rto) && isNumber(r.rto.target_s) && typeof r.rto.met === 'boolean')) return false;
   if (r.rpo !== null && !(isObject(r.rpo) && isNumber(r.rpo.target_s) && isNumber(r.rpo.achieved_s) && typeof r.rpo.met === 'boolean'))
     return false;
@@ -69,6 +83,7 @@ function intact(value: unknown, runId: string): value is RunReport {
     (s) =>
       isObject(s) &&
       typeof s.id === 'string' &&
+      STEP_ID.test(s.id) &&
       typeof s.title === 'string' &&
       typeof s.status === 'string' &&
       numberOrNull(s.budget_s) &&

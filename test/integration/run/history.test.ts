@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from './helpers.js';
@@ -61,7 +61,7 @@ function craftReport(ws: Workspace, runbook: string, day: number, steps: Crafted
     failed_step: null,
     outcome: `recovered in ${elapsed}s`,
     rto: { target_s: 1800, elapsed_s: elapsed, met: elapsed <= 1800, verdict: elapsed <= 1800 ? 'met' : 'missed' },
-    rpo: { target_s: 900, achieved_s: 300 + day, met: true, evidence: 's3://bkt/b.sql.gz', verdict: 'met' },
+    rpo: { target_s: 900, achieved_s: 300 + Math.abs(day), met: true, evidence: 's3://bkt/b.sql.gz', verdict: 'met' },
     time: { running_s: elapsed, waiting_for_operator_s: 0 },
     steps: steps.map((s) => ({
       id: s.id,
@@ -202,6 +202,52 @@ describe('drctl history over crafted reports', () => {
     };
     expect(json.runbooks[0]!.runs.map((r) => r.run_id)).toEqual(runIds(ws.stateDir).sort());
     expect(json.skipped).toEqual([]);
+  }, 60_000);
+
+  it('skips a report.json whose times or figures are not ones a run could have, or that names another runbook', () => {
+    const ws = workspace();
+    for (const day of [0, 1, 2]) craftReport(ws, 'crafted', day, [{ id: 'restore', seconds: 60 }]);
+    const hostile: Array<(r: Record<string, unknown> & { steps: Array<Record<string, unknown>> }) => void> = [
+      (r) => (r.finished_at = 'not a time'),
+      (r) => (r.started_at = 'yesterday'),
+      (r) => (r.drill_every_s = 1e300),
+      (r) => (r.drill_every_s = -5),
+      (r) => (r.elapsed_s = 1e308),
+      (r) => (r.steps[0]!.duration_s = -50),
+      (r) => (r.steps[0]!.duration_s = 1e308),
+      (r) => (r.steps[0]!.id = 'restore\u001b[2J'),
+      (r) => (r.runbook = 'another'),
+    ];
+    const bad = hostile.map((edit, i) => {
+      const runId = craftReport(ws, 'crafted', 10 + i, [{ id: 'restore', seconds: 60 }]);
+      const file = join(ws.stateDir, 'runs', runId, 'report.json');
+      const report = JSON.parse(readFileSync(file, 'utf8')) as Parameters<(typeof hostile)[number]>[0];
+      report.drill_every_s = 7 * 86_400;
+      edit(report);
+      writeFileSync(file, JSON.stringify(report));
+      return runId;
+    });
+
+    for (const args of [['history'], ['history', 'crafted'], ['history', '--json']]) {
+      const shown = drctl([...args, '--state-dir', ws.stateDir], { cwd: ws.dir });
+      expect(shown.status, shown.all).toBe(0);
+      for (const runId of bad)
+        expect(shown.stderr).toContain(`drctl: skipped ${runId}: neither its report.json nor its journal is readable`);
+      expect(shown.stdout).not.toMatch(/Infinity|NaN|another/);
+      expect(shown.stdout).not.toContain('\u001b');
+    }
+    const json = JSON.parse(drctl(['history', '--json', '--state-dir', ws.stateDir], { cwd: ws.dir }).stdout) as {
+      runbooks: Array<{ runbook: string; runs: unknown[]; steps: Array<{ id: string; median_s: number }> }>;
+    };
+    expect(json.runbooks.map((h) => [h.runbook, h.runs.length])).toEqual([['crafted', 3]]);
+    expect(json.runbooks[0]!.steps).toMatchObject([{ id: 'restore', median_s: 60 }]);
+
+    ws.runbook('runbooks/crafted.yaml', QUICK('crafted', '30d'));
+    const overdue = drctl(['history', '--overdue', '--json', '--dir', 'runbooks', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(overdue.status, overdue.all).toBe(3);
+    expect((JSON.parse(overdue.stdout) as Array<{ last_successful_drill: { run_id: string } }>)[0]!.last_successful_drill.run_id).toBe(
+      runIds(ws.stateDir).sort()[2],
+    );
   }, 60_000);
 });
 
