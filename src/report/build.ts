@@ -2,6 +2,7 @@ import type { RunStatus, StepStatus } from '../engine/events.js';
 import type { IncidentStartCorrection, OperatorSession, RunRecord } from '../journal/record.js';
 import type { VerdictFacts } from './verdict.js';
 import { objectiveMet, outcomeText, verdictWord } from './verdict.js';
+import { MAX_INTERVAL_MS } from '../util/duration.js';
 
 /** report.json (format section 6): what a finished run proves. */
 export interface RunReport {
@@ -346,9 +347,12 @@ function drillDue(
   finishedAt: string | null,
 ): Pick<RunReport, 'drill_every_s' | 'next_drill_due'> {
   const every = record.objectives.drill_every_ms;
-  if (typeof every !== 'number' || !Number.isFinite(every) || every <= 0) return { drill_every_s: null, next_drill_due: null };
+  // A journal is data: an interval past the longest a runbook takes could be no runbook's, and would be no date.
+  if (typeof every !== 'number' || !Number.isFinite(every) || every <= 0 || every > MAX_INTERVAL_MS)
+    return { drill_every_s: null, next_drill_due: null };
   const due = record.mode === 'drill' && status === 'succeeded' && finishedAt !== null ? Date.parse(finishedAt) + every : NaN;
-  return { drill_every_s: seconds(every), next_drill_due: Number.isFinite(due) ? new Date(due).toISOString() : null };
+  const date = new Date(due);
+  return { drill_every_s: seconds(every), next_drill_due: Number.isNaN(date.getTime()) ? null : date.toISOString() };
 }
 
 /** One piece of integrity evidence as the report shows it, from what the action journaled (each field checked: a journal is data). */

@@ -86,4 +86,14 @@ describe('objectives.drill_every', () => {
     expect(report.next_drill_due).toBeNull();
     expect(report.rto?.target_s).toBe(3600);
   });
+
+  it('takes a drill_every from a journal only within 1096 days: a damaged one sets no date instead of failing the report', () => {
+    for (const drillEvery of [1e300, 1097 * DAY, Number.MAX_VALUE]) {
+      const report = buildReport(rebuildRun(journal('drill', 'succeeded', { rto_ms: null, rpo_ms: null, drill_every_ms: drillEvery })));
+      expect(report.drill_every_s).toBeNull();
+      expect(report.next_drill_due).toBeNull();
+    }
+    const longest = buildReport(rebuildRun(journal('drill', 'succeeded', { rto_ms: null, rpo_ms: null, drill_every_ms: 1096 * DAY })));
+    expect(longest.next_drill_due).toBe('2029-11-01T10:05:00.000Z');
+  });
 });
