@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { withFileLock } from '../util/file-lock.js';
+import { loadFileLocks, withFileLock } from '../util/file-lock.js';
 import { lastCompleteLine, lineHash } from './chain.js';
 import type { JournalEntry, JournalEntryBody, JournalEntryType } from './entries.js';
 import { hasEntryFields, isJournalEntryType } from './entries.js';
@@ -63,6 +63,7 @@ export class JournalWriter {
     private readonly now: () => Date = () => new Date(),
     private readonly fs: JournalFs = realFs,
   ) {
+    loadFileLocks();
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     this.fd = openSync(file, 'a+', 0o600);
     this.reserve = join(dirname(file), '.reserve');

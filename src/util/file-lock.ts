@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { UserError } from './errors.js';
 
 interface NativeLocks {
   waitForLockSync(fd: number): void;
@@ -20,11 +21,29 @@ let native: NativeLocks | undefined;
  * `fd` must be open for writing. Waiting is synchronous: hold the lock only for a few system calls.
  */
 export function withFileLock<T>(fd: number, work: () => T): T {
-  native ??= createRequire(import.meta.url)('fs-native-extensions') as NativeLocks;
-  native.waitForLockSync(fd);
+  const locks = loadFileLocks();
+  locks.waitForLockSync(fd);
   try {
     return work();
   } finally {
-    native.unlock(fd);
+    locks.unlock(fd);
   }
+}
+
+/**
+ * Load the native lock module now: a writer calls this before it creates a file, so that a module
+ * missing from the install or built for another machine is one line (exit 2) and leaves nothing
+ * behind, instead of an error in the middle of a write.
+ */
+export function loadFileLocks(): NativeLocks {
+  if (native) return native;
+  try {
+    native = createRequire(import.meta.url)('fs-native-extensions') as NativeLocks;
+  } catch (error) {
+    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new UserError(`cannot lock the run journal: the native module fs-native-extensions did not load (${why})`, {
+      hint: 'reinstall drctl on this machine (npm ci), so that its native modules match this system',
+    });
+  }
+  return native;
 }
