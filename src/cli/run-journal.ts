@@ -1,10 +1,11 @@
 import type { JournalEntry, JournalEntryBody } from '../journal/entries.js';
-import { appendToJournal } from '../journal/journal.js';
+import { appendToJournal, withJournalLocked } from '../journal/journal.js';
 import { runIsActive } from '../journal/lock.js';
 import type { RunRecord } from '../journal/record.js';
 import { applyEntry } from '../journal/record.js';
 import { resolveRunRef } from '../journal/run-ref.js';
-import { findRun, journalFile, stateDirsOf } from '../journal/runs.js';
+import { findRun, journalFile, loadRun, stateDirsOf } from '../journal/runs.js';
+import { writeReportJson } from '../lifecycle/reports.js';
 
 /**
  * A run that an operator's command adds to from another terminal (`drctl note`, `drctl review`):
@@ -43,4 +44,13 @@ export function appendEntry(run: RunToAppendTo, body: JournalEntryBody): Journal
 /** The run ended (not only stopped): its report.json stands beside its journal. */
 export function hasEnded(record: RunRecord): boolean {
   return record.finished !== undefined && record.finished.status !== 'interrupted';
+}
+
+/**
+ * Write report.json again for a run that ended, from its journal as it stands, read under the
+ * journal's lock: two terminals adding to the review (or a note) at once each write the report
+ * from every entry appended so far, so the last report written is never missing the other's entry.
+ */
+export function writeReportOf(run: RunToAppendTo): string {
+  return withJournalLocked(run.journal, () => writeReportJson(run.stateDir, loadRun(run.stateDir, run.record.runId)));
 }

@@ -215,6 +215,19 @@ export function appendToJournal(file: string, body: JournalEntryBody, options: {
   }
 }
 
+/**
+ * Run `work` holding the journal's file lock, which every writer of the journal takes to append: no
+ * line is added meanwhile, so what `work` reads of the journal is its end until `work` returns.
+ */
+export function withJournalLocked<T>(file: string, work: () => T): T {
+  const fd = openSync(file, constants.O_RDWR | constants.O_APPEND);
+  try {
+    return withFileLock(fd, work);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Cut a torn last line (a crash mid-write) so the entries appended next start on a line of their own. */
 export function dropTornTail(file: string): boolean {
   const fd = openSync(file, 'r+');

@@ -1,8 +1,7 @@
-import { writeReportJson } from '../../lifecycle/reports.js';
 import { MAX_NOTE_LENGTH } from '../../journal/entries.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
-import { appendEntry, hasEnded, runToAppendTo } from '../run-journal.js';
+import { appendEntry, hasEnded, runToAppendTo, writeReportOf } from '../run-journal.js';
 
 /**
  * Add an operator's note to a run's journal, from any terminal, while the run goes on or after it
@@ -21,7 +20,7 @@ export function noteCommand(runRef: string, text: string, options: { stateDir?: 
   const { user, host } = currentOperator();
   appendEntry(run, { type: 'note', text, user, host });
   // A run that ended keeps its report beside its journal: it shows the note from now on.
-  if (!active && hasEnded(record)) writeReportJson(run.stateDir, record);
+  if (!active && hasEnded(record)) writeReportOf(run);
   const state = active ? 'running' : (record.finished?.status ?? 'not running');
   process.stdout.write(`Noted in run ${record.runId} (${state}) as ${user}@${host}\n`);
   return 0;

@@ -2,12 +2,11 @@ import { eventText } from '../../io/render-run.js';
 import { styleFor } from '../../io/style.js';
 import type { JournalEntryBody } from '../../journal/entries.js';
 import { readJournal } from '../../journal/journal.js';
-import { writeReportJson } from '../../lifecycle/reports.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
 import { MAX_REVIEW_TEXT_LENGTH, parsePerson, parseRemediation, textProblem } from '../../util/record-text.js';
 import { printable } from '../record-options.js';
-import { appendEntry, hasEnded, runToAppendTo } from '../run-journal.js';
+import { appendEntry, hasEnded, runToAppendTo, writeReportOf } from '../run-journal.js';
 
 export interface ReviewOptions {
   finding: string[];
@@ -56,7 +55,7 @@ export function reviewCommand(runRef: string, options: ReviewOptions): number {
     appendEntry(run, entry);
     added.push(entry);
   }
-  const file = writeReportJson(run.stateDir, record);
+  const file = writeReportOf(run);
   process.stdout.write(`Added to the review of run ${record.runId} (${record.finished!.status}) as ${user}@${host}:\n`);
   for (const entry of added) process.stdout.write(`  ${line(entry)}\n`);
   process.stdout.write(`Report: ${file}\n`);

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vite
 import type { Workspace } from './helpers.js';
 import {
   drctl,
+  drctlAsync,
   drctlCommandLine,
   exitWithin,
   header,
@@ -228,6 +229,27 @@ describe('drctl review', () => {
     expect(interrupted.stderr).toContain(`drctl resume ${runId}`);
     expect(readJournal(ws.stateDir, runId).some((e) => e.type.startsWith('review.'))).toBe(false);
   });
+
+  it('several terminals reviewing and noting a run at once: report.json ends with every entry, and drctl verify passes', async () => {
+    const ws = workspace();
+    const runId = finishedDrill(ws);
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all([
+        ...[1, 2, 3].map((n) =>
+          drctlAsync(['review', runId, '--finding', `finding ${round}.${n}`, '--state-dir', ws.stateDir], { cwd: ws.dir }),
+        ),
+        drctlAsync(['review', runId, '--sign-off', `Signer ${round}, auditor`, '--state-dir', ws.stateDir], { cwd: ws.dir }),
+        drctlAsync(['note', runId, `note ${round}`, '--state-dir', ws.stateDir], { cwd: ws.dir }),
+      ]);
+      for (const result of results) expect(result.status, result.all).toBe(0);
+      const report = readReport(ws.stateDir, runId) as unknown as { findings: unknown[]; sign_offs: unknown[]; notes: unknown[] };
+      expect(report.findings).toHaveLength(3 * (round + 1));
+      expect(report.sign_offs).toHaveLength(round + 1);
+      expect(report.notes).toHaveLength(round + 1);
+      const verified = drctl(['verify', runId, '--state-dir', ws.stateDir], { cwd: ws.dir });
+      expect(verified.status, verified.all).toBe(0);
+    }
+  }, 120_000);
 });
 
 const hasTmux = requireTool('tmux', 'the participants prompt is tested in a real terminal through tmux');
