@@ -248,6 +248,8 @@ interface Bar {
   ok: boolean | null;
   attempt: number | null;
   label: string;
+  /** A wait bar: how many answers it stands for (waits close together are drawn as one), and their time. */
+  answers?: { count: number; waited: number };
 }
 interface Row {
   label: string;
@@ -307,13 +309,14 @@ function buildTimeline(r: Report): Timeline {
       bars.push({ row, kind: 'operator', step: s.id, from: start, to: finish, ok: null, attempt: null, label: `${s.title}: operator` });
     }
   }
+  const waits: Bar[] = [];
+  const rowOf = new Map(rows.map((w, i) => [w.step, i]));
   for (const d of decisions) {
     if (!(d.wait_s > 0)) continue;
     const at = sinceT0(r, d.at);
-    if (at === null) continue;
-    const row = d.step === null ? 0 : rows.findIndex((w) => w.step === d.step);
-    if (row < 0) continue;
-    bars.push({
+    const row = rowOf.get(d.step);
+    if (at === null || row === undefined) continue;
+    waits.push({
       row,
       kind: 'wait',
       step: d.step,
@@ -344,11 +347,19 @@ function buildTimeline(r: Report): Timeline {
     });
   }
   const runStart = Math.max(0, sinceT0(r, r.started_at) ?? 0);
-  const ends = [r.elapsed_s, runStart, ...bars.map((b) => b.to), ...marks.map((m) => m.at), ...gaps.map((g) => g.to)];
+  const ends = [
+    r.elapsed_s,
+    runStart,
+    ...bars.map((b) => b.to),
+    ...waits.map((b) => b.to),
+    ...marks.map((m) => m.at),
+    ...gaps.map((g) => g.to),
+  ];
   // A budget far past the run's end (a manual step's 2m, answered in seconds) is cut at the axis's end, not drawn to scale.
   const contentEnd = Math.max(...ends);
   for (const row of rows) if (row.budget && row.budget.to <= runStart + (contentEnd - runStart) * 1.5) ends.push(row.budget.to);
   const end = Math.max(...ends);
+  bars.push(...mergedWaits(waits, Math.max(1, (end - runStart) / 500)));
   const rpo = r.rpo === null ? null : { target: r.rpo.target_s, backup: -r.rpo.achieved_s, evidence: r.rpo.evidence };
   return { rows, bars, marks, gaps, runStart, end, rto: r.rto?.target_s ?? null, rpo };
 }
@@ -357,6 +368,29 @@ function buildTimeline(r: Report): Timeline {
 function attemptOk(s: Step, a: Attempt): boolean {
   if (a.error !== null) return false;
   return a === s.attempt_log.at(-1) ? s.status === 'succeeded' : a.exit_code === null || a.exit_code === 0;
+}
+
+/**
+ * Waits of one row closer than `gap` seconds drawn as one bar (a checklist of seventy items is one
+ * stretch of the operator's time at any scale the chart can draw); each stays in the Decisions table.
+ */
+function mergedWaits(waits: Bar[], gap: number): Bar[] {
+  const merged: Bar[] = [];
+  const last = new Map<number, Bar>();
+  for (const w of [...waits].sort((a, b) => a.from - b.from)) {
+    const prev = last.get(w.row);
+    if (prev && w.from - prev.to <= gap) {
+      const answers = { count: (prev.answers?.count ?? 1) + 1, waited: (prev.answers?.waited ?? prev.to - prev.from) + (w.to - w.from) };
+      prev.to = Math.max(prev.to, w.to);
+      prev.answers = answers;
+      prev.label = `waiting for ${answers.count} answers`;
+      continue;
+    }
+    const bar = { ...w };
+    merged.push(bar);
+    last.set(w.row, bar);
+  }
+  return merged;
 }
 
 const who = (user: string | null, host: string | null): string => (user ? (host ? `${user}@${host}` : user) : 'unknown');
@@ -623,7 +657,13 @@ function timelineTable(r: Report, t: Timeline): string {
       order: 1,
       add: () =>
         row(
-          b.kind === 'attempt' ? `Attempt ${b.attempt ?? ''}` : b.kind === 'operator' ? 'Operator (manual step)' : 'Waiting for an answer',
+          b.kind === 'attempt'
+            ? `Attempt ${b.attempt ?? ''}`
+            : b.kind === 'operator'
+              ? 'Operator (manual step)'
+              : b.answers
+                ? `Waiting for ${b.answers.count} answers`
+                : 'Waiting for an answer',
           stepCell(b.step),
           b.from,
           b.to,
@@ -632,7 +672,9 @@ function timelineTable(r: Report, t: Timeline): string {
               ? '<span class="ok">succeeded</span>'
               : '<span class="bad">failed</span>'
             : b.kind === 'wait'
-              ? xml(b.label.replace(/^waiting for an answer: /, ''))
+              ? b.answers
+                ? `${xml(formatDuration(b.answers.waited * 1000))} waiting in all; each question is in Decisions`
+                : xml(b.label.replace(/^waiting for an answer: /, ''))
               : '-',
         ),
     })),
@@ -652,8 +694,9 @@ function timelineTable(r: Report, t: Timeline): string {
     ...t.gaps.map((g) => ({ at: g.from, order: 3, add: () => row('drctl not running', '-', g.from, g.to, '-') })),
   ].sort((a, b) => a.at - b.at || a.order - b.order);
   for (const e of events) e.add();
+  const timed = new Set(t.bars.filter((b) => b.kind !== 'wait').map((b) => b.step));
   for (const row2 of t.rows) {
-    if (row2.step !== null && !t.bars.some((b) => b.step === row2.step && b.kind !== 'wait')) {
+    if (row2.step !== null && !timed.has(row2.step)) {
       rows.push(
         `<tr><th scope="row">Not timed</th><td data-label="Step">${stepCell(row2.step)}</td><td data-label="From" class="num">-</td><td data-label="To" class="num">-</td><td data-label="Duration" class="num">-</td><td data-label="Result">${xml(row2.status)}</td></tr>`,
       );

@@ -50,6 +50,26 @@ describe('the HTML report', () => {
     expect(html).toMatch(/^<!doctype html>\n<html lang="en">/);
   });
 
+  it('draws waits close together as one bar, and the table counts the answers it stands for', () => {
+    const smoke = drill.steps.find((s) => s.id === 'smoke')!;
+    const at = (s: number): string => new Date(Date.parse(smoke.started_at!) + s * 1000).toISOString();
+    const items = Array.from({ length: 70 }, (_, k) => ({
+      at: at(k + 1),
+      step: 'smoke',
+      question: `item ${k + 1} of 70`,
+      answer: 'done',
+      wait_s: 1,
+      by: 'ada@ops',
+    }));
+    const lone = { at: at(200), step: 'smoke', question: 'one more question', answer: 'yes', wait_s: 5, by: 'ada@ops' };
+    const html = renderHtml({ ...drill, decisions: [...items, lone] });
+    expect([...html.matchAll(/<rect class="bar wait" [^>]*data-step="smoke"/g)]).toHaveLength(2);
+    expect(html).toContain('<title>waiting for 70 answers: ');
+    expect(html).toMatch(/<th scope="row">Waiting for 70 answers<\/th>.*1m10s waiting in all; each question is in Decisions/);
+    expect(html).toMatch(/<th scope="row">Waiting for an answer<\/th>.*one more question/);
+    expect([...html.matchAll(/<td data-label="Question">item \d+ of 70<\/td>/g)]).toHaveLength(70);
+  });
+
   it('lists the cleanup ledger: what the run made and what became of it', () => {
     const html = renderHtml({
       ...drill,
