@@ -1,5 +1,6 @@
 import { eventText } from '../../io/render-run.js';
 import { styleFor } from '../../io/style.js';
+import { journalHead } from '../../journal/chain.js';
 import type { JournalEntryBody } from '../../journal/entries.js';
 import { readJournal } from '../../journal/journal.js';
 import { UserError } from '../../util/errors.js';
@@ -49,9 +50,10 @@ export function reviewCommand(runRef: string, options: ReviewOptions): number {
   const { user, host } = currentOperator();
   const added: ReviewEntry[] = [];
   for (const body of additions) {
-    // A sign-off signs the journal as it is now: its head hash, every entry up to it (findings added just before included).
+    // A sign-off signs the journal as it is now: its head hash, every entry up to it (findings added just before included),
+    // the hash of its last line even in a journal older than the chain, whose report.json has no head.
     const entry: ReviewEntry =
-      body.type === 'review.sign_off' ? { ...body, covers: readJournal(run.journal).head ?? null, user, host } : { ...body, user, host };
+      body.type === 'review.sign_off' ? { ...body, covers: journalHead(run.journal), user, host } : { ...body, user, host };
     appendEntry(run, entry);
     added.push(entry);
   }

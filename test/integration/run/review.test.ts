@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Workspace } from './helpers.js';
@@ -228,6 +228,28 @@ describe('drctl review', () => {
     expect(interrupted.stderr).toContain(`run ${runId} has not ended (interrupted, not ended)`);
     expect(interrupted.stderr).toContain(`drctl resume ${runId}`);
     expect(readJournal(ws.stateDir, runId).some((e) => e.type.startsWith('review.'))).toBe(false);
+  });
+
+  it('a sign-off of a journal older than the chain (no prev on any line) covers its last line, and drctl verify checks it', () => {
+    const ws = workspace();
+    const runId = finishedDrill(ws);
+    const file = journalPath(ws.stateDir, runId);
+    const old = readFileSync(file, 'utf8')
+      .slice(0, -1)
+      .split('\n')
+      .map((line) => {
+        const { prev: _prev, ...entry } = JSON.parse(line) as Record<string, unknown>;
+        return JSON.stringify(entry);
+      });
+    writeFileSync(file, `${old.join('\n')}\n`);
+    const signed = drctl(['review', runId, '--sign-off', 'Grace Hopper, auditor', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(signed.status, signed.all).toBe(0);
+    const head = sha256(old.at(-1)!);
+    expect(signed.stdout).toContain(`  signed off by Grace Hopper, auditor (${ME}), covering the journal up to ${head}\n`);
+    expect(readReport(ws.stateDir, runId).sign_offs.map((s) => s.covers)).toEqual([head]);
+    const verified = drctl(['verify', runId, '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(verified.status, verified.all).toBe(0);
+    expect(verified.stdout).toContain(`  signed:      the sign-off on line ${old.length + 1} covers lines 1-${old.length}\n`);
   });
 
   it('several terminals reviewing and noting a run at once: report.json ends with every entry, and drctl verify passes', async () => {
