@@ -185,6 +185,7 @@ details{margin-top:.3em}
   caption{break-after:avoid}
   figure,.verdicts,.verdict,tr,pre{break-inside:avoid;page-break-inside:avoid}
   thead{display:table-header-group}
+  .verdicts{grid-template-columns:repeat(4,minmax(0,1fr))}
   .timeline-box{overflow:visible;border:0}
   svg.timeline,svg.history{min-width:0}
   section.timeline{break-before:auto}
