@@ -553,7 +553,11 @@ async function execute(run: Execution, deps: LifecycleDeps): Promise<number> {
         givenOutputs: run.givenOutputs,
         resume: run.resume,
         drain: drain.signal,
-        history: pastStepTimes(stateDir, run.plan.runbook.name),
+        history: pastStepTimes(
+          stateDir,
+          run.plan.runbook.name,
+          run.plan.steps.map((p) => p.step.id),
+        ),
       },
       deps.signal,
       runbookEnv,

@@ -4,9 +4,9 @@ import type { RunFolder } from '../journal/runs.js';
 import { MAX_INTERVAL_MS } from '../util/duration.js';
 import { loadRun, runFoldersIn } from '../journal/runs.js';
 import type { RunReport } from './build.js';
-import { buildReport } from './build.js';
+import { actualSeconds, buildReport } from './build.js';
 import type { StepExpectation } from './history.js';
-import { counts, stepExpectations } from './history.js';
+import { counts, HISTORY_WINDOW, stepExpectations } from './history.js';
 
 /**
  * The reports of past runs for the history: each run's report.json where it is there and intact
@@ -97,9 +97,24 @@ function intact(value: unknown, runId: string): value is RunReport {
  * projection: read once at the start of a run, and nothing (the budgets) when it cannot be read,
  * since history never fails a run.
  */
-export function pastStepTimes(stateDir: string, runbook: string): Map<string, StepExpectation> {
+export function pastStepTimes(stateDir: string, runbook: string, steps?: readonly string[]): Map<string, StepExpectation> {
   try {
-    return stepExpectations(loadHistoryReports([stateDir], runbook).reports);
+    if (steps === undefined) return stepExpectations(loadHistoryReports([stateDir], runbook).reports);
+    // Newest first, and only until each step of the plan has its latest HISTORY_WINDOW times: the
+    // projection takes no more, and a state dir of years of drills would otherwise be read whole.
+    const reports: RunReport[] = [];
+    const times = new Map(steps.map((id) => [id, 0]));
+    const folders = runFoldersIn([stateDir], runbook);
+    for (let i = folders.length - 1; i >= 0 && [...times.values()].some((n) => n < HISTORY_WINDOW); i--) {
+      const report = readReport(folders[i]!);
+      if (report === undefined || !counts(report)) continue;
+      reports.push(report);
+      for (const step of report.steps) {
+        const n = times.get(step.id);
+        if (n !== undefined && step.status === 'succeeded' && actualSeconds(step) !== null) times.set(step.id, n + 1);
+      }
+    }
+    return stepExpectations(reports);
   } catch {
     return new Map();
   }

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { renderHistory, sparkline } from '../../src/io/render-history.js';
@@ -5,6 +8,7 @@ import { LiveClock } from '../../src/io/live-clock.js';
 import { eventLine } from '../../src/io/render-run.js';
 import type { ReportStep, RunReport } from '../../src/report/build.js';
 import { buildHistory, drillDue, median, p90, readableBudget, regressionOf, stepExpectations } from '../../src/report/history.js';
+import { pastStepTimes } from '../../src/report/history-runs.js';
 
 const DAY = 86_400_000;
 const plain = new Chalk({ level: 0 });
@@ -177,6 +181,33 @@ describe('the live projection', () => {
     const six = [...four, report(4, { a: 50, b: 1 }), report(5, { a: 60, b: 1 }, { mode: 'real' })];
     expect(stepExpectations(six).get('a')).toEqual({ ms: 35_000, runs: 6, drillsOnly: false });
     expect(stepExpectations(six.slice(0, 5)).get('a')).toEqual({ ms: 30_000, runs: 5, drillsOnly: true });
+  });
+
+  it('read at the start of a run, takes the same medians from the newest runs as from all of them', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'drctl-history-'));
+    try {
+      // 40 drills: a and b every time (b slower in the newest), c only in the oldest ten, d in every fourth.
+      for (let day = 0; day < 40; day++) {
+        const r = report(day, {
+          a: 10 + (day % 7),
+          b: day < 25 ? 20 : 60,
+          ...(day < 10 ? { c: 5 + day } : {}),
+          ...(day % 4 === 0 ? { d: day } : {}),
+        });
+        mkdirSync(join(stateDir, 'runs', r.run_id), { recursive: true });
+        writeFileSync(join(stateDir, 'runs', r.run_id, 'report.json'), JSON.stringify(r));
+      }
+      const all = pastStepTimes(stateDir, 'db');
+      const planned = pastStepTimes(stateDir, 'db', ['a', 'b', 'c', 'd', 'new']);
+      for (const id of ['a', 'b', 'c', 'd', 'new']) expect(planned.get(id), id).toEqual(all.get(id));
+      expect(planned.get('b')).toEqual({ ms: 60_000, runs: 20, drillsOnly: true });
+      expect(planned.get('c')).toEqual({ ms: 9_500, runs: 10, drillsOnly: true });
+      expect(planned.get('d')).toEqual({ ms: 18_000, runs: 10, drillsOnly: true });
+      expect(planned.has('new')).toBe(false);
+      expect(pastStepTimes(stateDir, 'db', ['a', 'b']).get('a')).toEqual(all.get('a'));
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
 
