@@ -105,7 +105,7 @@ describe('reports', () => {
     expect(html).toContain('<title>Complete &lt;database&gt; loss: database-loss-20261122T031500Z-4f2a</title>');
     expect(html).toContain('exit code 1 &amp; &lt;oops&gt;');
     expect(html).not.toContain('<oops>');
-    expect(html).toContain('RTO 1h</th><td>recovery took 1h10m since the incident start, <span class="bad">missed</span>');
+    expect(html).toContain('<h2>RTO 1h</h2><p>recovery took 1h10m since the incident start, <span class="bad">missed</span></p>');
     expect(html).toContain('<span class="ok">met</span>');
     expect(html.indexOf('RTO')).toBeLessThan(html.indexOf('<h2>Steps</h2>'));
   });
