@@ -47,10 +47,10 @@ function textOf(result: Verification): string {
   if (chain.broken) lines.push(`${result.journal}:${chain.broken.line}:1: error: ${chain.broken.message}`);
   if (report.status === 'differs') {
     lines.push(
-      `${report.file}: error: report.json does not match the journal at ${report.field}: ${report.in_report} in report.json, ${report.from_journal} from the journal`,
+      `${report.file}: error: report.json does not match the journal at ${shown(report.field)}: ${shown(report.in_report)} in report.json, ${shown(report.from_journal)} from the journal`,
     );
   } else if (report.status === 'missing' || report.status === 'unreadable') {
-    lines.push(`${report.file}: error: ${report.message}`);
+    lines.push(`${report.file}: error: ${shown(report.message)}`);
   }
   lines.push(`run ${result.runId}: ${chain.entries} journal ${chain.entries === 1 ? 'entry' : 'entries'}, ${result.journal}`);
   lines.push(`  chain:       ${chainText(chain)}`);
@@ -80,7 +80,7 @@ function reportText(report: Verification['report']): string {
     case 'matches':
       return 'matches the journal';
     case 'differs':
-      return `differs from the journal at ${report.field}`;
+      return `differs from the journal at ${shown(report.field)}`;
     case 'missing':
       return 'missing';
     case 'unreadable':
@@ -88,4 +88,19 @@ function reportText(report: Verification['report']): string {
     case 'not_ended':
       return 'not checked: the run has not ended (its report is written when it does)';
   }
+}
+
+// C0 and C1 controls, DEL, bidirectional marks, overrides and isolates, line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const MAX_SHOWN = 200;
+
+/**
+ * Text taken from report.json (a field's name, its value), which anyone may have edited, as the
+ * terminal gets it: what could drive the terminal or reorder the line written as \u escapes, and a
+ * long value cut (--json gives it whole).
+ */
+function shown(text: string): string {
+  const escaped = text.replace(UNSHOWABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > MAX_SHOWN ? `${escaped.slice(0, MAX_SHOWN - 3)}...` : escaped;
 }

@@ -170,6 +170,28 @@ describe('drctl verify', () => {
     expect(verify(ws, runId).status).toBe(0);
   });
 
+  it('report.json edited to hold escape sequences or a huge value: verify names the field with them escaped and cut, never sent to the terminal', () => {
+    const ws = workspace();
+    const { runId } = finishedRun(ws);
+    const file = reportPath(ws.stateDir, runId);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...report, '\u001b]0;pwned\u0007\u001b[2J': 1 }));
+    const key = verify(ws, runId);
+    expect(key.status, key.all).toBe(1);
+    expect(key.stdout.split('\n')[0]).toBe(
+      `${file}: error: report.json does not match the journal at \\u001b]0;pwned\\u0007\\u001b[2J: 1 in report.json, (absent) from the journal`,
+    );
+    writeFileSync(file, JSON.stringify({ ...report, title: `${'x'.repeat(5000)}\u009b31m\u202e` }));
+    const value = verify(ws, runId);
+    expect(value.status, value.all).toBe(1);
+    for (const line of value.stdout.split('\n')) expect(line.length).toBeLessThan(600);
+    expect(value.stdout).toMatch(
+      /^[^\n]*: error: report\.json does not match the journal at title: "x{190,}\.\.\. in report\.json, "Verified run" from the journal\n/,
+    );
+    // eslint-disable-next-line no-control-regex
+    expect(key.stdout + value.stdout).not.toMatch(/[\u001b\u0007\u009b\u202e]/);
+  });
+
   it('a journal written before the chain: said plainly, nothing to check (exit 0); what is appended later is chained', () => {
     const ws = workspace();
     const { runId, journal, lines } = finishedRun(ws);
