@@ -56,6 +56,22 @@ function commandLines(): string[] {
   return lines;
 }
 
+/** pg_dump processes connected to the test's own server (PGPORT in their environment): other tests' dumps run at the same time. */
+function pgDumpsOf(port: number): Array<{ pid: number; line: string }> {
+  const dumps: Array<{ pid: number; line: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const line = readFileSync(`/proc/${entry}/cmdline`, 'latin1').replaceAll('\0', ' ');
+      if (!/(?:^|\/)pg_dump --no-password/.test(line)) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`PGPORT=${port}`)) dumps.push({ pid: Number(entry), line });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return dumps;
+}
+
 interface Outcome {
   code: number | null;
   output: string;
@@ -433,18 +449,9 @@ ${steps}`,
           if (Date.now() > until) throw new Error('no multipart upload began within 60s');
           await sleep(20);
         }
-        const dump = readdirSync('/proc').find((entry) => {
-          try {
-            return (
-              /^\d+$/.test(entry) &&
-              /^(?:\S*\/)?pg_dump --no-password/.test(readFileSync(`/proc/${entry}/cmdline`, 'latin1').replaceAll('\0', ' '))
-            );
-          } catch {
-            return false;
-          }
-        });
+        const dump = pgDumpsOf(pg.port)[0]?.pid;
         expect(dump, 'pg_dump still runs when the upload has begun').toBeDefined();
-        killPid(Number(dump), 'SIGKILL');
+        killPid(dump!, 'SIGKILL');
       },
     );
     expect(outcome.code, outcome.output).toBe(1);
@@ -481,7 +488,7 @@ ${steps}`,
         },
       );
       expect(outcome.code, outcome.output).toBe(130);
-      expect(commandLines().filter((line) => /(?:^|\/)pg_dump --no-password/.test(line))).toEqual([]);
+      expect(pgDumpsOf(pg.port)).toEqual([]);
       expect(keysUnder('interrupted/')).toEqual([]);
       expect(openUploads()).toEqual([]);
       expect(readdirSync(outcome.ws.path('tmp'))).toEqual(['.keep']);
