@@ -57,14 +57,25 @@ function textOf(result: Verification): string {
   lines.push(`  head:        ${chain.head ?? '(none: the journal predates the hash chain)'}`);
   for (const { line, covers } of chain.signed) lines.push(`  signed:      the sign-off on line ${line} covers lines 1-${covers}`);
   lines.push(`  report.json: ${reportText(report)}`);
-  lines.push(
-    result.ok
-      ? chain.chainedFrom === null
-        ? 'not tampered with as far as can be told: this journal predates the hash chain, so its lines cannot be checked'
-        : 'verified: every line chains on the one before it, and report.json matches the journal; compare the head with the one signed or kept elsewhere'
-      : 'NOT verified: the record was changed after it was written (see above)',
-  );
+  lines.push(verdictText(result));
   return `${lines.join('\n')}\n`;
+}
+
+/** The last line: what was verified, and no more than that. */
+function verdictText({ ok, chain, report, runId }: Verification): string {
+  if (!ok) {
+    return chain.broken || report.status === 'differs'
+      ? 'NOT verified: the record was changed after it was written (see above)'
+      : `NOT verified: report.json cannot be compared with the journal (see above; drctl report ${runId} writes it again from the journal)`;
+  }
+  if (chain.chainedFrom === null) {
+    return 'not tampered with as far as can be told: this journal predates the hash chain, so its lines cannot be checked';
+  }
+  const lines = chain.chainedFrom === 1 ? 'every line chains' : `every line from line ${chain.chainedFrom} on chains`;
+  if (report.status === 'not_ended') {
+    return `verified so far: ${lines} on the one before it; report.json is checked once the run ended; compare the head with one kept elsewhere`;
+  }
+  return `verified: ${lines} on the one before it, and report.json matches the journal; compare the head with the one signed or kept elsewhere`;
 }
 
 function chainText(chain: Verification['chain']): string {

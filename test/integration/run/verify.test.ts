@@ -166,6 +166,11 @@ describe('drctl verify', () => {
     expect(missing.stdout.split('\n')[0]).toBe(
       `${file}: error: the run ended but it has no report.json (drctl report ${runId} writes it again)`,
     );
+    expect(missing.stdout).toMatch(
+      new RegExp(
+        `\\nNOT verified: report\\.json cannot be compared with the journal \\(see above; drctl report ${runId} writes it again from the journal\\)\\n$`,
+      ),
+    );
     writeFileSync(file, original);
     expect(verify(ws, runId).status).toBe(0);
   });
@@ -217,6 +222,9 @@ describe('drctl verify', () => {
     expect(noted.stdout).toContain(
       `  chain:       intact from line ${lines.length + 1} to ${lines.length + 1}; lines 1-${lines.length} predate the hash chain\n`,
     );
+    expect(noted.stdout).toMatch(
+      new RegExp(`\\nverified: every line from line ${lines.length + 1} on chains on the one before it, and report\\.json matches`),
+    );
   });
 
   it('a run still going on: its chain is checked, its report.json not yet (exit 0)', async () => {
@@ -232,6 +240,9 @@ describe('drctl verify', () => {
       expect(result.status, result.all).toBe(0);
       expect(result.stdout).toContain('  chain:       intact, lines 1-');
       expect(result.stdout).toContain('  report.json: not checked: the run has not ended (its report is written when it does)\n');
+      expect(result.stdout).toMatch(
+        /\nverified so far: every line chains on the one before it; report\.json is checked once the run ended; compare the head with one kept elsewhere\n$/,
+      );
     } finally {
       ws.write('go.flag', '');
     }
