@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { resolveRunRef } from '../../journal/run-ref.js';
 import { findRun, stateDirsOf } from '../../journal/runs.js';
 import { ensureReportJson, historyUpTo } from '../../lifecycle/reports.js';
@@ -5,7 +6,7 @@ import { buildReport } from '../../report/build.js';
 import type { ReportFormat } from '../../report/render.js';
 import { REPORT_FORMATS, renderReport } from '../../report/render.js';
 import { UserError } from '../../util/errors.js';
-import { writeFileAtomic } from '../../util/write-file-atomic.js';
+import { makeFolder, writeFileAtomic } from '../../util/write-file-atomic.js';
 
 export function reportCommand(runRef: string | undefined, options: { stateDir?: string; format: string; output?: string }): number {
   if (!(REPORT_FORMATS as readonly string[]).includes(options.format)) {
@@ -27,7 +28,20 @@ export function reportCommand(runRef: string | undefined, options: { stateDir?: 
     options.format === 'html' ? { history: historyUpTo(stateDirs, report) } : {},
   );
   // Written beside the target and renamed over it: a link planted at --output is replaced, not followed.
-  if (options.output) writeFileAtomic(options.output, text);
+  if (options.output) writeOutput(options.output, text);
   else process.stdout.write(text);
   return 0;
+}
+
+/** The report at --output, in folders made as needed (as `run --report` makes them); a path that cannot be written is one line. */
+function writeOutput(file: string, text: string): void {
+  try {
+    makeFolder(dirname(resolve(file)));
+    writeFileAtomic(file, text);
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`--output ${file}: cannot write there (${error.message})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new UserError(`--output ${file}: cannot write there (${code})`);
+  }
 }
