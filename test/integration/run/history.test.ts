@@ -200,7 +200,10 @@ describe('drctl history over crafted reports', () => {
       runbooks: Array<{ runs: Array<{ run_id: string }> }>;
       skipped: string[];
     };
-    expect(json.runbooks[0]!.runs.map((r) => r.run_id)).toEqual(runIds(ws.stateDir).sort());
+    // Oldest first by when each began (two drills may begin within one second, which the run id does not tell apart).
+    const began = (runId: string): string =>
+      (JSON.parse(readFileSync(join(ws.stateDir, 'runs', runId, 'journal.jsonl'), 'utf8').split('\n')[0]!) as { t: string }).t;
+    expect(json.runbooks[0]!.runs.map((r) => r.run_id)).toEqual(runIds(ws.stateDir).sort((a, b) => began(a).localeCompare(began(b))));
     expect(json.skipped).toEqual([]);
   }, 60_000);
 
