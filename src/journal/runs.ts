@@ -257,6 +257,7 @@ export function runFoldersIn(stateDirs: readonly string[], runbook?: string): Ru
       folders.push({ runId: name, stateDir, dir: join(stateDir, 'runs', name) });
     }
   }
-  const started = (id: string): string => /-([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{4}$/.exec(id)?.[1] ?? '';
-  return folders.sort((a, b) => started(a.runId).localeCompare(started(b.runId)) || a.runId.localeCompare(b.runId));
+  // Each run's start read from its id once, not at every comparison of the sort.
+  const started = new Map(folders.map((f) => [f, /-([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{4}$/.exec(f.runId)?.[1] ?? '']));
+  return folders.sort((a, b) => started.get(a)!.localeCompare(started.get(b)!) || a.runId.localeCompare(b.runId));
 }
