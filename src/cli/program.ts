@@ -200,7 +200,7 @@ export function buildProgram(): Command {
     )
     .action(async (runbook: string | undefined, options: { overdue?: boolean; dir?: string; stateDir?: string; json?: boolean }) => {
       const { historyCommand } = await import('./commands/history.js');
-      process.exitCode = historyCommand(runbook, options);
+      process.exitCode = await historyCommand(runbook, options);
     });
 
   program

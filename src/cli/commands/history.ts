@@ -4,11 +4,8 @@ import { colorEnabled, styleFor } from '../../io/style.js';
 import { stateDirsOf } from '../../journal/runs.js';
 import { buildHistory, drillDue } from '../../report/history.js';
 import { loadHistoryReports } from '../../report/history-runs.js';
-import { discoverRunbooks, runbooksDir } from '../../runbook/lookup.js';
 import type { Runbook } from '../../runbook/model.js';
-import { isRunbookFileName } from '../../runbook/validate.js';
 import { UserError } from '../../util/errors.js';
-import { loadRunbook } from '../load.js';
 
 export interface HistoryOptions {
   json?: boolean;
@@ -20,13 +17,17 @@ export interface HistoryOptions {
 /** Exit code of --overdue when a runbook is due for a drill (as for objectives missed). */
 const OVERDUE_EXIT = 3;
 
-/** A runbook given by name, or by its file (its metadata.name is taken). */
-function runbookRef(ref: string, dir: string | undefined): { name: string; runbook?: Runbook } {
-  if (ref.includes('/') || isRunbookFileName(ref)) {
-    const runbook = loadRunbook(ref, dir);
+/**
+ * A runbook given by name, or by its file (its metadata.name is taken). The validator is loaded
+ * only for a file: a name (no "." or "/") is never a runbook file's name.
+ */
+async function runbookRef(ref: string, dir: string | undefined): Promise<{ name: string; runbook?: Runbook }> {
+  const name = ref.length <= 200 && /^[a-z0-9][a-z0-9-]*$/.test(ref);
+  if (!name && (ref.includes('/') || (await import('../../runbook/validate.js')).isRunbookFileName(ref))) {
+    const runbook = (await import('../load.js')).loadRunbook(ref, dir);
     return { name: runbook.name, runbook };
   }
-  if (ref.length > 200 || !/^[a-z0-9][a-z0-9-]*$/.test(ref)) {
+  if (!name) {
     throw new UserError(`${JSON.stringify(ref.length > 80 ? `${ref.slice(0, 77)}...` : ref)} is not a runbook name`, {
       hint: 'runbook names are lowercase letters, digits and "-" (metadata.name), e.g. database-loss; or give the runbook file',
     });
@@ -34,8 +35,8 @@ function runbookRef(ref: string, dir: string | undefined): { name: string; runbo
   return { name: ref };
 }
 
-export function historyCommand(ref: string | undefined, options: HistoryOptions): number {
-  const given = ref === undefined ? undefined : runbookRef(ref, options.dir);
+export async function historyCommand(ref: string | undefined, options: HistoryOptions): Promise<number> {
+  const given = ref === undefined ? undefined : await runbookRef(ref, options.dir);
   const name = given?.name;
   const stateDirs = stateDirsOf(options.stateDir, process.env);
   if (options.overdue) return overdue(given, stateDirs, options);
@@ -55,7 +56,12 @@ export function historyCommand(ref: string | undefined, options: HistoryOptions)
 }
 
 /** The runbooks `drctl list` finds that set drill_every, and whether each is due; exit 3 when one is. */
-function overdue(given: { name: string; runbook?: Runbook } | undefined, stateDirs: readonly string[], options: HistoryOptions): number {
+async function overdue(
+  given: { name: string; runbook?: Runbook } | undefined,
+  stateDirs: readonly string[],
+  options: HistoryOptions,
+): Promise<number> {
+  const { discoverRunbooks, runbooksDir } = await import('../../runbook/lookup.js');
   const dir = runbooksDir(options.dir, process.env);
   const name = given?.name;
   let runbooks: Runbook[];
