@@ -71,9 +71,29 @@ function count(text: string | undefined, option: string, fallback: number): numb
   return Number(text);
 }
 
-/** An error of the store: one line on stderr, exit 1. */
-function storeError(command: string, where: string, error: unknown): number {
-  process.stderr.write(`drctl: ${storeFailure(`backup ${command}`, where, error, new AbortController().signal).message}\n`);
+/** What a file system error means for a folder being listed, in words. */
+const FOLDER_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such folder',
+  ENOTDIR: 'not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many symbolic links',
+};
+
+/** An error of the store: one line on stderr, exit 1 (the location could not be listed). */
+function storeError(command: string, where: Location, error: unknown, listing = true): number {
+  const e = (error ?? {}) as { code?: unknown; path?: unknown };
+  const problem = typeof e.code === 'string' ? FOLDER_PROBLEMS[e.code] : undefined;
+  let line: string;
+  if (listing && where.store.scheme === 'file' && problem !== undefined) {
+    // The folder itself, or one found under it while listing (removed meanwhile, unreadable).
+    const folder = where.prefix.length > 1 ? where.prefix.slice(0, -1) : where.prefix;
+    const inside = typeof e.path === 'string' && e.path !== folder ? ` (${e.path})` : '';
+    line = `backup ${command}: ${where.uri}: cannot be read: ${problem}${inside}`;
+  } else {
+    line = storeFailure(`backup ${command}`, where.uri, error, new AbortController().signal).message;
+  }
+  process.stderr.write(`drctl: ${line}\n`);
   return 1;
 }
 
@@ -89,7 +109,7 @@ export async function backupCheckCommand(text: string, options: BackupCheckOptio
     const store = await openStore(where.store, awsSettings(options));
     ({ backups, partial } = await listSeries(store, where, regex, signal));
   } catch (error) {
-    return storeError('check', where.uri, error);
+    return storeError('check', where, error);
   }
   // A directory-format backup that stopped part way does not count: said on stderr, the verdict stays one line.
   for (const p of partial) process.stderr.write(`drctl: backup check: ${uriOf(where.store, p.key)}: ${p.problem}: left out\n`);
@@ -139,7 +159,7 @@ export async function backupPruneCommand(text: string, options: BackupPruneOptio
     store = await openStore(where.store, awsSettings(options));
     prune = await planPrune(store, where, policy, options.match, signal);
   } catch (error) {
-    return storeError('prune', where.uri, error);
+    return storeError('prune', where, error);
   }
   const { plan } = prune;
   const name = (key: string): string => key.slice(where.prefix.length);
@@ -168,7 +188,7 @@ export async function backupPruneCommand(text: string, options: BackupPruneOptio
           );
       });
     } catch (error) {
-      failure = storeError(`prune (${deleted.length} of ${plan.delete.length} deleted)`, where.uri, error);
+      failure = storeError(`prune (${deleted.length} of ${plan.delete.length} deleted)`, where, error, false);
     }
   }
   const entry = (key: string) => ({ key, uri: uriOf(where.store, key) });

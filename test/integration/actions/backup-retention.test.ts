@@ -134,7 +134,14 @@ describe('drctl backup check on file://', () => {
     }
     const missing = drctl(['backup', 'check', `file://${ws.path('nowhere')}`, '--rpo', '15m']);
     expect(missing.status, missing.all).toBe(1);
-    expect(missing.stderr).toBe(`drctl: backup check: file://${ws.path('nowhere')}/: ENOENT: no such file or directory\n`);
+    expect(missing.stderr).toBe(`drctl: backup check: file://${ws.path('nowhere')}/: cannot be read: no such folder\n`);
+    const pruneMissing = drctl(['backup', 'prune', `file://${ws.path('nowhere')}`]);
+    expect(pruneMissing.status, pruneMissing.all).toBe(1);
+    expect(pruneMissing.stderr).toBe(`drctl: backup prune: file://${ws.path('nowhere')}/: cannot be read: no such folder\n`);
+    writeFileSync(ws.path('a-file'), 'not a folder');
+    const notFolder = drctl(['backup', 'check', `file://${ws.path('a-file')}`, '--rpo', '15m']);
+    expect(notFolder.status, notFolder.all).toBe(1);
+    expect(notFolder.stderr).toBe(`drctl: backup check: file://${ws.path('a-file')}/: cannot be read: not a folder\n`);
   });
 });
 
