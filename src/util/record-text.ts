@@ -13,6 +13,11 @@ export const MAX_REVIEW_TEXT_LENGTH = 4000;
 // C0 and C1 control characters (a tab, a newline, an escape) and DEL.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Bidirectional embeddings, overrides and isolates: they reorder the text after them where a report
+// is read (the terminal drops them), so a report would show other text than the operator saw.
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+// Unicode's line and paragraph separators: a line break where one line belongs.
+const SEPARATOR = /[\u2028\u2029]/;
 
 /**
  * Why `value` cannot stand as `what` (empty, too long, a control character), or undefined when it
@@ -22,8 +27,16 @@ export function textProblem(what: string, value: string, max: number): string | 
   if (value === '') return `${what} is empty`;
   if (value.length > max) return `${what} is ${value.length} characters long; it holds at most ${max}`;
   const control = CONTROL.exec(value);
-  if (control) return `${what} holds a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
+  if (control) return `${what} holds a control character (${codeOf(control[0])})`;
+  const bidi = BIDI.exec(value);
+  if (bidi) return `${what} holds a bidirectional control character (${codeOf(bidi[0])})`;
+  const separator = SEPARATOR.exec(value);
+  if (separator) return `${what} holds a line separator (${codeOf(separator[0])})`;
   return undefined;
+}
+
+function codeOf(char: string): string {
+  return `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** A person of the record: a name, and a role when one was given. */

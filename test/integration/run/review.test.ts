@@ -83,6 +83,10 @@ describe('run facts and participants', () => {
     for (const [args, message] of [
       [['--environment', 'prod\u001b[2J'], 'drctl: --environment: the environment holds a control character (U+001B)'],
       [['--participant', ', dba'], `drctl: --participant ", dba": the participant's name is empty`],
+      [
+        ['--environment', 'prod \u2066staging\u2069'],
+        'drctl: --environment: the environment holds a bidirectional control character (U+2066)',
+      ],
       [['--participant', `${'x'.repeat(201)}, dba`], "the participant's name is 201 characters long; it holds at most 200"],
     ] as const) {
       const run = drctl(['run', 'rb.yaml', '--drill', '--yes', '--state-dir', ws.stateDir, ...args], { cwd: ws.dir });
@@ -184,6 +188,8 @@ describe('drctl review', () => {
       [['--remediation', `fix it; owner: ${'o'.repeat(201)}`], 'its owner is 201 characters long; it holds at most 200'],
       [['--sign-off', 'Grace Hopper, head\tof operations'], "the sign-off's role (after the comma) holds a control character (U+0009)"],
       [['--sign-off', ', head of operations'], `drctl: --sign-off ", head of operations": the sign-off's name is empty`],
+      [['--finding', 'slow \u202erotser'], 'the finding holds a bidirectional control character (U+202E)'],
+      [['--sign-off', 'Eve\u2028Mallory, auditor'], "the sign-off's name holds a line separator (U+2028)"],
     ];
     for (const [args, message] of cases) {
       const result = drctl(['review', runId, ...args, '--state-dir', ws.stateDir], { cwd: ws.dir });

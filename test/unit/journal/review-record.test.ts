@@ -192,4 +192,17 @@ describe('the values an operator gives for the record', () => {
     expect(textProblem('the finding', 'tab\there', 100)).toBe('the finding holds a control character (U+0009)');
     expect(textProblem('the finding', 'fine', 100)).toBeUndefined();
   });
+
+  it('a bidirectional override or isolate, or a line separator, is refused: a report would show the text other than the terminal did', () => {
+    expect(textProblem('the finding', 'slow \u202erotser', 100)).toBe('the finding holds a bidirectional control character (U+202E)');
+    expect(textProblem('the finding', 'a \u2067b\u2069', 100)).toBe('the finding holds a bidirectional control character (U+2067)');
+    expect(textProblem('the finding', 'one\u2028two', 100)).toBe('the finding holds a line separator (U+2028)');
+    expect(textProblem('the finding', 'one\u2029two', 100)).toBe('the finding holds a line separator (U+2029)');
+    expect(parsePerson('the sign-off', 'Eve\u202d, auditor')).toEqual({
+      problem: "the sign-off's name holds a bidirectional control character (U+202D)",
+    });
+    // Names in right-to-left scripts, and the plain marks that only set a direction, stay as given.
+    expect(parsePerson('the participant', 'דנה כהן, מנהלת\u200f')).toEqual({ name: 'דנה כהן', role: 'מנהלת\u200f' });
+    expect(textProblem('the environment', 'prod-eu \u200e(فرانكفورت)', 100)).toBeUndefined();
+  });
 });
