@@ -213,10 +213,11 @@ async function dumpStream(
     const gzip = createGzip({ level: 6, chunkSize: 256 * 1024 });
     if (fingerprinter) {
       // Every table's rows hashed as they pass on to gzip: the manifest without a second read of the data.
+      // The chunk goes to gzip first, so it is compressed (on libuv's threads) while it is hashed here.
       const tap = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
-          fingerprinter.write(chunk);
           callback(null, chunk);
+          fingerprinter.write(chunk);
         },
       });
       pipeline(stdout, tap, gzip, guard, () => {});
