@@ -15,8 +15,8 @@ const MAX_REASON_LENGTH = 4000;
 
 /**
  * End for good a run that will not be resumed: journal who abandoned it and why, then its end
- * (aborted, exit code 4), and write its report.json. A run whose drctl is alive is refused: stop
- * it first. Exit 0 when the run was abandoned.
+ * (aborted, the run's exit code 4 in its report.json), and write its report.json. A run whose drctl
+ * is alive is refused: stop it first. The command exits 0 when the run was abandoned, 2 when refused.
  */
 export async function abandonCommand(runRef: string, options: { reason?: string; stateDir?: string }): Promise<number> {
   const reason = options.reason?.trim() === '' ? undefined : options.reason;
@@ -49,7 +49,10 @@ export async function abandonCommand(runRef: string, options: { reason?: string;
     const cleaned = cleanUpLedger(record, (entry) => applyEntry(record, appendToJournal(file, entry, { cutTornTail: false })));
     applyEntry(record, appendToJournal(file, { type: 'run.finished', status: 'aborted', exit_code: 4 }, { cutTornTail: false }));
     const report = writeReportJson(stateDir, record);
-    process.stdout.write(`Abandoned run ${record.runId}: aborted, exit code 4; it will not be resumed. Report: ${report}\n`);
+    // The run's own exit code (4, in its report.json) is not this command's: abandoning it succeeded (exit 0).
+    process.stdout.write(
+      `Abandoned run ${record.runId}: recorded as aborted (the run's exit code: 4); it will not be resumed. Report: ${report}\n`,
+    );
     for (const entry of cleaned) process.stdout.write(`${cleanupLine(entry, styleFor(process.stdout))}\n`);
     return 0;
   } finally {

@@ -91,7 +91,7 @@ describe('drctl abandon', () => {
     });
     expect(abandoned.status, abandoned.all).toBe(0);
     expect(abandoned.stdout).toBe(
-      `Abandoned run ${runId}: aborted, exit code 4; it will not be resumed. Report: ${ws.stateDir}/runs/${runId}/report.json\n`,
+      `Abandoned run ${runId}: recorded as aborted (the run's exit code: 4); it will not be resumed. Report: ${ws.stateDir}/runs/${runId}/report.json\n`,
     );
     const text = readFileSync(journalPath(ws.stateDir, runId), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
