@@ -28,9 +28,18 @@ const PARTS_AT_ONCE = 6;
 
 export type DumpFormat = 'plain' | 'plain-gzip' | 'custom' | 'directory';
 
-/** A backup's URI without a trailing slash: a directory-format backup is a folder, named like a file. */
-export function parseBackupUri(text: string): ObjectRef | string {
-  return parseObjectUri(text.length > 1 && text.endsWith('/') ? text.replace(/\/+$/, '') : text);
+/** A backup: `folder` when its URI ends in / (as backup.latest gives a directory-format backup). */
+export type BackupRef = ObjectRef & { folder?: boolean };
+
+/**
+ * A backup's URI without a trailing slash: a directory-format backup is a folder, named like a file.
+ * A trailing slash names the folder: on S3, where an object and a folder may share a name, its
+ * objects are restored before an object of that name.
+ */
+export function parseBackupUri(text: string): BackupRef | string {
+  const folder = text.length > 1 && text.endsWith('/');
+  const ref = parseObjectUri(folder ? text.replace(/\/+$/, '') : text);
+  return typeof ref === 'string' || !folder ? ref : { ...ref, folder: true };
 }
 
 const postgresRestoreArgs = z.strictObject({
@@ -392,6 +401,17 @@ async function openSource(from: ObjectRef, ctx: ActionContext, open: OpenStore):
       }
       return folderSource(from, store, files);
     }
+  }
+  // A folder named with its trailing / (backup.latest's uri for a directory-format backup): its
+  // objects, not an object of the same name beside it; an empty folder falls back to the object.
+  if ((from as BackupRef).folder === true && from.store.scheme === 's3') {
+    let files: FolderFile[];
+    try {
+      files = await listFolder(store, from.key, ctx.signal);
+    } catch (listError) {
+      throw storeFailure(NAME, `${from.uri}/`, listError, ctx.signal);
+    }
+    if (files.length > 0) return folderSource(from, store, files);
   }
   let opened: { info: ObjectInfo; body: Readable };
   try {

@@ -291,6 +291,36 @@ ${steps}`,
     expect(stepOf(verified.report, 'verify').reason).toContain(`file://${folder}/${dataFile}: sha256 mismatch`);
   }, 300_000);
 
+  it('on S3 an object and a folder of the same name: the folder backup.latest names (with its trailing /) is the one restored and verified', () => {
+    // The directory-format backup with its manifest, and beside it an object named like its folder.
+    const folder = 'clash/shop/';
+    const other = shared.path('other.sql');
+    writeFileSync(other, 'CREATE TABLE other (id int);\n-- PostgreSQL database dump complete\n');
+    aws('s3', 'cp', '--quiet', other, `s3://${BUCKET}/clash/shop`);
+    aws('s3', 'cp', '--quiet', '--recursive', `s3://${BUCKET}/${s3Key}`, `s3://${BUCKET}/${folder}`);
+    aws('s3', 'cp', '--quiet', `s3://${BUCKET}/${s3Key.slice(0, -1)}.manifest.json`, `s3://${BUCKET}/clash/shop.manifest.json`);
+
+    const latest = run(`  - id: latest
+    title: Find the newest backup
+    uses: backup.latest
+    with: { location: "s3://${BUCKET}/clash/", match: "shop" }
+`);
+    expect(latest.result.status, latest.result.all).toBe(0);
+    const uri = String(stepOf(latest.report, 'latest').outputs.uri);
+    expect(uri).toBe(`s3://${BUCKET}/${folder}`);
+
+    const target = freshDatabase();
+    const restored = run(restoreStep(uri), { DB_URL: pg.url(target) });
+    expect(restored.result.status, restored.result.all).toBe(0);
+    expect(stepOf(restored.report, 'restore').outputs).toMatchObject({ format: 'directory', tables: 2 });
+    expect(digest(target)).toBe(digest('shop'));
+    expect(Number(pg.psql(`SELECT count(*) FROM pg_tables WHERE tablename = 'other'`, target))).toBe(0);
+
+    const verified = run(verifyStep(uri));
+    expect(verified.result.status, verified.result.all).toBe(0);
+    expect(verified.result.all).toContain(`all match the manifest (s3://${BUCKET}/clash/shop.manifest.json)`);
+  }, 300_000);
+
   it("backup.verify checks a directory-format backup's overall sha256 when its manifest records no list of files", () => {
     const folder = shared.path('digest-only', 'shop');
     mkdirSync(shared.path('digest-only'));
