@@ -17,7 +17,8 @@ export interface Verification {
 }
 
 export type ReportCheck =
-  | { file: string; status: 'matches' }
+  /** `earlier_version`: report.json was written by a drctl before the hash chain; the fields it has match. */
+  | { file: string; status: 'matches'; earlier_version?: true }
   /** `field`: the first field that differs, as a path (`steps[1].status`); the two values as JSON. */
   | { file: string; status: 'differs'; field: string; in_report: string; from_journal: string }
   /** report.json is missing, is not JSON, or the journal cannot be rebuilt into a report. */
@@ -45,11 +46,12 @@ export function verifyRun(stateDir: string, runId: string): Verification {
     throw new UserError(`cannot read the journal of run ${runId}: ${journal} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
   const chain = checkChain(bytes);
-  const report = checkReport(stateDir, runId);
+  // A run started by a drctl before the chain (its first line has no prev) has the report.json that drctl wrote.
+  const report = checkReport(stateDir, runId, chain.chainedFrom !== 1);
   return { runId, journal, chain, report, ok: chain.broken === null && (report.status === 'matches' || report.status === 'not_ended') };
 }
 
-function checkReport(stateDir: string, runId: string): ReportCheck {
+function checkReport(stateDir: string, runId: string, startedBeforeChain: boolean): ReportCheck {
   const file = reportJsonFile(stateDir, runId);
   let rebuilt: unknown;
   let ended: boolean;
@@ -82,8 +84,12 @@ function checkReport(stateDir: string, runId: string): ReportCheck {
   } catch {
     return { file, status: 'unreadable', message: 'it is not JSON' };
   }
-  const difference = firstDifference(written, rebuilt, '');
-  if (!difference) return { file, status: 'matches' };
+  // A report.json without the journal field was written before the hash chain, by a drctl that
+  // wrote fewer fields: those it has must match, and the ones added since are not missing from it.
+  // A report of a run started since then always has the field, and is compared whole.
+  const earlier = startedBeforeChain && written !== null && typeof written === 'object' && !Object.hasOwn(written, 'journal');
+  const difference = firstDifference(written, rebuilt, '', earlier);
+  if (!difference) return earlier ? { file, status: 'matches', earlier_version: true } : { file, status: 'matches' };
   return {
     file,
     status: 'differs',
@@ -97,16 +103,20 @@ function show(value: unknown): string {
   return value === undefined ? '(absent)' : JSON.stringify(value);
 }
 
-/** The first place, in the rebuilt report's order of fields, where the two differ; extra fields of the file after that. */
+/**
+ * The first place, in the rebuilt report's order of fields, where the two differ; extra fields of the
+ * file after that. `earlier`: a field the file lacks is one its drctl did not write yet.
+ */
 function firstDifference(
   written: unknown,
   rebuilt: unknown,
   path: string,
+  earlier: boolean,
 ): { path: string; written: unknown; rebuilt: unknown } | undefined {
   if (Array.isArray(rebuilt)) {
     if (!Array.isArray(written)) return { path, written, rebuilt };
     for (let i = 0; i < Math.max(rebuilt.length, written.length); i++) {
-      const found = firstDifference(written[i], rebuilt[i], `${path}[${i}]`);
+      const found = firstDifference(written[i], rebuilt[i], `${path}[${i}]`, earlier);
       if (found) return found;
     }
     return undefined;
@@ -116,7 +126,8 @@ function firstDifference(
     const a = written as Record<string, unknown>;
     const b = rebuilt as Record<string, unknown>;
     for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))]) {
-      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (earlier && !Object.hasOwn(a, key)) continue;
+      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key, earlier);
       if (found) return found;
     }
     return undefined;

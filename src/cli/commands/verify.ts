@@ -89,7 +89,9 @@ function chainText(chain: Verification['chain']): string {
 function reportText(report: Verification['report']): string {
   switch (report.status) {
     case 'matches':
-      return 'matches the journal';
+      return report.earlier_version
+        ? 'matches the journal in every field it has (written by a drctl before the hash chain, which wrote fewer)'
+        : 'matches the journal';
     case 'differs':
       return `differs from the journal at ${shown(report.field)}`;
     case 'missing':

@@ -227,6 +227,52 @@ describe('drctl verify', () => {
     );
   });
 
+  it('a run of a drctl before the chain, journal and report.json as it wrote them: verifies (exit 0), the fields that report.json has compared', () => {
+    const ws = workspace();
+    const { runId, journal, lines } = finishedRun(ws);
+    writeLines(
+      journal,
+      lines.map((l) => {
+        const { prev: _prev, ...entry } = JSON.parse(l) as { prev?: unknown };
+        return JSON.stringify(entry);
+      }),
+    );
+    // report.json as that drctl wrote it: without the fields added since.
+    const file = reportPath(ws.stateDir, runId);
+    const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & {
+      steps: Record<string, unknown>[];
+      operators: Record<string, unknown>[];
+      rto: Record<string, unknown>;
+    };
+    const later = ['journal', 'tool', 'runbook_file', 'scope', 'participants', 'findings', 'remediation', 'sign_offs'];
+    const old = Object.fromEntries(Object.entries(current).filter(([key]) => !later.includes(key)));
+    old.steps = current.steps.map(({ started_at: _s, finished_at: _f, confirmed_by: _c, attempt_log: _a, ...step }) => step);
+    old.operators = current.operators.map(({ version: _v, ...operator }) => operator);
+    writeFileSync(file, JSON.stringify(old, null, 2));
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(0);
+    expect(result.stdout).toContain(
+      '  report.json: matches the journal in every field it has (written by a drctl before the hash chain, which wrote fewer)\n',
+    );
+
+    // What it has is still compared.
+    writeFileSync(file, JSON.stringify({ ...old, rto: { ...current.rto, elapsed_s: 61 } }, null, 2));
+    const edited = verify(ws, runId);
+    expect(edited.status, edited.all).toBe(1);
+    expect(edited.stdout).toContain('  report.json: differs from the journal at rto.elapsed_s\n');
+  });
+
+  it('a run of this drctl whose report.json lost its journal field and others: the first missing field is named (exit 1)', () => {
+    const ws = workspace();
+    const { runId } = finishedRun(ws);
+    const file = reportPath(ws.stateDir, runId);
+    const { journal: _journal, tool: _tool, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify(rest, null, 2));
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(1);
+    expect(result.stdout).toContain('  report.json: differs from the journal at tool\n');
+  });
+
   it('a run still going on: its chain is checked, its report.json not yet (exit 0)', async () => {
     const ws = workspace();
     ws.runbook(
