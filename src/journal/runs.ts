@@ -51,7 +51,41 @@ export function stateDirsOf(option: string | undefined, env: Env, cwd: string = 
   const main = stateDirOf(option, env);
   if (option !== undefined || givenStateDir(env) !== undefined) return [main];
   const legacy = legacyStateDir(cwd);
-  return isFolder(join(legacy, 'runs')) && resolve(legacy) !== resolve(main) ? [main, legacy] : [main];
+  return isFolder(join(legacy, 'runs')) && resolve(legacy) !== resolve(main) && untrustedFolder(legacy) === undefined
+    ? [main, legacy]
+    : [main];
+}
+
+/**
+ * Why the runs kept in a folder are not to be trusted, or undefined when they are: ./.drctl lies in
+ * whatever folder drctl was started in, so another user may have put it there or may write in it,
+ * and a resume would run commands with what its journal says. The folder and its runs/ must be the
+ * current user's and writable by no one else.
+ */
+export function untrustedFolder(dir: string): string | undefined {
+  const uid = process.getuid?.();
+  for (const folder of [dir, join(dir, 'runs')]) {
+    let info;
+    try {
+      info = statSync(folder);
+    } catch {
+      continue;
+    }
+    if (uid !== undefined && info.uid !== uid) return `${folder} belongs to uid ${info.uid}, not to you (uid ${uid})`;
+    if ((info.mode & 0o022) !== 0) return `${folder} may be written by ${(info.mode & 0o002) !== 0 ? 'any user' : 'its group'}`;
+  }
+  return undefined;
+}
+
+/** A run kept in ./.drctl that stateDirsOf leaves out as untrusted: refused, saying why, rather than "no run". */
+function refuseUntrustedLegacyRun(runId: string): void {
+  const legacy = legacyStateDir(process.cwd());
+  if (journalProblem(journalFile(legacy, runId)) === MISSING) return;
+  const problem = untrustedFolder(legacy);
+  if (problem === undefined) return;
+  throw new UserError(`run ${runId} is kept in ${legacy}, which drctl does not trust: ${problem}`, {
+    hint: 'drctl does not resume, abandon or note a run, nor take its outputs, from a folder that is not yours alone; if it is yours, chown it to you and chmod go-w it',
+  });
 }
 
 /** Make sure runs can be kept here before anything runs (exit 2 at once otherwise, never a hang). */
@@ -162,6 +196,7 @@ export function loadRun(stateDir: string, runId: string | undefined): RunRecord 
     });
   }
   if (problem !== undefined) {
+    refuseUntrustedLegacyRun(runId);
     const known = listRuns(stateDir)
       .runs.slice(0, 5)
       .map((r) => r.runId);
@@ -209,6 +244,7 @@ export function findRun(stateDirs: readonly string[], runId: string | undefined)
   checkRunId(runId);
   const keeper = stateDirs.find((stateDir) => journalProblem(journalFile(stateDir, runId)) !== MISSING);
   if (keeper !== undefined) return { record: loadRun(keeper, runId), stateDir: keeper };
+  refuseUntrustedLegacyRun(runId);
   const known = listRunsIn(stateDirs)
     .runs.slice(0, 5)
     .map((r) => r.record.runId);

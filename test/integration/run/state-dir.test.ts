@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, drctl, header, readReport, requireBuild, workspace } from './helpers.js';
@@ -121,6 +121,47 @@ describe('runs an older drctl left in ./.drctl', () => {
     const elsewhere = drctl(['report', runId!], { cwd: workspace().dir });
     expect(elsewhere.status).toBe(2);
     expect(elsewhere.stderr).toContain(`no run ${runId}`);
+  });
+
+  it('are refused, never resumed, when ./.drctl is writable by others or (as root) belongs to another user', () => {
+    const ws = workspace();
+    const legacy = ws.path('.drctl');
+    expect(drctl(['run', ws.runbook('crashy.yaml', CRASHY), '--yes', '--state-dir', legacy], { cwd: ws.dir }).signal).toBe('SIGKILL');
+    const [runId] = runsIn(legacy);
+    chmodSync(join(legacy, 'runs'), 0o777);
+    const refusal = (why: string) =>
+      `drctl: run ${runId} is kept in ${legacy}, which drctl does not trust: ${why}\n` +
+      '  hint: drctl does not resume, abandon or note a run, nor take its outputs, from a folder that is not yours alone; if it is yours, chown it to you and chmod go-w it\n';
+    for (const args of [
+      ['resume', runId!, '--yes'],
+      ['abandon', runId!],
+      ['note', runId!, 'a note'],
+    ]) {
+      const refused = drctl(args, { cwd: ws.dir });
+      expect(refused.status, refused.all).toBe(2);
+      expect(refused.stderr).toBe(refusal(`${legacy}/runs may be written by any user`));
+    }
+    const outputs = drctl(['run', 'crashy.yaml', '--yes', '--start-at', 'crash', '--outputs-from', runId!], { cwd: ws.dir });
+    expect(outputs.status, outputs.all).toBe(2);
+    expect(outputs.stderr).toBe(refusal(`${legacy}/runs may be written by any user`));
+    // Nor is it listed, or taken as the latest run to resume.
+    expect(drctl(['runs'], { cwd: ws.dir }).stdout).not.toContain(runId);
+    expect(drctl(['resume', '--yes'], { cwd: ws.dir }).status).toBe(2);
+    expect(ws.exists('resumed.txt')).toBe(false);
+    // Named with --state-dir, the folder is the operator's choice and is not checked.
+    expect(drctl(['report', runId!, '--state-dir', legacy], { cwd: ws.dir }).status).toBe(0);
+    chmodSync(join(legacy, 'runs'), 0o700);
+    if (process.getuid?.() === 0) {
+      chownSync(legacy, 65534, 65534);
+      const foreign = drctl(['resume', runId!, '--yes'], { cwd: ws.dir });
+      expect(foreign.status, foreign.all).toBe(2);
+      expect(foreign.stderr).toBe(refusal(`${legacy} belongs to uid 65534, not to you (uid 0)`));
+      expect(ws.exists('resumed.txt')).toBe(false);
+      chownSync(legacy, 0, 0);
+    }
+    const resumed = drctl(['resume', runId!, '--yes'], { cwd: ws.dir });
+    expect(resumed.status, resumed.all).toBe(0);
+    expect(ws.exists('resumed.txt')).toBe(true);
   });
 
   it('`drctl resume` without a run id continues the latest interrupted run of ./.drctl', () => {
