@@ -302,6 +302,35 @@ describe('drctl history --overdue', () => {
     expect(byFile.stdout).toContain('never drilled');
   }, 60_000);
 
+  it('a runbook without drill_every still shadows a later one of its name, and an invalid one that sets drill_every is named', () => {
+    const ws = workspace();
+    const plainSteps = 'steps:\n  - id: a\n    title: A\n    run: "true"\n';
+    // 1-shadow.yaml comes first: valid, no drill_every; 2-shadow.yaml of the same name is never looked at.
+    ws.runbook('runbooks/1-shadow.yaml', header('shadow', 'First of its name') + plainSteps);
+    ws.runbook('runbooks/2-shadow.yaml', QUICK('shadow', '7d'));
+    // 1-broken.yaml does not validate (no steps), so 2-broken.yaml of its name counts.
+    ws.runbook('runbooks/1-broken.yaml', header('broken', 'No steps', 'objectives:\n  rto: 5m\n'));
+    ws.runbook('runbooks/2-broken.yaml', QUICK('broken', '7d'));
+    ws.runbook('runbooks/3-bad-every.yaml', QUICK('bad-every', '90 days'));
+    ws.runbook('runbooks/4-plain.yaml', header('plain', 'No objectives') + plainSteps);
+
+    const result = drctl(['history', '--overdue', '--json', '--dir', 'runbooks', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(result.status, result.all).toBe(3);
+    expect((JSON.parse(result.stdout) as Array<{ runbook: string; file: string }>).map((d) => [d.runbook, d.file])).toEqual([
+      ['broken', 'runbooks/2-broken.yaml'],
+    ]);
+    expect(result.stderr).toContain(
+      'drctl: skipped runbooks/3-bad-every.yaml: not a valid runbook (drctl validate runbooks/3-bad-every.yaml)',
+    );
+
+    const shadowed = drctl(['history', 'shadow', '--overdue', '--dir', 'runbooks', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(shadowed.status, shadowed.all).toBe(0);
+    expect(shadowed.stderr).toContain('shadow sets no drill_every');
+    const plain = drctl(['history', 'plain', '--overdue', '--dir', 'runbooks', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(plain.status, plain.all).toBe(0);
+    expect(plain.stderr).toContain('plain sets no drill_every');
+  });
+
   it('a runbook that is not there, or not a name, is one line and exit 2', () => {
     const ws = workspace();
     const missing = drctl(['history', 'nope', '--overdue', '--dir', ws.dir, '--state-dir', ws.stateDir], { cwd: ws.dir });
