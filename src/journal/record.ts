@@ -702,7 +702,9 @@ function startStepHistory(record: RunRecord, step: string, at: string): void {
 function recordAttempt(record: RunRecord, entry: Extract<JournalEntry, { type: 'step.attempt' }>): void {
   const ended = Date.parse(entry.ended);
   const finishedAt = Number.isNaN(ended) ? entry.t : entry.ended;
-  const startedAt = new Date(Date.parse(finishedAt) - entry.duration_ms).toISOString();
+  // A line edited by hand (a time that is none, a duration missing) still rebuilds: the try then starts when it finished.
+  const start = new Date(Date.parse(finishedAt) - entry.duration_ms);
+  const startedAt = Number.isNaN(start.getTime()) ? finishedAt : start.toISOString();
   const tail = (text: unknown): string | null => (typeof text === 'string' && text.trimEnd() !== '' ? text.trimEnd() : null);
   const failed = entry.exit_code !== 0 || entry.error !== null;
   const history = record.stepHistory.get(entry.step) ?? { startedAt, attempts: [], confirmedBy: null };

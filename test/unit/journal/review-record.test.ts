@@ -154,6 +154,34 @@ describe('participants and the review in the record', () => {
   });
 });
 
+describe('a try whose times were edited by hand', () => {
+  it('still rebuilds: its start is taken as its finish when no time can be worked out, and the report is built', () => {
+    const [, finished, end] = ended();
+    for (const edit of [{ t: 'yesterday' }, { duration_ms: undefined }, { duration_ms: 1e300 }]) {
+      const attempt = {
+        ...at({
+          type: 'step.attempt',
+          step: 'one',
+          attempt: 1,
+          exit_code: 0,
+          duration_ms: 900,
+          ended: 'exited',
+          error: null,
+          stdout_tail: 'ok\n',
+          stderr_tail: '',
+          truncated: false,
+        }),
+        ...edit,
+      } as JournalEntry;
+      const record = rebuildRun([started(), at({ type: 'step.started', step: 'one', number: 1, kind: 'run' }), attempt, finished!, end!]);
+      const step = buildReport(record).steps[0]!;
+      expect(step.attempt_log).toHaveLength(1);
+      expect(step.attempt_log[0]!.started_at).toBe(step.attempt_log[0]!.finished_at);
+      expect(step.attempt_log[0]!.output_tail).toBe('ok');
+    }
+  });
+});
+
 describe('the values an operator gives for the record', () => {
   it('"Name, role": the role after the first comma, optional', () => {
     expect(parsePerson('the participant', 'Ada Lovelace, incident commander, acting')).toEqual({
