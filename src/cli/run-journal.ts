@@ -6,6 +6,8 @@ import { applyEntry } from '../journal/record.js';
 import { resolveRunRef } from '../journal/run-ref.js';
 import { findRun, journalFile, loadRun, stateDirsOf } from '../journal/runs.js';
 import { writeReportJson } from '../lifecycle/reports.js';
+import { Redactor } from '../engine/redact.js';
+import { validateFile } from '../runbook/validate.js';
 
 /**
  * A run that an operator's command adds to from another terminal (`drctl note`, `drctl review`):
@@ -17,6 +19,8 @@ export interface RunToAppendTo {
   /** A drctl holds the run's lock: it is writing the journal too. */
   active: boolean;
   journal: string;
+  /** What masks the texts typed here (textRedactor), made when the first is appended. */
+  redactor?: Redactor;
 }
 
 export function runToAppendTo(runRef: string, stateDir: string | undefined): RunToAppendTo {
@@ -36,9 +40,34 @@ export function runToAppendTo(runRef: string, stateDir: string | undefined): Run
  * drctl is writing the journal.
  */
 export function appendEntry(run: RunToAppendTo, body: JournalEntryBody): JournalEntry {
-  const entry = appendToJournal(run.journal, body, { cutTornTail: !run.active });
+  const entry = appendToJournal(run.journal, masked(run, body), { cutTornTail: !run.active });
   applyEntry(run.record, entry);
   return entry;
+}
+
+/** A note's or a review's free text, masked as well as can be done here (textRedactor). */
+function masked(run: RunToAppendTo, body: JournalEntryBody): JournalEntryBody {
+  if (body.type !== 'note' && body.type !== 'review.finding' && body.type !== 'review.remediation') return body;
+  const redactor = (run.redactor ??= textRedactor(run.record));
+  if (body.type !== 'review.remediation') return { ...body, text: redactor.text(body.text) };
+  return { ...body, text: redactor.text(body.text), owner: body.owner === null ? null : redactor.text(body.owner) };
+}
+
+/**
+ * What this terminal can mask of the run's secrets: the password of any URL (postgres://app:***@db),
+ * and the value of each secret input of the runbook that is taken from an environment variable
+ * (`env:`) set here too. The run's secret values themselves are never journaled: one given with
+ * --input, --inputs-file or at a prompt, or from a variable not set here, is unknown to this
+ * terminal and cannot be masked.
+ */
+function textRedactor(record: RunRecord): Redactor {
+  const values: string[] = [];
+  // The runbook as it is now: an input renamed since the run only leaves a value unmasked.
+  for (const input of validateFile(record.file).runbook?.inputs ?? []) {
+    const value = input.secret && input.env !== undefined ? process.env[input.env] : undefined;
+    if (value) values.push(value);
+  }
+  return new Redactor(values);
 }
 
 /** The run ended (not only stopped): its report.json stands beside its journal. */

@@ -54,8 +54,8 @@ export function reviewCommand(runRef: string, options: ReviewOptions): number {
     // the hash of its last line even in a journal older than the chain, whose report.json has no head.
     const entry: ReviewEntry =
       body.type === 'review.sign_off' ? { ...body, covers: journalHead(run.journal), user, host } : { ...body, user, host };
-    appendEntry(run, entry);
-    added.push(entry);
+    // As journaled: a secret the text quoted is masked (see appendEntry).
+    added.push(appendEntry(run, entry) as ReviewEntry);
   }
   const file = writeReportOf(run);
   process.stdout.write(`Added to the review of run ${record.runId} (${record.finished!.status}) as ${user}@${host}:\n`);
