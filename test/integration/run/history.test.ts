@@ -94,7 +94,15 @@ describe('drctl history over real drills', () => {
     const runbook = ws.runbook('quick.yaml', QUICK('quick', '30d'));
     for (let i = 0; i < 5; i++) drill(ws, runbook);
 
-    const last = readReport(ws.stateDir, runIds(ws.stateDir).sort().at(-1)!);
+    // The newest by when it began: two drills may begin within one second, and the run ids' tags do not order them.
+    const began = (runId: string): string =>
+      (JSON.parse(readFileSync(join(ws.stateDir, 'runs', runId, 'journal.jsonl'), 'utf8').split('\n')[0]!) as { t: string }).t;
+    const last = readReport(
+      ws.stateDir,
+      runIds(ws.stateDir)
+        .sort((a, b) => began(a).localeCompare(began(b)))
+        .at(-1)!,
+    );
     expect(last.drill_every_s).toBe(30 * 86_400);
     expect(Date.parse(last.next_drill_due!)).toBe(Date.parse(last.finished_at!) + 30 * 86_400_000);
 
