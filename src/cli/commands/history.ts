@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { renderHistory, renderOverdue } from '../../io/render-history.js';
 import { layout, terminalWidth } from '../../io/layout.js';
 import { colorEnabled, styleFor } from '../../io/style.js';
@@ -63,6 +64,13 @@ async function overdue(
 ): Promise<number> {
   const { discoverRunbooks, runbooksDir } = await import('../../runbook/lookup.js');
   const dir = runbooksDir(options.dir, process.env);
+  // A folder named on purpose that is not there would pass a cron job's check for ever.
+  const named = options.dir !== undefined ? '--dir' : process.env.DRCTL_RUNBOOKS ? '$DRCTL_RUNBOOKS' : undefined;
+  if (named !== undefined && !given?.runbook && !isFolder(dir)) {
+    throw new UserError(`${named} ${dir} is not a folder of runbooks`, {
+      hint: 'give the folder that holds your runbooks, or leave it out for ./runbooks and the shipped ones',
+    });
+  }
   const name = given?.name;
   let runbooks: Runbook[];
   if (given?.runbook) runbooks = [given.runbook];
@@ -99,4 +107,12 @@ async function overdue(
     );
   }
   return late.length > 0 ? OVERDUE_EXIT : 0;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

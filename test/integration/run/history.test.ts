@@ -339,6 +339,19 @@ describe('drctl history --overdue', () => {
     expect(plain.stderr).toContain('plain sets no drill_every');
   });
 
+  it('a --dir that is not there is a mistake (exit 2), not a folder with nothing overdue', () => {
+    const ws = workspace();
+    const missing = drctl(['history', '--overdue', '--dir', 'no-such-folder', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(missing.status, missing.all).toBe(2);
+    expect(missing.stderr).toMatch(/^drctl: --dir no-such-folder is not a folder of runbooks\n/);
+    ws.runbook('a-file.yaml', QUICK('quick', '7d'));
+    const file = drctl(['history', '--overdue', '--dir', 'a-file.yaml', '--state-dir', ws.stateDir], { cwd: ws.dir });
+    expect(file.status, file.all).toBe(2);
+    const env = drctl(['history', '--overdue', '--state-dir', ws.stateDir], { cwd: ws.dir, env: { DRCTL_RUNBOOKS: 'gone' } });
+    expect(env.status, env.all).toBe(2);
+    expect(env.stderr).toMatch(/^drctl: \$DRCTL_RUNBOOKS gone is not a folder of runbooks\n/);
+  });
+
   it('a runbook that is not there, or not a name, is one line and exit 2', () => {
     const ws = workspace();
     const missing = drctl(['history', 'nope', '--overdue', '--dir', ws.dir, '--state-dir', ws.stateDir], { cwd: ws.dir });
