@@ -893,6 +893,14 @@ async function download(
   const progress = shared ? { update: () => {}, elapsedMs: () => 0 } : progressReporter(ctx.log, 'downloading', from.uri, info.size);
   const partsAtOnce = shared?.partsAtOnce ?? PARTS_AT_ONCE;
   const handle = await open(file, 'wx+', 0o600);
+  // On the cleanup ledger before any byte lands: after a kill -9 its folder can go only once it is empty.
+  try {
+    const made = await handle.stat();
+    ctx.cleanup({ path: file, kind: 'file', keep: false, dev: made.dev, ino: made.ino });
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   const { sha256Hash } = await import('../../util/sha256.js');
   const hash = sha256Hash();
   const meter = {

@@ -1,14 +1,27 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { TestMoto } from '../../support/moto.js';
 import { hasMoto, startMoto } from '../../support/moto.js';
 import type { TestPostgres } from '../../support/postgres.js';
 import { hasPostgres, startPostgres } from '../../support/postgres.js';
 import { requireTool } from '../../support/tools.js';
 import type { CliResult, JournalEvent, Report, Workspace } from '../run/helpers.js';
-import { drctl, header, onlyRunId, readJournal, readReport, requireBuild, stepOf, workspace } from '../run/helpers.js';
+import {
+  drctl,
+  exitWithin,
+  header,
+  killPid,
+  onlyRunId,
+  readJournal,
+  readReport,
+  requireBuild,
+  startDrctl,
+  stepOf,
+  waitFor,
+  workspace,
+} from '../run/helpers.js';
 
 /**
  * Directory-format backups (pg_dump -Fd) end to end with the built drctl, a real PostgreSQL and
@@ -319,6 +332,61 @@ ${steps}`,
     const verified = run(verifyStep(uri));
     expect(verified.result.status, verified.result.all).toBe(0);
     expect(verified.result.all).toContain(`all match the manifest (s3://${BUCKET}/clash/shop.manifest.json)`);
+  }, 300_000);
+
+  it('killed with SIGKILL while pg_restore runs on an S3 download: drctl abandon removes the downloaded files and their folder', async () => {
+    const target = freshDatabase();
+    // A table the restore drops first (clean: true), held locked: pg_restore waits there, every file downloaded.
+    pg.psql('CREATE TABLE big (id int)', target);
+    const holder = spawn('psql', ['-X', '-q', '-d', pg.url(target)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    holder.stdin.write('BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE;\n');
+    const inTarget = (sql: string): string => pg.psql(sql, target);
+    await waitFor(
+      () =>
+        inTarget(
+          `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND c.relname = 'big' AND l.mode = 'AccessExclusiveLock' AND l.granted`,
+        ) === '1',
+      'the lock to be held',
+      30_000,
+    );
+    const ws = workspace('drctl-dir-');
+    ws.write('tmp/.keep', '');
+    ws.runbook(
+      'rb.yaml',
+      `${header('dir-backups', 'Directory-format backups')}objectives: { rto: 1h }
+inputs:
+  db: { secret: true, env: DB_URL, default: "" }
+steps:
+  - id: restore
+    title: Restore the backup
+    uses: postgres.restore
+    with: { url: "\${{ inputs.db }}", from: "s3://${BUCKET}/${s3Key}", jobs: 2, clean: true }
+`,
+    );
+    const env = { ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TMPDIR: ws.path('tmp'), DB_URL: pg.url(target) };
+    const running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env });
+    await waitFor(
+      () => inTarget(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) !== '0',
+      'pg_restore to wait for the lock',
+      120_000,
+      200,
+    );
+    const [folder] = readdirSync(ws.path('tmp')).filter((name) => name.startsWith('drctl-restore-'));
+    expect(folder).toBeDefined();
+    expect(readdirSync(ws.path('tmp', folder!))).toContain('toc.dat');
+    killPid(running.pid, 'SIGKILL');
+    await exitWithin(running, 30_000);
+    inTarget(
+      `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'pg_restore%'`,
+    );
+    holder.stdin.end();
+
+    const runId = onlyRunId(ws.stateDir);
+    const abandoned = drctl(['abandon', runId, '--state-dir', ws.stateDir], { cwd: ws.dir, env, timeoutMs: 60_000 });
+    expect(abandoned.status, abandoned.all).toBe(0);
+    expect(abandoned.stdout).toContain(`removed ${ws.path('tmp', folder!)}`);
+    expect(readdirSync(ws.path('tmp'))).toEqual(['.keep']);
   }, 300_000);
 
   it("backup.verify checks a directory-format backup's overall sha256 when its manifest records no list of files", () => {
