@@ -27,10 +27,10 @@ export function parseEnvironment(value: string | undefined): string | undefined 
   return value.trim();
 }
 
-/** A value quoted in a message: control characters shown as escapes, a long value cut. */
+/** A value quoted in a message: control characters, bidirectional overrides and line separators shown as escapes, a long value cut. */
 export function printable(value: string): string {
   const shown = JSON.stringify(value)
     .slice(1, -1)
-    .replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
 }

@@ -188,7 +188,10 @@ describe('drctl review', () => {
       [['--remediation', `fix it; owner: ${'o'.repeat(201)}`], 'its owner is 201 characters long; it holds at most 200'],
       [['--sign-off', 'Grace Hopper, head\tof operations'], "the sign-off's role (after the comma) holds a control character (U+0009)"],
       [['--sign-off', ', head of operations'], `drctl: --sign-off ", head of operations": the sign-off's name is empty`],
-      [['--finding', 'slow \u202erotser'], 'the finding holds a bidirectional control character (U+202E)'],
+      [
+        ['--finding', 'slow \u202erotser'],
+        'drctl: --finding "slow \\u202erotser": the finding holds a bidirectional control character (U+202E)',
+      ],
       [['--sign-off', 'Eve\u2028Mallory, auditor'], "the sign-off's name holds a line separator (U+2028)"],
     ];
     for (const [args, message] of cases) {
