@@ -92,7 +92,8 @@ function regressionLine(step: StepHistory, style: Style, unicode: boolean): stri
 }
 
 function headLine(history: RunbookHistory): string {
-  const what = [`${history.runs.length} run${history.runs.length === 1 ? '' : 's'} (${history.drills} drills, ${history.real_runs} real)`];
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const what = [`${plural(history.runs.length, 'run')} (${plural(history.drills, 'drill')}, ${history.real_runs} real)`];
   const last = history.last_successful_drill;
   what.push(last ? `last successful drill ${last.finished_at}` : 'no successful drill');
   if (history.drill_every_s !== null) {

@@ -231,6 +231,14 @@ describe('what the terminal shows', () => {
     );
   });
 
+  it('counts one drill and one real run in the singular, and draws equal times and gaps without failing', () => {
+    const history = buildHistory([report(0, { a: 60 }), report(1, { a: 60 }, { mode: 'real', status: 'failed' }), report(2, { a: 60 })]);
+    expect(renderHistory(history, plain, false)).toContain('3 runs (2 drills, 1 real)');
+    expect(renderHistory(buildHistory([report(0, { a: 60 })]), plain, false)).toContain('1 run (1 drill, 0 real)');
+    expect(sparkline([60, null, 60])).toBe('▄ ▄');
+    expect(sparkline([null, null])).toBe('  ');
+  });
+
   it('the step card says how many past drills or runs its projection comes from', () => {
     const card = (drillsOnly: boolean) =>
       eventLine(
