@@ -176,13 +176,27 @@ export class CopyTextSum {
       let h1 = SEED1;
       let h2 = SEED2;
       let i = pos;
-      const words = nl - (length & 3);
-      for (; i < words; i += 4) {
-        const k = view.getUint32(i, true) | 0;
+      // Two words a turn, then the odd one: the same steps as LineHasher.update, in fewer turns.
+      const pairs = nl - (length & 7);
+      for (; i < pairs; i += 8) {
+        let k = view.getInt32(i, true);
         h1 = Math.imul(h1 ^ k, P1);
         h1 = (h1 << 13) | (h1 >>> 19);
         h2 = Math.imul((h2 + k) | 0, P2);
         h2 = (h2 << 17) | (h2 >>> 15);
+        k = view.getInt32(i + 4, true);
+        h1 = Math.imul(h1 ^ k, P1);
+        h1 = (h1 << 13) | (h1 >>> 19);
+        h2 = Math.imul((h2 + k) | 0, P2);
+        h2 = (h2 << 17) | (h2 >>> 15);
+      }
+      if (nl - i >= 4) {
+        const k = view.getInt32(i, true);
+        h1 = Math.imul(h1 ^ k, P1);
+        h1 = (h1 << 13) | (h1 >>> 19);
+        h2 = Math.imul((h2 + k) | 0, P2);
+        h2 = (h2 << 17) | (h2 >>> 15);
+        i += 4;
       }
       let k = 0;
       for (let shift = 0; i < nl; i++, shift += 8) k |= chunk[i]! << shift;
