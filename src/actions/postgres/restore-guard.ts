@@ -32,8 +32,9 @@ export interface DumpGuardOptions {
  * stream fails and psql's input ends inside the open transaction, which the server rolls back.
  *
  * On the way it counts COPY blocks (tables) and their data lines (rows), drops the lone `BEGIN;`
- * and `COMMIT;` lines pg_dump writes around large objects (the whole restore is one transaction),
- * and, when told, the lines that give objects an owner. COPY data passes through without a copy.
+ * line pg_dump writes before large objects and the `COMMIT;` line after them (the whole restore is
+ * one transaction), and, when told, the lines that give objects an owner. COPY data passes through
+ * without a copy.
  */
 export class DumpGuard extends Transform {
   rows = 0;
@@ -42,6 +43,8 @@ export class DumpGuard extends Transform {
   private readonly options: DumpGuardOptions;
   private started = false;
   private inCopy = false;
+  /** After a lone `BEGIN;` line dropped, until the `COMMIT;` line that closes it. */
+  private inBlock = false;
   /** Outside COPY data: the start of a line that the next chunk ends. */
   private carry: Buffer[] = [];
   private carryLength = 0;
@@ -161,7 +164,16 @@ export class DumpGuard extends Transform {
       this.complete = true;
       return true;
     }
-    if (text === 'BEGIN;' || text === 'COMMIT;') return false;
+    // pg_dump's lone BEGIN; and the COMMIT; that closes it: a COMMIT; line without one is another's
+    // (a procedure's body may hold one at the start of a line) and stays.
+    if (text === 'BEGIN;') {
+      this.inBlock = true;
+      return false;
+    }
+    if (text === 'COMMIT;' && this.inBlock) {
+      this.inBlock = false;
+      return false;
+    }
     if (this.options.stripOwner && (/^ALTER [A-Z ]+ .* OWNER TO .+;$/.test(text) || /^SET SESSION AUTHORIZATION /.test(text))) return false;
     return true;
   }

@@ -198,6 +198,31 @@ ${withArgs}`;
     expect(tablesIn(target.name)).toBe(0);
   });
 
+  it("a plain dump's large objects restore in the one transaction, and a procedure whose body has a COMMIT; line keeps it", () => {
+    pg.createDatabase('procs');
+    pg.psql(
+      `CREATE TABLE ticks (n int);
+       CREATE PROCEDURE tick() LANGUAGE plpgsql AS $body$
+BEGIN
+INSERT INTO ticks VALUES (1);
+COMMIT;
+END
+$body$;
+       SELECT lo_from_bytea(0, 'a large object');`,
+      'procs',
+    );
+    const dump = files.path('procs.sql');
+    execFileSync('pg_dump', ['-d', pg.url('procs'), '-f', dump]);
+    expect(readFileSync(dump, 'utf8')).toMatch(/^BEGIN;\n[\s\S]*lowrite[\s\S]*^COMMIT;\n/m);
+    const target = freshDatabase();
+    const { result } = restore(target.url, `      from: file://${dump}\n`);
+    expect(result.status, result.all).toBe(0);
+    const body = `SELECT prosrc FROM pg_proc WHERE proname = 'tick'`;
+    expect(pg.psql(body, target.name)).toBe(pg.psql(body, 'procs'));
+    expect(pg.psql(body, target.name)).toContain('COMMIT;');
+    expect(pg.psql(`SELECT convert_from(lo_get(oid), 'UTF8') FROM pg_largeobject_metadata`, target.name)).toBe('a large object');
+  });
+
   it('a truncated plain dump fails and commits nothing, gzipped or not', () => {
     for (const [file, why] of [
       ['cut.sql', 'it was cut short; nothing was committed'],
