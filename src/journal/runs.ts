@@ -295,5 +295,7 @@ export function runFoldersIn(stateDirs: readonly string[], runbook?: string): Ru
   }
   // Each run's start read from its id once, not at every comparison of the sort.
   const started = new Map(folders.map((f) => [f, /-([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{4}$/.exec(f.runId)?.[1] ?? '']));
-  return folders.sort((a, b) => started.get(a)!.localeCompare(started.get(b)!) || a.runId.localeCompare(b.runId));
+  // In the order of their characters (as localeCompare orders these, without setting up a collation).
+  const byText = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return folders.sort((a, b) => byText(started.get(a)!, started.get(b)!) || byText(a.runId, b.runId));
 }
