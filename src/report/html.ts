@@ -365,10 +365,13 @@ function buildTimeline(r: Report): Timeline {
   return { rows, bars, marks, gaps, runStart, end, rto: r.rto?.target_s ?? null, rpo };
 }
 
-/** Whether a try succeeded: the last one as its step ended, an earlier one (retried) only without an error or a failing exit code. */
+/**
+ * Whether a try succeeded: the last one as its step ended (a step the rollback undid had succeeded),
+ * an earlier one (retried) only without an error or a failing exit code.
+ */
 function attemptOk(s: Step, a: Attempt): boolean {
   if (a.error !== null) return false;
-  return a === s.attempt_log.at(-1) ? s.status === 'succeeded' : a.exit_code === null || a.exit_code === 0;
+  return a === s.attempt_log.at(-1) ? s.status === 'succeeded' || s.status === 'rolled_back' : a.exit_code === null || a.exit_code === 0;
 }
 
 /**

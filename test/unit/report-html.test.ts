@@ -81,6 +81,19 @@ describe('the HTML report', () => {
     );
   });
 
+  it('draws the attempt of a step the rollback undid as it ended: succeeded (exit code 0), not failed', () => {
+    const rolledBack: RunReport = {
+      ...drill,
+      status: 'rolled_back',
+      steps: drill.steps.map((s) => (s.id === 'restore' ? { ...s, status: 'rolled_back' } : s)),
+    };
+    const html = renderHtml(rolledBack);
+    expect(html).toMatch(/<rect class="bar attempt ok" [^>]*data-step="restore" data-attempt="1"/);
+    expect(html).toMatch(
+      /<code>restore<\/code> #1<\/th>(<td[^>]*>[^<]*<\/td>){4}<td data-label="Result"><span class="ok">succeeded<\/span>/,
+    );
+  });
+
   it('escapes every text a runbook, a command or an operator wrote', () => {
     const hostile = '<script>alert(1)</script>"\'&';
     const shown = '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;';
