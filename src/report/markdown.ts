@@ -109,7 +109,7 @@ function summary(r: RunReport): string[] {
   const facts = verdictFacts(r);
   const counts = new Map<string, number>();
   for (const s of r.steps) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-  const tally = ['succeeded', 'failed', 'skipped', 'not_run']
+  const tally = ['succeeded', 'failed', 'rolled_back', 'skipped', 'not_run']
     .filter((status) => counts.get(status))
     .map((status) => `${counts.get(status)} ${status.replace('_', ' ')}`)
     .join(', ');

@@ -323,6 +323,24 @@ describe('the post-incident review layout', () => {
     });
   });
 
+  it('summary: the step tally counts every status, steps the rollback undid too', () => {
+    const md = renderMarkdown(
+      report({
+        status: 'rolled_back',
+        finished_at: at(20),
+        outcome: 'rolled back',
+        rto: { target_s: 3600, elapsed_s: 1200, met: false, verdict: 'not recovered' },
+        steps: [
+          step('fetch', 'Fetch the backup', { status: 'rolled_back' }),
+          step('stop', 'Stop the writers', { status: 'rolled_back' }),
+          step('restore', 'Restore the database', { status: 'failed', exit_code: 1 }),
+          step('smoke', 'Smoke test', { status: 'not_run', started_at: null, finished_at: null, duration_s: null }),
+        ],
+      }),
+    );
+    expect(md).toContain('Steps: 4 (1 failed, 2 rolled back, 1 not run).');
+  });
+
   it('a missed objective and a differing fingerprint are in bold', () => {
     const md = renderMarkdown(
       report({
