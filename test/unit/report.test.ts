@@ -114,8 +114,11 @@ describe('reports', () => {
     const xml = renderReport(report, 'junit');
     expect(xml.match(/<testcase /g)).toHaveLength(6);
     expect(xml).toContain('failures="2"');
-    expect(xml).toContain('<failure message="RTO 1h: recovery took 1h10m since the incident start, missed"/>');
-    expect(xml).toContain('<skipped message="not_run"/>');
+    expect(xml).toContain(
+      '<failure type="rto-missed" message="RTO 1h: recovery took 1h10m since the incident start, missed">RTO 1h: recovery took 1h10m since the incident start, missed</failure>',
+    );
+    expect(xml).toContain('<failure type="exit-code" message="exit code 1 &amp; &lt;oops&gt;">exit code 1 &amp; &lt;oops&gt;</failure>');
+    expect(xml).toContain('<skipped message="not run"/>');
   });
 
   it('md: a table of steps with the over-budget flag', () => {
