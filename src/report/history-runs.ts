@@ -3,18 +3,17 @@ import { join } from 'node:path';
 import type { RunFolder } from '../journal/runs.js';
 import { MAX_INTERVAL_MS } from '../util/duration.js';
 import { loadRun, runFoldersIn } from '../journal/runs.js';
-import type { RunReport } from './build.js';
 import { actualSeconds, buildReport } from './build.js';
-import type { StepExpectation } from './history.js';
-import { counts, HISTORY_WINDOW, stepExpectations } from './history.js';
+import type { HistoryReport, StepExpectation } from './history.js';
+import { counts, HISTORY_WINDOW, historyReport, stepExpectations } from './history.js';
 
 /**
  * The reports of past runs for the history: each run's report.json where it is there and intact
  * (quick: one small file per run), else the report rebuilt from its journal. A run neither gives is
  * skipped and named. Runs that do not count (dry runs, runs not ended) are left out.
  */
-export function loadHistoryReports(stateDirs: readonly string[], runbook?: string): { reports: RunReport[]; skipped: string[] } {
-  const reports: RunReport[] = [];
+export function loadHistoryReports(stateDirs: readonly string[], runbook?: string): { reports: HistoryReport[]; skipped: string[] } {
+  const reports: HistoryReport[] = [];
   const skipped: string[] = [];
   for (const folder of runFoldersIn(stateDirs, runbook)) {
     const report = readReport(folder);
@@ -24,26 +23,26 @@ export function loadHistoryReports(stateDirs: readonly string[], runbook?: strin
   return { reports, skipped };
 }
 
-function readReport(folder: RunFolder): RunReport | undefined {
+function readReport(folder: RunFolder): HistoryReport | undefined {
   const kept = keptReport(folder);
   if (kept !== undefined) return kept;
   try {
     const rebuilt = buildReport(loadRun(folder.stateDir, folder.runId));
     // A journal is data too: a run that counts is taken only with times and figures history can use.
-    return !counts(rebuilt) || intact(rebuilt, folder.runId) ? rebuilt : undefined;
+    return !counts(rebuilt) || intact(rebuilt, folder.runId) ? historyReport(rebuilt) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** report.json as the run's end wrote it, when it is a regular file of the expected shape for an ended run. */
-function keptReport(folder: RunFolder): RunReport | undefined {
+function keptReport(folder: RunFolder): HistoryReport | undefined {
   const file = join(folder.dir, 'report.json');
   try {
     // A pipe or a device in its place would hang the read.
     if (!lstatSync(file).isFile()) return undefined;
     const report = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return intact(report, folder.runId) ? report : undefined;
+    return intact(report, folder.runId) ? historyReport(report) : undefined;
   } catch {
     return undefined;
   }
@@ -67,7 +66,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * The fields the history reads, each of its type, of a run that ended (a report written at an
  * interruption is read again from the journal, which may have gone on since).
  */
-function intact(value: unknown, runId: string): value is RunReport {
+function intact(value: unknown, runId: string): value is HistoryReport {
   if (!isObject(value)) return false;
   const r = value;
   if (r.run_id !== runId || typeof r.runbook !== 'string' || typeof r.title !== 'string' || typeof r.mode !== 'string') return false;
@@ -102,7 +101,7 @@ export function pastStepTimes(stateDir: string, runbook: string, steps?: readonl
     if (steps === undefined) return stepExpectations(loadHistoryReports([stateDir], runbook).reports);
     // Newest first, and only until each step of the plan has its latest HISTORY_WINDOW times: the
     // projection takes no more, and a state dir of years of drills would otherwise be read whole.
-    const reports: RunReport[] = [];
+    const reports: HistoryReport[] = [];
     const times = new Map(steps.map((id) => [id, 0]));
     const folders = runFoldersIn([stateDir], runbook);
     for (let i = folders.length - 1; i >= 0 && [...times.values()].some((n) => n < HISTORY_WINDOW); i--) {

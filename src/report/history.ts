@@ -1,6 +1,6 @@
 import type { StepHistoryView } from '../engine/events.js';
 import { formatDuration } from '../util/duration.js';
-import type { RunReport } from './build.js';
+import type { ReportStep, RunReport } from './build.js';
 import { actualSeconds } from './build.js';
 
 /**
@@ -85,6 +85,40 @@ export interface RunbookHistory {
   next_drill_due: string | null;
 }
 
+/**
+ * What history reads of a run's report.json: its run facts, objectives and step times, and none of
+ * its attempts, outputs or notes, so that the reports of years of drills take little memory.
+ */
+export type HistoryReport = Pick<
+  RunReport,
+  'run_id' | 'runbook' | 'title' | 'mode' | 'status' | 'started_at' | 'finished_at' | 'elapsed_s' | 'drill_every_s' | 'rto' | 'rpo'
+> & { steps: Array<Pick<ReportStep, 'id' | 'title' | 'status' | 'budget_s' | 'duration_s' | 'waiting_s'>> };
+
+/** Only what history reads of a report (a RunReport is one as it is). */
+export function historyReport(r: HistoryReport): HistoryReport {
+  return {
+    run_id: r.run_id,
+    runbook: r.runbook,
+    title: r.title,
+    mode: r.mode,
+    status: r.status,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    elapsed_s: r.elapsed_s,
+    drill_every_s: r.drill_every_s,
+    rto: r.rto,
+    rpo: r.rpo,
+    steps: r.steps.map((s) => ({
+      id: s.id,
+      title: s.title,
+      status: s.status,
+      budget_s: s.budget_s,
+      duration_s: s.duration_s,
+      waiting_s: s.waiting_s,
+    })),
+  };
+}
+
 /** Whether a report is one history counts: a drill or a real run that ended. */
 export function counts(report: Pick<RunReport, 'mode' | 'status'>): boolean {
   return (
@@ -140,8 +174,8 @@ export function regressionOf(times: ReadonlyArray<{ run_id: string; s: number }>
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Each runbook's history from the reports of its runs (any order; those that do not count are left out), by runbook name. */
-export function buildHistory(reports: readonly RunReport[]): RunbookHistory[] {
-  const byRunbook = new Map<string, RunReport[]>();
+export function buildHistory(reports: readonly HistoryReport[]): RunbookHistory[] {
+  const byRunbook = new Map<string, HistoryReport[]>();
   for (const report of reports) {
     if (!counts(report)) continue;
     const list = byRunbook.get(report.runbook) ?? [];
@@ -151,7 +185,7 @@ export function buildHistory(reports: readonly RunReport[]): RunbookHistory[] {
   return [...byRunbook.entries()].sort(([a], [b]) => byText(a, b)).map(([, runs]) => runbookHistory(runs));
 }
 
-function runbookHistory(unsorted: RunReport[]): RunbookHistory {
+function runbookHistory(unsorted: HistoryReport[]): RunbookHistory {
   const reports = [...unsorted].sort((a, b) => byText(a.started_at, b.started_at) || byText(a.run_id, b.run_id));
   const newest = reports.at(-1)!;
   const times = new Map<string, Array<{ run_id: string; s: number }>>();
@@ -203,7 +237,7 @@ function runbookHistory(unsorted: RunReport[]): RunbookHistory {
   };
 }
 
-function historyRun(r: RunReport): HistoryRun {
+function historyRun(r: HistoryReport): HistoryRun {
   return {
     run_id: r.run_id,
     mode: r.mode as HistoryRun['mode'],
@@ -227,7 +261,7 @@ export type StepExpectation = StepHistoryView;
  * takes their median (the likeliest time; the budget stays the limit that warns) instead of
  * their budget.
  */
-export function stepExpectations(reports: readonly RunReport[]): Map<string, StepExpectation> {
+export function stepExpectations(reports: readonly HistoryReport[]): Map<string, StepExpectation> {
   const counted = reports.filter(counts).sort((a, b) => byText(a.started_at, b.started_at));
   const samples = new Map<string, Array<{ s: number; drill: boolean }>>();
   for (const report of counted) {
