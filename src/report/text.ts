@@ -40,12 +40,13 @@ export function xml(text: string): string {
 /**
  * A command's error output and a note may hold control characters (ESC of an escape sequence, BEL):
  * the md, html and JUnit reports show them as their Unicode pictures (␛, ␇), so `drctl report` never
- * drives the terminal and the XML stays XML 1.0 (which has no place for them). Tab, line feed and
- * carriage return stay; JSON keeps the raw text, escaped.
+ * drives the terminal and the XML stays XML 1.0 (which has no place for them). The C1 controls
+ * (U+0080 to U+009F: CSI, a terminal reads as ESC [), which have no pictures, show as `\u009b`.
+ * Tab, line feed and carriage return stay; JSON keeps the raw text, escaped.
  */
 export function controlPictures(text: string): string {
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) =>
-    String.fromCharCode(0x2400 + (c === '\u007f' ? 0x21 : c.charCodeAt(0))),
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) =>
+    c > '\u007f' ? `\\u00${c.charCodeAt(0).toString(16)}` : String.fromCharCode(0x2400 + (c === '\u007f' ? 0x21 : c.charCodeAt(0))),
   );
 }

@@ -121,6 +121,20 @@ describe('reports', () => {
     expect(xml).toContain('<skipped message="not run"/>');
   });
 
+  it('md, html and junit: a C1 control (CSI, which a terminal reads as ESC [) in output or a note reaches none of them raw', () => {
+    const hostile: RunReport = {
+      ...report,
+      steps: report.steps.map((s) => (s.id === 'restore' ? { ...s, error_tail: 'pg_restore: \u009b2J\u009b31mcleared' } : s)),
+      notes: [{ at: report.started_at, user: 'ops', host: 'bastion', text: 'next\u0085line \u0090 DCS' }],
+    };
+    for (const format of ['md', 'html', 'junit', 'junit-ant'] as const) {
+      const text = renderReport(hostile, format);
+      expect(text, format).not.toMatch(/[\u0080-\u009f]/);
+      expect(text, format).toContain('pg_restore: \\u009b2J\\u009b31mcleared');
+      expect(text, format).toContain('next\\u0085line \\u0090 DCS');
+    }
+  });
+
   it('md: a table of steps with the over-budget flag', () => {
     const md = renderReport(report, 'md');
     expect(md).toContain('# Complete \\<database\\> loss — DR drill report');
