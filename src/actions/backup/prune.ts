@@ -7,6 +7,7 @@ import { baseName, globProblem, globToRegExp, parseLocation, parses, uriOf } fro
 import type { KeepReason, RetentionPlan, RetentionPolicy } from './retention.js';
 import { DEFAULT_RETENTION, planRetention } from './retention.js';
 import { manifestKeyFor } from './manifest.js';
+import type { Series } from './series.js';
 import { listSeries } from './series.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
@@ -42,6 +43,8 @@ export interface PrunePlan {
   manifestOf: Map<string, string>;
   /** The objects of each folder backup (a directory-format dump), by its key. */
   members: Map<string, string[]>;
+  /** Directory-format backups that stopped part way: never deleted (one may be a backup still being written). */
+  partial: Series['partial'];
   pages: number;
 }
 
@@ -60,7 +63,7 @@ export async function planPrune(
     const manifest = manifestKeyFor(backup.key);
     if (series.manifests.has(manifest)) manifestOf.set(backup.key, manifest);
   }
-  return { location, plan, manifestOf, members: series.members, pages: series.pages };
+  return { location, plan, manifestOf, members: series.members, partial: series.partial, pages: series.pages };
 }
 
 /**
@@ -100,6 +103,9 @@ export async function executePrune(
     onDeleted(backup, manifest);
   }
 }
+
+/** Why prune leaves a partial directory-format backup where it is. */
+export const PARTIAL_LEFT = 'never deleted by prune (it may be a backup still being written): remove it by hand';
 
 export function reasonsText(reasons: readonly KeepReason[]): string {
   return reasons.map((r) => (r === 'newer' ? 'newer than the oldest kept' : r)).join(', ');
@@ -149,6 +155,7 @@ export function backupPruneAction(open: OpenStore = openStore) {
       });
       for (const { backup, reasons } of plan.keep)
         ctx.log(`keep   ${name(backup.key)} (${backup.lastModified.toISOString()}): ${reasonsText(reasons)}`);
+      for (const p of prune.partial) ctx.log(`left   ${name(p.key)} (${p.lastModified.toISOString()}): ${p.problem}: ${PARTIAL_LEFT}`);
       for (const backup of plan.delete) {
         const manifest = prune.manifestOf.has(backup.key) ? ' and its manifest' : '';
         ctx.log(`${args.dry_run ? 'would delete' : 'delete'} ${name(backup.key)} (${backup.lastModified.toISOString()})${manifest}`);

@@ -1,7 +1,7 @@
 import { checkFreshness } from '../../actions/backup/freshness.js';
 import type { Location } from '../../actions/backup/location.js';
 import { globProblem, globToRegExp, parseLocation, uriOf } from '../../actions/backup/location.js';
-import { executePrune, planPrune, reasonsText } from '../../actions/backup/prune.js';
+import { executePrune, PARTIAL_LEFT, planPrune, reasonsText } from '../../actions/backup/prune.js';
 import type { RetentionPolicy, TimedBackup } from '../../actions/backup/retention.js';
 import { DEFAULT_RETENTION } from '../../actions/backup/retention.js';
 import { listSeries } from '../../actions/backup/series.js';
@@ -171,6 +171,7 @@ export async function backupPruneCommand(text: string, options: BackupPruneOptio
     );
     for (const { backup, reasons } of plan.keep)
       out(`  keep          ${name(backup.key)}  ${backup.lastModified.toISOString()}  ${reasonsText(reasons)}`);
+    for (const p of prune.partial) out(`  left          ${name(p.key)}  ${p.lastModified.toISOString()}  ${p.problem}: ${PARTIAL_LEFT}`);
     if (dryRun) {
       for (const backup of plan.delete)
         out(
@@ -213,6 +214,7 @@ export async function backupPruneCommand(text: string, options: BackupPruneOptio
             manifest: prune.manifestOf.has(b.key) ? uriOf(where.store, prune.manifestOf.get(b.key)!) : null,
           })),
           deleted: deleted.map(entry),
+          partial: prune.partial.map((p) => ({ ...entry(p.key), last_modified: p.lastModified.toISOString(), problem: p.problem })),
         },
         null,
         2,

@@ -227,6 +227,35 @@ describe('directory-format backups (a folder with a manifest beside it)', () => 
   });
 });
 
+describe('a directory-format backup that stopped part way (no toc.dat)', () => {
+  it('is never deleted by prune, even older than every backup kept: prune says it leaves it, the newest complete backup stays', () => {
+    const ws = workspace();
+    const location = backups(ws, 'pg', {
+      'db-cut/3001.dat.gz': 5 * D,
+      'db-old/toc.dat': 3 * D,
+      'db-old/3001.dat.gz': 3 * D,
+      'db-new/toc.dat': 10 * MIN,
+      'db-new/3001.dat.gz': 9 * MIN,
+    });
+    const args = ['backup', 'prune', location, '--keep-daily', '1', '--keep-weekly', '0', '--keep-monthly', '0'];
+    const problem = 'a partial directory-format backup: 1 file and no toc.dat (it stopped before it was complete)';
+    const dry = drctl(args);
+    expect(dry.status, dry.all).toBe(0);
+    expect(dry.stdout).toMatch(
+      new RegExp(
+        ` {2}left {10}db-cut/ {2}\\S+Z {2}${problem.replace(/[()]/g, '\\$&')}: never deleted by prune \\(it may be a backup still being written\\): remove it by hand\\n`,
+      ),
+    );
+    const done = drctl([...args, '--yes', '--json']);
+    expect(done.status, done.all).toBe(0);
+    const json = JSON.parse(done.stdout) as { deleted: Array<{ key: string }>; partial: Array<{ uri: string; problem: string }> };
+    expect(json.deleted.map((d) => d.key)).toEqual([ws.path('pg', 'db-old') + '/']);
+    expect(json.partial).toEqual([expect.objectContaining({ uri: `${location}db-cut/`, problem })]);
+    expect(readdirSync(ws.path('pg')).sort()).toEqual(['db-cut', 'db-new']);
+    expect(readdirSync(ws.path('pg', 'db-cut'))).toEqual(['3001.dat.gz']);
+  });
+});
+
 describe('backup.prune in a runbook', () => {
   it('journals each deletion, and its outputs count them', () => {
     const ws = workspace();
