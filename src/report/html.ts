@@ -413,6 +413,8 @@ interface Segment {
   x1: number;
   /** A piece squeezed to leave room for the rest (the time before T0, a long wait before the run). */
   compressed: boolean;
+  /** The run's piece after a long wait squeezed before it: its ticks count from the run's start (T0+72h, run+1s, run+2s). */
+  fromRunStart?: true;
 }
 
 const WIDTH = 960;
@@ -442,12 +444,15 @@ function axisOf(t: Timeline): { segments: Segment[]; rtoOffScale: boolean } {
     if (t.rto <= span * 3) span = Math.max(span, t.rto);
     else rtoOffScale = true;
   }
+  const last = span;
   span *= 1.04;
   const remaining = PLOT_RIGHT - x;
   if (t.runStart > 0.4 * (span - t.runStart) && t.runStart > 0) {
     const w = remaining * 0.15;
+    // The margin after the end is 4% of the run's own piece: 4% of the days since T0 would leave a run of seconds a few pixels.
+    const to = t.runStart + Math.max(1, (last - t.runStart) * 1.04);
     segments.push({ from: 0, to: t.runStart, x0: x, x1: x + w, compressed: true });
-    segments.push({ from: t.runStart, to: span, x0: x + w, x1: PLOT_RIGHT, compressed: false });
+    segments.push({ from: t.runStart, to, x0: x + w, x1: PLOT_RIGHT, compressed: false, fromRunStart: true });
   } else {
     segments.push({ from: 0, to: span, x0: x, x1: PLOT_RIGHT, compressed: false });
   }
@@ -469,8 +474,9 @@ function ticksOf(seg: Segment): number[] {
   if (seg.compressed) return [seg.from, seg.to];
   const room = Math.max(1, Math.floor((seg.x1 - seg.x0) / 90));
   const step = NICE.find((n) => (seg.to - seg.from) / n <= room) ?? 86400 * 7;
+  const origin = seg.fromRunStart ? seg.from : 0;
   const ticks: number[] = [];
-  for (let v = Math.ceil(seg.from / step) * step; v <= seg.to + 1e-9; v += step) ticks.push(Number(v.toFixed(3)));
+  for (let v = origin + Math.ceil((seg.from - origin) / step) * step; v <= seg.to + 1e-9; v += step) ticks.push(Number(v.toFixed(3)));
   return ticks;
 }
 
@@ -513,7 +519,7 @@ function timelineHtml(r: Report, t: Timeline): string {
       const x = X(v);
       parts.push(
         `<line class="tick" x1="${n1(x)}" x2="${n1(x)}" y1="${TOP - 22}" y2="${plotBottom}" stroke="${c.rule}" stroke-width="1"/>`,
-        `<text x="${n1(x)}" y="${TOP - 28}" font-size="12" fill="${c.muted}" text-anchor="${v === seg.from && seg === segments[0] ? 'start' : 'middle'}">${xml(offset(v))}</text>`,
+        `<text x="${n1(x)}" y="${TOP - 28}" font-size="12" fill="${c.muted}" text-anchor="${v === seg.from && seg === segments[0] ? 'start' : 'middle'}">${xml(seg.fromRunStart && v > seg.from ? `run+${formatDuration((v - seg.from) * 1000)}` : offset(v))}</text>`,
       );
     }
     if (seg.compressed && seg !== segments[segments.length - 1]) {

@@ -94,6 +94,33 @@ describe('the HTML report', () => {
     );
   });
 
+  it('draws a run that started days after the incident at the scale of the run, its axis counting from its start', () => {
+    const days = 3 * 86_400;
+    const late: RunReport = {
+      ...drill,
+      incident_start: new Date(Date.parse(drill.incident_start) - days * 1000).toISOString(),
+      elapsed_s: drill.elapsed_s + days,
+      rto: { ...drill.rto!, target_s: 336 * 3600, elapsed_s: drill.elapsed_s + days },
+    };
+    const html = renderHtml(late);
+    const scale = /data-scale="([^"]+)"/
+      .exec(html)![1]!
+      .split(' ')
+      .map((p) => p.split(':').map(Number));
+    const [from, to] = scale.at(-1)!;
+    // The run took about 14s: its piece of the axis is that long (and a margin), not hours.
+    expect(to! - from!).toBeGreaterThan(13);
+    expect(to! - from!).toBeLessThan(30);
+    const widths = [...html.matchAll(/<rect class="bar attempt[^"]*" x="[^"]+" y="[^"]+" width="([^"]+)"/g)].map((m) => Number(m[1]));
+    expect(Math.max(...widths)).toBeGreaterThan(50);
+    const ticks = [...html.matchAll(/<text [^>]*fill="#57606a" text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]);
+    // The run's start (T0+72h01m: 72h and 30s, to the minute), then seconds from it, no two ticks alike.
+    const run = ticks.filter((t) => t.startsWith('run+'));
+    expect(run.length).toBeGreaterThan(2);
+    expect(new Set(run).size).toBe(run.length);
+    expect(ticks).toContain('T0+72h01m');
+  });
+
   it('escapes every text a runbook, a command or an operator wrote', () => {
     const hostile = '<script>alert(1)</script>"\'&';
     const shown = '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;';
