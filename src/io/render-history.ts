@@ -1,6 +1,7 @@
 import type { DrillDue, HistoryRun, RunbookHistory, StepHistory } from '../report/history.js';
 import { formatDuration, formatInterval } from '../util/duration.js';
 import type { Style } from './style.js';
+import { sanitizeOutput } from './sanitize.js';
 import { table } from './table.js';
 
 const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
@@ -109,7 +110,8 @@ export function renderHistory(histories: readonly RunbookHistory[], style: Style
   const out: string[] = [];
   for (const history of histories) {
     if (out.length > 0) out.push('');
-    out.push(`${style.bold(style.cyan(history.runbook))}  ${history.title}`, `  ${headLine(history)}`);
+    // A title comes from report.json files anyone with the state dir may have written: it must not drive the terminal.
+    out.push(`${style.bold(style.cyan(history.runbook))}  ${sanitizeOutput(history.title, { colour: false })}`, `  ${headLine(history)}`);
     for (const series of seriesOf(history)) out.push(`  ${seriesLine(series, style, unicode)}`);
     const header = ['STEP', 'RUNS', 'BUDGET', 'MEDIAN', 'P90', 'SUGGESTED'].map((h) => style.bold(h));
     const rows = [header, ...history.steps.map((s) => stepRow(s, style))];

@@ -154,6 +154,15 @@ describe('RTO over time', () => {
   });
 });
 
+describe('titles from past reports', () => {
+  it('cannot drive the terminal: escape sequences and bidi controls in a runbook title are taken out', () => {
+    const hostile = report(0, { a: 60 }, { title: 'DB\u001b]0;pwned\u0007\u001b[2J\u202eevil' });
+    const text = renderHistory(buildHistory([hostile]), plain, true);
+    expect(text).toContain('db  DB');
+    expect(text).not.toMatch(/[\u001b\u0007\u202e]/);
+  });
+});
+
 describe('overdue drills', () => {
   const runbook = { name: 'db', file: '/r/db.yaml', drillEveryMs: 30 * DAY };
   const now = new Date('2026-03-01T00:00:00Z');
