@@ -1,3 +1,4 @@
+import { formatInterval } from '../util/duration.js';
 import type { ReportChecklistItem, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
 import { controlPictures, correctionText, fmt, integrityLines, stepStatus } from './text.js';
@@ -145,7 +146,7 @@ function summary(r: RunReport): string[] {
           : [
               [
                 'Next drill due',
-                `${r.next_drill_due ? mdText(r.next_drill_due) : 'not set (only a drill that succeeded sets it)'} (every ${fmt(r.drill_every_s)})`,
+                `${r.next_drill_due ? mdText(r.next_drill_due) : 'not set (only a drill that succeeded sets it)'} (every ${formatInterval(r.drill_every_s * 1000)})`,
               ],
             ]),
       ],

@@ -319,7 +319,7 @@ describe('the post-incident review layout', () => {
       Integrity: 'check: shop matches s3://bkt/m.json: 2 tables, 10 rows',
       'Time running / waiting for the operator': '15m / 5m',
       Journal: `42 entries, head ${'ef'.repeat(32)}`,
-      'Next drill due': '2027-02-27T02:20:00.000Z (every 2160h)',
+      'Next drill due': '2027-02-27T02:20:00.000Z (every 90d)',
     });
   });
 
