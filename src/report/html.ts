@@ -357,10 +357,11 @@ function buildTimeline(r: Report): Timeline {
     ...gaps.map((g) => g.to),
   ];
   // A budget far past the run's end (a manual step's 2m, answered in seconds) is cut at the axis's end, not drawn to scale.
-  const contentEnd = Math.max(...ends);
+  // Folded, not spread: a wait polled every second for days has more attempts than a call takes arguments.
+  const contentEnd = ends.reduce((a, b) => Math.max(a, b));
   for (const row of rows) if (row.budget && row.budget.to <= runStart + (contentEnd - runStart) * 1.5) ends.push(row.budget.to);
-  const end = Math.max(...ends);
-  bars.push(...mergedWaits(waits, Math.max(1, (end - runStart) / 500)));
+  const end = ends.reduce((a, b) => Math.max(a, b));
+  for (const wait of mergedWaits(waits, Math.max(1, (end - runStart) / 500))) bars.push(wait);
   const rpo = r.rpo === null ? null : { target: r.rpo.target_s, backup: -r.rpo.achieved_s, evidence: r.rpo.evidence };
   return { rows, bars, marks, gaps, runStart, end, rto: r.rto?.target_s ?? null, rpo };
 }

@@ -121,6 +121,28 @@ describe('the HTML report', () => {
     expect(ticks).toContain('T0+72h01m');
   });
 
+  it('draws a wait polled 150,000 times (every second for about two days): one bar per poll, no stack overflow', () => {
+    const restore = drill.steps.find((s) => s.id === 'restore')!;
+    const start = Date.parse(restore.started_at!);
+    const polls = 150_000;
+    const log = Array.from({ length: polls }, (_, k) => ({
+      attempt: k + 1,
+      started_at: new Date(start + k * 1000).toISOString(),
+      finished_at: new Date(start + k * 1000 + 20).toISOString(),
+      duration_s: 0.02,
+      exit_code: k === polls - 1 ? 0 : 1,
+      error: null,
+      error_tail: null,
+      output_tail: 'replication lag: 3s',
+    }));
+    const html = renderHtml({
+      ...drill,
+      steps: drill.steps.map((s) => (s.id === 'restore' ? { ...s, attempts: polls, attempt_log: log } : s)),
+    });
+    expect(html).toMatch(/<rect class="bar attempt ok" [^>]*data-step="restore" data-attempt="150000"/);
+    expect(html).toContain('</html>');
+  }, 60_000);
+
   it('escapes every text a runbook, a command or an operator wrote', () => {
     const hostile = '<script>alert(1)</script>"\'&';
     const shown = '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&apos;&amp;';
