@@ -41,12 +41,16 @@ export function xml(text: string): string {
  * A command's error output and a note may hold control characters (ESC of an escape sequence, BEL):
  * the md, html and JUnit reports show them as their Unicode pictures (␛, ␇), so `drctl report` never
  * drives the terminal and the XML stays XML 1.0 (which has no place for them). The C1 controls
- * (U+0080 to U+009F: CSI, a terminal reads as ESC [), which have no pictures, show as `\u009b`.
+ * (U+0080 to U+009F: CSI, a terminal reads as ESC [), which have no pictures, show as `\u009b`, and so
+ * do the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069): a
+ * right-to-left override in a step's title would show the step id and status after it reversed.
  * Tab, line feed and carriage return stay; JSON keeps the raw text, escaped.
  */
 export function controlPictures(text: string): string {
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) =>
-    c > '\u007f' ? `\\u00${c.charCodeAt(0).toString(16)}` : String.fromCharCode(0x2400 + (c === '\u007f' ? 0x21 : c.charCodeAt(0))),
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c > '\u007f'
+      ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+      : String.fromCharCode(0x2400 + (c === '\u007f' ? 0x21 : c.charCodeAt(0))),
   );
 }

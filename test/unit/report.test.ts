@@ -135,6 +135,22 @@ describe('reports', () => {
     }
   });
 
+  it('md, html and junit: a bidirectional override in a title shows as \\u202e, so the step id and status after it read as written', () => {
+    const hostile: RunReport = {
+      ...report,
+      title: 'Restore \u202eevil',
+      steps: report.steps.map((s) =>
+        s.id === 'restore' ? { ...s, title: 'Restore \u202edesrever \u2066isolate\u2069 \u202aembed\u202c' } : s,
+      ),
+    };
+    for (const format of ['md', 'html', 'junit', 'junit-ant'] as const) {
+      const text = renderReport(hostile, format);
+      expect(text, format).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      expect(text, format).toContain('Restore \\u202edesrever \\u2066isolate\\u2069 \\u202aembed\\u202c');
+      expect(text, format).toContain('Restore \\u202eevil');
+    }
+  });
+
   it('md: a table of steps with the over-budget flag', () => {
     const md = renderReport(report, 'md');
     expect(md).toContain('# Complete \\<database\\> loss — DR drill report');
