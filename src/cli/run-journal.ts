@@ -83,3 +83,18 @@ export function hasEnded(record: RunRecord): boolean {
 export function writeReportOf(run: RunToAppendTo): string {
   return withJournalLocked(run.journal, () => writeReportJson(run.stateDir, loadRun(run.stateDir, run.record.runId)));
 }
+
+/**
+ * Write report.json again, as writeReportOf, when the journal as it stands now holds the run's end:
+ * also for a run whose drctl is still writing its reports (it journaled run.finished, has not let go
+ * of its lock). That drctl writes report.json under the journal's lock too, so whichever of the two
+ * writes second writes the report with every entry. Whether it was written.
+ */
+export function writeReportIfEnded(run: RunToAppendTo): boolean {
+  return withJournalLocked(run.journal, () => {
+    const record = loadRun(run.stateDir, run.record.runId);
+    if (!hasEnded(record)) return false;
+    writeReportJson(run.stateDir, record);
+    return true;
+  });
+}

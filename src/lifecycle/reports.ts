@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RunSummary } from '../engine/events.js';
-import { readJournal } from '../journal/journal.js';
+import { readJournal, withJournalLocked } from '../journal/journal.js';
 import type { RunRecord } from '../journal/record.js';
 import { noteOf } from '../journal/record.js';
 import { journalFile, runDir } from '../journal/runs.js';
@@ -60,16 +60,37 @@ export function writeRunReports(
   requests: readonly ReportRequest[],
   warn: (message: string) => void,
 ): RunReport {
-  const report = buildReport(withNotes(stateDir, record));
-  const targets: ReportRequest[] = [{ file: reportJsonFile(stateDir, record.runId), format: 'json' }, ...requests];
-  for (const { file, format } of targets) {
+  const write = (report: RunReport, { file, format }: ReportRequest): void => {
     try {
       writeFileAtomic(file, renderReport(report, format, format === 'html' ? { history: historyUpTo([stateDir], report) } : {}));
     } catch (error) {
       warn(`could not write the ${format} report ${file}: ${(error as Error).message}`);
     }
-  }
+  };
+  // The journal read and report.json written under the journal's lock: a note appended after the read
+  // waits, then sees run.finished and writes report.json again (src/cli/run-journal.ts), so the last
+  // report.json written holds every note.
+  const report = withJournalLockedIfAny(journalFile(stateDir, record.runId), () => {
+    const built = buildReport(withNotes(stateDir, record));
+    write(built, { file: reportJsonFile(stateDir, record.runId), format: 'json' });
+    return built;
+  });
+  for (const request of requests) write(report, request);
   return report;
+}
+
+/** `work` under the journal's lock; without it when the journal cannot be opened (the reports are written all the same). */
+function withJournalLockedIfAny<T>(file: string, work: () => T): T {
+  let ran = false;
+  try {
+    return withJournalLocked(file, () => {
+      ran = true;
+      return work();
+    });
+  } catch (error) {
+    if (ran) throw error;
+    return work();
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { writeReportJson } from '../../lifecycle/reports.js';
-import { appendToJournal } from '../../journal/journal.js';
+import { appendToJournal, withJournalLocked } from '../../journal/journal.js';
 import { acquireRunLock, runIsActive, runLockedFromHost } from '../../journal/lock.js';
 import type { RunRecord } from '../../journal/record.js';
 import { applyEntry } from '../../journal/record.js';
@@ -48,7 +48,9 @@ export async function abandonCommand(runRef: string, options: { reason?: string;
     // What the run made for itself (a downloaded backup) is no longer needed by any resume.
     const cleaned = cleanUpLedger(record, (entry) => applyEntry(record, appendToJournal(file, entry, { cutTornTail: false })));
     applyEntry(record, appendToJournal(file, { type: 'run.finished', status: 'aborted', exit_code: 4 }, { cutTornTail: false }));
-    const report = writeReportJson(stateDir, record);
+    // From the journal as it stands, under its lock: a note appended meanwhile is in it (a note that
+    // comes after writes report.json again itself).
+    const report = withJournalLocked(file, () => writeReportJson(stateDir, loadRun(stateDir, record.runId)));
     // The run's own exit code (4, in its report.json) is not this command's: abandoning it succeeded (exit 0).
     process.stdout.write(
       `Abandoned run ${record.runId}: recorded as aborted (the run's exit code: 4); it will not be resumed. Report: ${report}\n`,

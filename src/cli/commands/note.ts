@@ -1,7 +1,7 @@
 import { MAX_NOTE_LENGTH } from '../../journal/entries.js';
 import { UserError } from '../../util/errors.js';
 import { currentOperator } from '../../util/operator.js';
-import { appendEntry, hasEnded, runToAppendTo, writeReportOf } from '../run-journal.js';
+import { appendEntry, hasEnded, runToAppendTo, writeReportIfEnded } from '../run-journal.js';
 
 /**
  * Add an operator's note to a run's journal, from any terminal, while the run goes on or after it
@@ -19,8 +19,9 @@ export function noteCommand(runRef: string, text: string, options: { stateDir?: 
   const { record, active } = run;
   const { user, host } = currentOperator();
   appendEntry(run, { type: 'note', text, user, host });
-  // A run that ended keeps its report beside its journal: it shows the note from now on.
-  if (!active && hasEnded(record)) writeReportOf(run);
+  // A run that ended keeps its report beside its journal: it shows the note from now on. That is so
+  // as soon as its journal holds run.finished, while its drctl may still be writing its reports.
+  if (active || hasEnded(record)) writeReportIfEnded(run);
   const state = active ? 'running' : (record.finished?.status ?? 'not running');
   process.stdout.write(`Noted in run ${record.runId} (${state}) as ${user}@${host}\n`);
   return 0;

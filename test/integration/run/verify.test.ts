@@ -407,4 +407,54 @@ describe('the chain under concurrent writers', () => {
     const result = verify(ws, runId);
     expect(result.stdout, result.all).toContain(`  chain:       intact, lines 1-${lines.length}\n`);
   }, 180_000);
+
+  it('notes appended while the run ends, up to the release of its lock: report.json holds every one, and verify agrees (exit 0)', async () => {
+    const ws = workspace();
+    const steps = Array.from({ length: 12 }, (_, i) => `  - id: s${i}\n    title: Step ${i}\n    run: echo ${i}\n`).join('');
+    ws.runbook('rb.yaml', `${header('ending', 'Ending run')}steps:\n${steps}`);
+    // Many report files make the run's end (after its last read of the journal) last a while.
+    const reports = Array.from({ length: 300 }, (_, i) => [
+      '--report',
+      `${i % 2 ? 'html' : 'md'}:out/r${i}.${i % 2 ? 'html' : 'md'}`,
+    ]).flat();
+    const running = startDrctl(['run', 'rb.yaml', '--yes', ...reports, '--state-dir', ws.stateDir], { cwd: ws.dir });
+    let done = false;
+    const exited = exitWithin(running, 120_000).finally(() => {
+      done = true;
+    });
+    let sent = 0;
+    const ended = (runId: string): boolean => readFileSync(journalPath(ws.stateDir, runId), 'utf8').includes('{"type":"run.finished"');
+    // Four terminals noting until the run has journaled its end, then once more each: those last
+    // notes land while the run writes its reports, and none comes after it let go of its lock.
+    const terminal = async (): Promise<void> => {
+      while (!done) {
+        let runId: string;
+        try {
+          runId = onlyRunId(ws.stateDir);
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
+        const last = ended(runId);
+        const note = await drctlAsync(['note', runId, `note ${sent++}`, '--state-dir', ws.stateDir], { cwd: ws.dir });
+        expect(note.status, note.all).toBe(0);
+        if (last) return;
+      }
+    };
+    await Promise.all([terminal(), terminal(), terminal(), terminal()]);
+    const exit = await exited;
+    expect(exit.code, running.stdout() + running.stderr()).toBe(0);
+
+    const runId = onlyRunId(ws.stateDir);
+    const entries = readFileSync(journalPath(ws.stateDir, runId), 'utf8')
+      .slice(0, -1)
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; text?: string });
+    const journaled = entries.filter((e) => e.type === 'note').map((e) => e.text);
+    expect(entries.findIndex((e) => e.type === 'note')).toBeLessThan(entries.findIndex((e) => e.type === 'run.finished'));
+    expect(entries.at(-1)!.type).toBe('note');
+    expect(readReport(ws.stateDir, runId).notes.map((n) => n.text)).toEqual(journaled);
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(0);
+  }, 180_000);
 });
