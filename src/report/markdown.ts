@@ -478,6 +478,9 @@ function communications(r: RunReport): string[] {
 /** The data-loss window: the changes after the backup the run restored (the RPO achieved), or a placeholder when the run recorded none. */
 function dataLoss(r: RunReport): string {
   if (!r.rpo) return 'Data loss: <data-loss window: the run recorded no backup>';
-  const backupAt = new Date(Date.parse(r.incident_start) - r.rpo.achieved_s * 1000).toISOString();
-  return `Data loss: changes after ${backupAt} (backup ${oneLine(r.rpo.evidence)}), ${fmt(r.rpo.achieved_s)} before the incident (RPO ${fmt(r.rpo.target_s)})`;
+  const backupAt = Date.parse(r.incident_start) - r.rpo.achieved_s * 1000;
+  const since = `${fmt(r.rpo.achieved_s)} before the incident (RPO ${fmt(r.rpo.target_s)})`;
+  // A journal edited by hand may hold an incident start that is no time (or none a date can hold): the window is then said without its date.
+  if (!(Math.abs(backupAt) <= 8.64e15)) return `Data loss: changes after the backup ${oneLine(r.rpo.evidence)}, ${since}`;
+  return `Data loss: changes after ${new Date(backupAt).toISOString()} (backup ${oneLine(r.rpo.evidence)}), ${since}`;
 }

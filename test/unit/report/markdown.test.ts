@@ -341,6 +341,11 @@ describe('the post-incident review layout', () => {
     expect(md).toContain('Steps: 4 (1 failed, 2 rolled back, 1 not run).');
   });
 
+  it('a journal whose incident start is no time (edited by hand) still gives a report, the data-loss window without its date', () => {
+    const md = renderMarkdown(report({ incident_start: 'soon' }));
+    expect(md).toContain('Data loss: changes after the backup s3://bkt/backup_0153.sql.gz, 7m before the incident (RPO 15m)');
+  });
+
   it('a missed objective and a differing fingerprint are in bold', () => {
     const md = renderMarkdown(
       report({
