@@ -113,7 +113,7 @@ describe('the HTML report', () => {
     expect(to! - from!).toBeLessThan(30);
     const widths = [...html.matchAll(/<rect class="bar attempt[^"]*" x="[^"]+" y="[^"]+" width="([^"]+)"/g)].map((m) => Number(m[1]));
     expect(Math.max(...widths)).toBeGreaterThan(50);
-    const ticks = [...html.matchAll(/<text [^>]*fill="#57606a" text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]);
+    const ticks = [...html.matchAll(/<text [^>]*fill="#57606a" text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]!);
     // The run's start (T0+72h01m: 72h and 30s, to the minute), then seconds from it, no two ticks alike.
     const run = ticks.filter((t) => t.startsWith('run+'));
     expect(run.length).toBeGreaterThan(2);
