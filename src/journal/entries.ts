@@ -306,6 +306,32 @@ const isDate = (value: unknown): boolean => typeof value === 'string' && datePro
 const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 /** A device or inode number: as Node's stat gives it, above 2^53 too. */
 const isNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
+const isNumberOrNull = (value: unknown): boolean => value === null || isNumber(value);
+const isFlag = (value: unknown): value is boolean => typeof value === 'boolean';
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isTexts = (value: unknown): boolean => Array.isArray(value) && value.every(isText);
+/** A field added in a later version: absent in older journals, of its type where present. */
+const absentOr =
+  (check: (value: unknown) => boolean) =>
+  (value: unknown): boolean =>
+    value === undefined || check(value);
+const RUN_MODES: ReadonlySet<unknown> = new Set<RunMode>(['real', 'drill', 'dry-run']);
+const FINAL_STATUSES: ReadonlySet<unknown> = new Set<Exclude<RunStatus, 'interrupted'>>(['succeeded', 'failed', 'rolled_back', 'aborted']);
+const FAILURE_DECISIONS: ReadonlySet<unknown> = new Set<FailureDecision>(['continue', 'rollback', 'fail', 'abort']);
+const STEP_KINDS: ReadonlySet<unknown> = new Set(['run', 'exec', 'uses', 'manual']);
+const isPlannedSteps = (value: unknown): boolean =>
+  Array.isArray(value) && value.every((step) => isObject(step) && isText(step.id) && isText(step.title) && isNumberOrNull(step.budget_ms));
+const isObjectives = (value: unknown): boolean =>
+  isObject(value) && isNumberOrNull(value.rto_ms) && isNumberOrNull(value.rpo_ms) && absentOr(isNumberOrNull)(value.drill_every_ms);
+const isOptions = (value: unknown): boolean =>
+  isObject(value) &&
+  isFlag(value.yes) &&
+  isFlag(value.accept_manual) &&
+  isTextOrNull(value.start_at) &&
+  isTexts(value.reports) &&
+  absentOr(isTextOrNull)(value.aws_profile) &&
+  absentOr(isTextOrNull)(value.aws_region);
+const isRecoveryPoint = (value: unknown): boolean => isObject(value) && isText(value.at) && isText(value.evidence);
 const isWho = (value: unknown): boolean => {
   if (value === undefined) return true;
   if (value === null || typeof value !== 'object') return false;
@@ -314,13 +340,115 @@ const isWho = (value: unknown): boolean => {
 };
 
 /**
- * Whether a line of a known entry type has the fields resume and the reports read from it, of their
- * types: for the entries written by an operator's command (note, a correction of T0, abandon) or one
- * per answer or ledger change, a line with a field of the wrong type is a damaged line, not an entry,
- * so the reader names the line instead of a report failing on it.
+ * Whether a line of a known entry type has the fields resume, the record and the reports read from
+ * it, of their types: a line with a field missing or of the wrong type is a damaged line, not an
+ * entry, so the reader names the line instead of a report, `drctl runs` or resume failing on it.
+ * A field added in a later version may be absent (journals of earlier versions), never mistyped.
  */
 export function hasEntryFields(entry: { type: JournalEntryType } & Record<string, unknown>): boolean {
   switch (entry.type) {
+    case 'run.started':
+      return (
+        isText(entry.run_id) &&
+        isText(entry.runbook) &&
+        isText(entry.title) &&
+        isText(entry.file) &&
+        isText(entry.digest) &&
+        RUN_MODES.has(entry.mode) &&
+        isText(entry.incident_start) &&
+        isObject(entry.inputs) &&
+        isTexts(entry.secret_inputs) &&
+        isObjectives(entry.objectives) &&
+        isOptions(entry.options) &&
+        isPlannedSteps(entry.steps) &&
+        isNumber(entry.pid) &&
+        isWho(entry.operator) &&
+        absentOr(isText)(entry.tool_version) &&
+        absentOr(isTextOrNull)(entry.runbook_version) &&
+        absentOr(isObject)(entry.scope)
+      );
+    case 'run.resumed':
+      return (
+        isNumber(entry.pid) &&
+        isWho(entry.operator) &&
+        absentOr(isText)(entry.tool_version) &&
+        isTextOrNull(entry.in_flight) &&
+        isFlag(entry.torn_tail) &&
+        isFlag(entry.forced) &&
+        (entry.preflight === 'ran' || entry.preflight === 'skipped') &&
+        isPlannedSteps(entry.steps)
+      );
+    case 'step.started':
+      return isText(entry.step) && isCount(entry.number) && STEP_KINDS.has(entry.kind);
+    case 'step.process':
+      return isText(entry.step) && isFlag(entry.rollback) && isNumber(entry.pgid) && absentOr(isText)(entry.tag);
+    case 'step.attempt':
+      return (
+        isText(entry.step) &&
+        isCount(entry.attempt) &&
+        isNumberOrNull(entry.exit_code) &&
+        // A try's times edited by hand still rebuild (record.ts recordAttempt): only their types are checked.
+        absentOr(isNumber)(entry.duration_ms) &&
+        absentOr(isText)(entry.ended) &&
+        isTextOrNull(entry.error) &&
+        absentOr(isText)(entry.stdout_tail) &&
+        absentOr(isText)(entry.stderr_tail)
+      );
+    case 'action.record':
+      return isText(entry.step) && isFlag(entry.rollback) && isObject(entry.record);
+    case 'prompt.asked':
+      return isTextOrNull(entry.step) && isText(entry.question);
+    case 'prompt.answered':
+      return (
+        isTextOrNull(entry.step) &&
+        isText(entry.question) &&
+        isNumber(entry.wait_ms) &&
+        isWho(entry.who) &&
+        absentOr(isText)(entry.text) &&
+        absentOr((value) => value === true)(entry.by_default)
+      );
+    case 'step.over_budget':
+      return isText(entry.step) && isNumber(entry.budget_ms);
+    case 'rto.at_risk':
+      return isNumber(entry.projected_ms) && isNumber(entry.rto_ms) && isNumber(entry.elapsed_ms);
+    case 'step.finished':
+      return (
+        isText(entry.step) &&
+        isCount(entry.number) &&
+        STEP_STATUSES.has(entry.status) &&
+        isCount(entry.attempts) &&
+        isNumberOrNull(entry.exit_code) &&
+        isNumber(entry.duration_ms) &&
+        isNumber(entry.waiting_ms) &&
+        isFlag(entry.over_budget) &&
+        isObject(entry.outputs) &&
+        isTextOrNull(entry.reason) &&
+        absentOr(isText)(entry.error_tail) &&
+        isTexts(entry.redacted_outputs) &&
+        absentOr(isRecoveryPoint)(entry.recovery_point) &&
+        absentOr((value) => FAILURE_DECISIONS.has(value))(entry.then) &&
+        isNumberOrNull(entry.budget_ms)
+      );
+    case 'run.aborting':
+      return isTextOrNull(entry.step) && isText(entry.reason);
+    case 'rollback.started':
+      return isTexts(entry.steps);
+    case 'rollback.step.started':
+      return isText(entry.step) && isFlag(entry.automatic);
+    case 'rollback.step':
+      return (
+        isText(entry.step) &&
+        isFlag(entry.ok) &&
+        isNumberOrNull(entry.exit_code) &&
+        isNumber(entry.duration_ms) &&
+        isTextOrNull(entry.reason)
+      );
+    case 'rollback.finished':
+      return isFlag(entry.ok);
+    case 'run.interrupted':
+      return isText(entry.signal);
+    case 'run.finished':
+      return FINAL_STATUSES.has(entry.status) && isNumber(entry.exit_code);
     case 'note':
       return isText(entry.text) && isText(entry.user) && isText(entry.host);
     case 'incident_start.corrected':
@@ -373,6 +501,11 @@ export function hasEntryFields(entry: { type: JournalEntryType } & Record<string
     case 'review.sign_off':
       return isText(entry.name) && isTextOrNull(entry.role) && isTextOrNull(entry.covers) && isText(entry.user) && isText(entry.host);
     default:
-      return true;
+      return assertEveryType(entry.type);
   }
+}
+
+/** Every entry type has its case above: a new type without one does not compile. */
+function assertEveryType(type: never): boolean {
+  throw new Error(`no field check for journal entry type ${String(type)}`);
 }

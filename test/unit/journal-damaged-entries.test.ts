@@ -46,6 +46,25 @@ const good: Record<string, Record<string, unknown>> = {
   'step.rerun': { type: 'step.rerun', step: 'one', number: 1, previous: 'succeeded' },
   'cleanup.registered': { type: 'cleanup.registered', step: 'one', path: '/tmp/x', kind: 'file', keep: false, dev: 2049, ino: 2 ** 60 },
   'cleanup.done': { type: 'cleanup.done', path: '/tmp/x', result: 'failed', error: 'busy' },
+  'step.started': { type: 'step.started', step: 'one', number: 1, kind: 'run' },
+  'step.finished': {
+    type: 'step.finished',
+    step: 'one',
+    number: 1,
+    status: 'failed',
+    attempts: 1,
+    exit_code: 3,
+    duration_ms: 20,
+    waiting_ms: 0,
+    over_budget: false,
+    outputs: {},
+    reason: 'exit code 3',
+    error_tail: 'no such table',
+    redacted_outputs: [],
+    then: 'fail',
+    budget_ms: null,
+  },
+  'run.finished': { type: 'run.finished', status: 'failed', exit_code: 1 },
 };
 
 const hostile: Array<[string, Record<string, unknown>]> = [
@@ -62,6 +81,14 @@ const hostile: Array<[string, Record<string, unknown>]> = [
   ['a ledger entry whose path is an object', { ...good['cleanup.registered'], path: { a: 1 } }],
   ['a ledger entry of an unknown kind', { ...good['cleanup.registered'], kind: 'zz', keep: 'no' }],
   ['a ledger result that is none', { ...good['cleanup.done'], path: 5, result: {}, error: 7 }],
+  ['a step start without its step', { type: 'step.started', number: 1, kind: 'run' }],
+  ['a step end whose error tail is not text', { ...good['step.finished'], error_tail: { a: 1 } }],
+  ['a step end without its outputs and status', { type: 'step.finished', step: 'one', number: 1 }],
+  ['a run end with a status that is not a run status', { ...good['run.finished'], status: 'exploded' }],
+  ['a run end with no exit code', { type: 'run.finished', status: 'failed' }],
+  ['a resume without its steps', { type: 'run.resumed', pid: 1, in_flight: null, torn_tail: false, forced: false, preflight: 'ran' }],
+  ['an answer whose wait is text', { type: 'prompt.answered', step: 'one', question: 'step.action', answer: 'run', wait_ms: 'x' }],
+  ['a rollback that names no steps', { type: 'rollback.started', steps: 'one' }],
 ];
 
 describe('new journal entries with fields of the wrong types', () => {
@@ -76,6 +103,25 @@ describe('new journal entries with fields of the wrong types', () => {
   it.each(hostile)('names %s as a damaged line of the journal', (_what, entry) => {
     expect(() => readWith(entry)).toThrow(UserError);
     expect(() => readWith(entry)).toThrow(/journal\.jsonl:2:1: the run journal is damaged/);
+  });
+
+  it.each([
+    ['without its objectives, options and steps', { objectives: undefined, options: undefined, steps: undefined }],
+    ['of an unknown mode, its steps not a list', { mode: 'chaos', steps: { id: 'one' } }],
+    ['whose objectives are text', { objectives: '15m' }],
+  ])('names a run start %s as the first line, damaged', (_what, fields) => {
+    const file = join(dir, 'journal.jsonl');
+    writeFileSync(file, `${JSON.stringify({ ...started, ...fields })}\n${JSON.stringify({ ...good.note, t: T })}\n`);
+    expect(() => readJournal(file)).toThrow(/journal\.jsonl:1:1: the run journal is damaged/);
+  });
+
+  it('reads a journal of an earlier version: a run start without operator, version and scope, a step end without its error tail', () => {
+    const file = join(dir, 'journal.jsonl');
+    const { error_tail: _tail, ...finished } = good['step.finished']!;
+    const lines = [{ ...started, objectives: { rto_ms: null, rpo_ms: null } }, good['step.started'], finished, good['run.finished']];
+    writeFileSync(file, lines.map((l) => `${JSON.stringify({ t: T, ...l })}\n`).join(''));
+    const { entries } = readJournal(file);
+    expect(buildReport(rebuildRun(entries)).status).toBe('failed');
   });
 
   it('reads a checklist answer whose wait is negative or fractional (the wall clock stepped back)', () => {
