@@ -17,7 +17,7 @@ export interface RenderContext {
 export function renderReport(report: RunReport, format: ReportFormat, context: RenderContext = {}): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return `${jsonText(report)}\n`;
     case 'md':
       return renderMarkdown(report);
     case 'junit':
@@ -26,4 +26,17 @@ export function renderReport(report: RunReport, format: ReportFormat, context: R
     case 'html':
       return renderHtml(report, context.history);
   }
+}
+
+/**
+ * report.json's text. JSON.stringify escapes only the C0 controls; the C1 controls (CSI, U+009B, a
+ * terminal reads as ESC [), DEL, bidirectional overrides and line separators of a command's output
+ * are written as \u escapes too, so `drctl report` printing the JSON never drives the terminal.
+ * The value parsed back is the same.
+ */
+function jsonText(report: RunReport): string {
+  return JSON.stringify(report, null, 2).replace(
+    /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -151,6 +151,18 @@ describe('reports', () => {
     }
   });
 
+  it('json: C1 controls, bidirectional overrides and line separators are \\u escapes in the text, the same value parsed back', () => {
+    const hostile: RunReport = {
+      ...report,
+      title: 'Restore \u202eevil\u2028next',
+      steps: report.steps.map((s) => (s.id === 'restore' ? { ...s, error_tail: 'pg_restore: \u009b2J\u007f\u0085' } : s)),
+    };
+    const text = renderReport(hostile, 'json');
+    expect(text).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2028\u2029]/);
+    expect(text).toContain('"error_tail": "pg_restore: \\u009b2J\\u007f\\u0085"');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(hostile)));
+  });
+
   it('md: a table of steps with the over-budget flag', () => {
     const md = renderReport(report, 'md');
     expect(md).toContain('# Complete \\<database\\> loss — DR drill report');
