@@ -423,7 +423,13 @@ describe('the chain under concurrent writers', () => {
       done = true;
     });
     let sent = 0;
-    const ended = (runId: string): boolean => readFileSync(journalPath(ws.stateDir, runId), 'utf8').includes('{"type":"run.finished"');
+    const ended = (runId: string): boolean => {
+      try {
+        return readFileSync(journalPath(ws.stateDir, runId), 'utf8').includes('{"type":"run.finished"');
+      } catch {
+        return false;
+      }
+    };
     // Four terminals noting until the run has journaled its end, then once more each: those last
     // notes land while the run writes its reports, and none comes after it let go of its lock.
     const terminal = async (): Promise<void> => {
