@@ -98,11 +98,15 @@ describe('reports are written without following a symlink', () => {
     expect(statSync(join(dir, 'planted.json')).mode & 0o777).toBe(0o600);
   });
 
-  it('report --output into a folder that does not exist says so in one line', () => {
-    expectRefused(
-      cli('report', runId, '--state-dir', 'reports-state', '--output', 'nowhere/r.json'),
-      'drctl: cannot write nowhere/r.json: ENOENT\n',
-    );
+  it('report --output into a folder that does not exist makes it, as run --report does; a file in the way is one line', () => {
+    const made = cli('report', runId, '--state-dir', 'reports-state', '--output', 'nowhere/r.json');
+    expect(made.status, made.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'nowhere', 'r.json'), 'utf8')).run_id).toBe(runId);
+    writeFileSync(join(dir, 'in-the-way'), 'a file');
+    const refused = cli('report', runId, '--state-dir', 'reports-state', '--output', 'in-the-way/r.json');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^drctl: --output in-the-way\/r\.json: cannot write there \(.*in-the-way is not a directory\)\n$/);
   });
 
   it('report --output on a full disk says which file and how many bytes it needed, and leaves no temporary file', (context) => {

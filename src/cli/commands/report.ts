@@ -37,11 +37,11 @@ export function reportCommand(runRef: string | undefined, options: { stateDir?: 
 function writeOutput(file: string, text: string): void {
   try {
     makeFolder(dirname(resolve(file)));
-    writeFileAtomic(file, text);
   } catch (error) {
-    if (error instanceof UserError) throw new UserError(`--output ${file}: cannot write there (${error.message})`);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
-    throw new UserError(`--output ${file}: cannot write there (${code})`);
+    const why = error instanceof UserError ? error.message : (error as NodeJS.ErrnoException).code;
+    if (why === undefined) throw error;
+    throw new UserError(`--output ${file}: cannot write there (${why})`);
   }
+  // Its own errors name the file and say why (a full disk, a folder in the way).
+  writeFileAtomic(file, text);
 }
