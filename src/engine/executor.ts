@@ -153,7 +153,6 @@ export class Executor {
       text: questionText(question),
       ...(this.deps.channel.answersByDefault ? { by_default: true as const } : {}),
     });
-
     return answer;
   }
 

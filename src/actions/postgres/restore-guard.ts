@@ -8,6 +8,10 @@ const NEWLINE = 0x0a;
 /** Lines outside COPY data longer than this are passed on without a look (no line drctl acts on is that long). */
 const LONGEST_LINE_LOOKED_AT = 4096;
 
+/** First bytes of a line that may end a transaction: C/c(OMMIT), E/e(ND), R/r(OLLBACK), A/a(BORT), space, tab. */
+const MAY_END_TRANSACTION: ReadonlySet<number> = new Set([0x43, 0x63, 0x45, 0x65, 0x52, 0x72, 0x41, 0x61, 0x20, 0x09]);
+const OWN_END = /^(?:commit|end|rollback|abort)(?:\s+(?:work|transaction))?\s*(?:;|$)/i;
+
 /** Why a plain dump must not be committed: the guard's error. */
 export class DumpRefused extends Error {}
 
@@ -23,6 +27,8 @@ export interface DumpGuardOptions {
   beforeCommit(): string | undefined;
   /** ROLLBACK instead of COMMIT once the dump is complete and checked: a rehearsal that changes nothing. */
   rollback?: boolean;
+  /** SQL sent after the dump, before COMMIT or ROLLBACK: a check that the transaction is still the one the prelude began. */
+  seal?: string;
 }
 
 /**
@@ -43,6 +49,13 @@ export class DumpGuard extends Transform {
   private readonly options: DumpGuardOptions;
   private started = false;
   private inCopy = false;
+  /**
+   * The first line outside COPY data that reads as a transaction end of the dump's own (COMMIT, END,
+   * ROLLBACK, ABORT: pg_dump writes none but the one closing its lone BEGIN;). It may sit in a
+   * function's body, where it is harmless; when psql fails, it means drctl cannot promise that
+   * nothing was committed.
+   */
+  ownEnd: string | undefined;
   /** After a lone `BEGIN;` line dropped, until the `COMMIT;` line that closes it. */
   private inBlock = false;
   /** Outside COPY data: the start of a line that the next chunk ends. */
@@ -111,7 +124,7 @@ export class DumpGuard extends Transform {
       callback(new DumpRefused(objection));
       return;
     }
-    callback(null, Buffer.from(this.options.rollback ? '\nROLLBACK;\n' : '\nCOMMIT;\n'));
+    callback(null, Buffer.from(`\n${this.options.seal ?? ''}${this.options.rollback ? 'ROLLBACK;' : 'COMMIT;'}\n`));
   }
 
   /** Scan COPY data from `pos`: count its lines, and stop after the `\.` line that ends it. Returns where scanning stopped. */
@@ -145,12 +158,14 @@ export class DumpGuard extends Transform {
   /** Look at one line outside COPY data (with its line break); false drops it. */
   private keepLine(line: Buffer): boolean {
     const first = line[0];
+    if (line.length > LONGEST_LINE_LOOKED_AT) return true;
+    // A transaction end of the dump's own, in any case and indentation (the lone BEGIN;'s COMMIT; is taken below).
+    if (this.ownEnd === undefined && !this.inBlock && MAY_END_TRANSACTION.has(first!)) {
+      const text = line.toString('utf8').trim();
+      if (OWN_END.test(text)) this.ownEnd = text;
+    }
     // Only lines starting with C(OPY/OMMIT), -(-), A(LTER), B(EGIN), S(ET) or a backslash matter.
-    if (
-      line.length > LONGEST_LINE_LOOKED_AT ||
-      (first !== 0x43 && first !== 0x2d && first !== 0x41 && first !== 0x42 && first !== 0x53 && first !== 0x5c)
-    )
-      return true;
+    if (first !== 0x43 && first !== 0x2d && first !== 0x41 && first !== 0x42 && first !== 0x53 && first !== 0x5c) return true;
     const text = line.toString('utf8').replace(/\r?\n$/, '');
     // The dump's own \restrict and \unrestrict lines (pg_dump 17.6, 16.10, 15.14 and later): the
     // prelude has restricted psql with a key of drctl's own, which the dump cannot know.

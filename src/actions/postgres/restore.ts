@@ -510,9 +510,15 @@ async function restorePlain(
     ctx.log(
       `${NAME}: this psql cannot refuse the backslash commands a dump may hold (\\! runs a shell command): trust only backups you made, or install psql 17.6, 16.10, 15.14, 14.19, 13.22 or later`,
     );
+  // The transaction is sealed with a key the dump cannot know: a dump that ends it itself (a COMMIT,
+  // END or ROLLBACK of its own, which pg_dump never writes) loses the key, and the check before the
+  // final COMMIT fails, so the step cannot report a restore in one transaction that was not.
+  const { randomBytes } = await import('node:crypto');
+  const seal = randomBytes(16).toString('hex');
   const prelude = [
     restrict ?? '',
     'BEGIN;',
+    `SET LOCAL ${SEAL_SETTING} = '${seal}';`,
     args.role !== undefined ? `SET ROLE ${quoteIdent(args.role)};` : '',
     args.clean ? CLEAN_SQL : '',
   ]
@@ -527,6 +533,8 @@ async function restorePlain(
       return checked.problem;
     },
     rollback: args.rollback ?? false,
+    // concat() keeps the cast from being folded at planning time, where it would fail whatever the WHERE says.
+    seal: `SELECT CAST(concat('${TRANSACTION_ENDED}', current_setting('${SEAL_SETTING}', true)) AS integer) WHERE current_setting('${SEAL_SETTING}', true) IS DISTINCT FROM '${seal}';\n`,
   });
   // psql runs the dump as it arrives; the guard alone sends COMMIT. -X: no ~/.psqlrc.
   const psql = startPipeProcess('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1'], { env, stdin: 'pipe' });
@@ -578,7 +586,7 @@ async function restorePlain(
       throw new ActionError(`${NAME}: ${from.uri}: ${streamError.message}; nothing was committed`, { permanent: true });
     if (exit.code !== null && exit.code !== 0)
       throw new ActionError(
-        `${NAME}: ${target.label}: psql (exit ${exit.code}): ${errorLines(psql.stderrLines())}; nothing was committed`,
+        `${NAME}: ${target.label}: psql (exit ${exit.code}): ${errorLines(psql.stderrLines())}; ${uncommitted(guard)}`,
         {
           permanent: true,
         },
@@ -594,14 +602,31 @@ async function restorePlain(
   // The whole dump is with psql, which may still be building indexes: an interruption stops it
   // there too, and the transaction that has not reached its COMMIT is rolled back.
   const exit = await untilExitOrAbort(psql, ctx.signal);
+  if (exit.code !== 0 && psql.stderrLines().some((line) => line.includes(TRANSACTION_ENDED)))
+    throw new ActionError(
+      `${NAME}: ${from.uri}: the dump ended drctl's transaction itself (a COMMIT, END or ROLLBACK of its own, which pg_dump never writes): what ran before that point was committed, what came after was not; check ${target.label} before trusting it`,
+      { permanent: true },
+    );
   if (exit.code !== 0) {
     const how = exit.code === null ? `ended by ${exit.signal ?? 'a signal'}` : `exit ${exit.code}`;
-    throw new ActionError(`${NAME}: ${target.label}: psql (${how}): ${errorLines(psql.stderrLines())}; nothing was committed`, {
+    throw new ActionError(`${NAME}: ${target.label}: psql (${how}): ${errorLines(psql.stderrLines())}; ${uncommitted(guard)}`, {
       permanent: true,
     });
   }
   return { format, bytes: meter.bytes, sha256, expected: info.sha256, source: info.sha256Source, tables: guard.tables, rows: guard.rows };
 }
+
+/** What a failed plain restore left: nothing, unless the dump may have ended drctl's transaction itself. */
+function uncommitted(guard: { ownEnd: string | undefined }): string {
+  return guard.ownEnd === undefined
+    ? 'nothing was committed'
+    : `the dump holds a transaction end of its own ("${guard.ownEnd.slice(0, 40)}"), so what ran before it may have been committed`;
+}
+
+/** A setting of the restore's own transaction: SET LOCAL, it is gone once that transaction ends. */
+const SEAL_SETTING = 'drctl.restore_seal';
+/** The error the seal's check raises (psql names it in its error line), so the step can say what happened. */
+const TRANSACTION_ENDED = 'drctl: the dump ended the restore transaction before drctl did';
 
 /** The first minor release of each major version whose psql has \restrict. */
 const RESTRICT_SINCE: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };

@@ -223,6 +223,26 @@ $body$;
     expect(pg.psql(`SELECT convert_from(lo_get(oid), 'UTF8') FROM pg_largeobject_metadata`, target.name)).toBe('a large object');
   });
 
+  it('a tampered plain dump that ends the transaction itself (its own commit;, END; or ROLLBACK;) fails, saying what was committed', () => {
+    const plain = readFileSync(files.path('plain.sql'), 'utf8').replace(/^\\(un)?restrict .*\n/gm, '');
+    const at = plain.indexOf('COPY ');
+    for (const end of ['commit;', 'END;', 'ROLLBACK;']) {
+      const target = freshDatabase();
+      const tampered = files.path(`ends-${databases}.sql`);
+      writeFileSync(tampered, `${plain.slice(0, at)}${end}\n${plain.slice(at)}`);
+      const { result, report } = restore(target.url, `      from: file://${tampered}\n`);
+      expect(result.status, `${end}: ${result.all}`).toBe(1);
+      expect(stepOf(report, 'restore').status).toBe('failed');
+      // Ended and carried on: the seal finds it; ROLLBACK; undid the tables, so the COPY after it fails in psql.
+      expect(result.all).toContain(
+        end === 'ROLLBACK;'
+          ? `psql (exit 3): ERROR: relation "public.big" does not exist; the dump holds a transaction end of its own ("ROLLBACK;"), so what ran before it may have been committed`
+          : `postgres.restore: file://${tampered}: the dump ended drctl's transaction itself (a COMMIT, END or ROLLBACK of its own, which pg_dump never writes): what ran before that point was committed`,
+      );
+      expect(result.all).not.toContain('nothing was committed');
+    }
+  });
+
   it('a truncated plain dump fails and commits nothing, gzipped or not', () => {
     for (const [file, why] of [
       ['cut.sql', 'it was cut short; nothing was committed'],
