@@ -102,7 +102,12 @@ export function buildProgram(): Command {
     command
       .option('--yes', 'non-interactive: approve every confirmation (CI, scripts)')
       .option('--accept-manual', 'with --yes, record manual steps as acknowledged instead of refusing to start')
-      .option('--report <format:file>', 'also write a report when the run ends: json, md, junit, junit-ant or html (repeatable)', collect, [])
+      .option(
+        '--report <format:file>',
+        'also write a report when the run ends: json, md, junit, junit-ant or html (repeatable)',
+        collect,
+        [],
+      )
       .option('--state-dir <dir>', 'where runs are kept (also $DRCTL_STATE_DIR; default $XDG_STATE_HOME/drctl or ~/.local/state/drctl)')
       .option('--profile <name>', 'AWS profile for the built-in AWS actions (also $AWS_PROFILE)')
       .option('--region <region>', 'AWS region for the built-in AWS actions (also $AWS_REGION)')
