@@ -189,7 +189,11 @@ describe('a run that did not recover gets no recovery time and no RTO or RPO ver
 
       it('junit fails the recovery case with the outcome and skips the objectives', () => {
         const xml = renderReport(report, 'junit');
-        expect(xml).toMatch(new RegExp(`name="recovery" time="[\\d.]+">\\s*<failure message="${outcome.replace(/[()]/g, '\\$&')}"/>`));
+        // A recovery that did not happen is a failure typed not-recovered, at 0 s: the steps hold the run's time.
+        const said = outcome.replace(/[()]/g, '\\$&');
+        expect(xml).toMatch(
+          new RegExp(`name="recovery" time="0\\.000">\\s*<failure type="not-recovered" message="${said}">${said}</failure>`),
+        );
         expect(xml).toContain(`<skipped message="RTO 1h: no verdict (${why})"/>`);
         expect(xml).toContain(`<skipped message="RPO 15m: no verdict (${why})"/>`);
         expect(xml).not.toMatch(/recovery took|past the RTO/);
@@ -217,7 +221,7 @@ describe('a run that recovered', () => {
     expect(renderReport(report, 'html')).toContain(`<h2>RTO 1h</h2><p>${rto}, <span class="ok">met</span></p>`);
     const xml = renderReport(report, 'junit');
     expect(xml).toContain(`<system-out>RTO 1h: ${rto}, met</system-out>`);
-    expect(xml).toMatch(/name="recovery" time="1200">\s*<system-out>recovered in 20m<\/system-out>/);
+    expect(xml).toMatch(/name="recovery" time="0\.000">\s*<system-out>recovered in 20m; 20m since the incident start/);
   });
 
   it("ends its summary with the run's integrity evidence, one line per fingerprint", () => {
@@ -253,10 +257,10 @@ describe('a run that recovered', () => {
   it('a step allowed to fail passes in JUnit, its failure and error output in <system-out>; the suite stays green', () => {
     const xml = renderReport(report, 'junit');
     expect(xml).toMatch(
-      /name="is-it-gone: Is the database really gone\?" time="2">\s*<system-out>failed, allowed to fail: the run went on\. exit code 2 \(expected 0\): database &quot;app&quot; exists \(on_failure: continue\)\ndatabase &quot;app&quot; exists<\/system-out>/,
+      /name="is-it-gone: Is the database really gone\?" time="2\.000">\s*<system-out>status: failed, allowed\n[\s\S]*failed, allowed to fail: the run went on: exit code 2 \(expected 0\): database &quot;app&quot; exists \(on_failure: continue\)\nerror output \(last lines\):\ndatabase &quot;app&quot; exists<\/system-out>\s*<\/testcase>/,
     );
-    expect(xml).toContain('<testsuites name="drctl" tests="7" failures="0">');
-    expect(xml).toContain('skipped="0"');
+    expect(xml).toContain('<testsuites name="drctl" time="8.000">');
+    expect(xml).toMatch(/<testsuite [^>]* tests="7" failures="0" errors="0" skipped="0"/);
     expect(renderReport(report, 'md')).toContain('| 2 | Is the database really gone? (`is-it-gone`) | failed, allowed: exit code 2');
   });
 });
@@ -274,7 +278,9 @@ describe('a failed step names its cause in every report', () => {
     expect(md).toContain('## Error output');
     expect(md).toContain(`Last lines of \`check-backup\`'s error output:\n\n\`\`\`\n${tail}\n\`\`\``);
     expect(renderReport(report, 'html')).toContain(`<pre>${tail}</pre>`);
-    expect(renderReport(report, 'junit')).toContain(`<failure message="exit code 1 (expected 0): ${tail}">${tail}</failure>`);
+    expect(renderReport(report, 'junit')).toContain(
+      `<failure type="exit-code" message="exit code 1 (expected 0): ${tail}">${tail}</failure>`,
+    );
   });
 
   it('a fence in the error output cannot close the Markdown block', () => {
