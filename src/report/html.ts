@@ -1,4 +1,4 @@
-import { formatDuration } from '../util/duration.js';
+import { formatDuration, formatInterval } from '../util/duration.js';
 import type { ReportAttempt, ReportStep, RunReport } from './build.js';
 import { actualSeconds, verdictFacts } from './build.js';
 import type { RunbookHistory } from './history.js';
@@ -778,7 +778,7 @@ function factsHtml(r: Report): string {
       'Journal',
       `${r.journal.entries} entries; head ${r.journal.head ? code(r.journal.head) : 'not chained (a journal of an earlier drctl)'}`,
     ],
-    ['Drill every', r.drill_every_s === null ? 'not set' : xml(formatDuration(r.drill_every_s * 1000))],
+    ['Drill every', r.drill_every_s === null ? 'not set' : xml(formatInterval(r.drill_every_s * 1000))],
     ['Next drill due', orDash(r.next_drill_due)],
   );
   return section('facts', 'Run facts', factsTable('The run: when, what and with which tool', rows), 'after-action');

@@ -220,3 +220,11 @@ describe('the HTML report with the runbook history', () => {
     expect(renderHtml(drill)).not.toContain('svg class="history"');
   });
 });
+
+describe('the drill interval in the after-action facts', () => {
+  it('is written in days as the runbook writes it (90d, not 2160h)', () => {
+    const html = renderHtml({ ...drill, drill_every_s: 90 * 86_400 });
+    expect(html).toContain('90d');
+    expect(html).not.toContain('2160h');
+  });
+});
