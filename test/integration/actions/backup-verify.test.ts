@@ -351,7 +351,8 @@ ${extra}`;
       ws.runbook('rb.yaml', runbook(`{ backup: "${uriOf('slow.sql.gz')}", scratch: local }`, '    idempotent: true\n'));
       const running: Running = startDrctl(['run', 'rb.yaml', '--yes', '--state-dir', ws.stateDir], { cwd: ws.dir, env: env() });
       const runId = await waitFor(
-        () => (existsSync(ws.stateDir) ? (readdirSync(join(ws.stateDir, 'runs'))[0] ?? false) : false),
+        // The state dir is made before its runs folder: wait for the run's own folder.
+        () => (existsSync(join(ws.stateDir, 'runs')) ? (readdirSync(join(ws.stateDir, 'runs'))[0] ?? false) : false),
         'the run to start',
         60_000,
       );
