@@ -115,7 +115,13 @@ function summary(r: RunReport): string[] {
     .map((status) => `${counts.get(status)} ${status.replace('_', ' ')}`)
     .join(', ');
   const over = r.steps.filter((s) => s.over_budget).length;
-  const ended = r.finished_at === null ? (r.status === 'interrupted' ? 'was interrupted' : 'has not ended') : `ended at ${r.finished_at}`;
+  // An interrupted run has not ended: it stopped, and can be resumed.
+  const ended =
+    r.status === 'interrupted'
+      ? `was interrupted${r.finished_at === null ? '' : ` at ${r.finished_at}`} and has not ended`
+      : r.finished_at === null
+        ? 'has not ended'
+        : `ended at ${r.finished_at}`;
   const what = [
     `${MODE_WORDS[r.mode] ?? `A ${mdText(r.mode)} run`} of ${mdCode(r.runbook)} (run ${mdCode(r.run_id)}).`,
     `The incident started at ${mdText(r.incident_start)}; the run started at ${mdText(r.started_at)} and ${mdText(ended)}.`,

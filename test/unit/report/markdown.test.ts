@@ -559,3 +559,11 @@ describe('the announcements, filled with the run’s facts', () => {
     expect(md).not.toContain('DRILL');
   });
 });
+
+describe('an interrupted run', () => {
+  it('is said to be interrupted, not to have ended', () => {
+    const md = renderMarkdown(report({ status: 'interrupted', finished_at: '2026-11-29T02:20:00.000Z', exit_code: 130 }));
+    expect(md).toContain('was interrupted at 2026-11-29T02:20:00.000Z and has not ended');
+    expect(md).not.toContain('ended at 2026-11-29T02:20:00.000Z');
+  });
+});
