@@ -6,7 +6,10 @@ import type { BackupStore, ObjectInfo, ObjectPage, StreamWriteOptions, StreamWri
 import { sha256Hash } from '../util/sha256.js';
 import { s3Client } from './aws.js';
 
-/** Multipart uploads: 8 MiB parts, 4 in flight, so memory stays near 40 MiB whatever the file's size. */
+/**
+ * Multipart uploads of a file of known size: 8 MiB parts, 4 in flight, so memory stays near 40 MiB
+ * whatever the file's size. A stream of unknown length goes through s3-multipart.ts instead.
+ */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
@@ -124,14 +127,15 @@ export class S3Store implements BackupStore {
   }
 
   /**
-   * A multipart upload of a stream of unknown length, hashed on the way; the sha256 is then put on
-   * the object as its `sha256` tag. When the stream fails, the signal fires or the tag cannot be
+   * A stream of unknown length, hashed on the way (s3-multipart.ts: parts that grow, two in flight);
+   * the sha256 is then put on the object as its `sha256` tag. When the stream fails, the signal fires or the tag cannot be
    * set, the multipart upload is aborted (or the object deleted): nothing is left under `key`.
    */
   async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
     const meter = hashingCounter(options.onProgress);
     body.on('error', (error) => meter.destroy(error));
-    await this.upload({ Key: key, Body: body.pipe(meter) }, options.signal, () => {});
+    const { uploadStream } = await import('./s3-multipart.js');
+    await uploadStream({ client: this.client, bucket: this.bucket, key }, body.pipe(meter), options.signal);
     const written = { size: meter.bytes, sha256: meter.digest() };
     try {
       const { PutObjectTaggingCommand } = await import('@aws-sdk/client-s3');

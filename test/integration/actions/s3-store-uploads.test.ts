@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { PassThrough } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../../src/adapters/s3-store.js';
 import type { TestMoto } from '../../support/moto.js';
 import { hasMoto, startMoto } from '../../support/moto.js';
 import { sleep } from '../run/helpers.js';
 
-/** S3Store's multipart uploads against moto_server: what a failed one leaves behind while others go on. */
+/** S3Store's streamed multipart uploads against moto_server: the parts they are cut into, and what a failed one leaves behind while others go on. */
 
 const BUCKET = 'uploads-at-once';
 
-describe.skipIf(!hasMoto())('S3Store uploads at once (a directory-format backup sends two files together)', () => {
+describe.skipIf(!hasMoto())('S3Store streamed uploads against moto_server', () => {
   let moto: TestMoto;
   const aws = (...args: string[]): string => {
     const result = spawnSync('aws', args, { env: { ...process.env, ...moto.env }, encoding: 'utf8', timeout: 120_000 });
@@ -31,7 +32,55 @@ describe.skipIf(!hasMoto())('S3Store uploads at once (a directory-format backup 
   }, 120_000);
   afterAll(() => moto?.stop());
 
-  it('the upload that fails aborts its own multipart upload, and the one beside it completes', async () => {
+  it('a stream of 12 MiB goes up as parts of 5, 5 and 2 MiB, whole, with its sha256 as the object tag', async () => {
+    const store = await S3Store.open(BUCKET, { endpoint: moto.endpoint, region: 'us-east-1' });
+    const data = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const chunks = Array.from({ length: data.length / 65536 }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536));
+    const written = await store.writeStream('grow/twelve.dat', Readable.from(chunks), {
+      signal: new AbortController().signal,
+      onProgress: () => {},
+    });
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    expect(written).toEqual({ size: data.length, sha256 });
+    const part = (n: number): string =>
+      aws(
+        's3api',
+        'head-object',
+        '--bucket',
+        BUCKET,
+        '--key',
+        'grow/twelve.dat',
+        '--part-number',
+        String(n),
+        '--query',
+        '[ContentLength,PartsCount]',
+        '--output',
+        'text',
+      ).trim();
+    expect([1, 2, 3].map(part)).toEqual([`${5 * 2 ** 20}\t3`, `${5 * 2 ** 20}\t3`, `${2 * 2 ** 20}\t3`]);
+    expect(
+      aws(
+        's3api',
+        'get-object-tagging',
+        '--bucket',
+        BUCKET,
+        '--key',
+        'grow/twelve.dat',
+        '--query',
+        'TagSet[0].Value',
+        '--output',
+        'text',
+      ).trim(),
+    ).toBe(sha256);
+    const { body } = await store.read('grow/twelve.dat', new AbortController().signal);
+    const back: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Buffer>) back.push(chunk);
+    expect(createHash('sha256').update(Buffer.concat(back)).digest('hex')).toBe(sha256);
+    expect(openUploads()).toEqual([]);
+  }, 120_000);
+
+  it('two uploads at once (a directory-format backup sends two files together): the one that fails aborts its own multipart upload, the other completes', async () => {
     const store = await S3Store.open(BUCKET, { endpoint: moto.endpoint, region: 'us-east-1' });
     const signal = new AbortController().signal;
     const first = new PassThrough();
