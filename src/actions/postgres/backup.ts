@@ -208,9 +208,9 @@ async function dumpStream(
   });
   const stdout = dump.child.stdout!;
   if (format === 'plain-gzip') {
-    const { createGzip } = await import('node:zlib');
-    // gzip's own default level: the same size as the seeds' `pg_dump | gzip`, at the same speed.
-    const gzip = createGzip({ level: 6, chunkSize: 256 * 1024 });
+    const { createParallelGzip } = await import('../../util/parallel-gzip.js');
+    // gzip's own default level: the same size as the seeds' `pg_dump | gzip`, on up to 4 cores.
+    const gzip = createParallelGzip({ level: 6 });
     if (fingerprinter) {
       // Every table's rows hashed as they pass on to gzip: the manifest without a second read of the data.
       // The chunk goes to gzip first, so it is compressed (on libuv's threads) while it is hashed here.

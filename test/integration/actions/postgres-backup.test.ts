@@ -39,7 +39,8 @@ import {
 const PASSWORD = 'Backup-Passw0rd-Unique-8812';
 const ROLE = 'backup_operator';
 const BUCKET = 'pg-backups';
-const ORDERS = 2000;
+/** Enough orders for a plain dump of over 2 MiB: gzipped on two cores, it is more than one gzip member. */
+const ORDERS = 40_000;
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -254,6 +255,12 @@ ${steps}`,
     aws('s3', 'cp', '--quiet', String(outputs.location), outcome.ws.path('object.sql.gz'));
     const bytes = readFileSync(outcome.ws.path('object.sql.gz'));
     expect(bytes.length).toBe(outputs.size);
+    // Compressed a megabyte at a time on each core: gzip members one after another, one file to gzip.
+    const memberHeader = Buffer.from('1f8b0800000000000003', 'hex');
+    let members = 0;
+    for (let at = bytes.indexOf(memberHeader); at !== -1; at = bytes.indexOf(memberHeader, at + 1)) members += 1;
+    expect(members).toBeGreaterThan(1);
+    execFileSync('gzip', ['-t', outcome.ws.path('object.sql.gz')]);
     expect(sha256(bytes)).toBe(outputs.sha256);
     const tags = JSON.parse(aws('s3api', 'get-object-tagging', '--bucket', BUCKET, '--key', String(outputs.key))) as {
       TagSet: Array<{ Key: string; Value: string }>;
