@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,41 @@ describe('starting from the bundle and its code cache', () => {
     expect(validate(dir).status).toBe(0);
     expect(readFileSync(join(dir, 'dist', 'drctl.cache')).equals(before)).toBe(true);
     expect(existsSync(join(dir, 'dist', `drctl.cache.${process.pid}`))).toBe(false);
+  });
+
+  it('a cache left by a start without one is taken by the next start as it is (made with the flags V8 loads it with)', () => {
+    const dir = installedCopy();
+    writeFileSync(join(dir, 'dist', 'drctl.cache'), '');
+    expect(validate(dir).status).toBe(0);
+    const left = readFileSync(join(dir, 'dist', 'drctl.cache'));
+    expect(left.length).toBeGreaterThan(10_000);
+    expect(validate(dir).status).toBe(0);
+    expect(readFileSync(join(dir, 'dist', 'drctl.cache')).equals(left)).toBe(true);
+  });
+
+  it("keeps V8's young generation at its first size while garbage streams through, unless NODE_OPTIONS sizes it", () => {
+    // drctl started as bin/drctl.cjs starts it, then garbage made as a restore makes it. From a copy:
+    // other flags make V8 refuse the code cache, and drctl then writes its own.
+    const dir = installedCopy();
+    const script = `
+      const v8 = require('node:v8');
+      require(${JSON.stringify(join(dir, 'dist', 'launch.cjs'))}).launch([process.execPath, 'drctl', '--version']).then(() => {
+        let keep = [];
+        for (let i = 0; i < 400000; i++) {
+          keep.push({ i, text: 'row ' + i, bytes: Buffer.alloc(64) });
+          if (keep.length > 5000) keep = [];
+        }
+        const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+        process.stderr.write(String(young.space_size));
+      });`;
+    const youngSize = (env: NodeJS.ProcessEnv): number => {
+      const result = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8' });
+      expect(result.status, result.stderr).toBe(0);
+      return Number(result.stderr);
+    };
+    const { NODE_OPTIONS: _ignored, ...env } = process.env;
+    expect(youngSize(env)).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(youngSize({ ...env, NODE_OPTIONS: '--max-semi-space-size=32' })).toBeGreaterThan(4 * 1024 * 1024);
   });
 
   it('says what to do, with no stack trace, when the bundle is missing', () => {
