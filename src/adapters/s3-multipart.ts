@@ -3,11 +3,12 @@ import type { Readable } from 'node:stream';
 
 /**
  * A multipart upload of a stream of unknown length (a dump as pg_dump writes it), with parts that
- * grow: 5 MiB (S3's smallest) for the first thousand, doubling every thousand after. So a small dump
- * costs little memory, and the 10,000 parts S3 allows reach nearly its largest object (4.9 of 5 TiB) instead of
- * stopping at 10,000 times a fixed size (78 GiB at 8 MiB). Each part is filled in one buffer of its
- * size (no copy of a copy) and at most PARTS_IN_FLIGHT are being sent while the next one fills:
- * memory stays near 15 MiB until the object passes 5 GB.
+ * grow: 5 MiB (S3's smallest) for the first thousand, doubling every thousand after. So a small
+ * dump costs little memory, and the 10,000 parts S3 allows reach nearly its largest object (4.9 of
+ * 5 TiB) instead of stopping at 10,000 times a fixed size (78 GiB at 8 MiB). Each part is filled in
+ * one buffer of its size (no copy of a copy; a buffer is filled again once S3 has its part), and
+ * at most PARTS_IN_FLIGHT are being sent while the next one fills: memory stays near 15 MiB until
+ * the object passes 5 GB.
  */
 
 const MiB = 1024 * 1024;
@@ -58,6 +59,14 @@ export async function uploadStream(
   let created: Promise<string> | undefined;
   const parts: Array<{ PartNumber: number; ETag: string; ChecksumCRC32?: string }> = [];
   const inFlight = new Set<Promise<void>>();
+  // A part's buffer, once S3 has it, is filled again: no garbage for the collector to find.
+  const spare: Buffer[] = [];
+  const partBuffer = (n: number): Buffer => {
+    const size = sizeOf(n);
+    let buffer = spare.pop();
+    while (buffer !== undefined && buffer.length !== size) buffer = spare.pop();
+    return buffer ?? Buffer.allocUnsafeSlow(size);
+  };
 
   const createUpload = (): Promise<string> =>
     (created ??= (async () => {
@@ -87,6 +96,7 @@ export async function uploadStream(
       );
       if (!out.ETag) throw new Error(`part ${partNumber} came back without an ETag`);
       parts.push({ PartNumber: partNumber, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) });
+      spare.push(data);
     })().catch((error: unknown) => {
       // A part cancelled by the stop fails for that stop: the reason is what stopped it.
       if (!stop.signal.aborted) failure = error;
@@ -106,7 +116,7 @@ export async function uploadStream(
   try {
     signal.throwIfAborted();
     let partNumber = 1;
-    let buffer = Buffer.allocUnsafeSlow(sizeOf(partNumber));
+    let buffer = partBuffer(partNumber);
     let filled = 0;
     for await (const chunk of body as AsyncIterable<Buffer>) {
       let offset = 0;
@@ -116,7 +126,7 @@ export async function uploadStream(
           await room();
           sendPart(partNumber, buffer);
           partNumber += 1;
-          buffer = Buffer.allocUnsafeSlow(sizeOf(partNumber));
+          buffer = partBuffer(partNumber);
           filled = 0;
         }
         const copied = chunk.copy(buffer, filled, offset);

@@ -31,7 +31,7 @@ export function createParallelGzip(options: ParallelGzipOptions): Transform {
   const compressing: Array<Promise<Buffer>> = [];
   // A block's buffer is used again once its member is out: no garbage for the collector to find.
   const free: Buffer[] = [];
-  let block = Buffer.allocUnsafeSlow(blockSize);
+  let block: Buffer = Buffer.allocUnsafeSlow(blockSize);
   let filled = 0;
 
   const startBlock = (): void => {
