@@ -99,11 +99,11 @@ check_restored() {
   [ "$want" = "$got" ] || { echo "$1: restored $got, backed up $want" >&2; exit 1; }
 }
 
-# drctl FORMAT: one run, its wall time (µs) on stdout and its peak RSS (KiB) appended to $dir/rss.
+# drctl FORMAT: one run, its wall time (µs) on stdout and its peak RSS (KiB) appended to $dir/rss-FORMAT.
 drctl_round() {
   local start end
   start=$(date +%s%N)
-  /usr/bin/time -f %M -a -o "$dir/rss" node bin/drctl.cjs run "$dir/restore-$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
+  /usr/bin/time -f %M -a -o "$dir/rss-$1" node bin/drctl.cjs run "$dir/restore-$1.yaml" --yes --state-dir "$dir/state" >"$dir/drctl.log" 2>&1 ||
     { cat "$dir/drctl.log" >&2; exit 1; }
   end=$(date +%s%N)
   echo $(((end - start) / 1000))
@@ -112,7 +112,7 @@ drctl_round() {
 database_loss() {
   local start end
   start=$(date +%s%N)
-  PATH="$dir/kbin:$PATH" DATABASE_URL="$BENCH_DB_URL" /usr/bin/time -f %M -a -o "$dir/rss" \
+  PATH="$dir/kbin:$PATH" DATABASE_URL="$BENCH_DB_URL" /usr/bin/time -f %M -a -o "$dir/rss-database-loss" \
     node bin/drctl.cjs run database-loss --yes --accept-manual --inputs-file "$dir/database-loss.yaml" --state-dir "$dir/state" \
     >"$dir/database-loss.log" 2>&1 || { cat "$dir/database-loss.log" >&2; exit 1; }
   end=$(date +%s%N)
@@ -145,7 +145,7 @@ grep -q 'plain-gzip.*sha256 verified' "$dir/database-loss.log" ||
 timed warm wall_us seeds
 timed warm wall_us floor_plain
 timed warm wall_us floor_custom
-: >"$dir/rss"
+rm -f "$dir"/rss-*
 
 for ((i = 1; i <= RUNS; i++)); do
   echo "round $i of $RUNS" >&2
@@ -163,7 +163,7 @@ floor_plain_ms=$(median_of_us <"$dir/floor-plain")
 drctl_custom=$(median_of_us <"$dir/drctl-custom")
 floor_custom_ms=$(median_of_us <"$dir/floor-custom")
 dl_ms=$(median_of_us <"$dir/database-loss")
-peak_kib=$(grep -E '^[0-9]+$' "$dir/rss" | sort -n | tail -1)
+peak_of() { grep -hE '^[0-9]+$' "$@" | sort -n | tail -1 | awk '{ printf "%.1f", $1 / 1024 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 echo "database                        pgbench scale $SCALE ($db_size): plain dump $(mib "$(stat -c %s "$dir/plain.sql")") MiB, gzipped $(mib "$(stat -c %s "$dir/plain.sql.gz")") MiB, custom $(mib "$(stat -c %s "$dir/dump.custom")") MiB; $RUNS interleaved rounds, $JOBS cores"
@@ -177,4 +177,4 @@ echo "drctl database-loss (whole run)  median ${dl_ms} ms   $(ratio "$dl_ms" "$f
 paste "$dir/database-loss" "$dir/floor-plain" "$dir/seeds" | awk '
   { dl = $1 / 1000; fl = $2 / 1000; sd = $3 / 1000
     printf "  round %d: database-loss %.1f ms, %.2fx the plain floor (%.1f ms), %.2fx the seeds (%.1f ms): %s\n", NR, dl, dl / fl, fl, dl / sd, sd, (dl < sd ? "faster" : "NOT faster") }'
-echo "drctl peak memory (RSS)          $(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }') MiB  (target < 150 MiB)"
+echo "drctl peak memory (RSS)          $(peak_of "$dir"/rss-*) MiB  (target < 150 MiB): postgres.restore plain $(peak_of "$dir/rss-plain"), custom $(peak_of "$dir/rss-custom"), database-loss $(peak_of "$dir/rss-database-loss")"
