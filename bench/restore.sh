@@ -14,7 +14,7 @@
 #   floor plain   `psql -1 < plain.sql` from an uncompressed file already on disk
 #   floor custom  `pg_restore -j <cores>` from a file already on disk
 # Prints the medians, each route's ratio to the floor of its format, and drctl's peak memory (RSS,
-# from /usr/bin/time -f %M, the highest of all its rounds).
+# from /usr/bin/time -f %M: the highest of all rounds, and per route).
 # Targets: postgres.restore within 1.10x of the floor for both formats; database-loss at most
 # 1.20x the plain floor and faster than the seeds' procedure in every round (printed round by
 # round); peak memory under 150 MiB.
