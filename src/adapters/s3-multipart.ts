@@ -17,6 +17,7 @@ const PARTS_PER_SIZE = 1000;
 const LARGEST_PART = 5 * 1024 * MiB;
 export const MAX_PARTS = 10_000;
 const PARTS_IN_FLIGHT = 2;
+const CREATE_TIMEOUT_MS = 15_000;
 
 /** The size of part `n` (from 1): 5 MiB doubled for every thousand parts before it, at most 5 GiB. */
 export function partSize(n: number): number {
@@ -71,9 +72,11 @@ export async function uploadStream(
   const createUpload = (): Promise<string> =>
     (created ??= (async () => {
       const checksums = (await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+      // Not cancelled by the stop: S3 may make the upload even when drctl stops waiting, and only
+      // its id lets the stop abort it (the stop waits for this answer, at most CREATE_TIMEOUT_MS).
       const out = await client.send(
         new s3.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }),
-        options,
+        { abortSignal: AbortSignal.timeout(CREATE_TIMEOUT_MS) },
       );
       if (!out.UploadId) throw new Error('CreateMultipartUpload returned no upload id');
       uploadId = out.UploadId;
@@ -150,6 +153,8 @@ export async function uploadStream(
       options,
     );
   } catch (error) {
+    // What came first is what is reported: the signal, or the error it did not cause.
+    const stoppedBySignal = signal.aborted && (failure === undefined || failure === signal.reason);
     failure ??= error;
     stop.abort(failure);
     await Promise.allSettled(inFlight);
@@ -162,7 +167,7 @@ export async function uploadStream(
         })
         .catch(() => {});
     }
-    throw signal.aborted ? signal.reason : failure;
+    throw stoppedBySignal ? signal.reason : failure;
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FIRST_PART_SIZE, MAX_PARTS, partSize, uploadStream } from '../../src/adapters/s3-multipart.js';
 
 /** A fake S3 client behind the uploader: it records each command and answers when told to. */
-function fakeS3(options: { failPart?: number; hold?: boolean } = {}) {
+function fakeS3(options: { failPart?: number; hold?: boolean; createDelayMs?: number; onAbortUpload?: () => Promise<void> } = {}) {
   const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
   const received = new Map<number, Buffer>();
   const waiting: Array<() => void> = [];
@@ -15,7 +15,13 @@ function fakeS3(options: { failPart?: number; hold?: boolean } = {}) {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }, opts: { abortSignal: AbortSignal }) {
       const name = command.constructor.name.replace(/Command$/, '');
       calls.push({ name, input: command.input });
-      if (name === 'CreateMultipartUpload') return { UploadId: 'up-1' };
+      if (name === 'CreateMultipartUpload') {
+        // S3 makes the upload whether or not the caller still waits for the answer.
+        if (options.createDelayMs) await new Promise((resolve) => setTimeout(resolve, options.createDelayMs));
+        opts.abortSignal?.throwIfAborted();
+        return { UploadId: 'up-1' };
+      }
+      if (name === 'AbortMultipartUpload') await options.onAbortUpload?.();
       if (name !== 'UploadPart') return {};
       const part = command.input.PartNumber as number;
       inFlight += 1;
@@ -128,6 +134,35 @@ describe('s3-multipart: streamed uploads with parts that grow (fake S3 client)',
     stop.abort(new Error('interrupted (SIGINT)'));
     await expect(upload).rejects.toThrow('interrupted (SIGINT)');
     expect(s3.names()).toContain('AbortMultipartUpload');
+  });
+
+  it('the signal during CreateMultipartUpload: the upload S3 made anyway is aborted', async () => {
+    const s3 = fakeS3({ createDelayMs: 100 });
+    const body = new PassThrough();
+    const stop = new AbortController();
+    const upload = uploadStream(target(s3.client), body, stop.signal, () => 10);
+    body.write(bytes(15));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(s3.names()).toEqual(['CreateMultipartUpload']);
+    stop.abort(new Error('interrupted (SIGINT)'));
+    await expect(upload).rejects.toThrow('interrupted (SIGINT)');
+    expect(s3.calls.find((c) => c.name === 'AbortMultipartUpload')?.input).toMatchObject({ UploadId: 'up-1' });
+  });
+
+  it('a part refused, then the signal while the upload is being aborted: the refusal is what is reported', async () => {
+    const stop = new AbortController();
+    const s3 = fakeS3({
+      failPart: 1,
+      onAbortUpload: async () => {
+        stop.abort(new Error('interrupted (SIGINT)'));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+    });
+    const body = new PassThrough();
+    const upload = uploadStream(target(s3.client), body, stop.signal, () => 10);
+    body.write(bytes(25));
+    await expect(upload).rejects.toThrow('part 1 refused');
+    expect(stop.signal.aborted).toBe(true);
   });
 
   it('waits for a part to land before filling a third: at most two in flight and one filling', async () => {
