@@ -269,11 +269,13 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
       let fingerprint: DatabaseFingerprint | undefined;
       try {
         key = backupKey(location, args.name ?? DEFAULT_NAME, snapshot.database, started, format);
-        try {
-          store = await open(location.store, ctx.aws);
-        } catch (error) {
-          throw storeFailure(NAME, location.uri, error, ctx.signal);
-        }
+        // Opened once pg_dump has started (for S3 that loads the SDK): pg_dump reads the catalogs
+        // meanwhile, before its first data, so the two overlap.
+        let opening: Promise<BackupStore> | undefined;
+        const openTheStore = (): Promise<BackupStore> =>
+          (opening ??= open(location.store, ctx.aws).catch((error: unknown) => {
+            throw storeFailure(NAME, location.uri, error, ctx.signal);
+          }));
         const uri = uriOf(location.store, key);
         ctx.log(
           `pg_dump of ${target.label} (PostgreSQL ${snapshot.serverVersion}, ${format}) to ${uri}` +
@@ -291,7 +293,7 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
           // A plain dump passes through drctl: its data blocks are fingerprinted as they stream.
           const fromDump =
             withManifest && format === 'plain-gzip' ? new (await import('./dump-fingerprint.js')).DumpFingerprinter() : undefined;
-          const dumping = runDump(args, format, snapshot.id, libpq.env, store, key, uri, target, ctx, signal, fromDump).catch(
+          const dumping = runDump(args, format, snapshot.id, libpq.env, openTheStore, key, uri, target, ctx, signal, fromDump).catch(
             (error: unknown) => {
               dumpError = error;
               if (!stop.signal.aborted) stop.abort(error);
@@ -323,6 +325,7 @@ export function createPostgresBackup(port: PgPort = pgPort, open: OpenStore = op
           if (fingerprintError !== undefined) throw fingerprintError;
           for (const result of settled) if (result.status === 'rejected') throw result.reason;
           dumped = (settled[0] as PromiseFulfilledResult<Dumped>).value;
+          store = await openTheStore();
           fingerprint = (settled[1] as PromiseFulfilledResult<DatabaseFingerprint | undefined>).value;
           if (fromDump) fingerprint = await completeDumpFingerprint(fromDump, port, args.url, snapshot.id, target, ctx);
         } finally {
@@ -484,7 +487,7 @@ async function runDump(
   format: BackupFormat,
   snapshot: string | undefined,
   env: Record<string, string>,
-  store: BackupStore,
+  openTheStore: () => Promise<BackupStore>,
   key: string,
   uri: string,
   target: PgTarget,
@@ -500,6 +503,7 @@ async function runDump(
     if (signal.aborted) onAbort();
     const progress = progressLog(ctx, 'writing', uri);
     try {
+      const store = await openTheStore();
       const body = await dumpStream(dump, format, target, fingerprinter);
       return await store.writeStream(key, body, { signal, onProgress: (bytes) => progress.update(bytes) });
     } catch (error) {
@@ -513,7 +517,7 @@ async function runDump(
       signal.removeEventListener('abort', onAbort);
     }
   }
-  return dumpFolder(args, snapshot, env, store, key, uri, target, ctx, signal);
+  return dumpFolder(args, snapshot, env, await openTheStore(), key, uri, target, ctx, signal);
 }
 
 /**

@@ -433,6 +433,22 @@ ${steps}`,
     }
   });
 
+  it('a bucket that does not exist: one line naming it and NoSuchBucket, and no pg_dump left running', async () => {
+    for (const format of ['plain-gzip', 'custom'] as const) {
+      const outcome = await backup(`  - id: backup
+    title: Back up the shop into a bucket that is not there
+    uses: postgres.backup
+    with: { url: "\${{ inputs.db }}", to: "s3://no-such-bucket-here/pg/", format: ${format} }
+`);
+      expect(outcome.code, outcome.output).toBe(1);
+      expect(String(stepOf(outcome.report, 'backup').reason)).toMatch(
+        /^postgres\.backup: s3:\/\/no-such-bucket-here\/pg\/\S+: NoSuchBucket: The specified bucket does not exist \(HTTP 404\)$/,
+      );
+      expect(pgDumpsOf(pg.port)).toEqual([]);
+      expectNoCredentials(outcome);
+    }
+  });
+
   it('pg_dump killed mid-stream, parts already uploaded: the multipart upload is aborted and the step names pg_dump', async () => {
     // Enough data (about 128 MB of SQL, 60 MB gzipped) that parts are uploaded while pg_dump still writes.
     pg.createDatabase('big');
