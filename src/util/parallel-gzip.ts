@@ -16,7 +16,7 @@ const BLOCK_SIZE = 1024 * 1024;
 
 export interface ParallelGzipOptions {
   level: number;
-  /** Blocks compressed at once; the machine's cores (at most 4) by default. */
+  /** Blocks compressed at once; by default the machine's cores, leaving one of libuv's threads free. */
   jobs?: number;
   blockSize?: number;
 }
@@ -26,7 +26,10 @@ function compress(block: Buffer, level: number): Promise<Buffer> {
 }
 
 export function createParallelGzip(options: ParallelGzipOptions): Transform {
-  const jobs = options.jobs ?? Math.min(4, availableParallelism());
+  // Compression runs on libuv's threads (4 unless UV_THREADPOOL_SIZE says otherwise), which file
+  // writes and DNS lookups share: one is left to them.
+  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const jobs = options.jobs ?? Math.max(1, Math.min(availableParallelism(), threads - 1));
   const blockSize = options.blockSize ?? BLOCK_SIZE;
   const compressing: Array<Promise<Buffer>> = [];
   // A block's buffer is used again once its member is out: no garbage for the collector to find.

@@ -209,7 +209,7 @@ async function dumpStream(
   const stdout = dump.child.stdout!;
   if (format === 'plain-gzip') {
     const { createParallelGzip } = await import('../../util/parallel-gzip.js');
-    // gzip's own default level: the same size as the seeds' `pg_dump | gzip`, on up to 4 cores.
+    // gzip's own default level: the same size as the seeds' `pg_dump | gzip`, on up to 3 cores.
     const gzip = createParallelGzip({ level: 6 });
     if (fingerprinter) {
       // Every table's rows hashed as they pass on to gzip: the manifest without a second read of the data.
