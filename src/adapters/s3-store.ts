@@ -127,9 +127,10 @@ export class S3Store implements BackupStore {
   }
 
   /**
-   * A stream of unknown length, hashed on the way (s3-multipart.ts: parts that grow, two in flight);
-   * the sha256 is then put on the object as its `sha256` tag. When the stream fails, the signal fires or the tag cannot be
-   * set, the multipart upload is aborted (or the object deleted): nothing is left under `key`.
+   * A stream of unknown length, hashed on the way (s3-multipart.ts: parts that grow, two in
+   * flight); the sha256 is then put on the object as its `sha256` tag. When the stream fails, the
+   * signal fires or the tag cannot be set, the multipart upload is aborted (or the object deleted):
+   * nothing is left under `key`.
    */
   async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
     const meter = hashingCounter(options.onProgress);

@@ -36,8 +36,10 @@ export function createParallelGzip(options: ParallelGzipOptions): Transform {
   const free: Buffer[] = [];
   let block: Buffer = Buffer.allocUnsafeSlow(blockSize);
   let filled = 0;
+  let started = 0;
 
   const startBlock = (): void => {
+    started += 1;
     const input = block;
     const done = compress(input.subarray(0, filled), options.level).finally(() => free.push(input));
     done.catch(() => {}); // read in order below; a failure is reported there
@@ -45,7 +47,7 @@ export function createParallelGzip(options: ParallelGzipOptions): Transform {
     block = free.pop() ?? Buffer.allocUnsafeSlow(blockSize);
     filled = 0;
   };
-  /** Push compressed members, in order, until fewer than `keep` are under way. */
+  /** Push compressed members, in order, until at most `keep` are still under way. */
   const settle = async (stream: Transform, keep: number): Promise<void> => {
     while (compressing.length > keep) stream.push(await compressing.shift()!);
   };
@@ -67,7 +69,8 @@ export function createParallelGzip(options: ParallelGzipOptions): Transform {
       })().then(() => callback(), callback);
     },
     flush(callback) {
-      if (filled > 0 || compressing.length === 0) startBlock();
+      // An empty stream is still a gzip file: one empty member.
+      if (filled > 0 || started === 0) startBlock();
       settle(this, 0).then(() => callback(), callback);
     },
   });

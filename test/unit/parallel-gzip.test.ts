@@ -54,6 +54,19 @@ describe('parallel gzip: blocks compressed at once, written in order as gzip mem
     expect(out.length / single.length).toBeLessThan(1.01);
   });
 
+  it('a stream of whole blocks ends with its last block, not an empty member after it', async () => {
+    const data = sqlLines(20_000).subarray(0, 4 * 65536);
+    const oneJob = await gzipped(data, { level: 6, jobs: 1, blockSize: 65536 });
+    const members = (out: Buffer): number => {
+      let count = 0;
+      for (let at = out.indexOf(Buffer.from('1f8b08', 'hex')); at !== -1; at = out.indexOf(Buffer.from('1f8b08', 'hex'), at + 1))
+        count += 1;
+      return count;
+    };
+    expect(gunzipSync(oneJob).equals(data)).toBe(true);
+    expect(members(oneJob)).toBe(4);
+  });
+
   it('an empty stream is an empty gzip file, not an empty file', async () => {
     const out = await gzipped(Buffer.alloc(0), { level: 6 });
     expect(out.length).toBeGreaterThan(0);
