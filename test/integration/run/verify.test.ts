@@ -55,6 +55,15 @@ function verify(ws: Workspace, ...args: string[]) {
 }
 
 const writeLines = (file: string, lines: readonly string[]): void => writeFileSync(file, `${lines.join('\n')}\n`);
+/** The journal as a drctl before the hash chain wrote it: the same lines without `prev`. */
+const writeWithoutChain = (file: string, lines: readonly string[]): void =>
+  writeLines(
+    file,
+    lines.map((line) => {
+      const { prev: _prev, ...entry } = JSON.parse(line) as { prev?: unknown };
+      return JSON.stringify(entry);
+    }),
+  );
 
 describe('drctl verify', () => {
   it('a finished run verifies: the chain intact, report.json matching, the head and entry count printed (exit 0)', () => {
@@ -200,13 +209,7 @@ describe('drctl verify', () => {
   it('a journal written before the chain: said plainly, nothing to check (exit 0); what is appended later is chained', () => {
     const ws = workspace();
     const { runId, journal, lines } = finishedRun(ws);
-    writeLines(
-      journal,
-      lines.map((l) => {
-        const { prev: _prev, ...entry } = JSON.parse(l) as { prev?: unknown };
-        return JSON.stringify(entry);
-      }),
-    );
+    writeWithoutChain(journal, lines);
     rmSync(reportPath(ws.stateDir, runId));
     expect(drctl(['report', runId, '--state-dir', ws.stateDir], { cwd: ws.dir }).status).toBe(0);
     expect(readReport(ws.stateDir, runId).journal).toEqual({ entries: lines.length, head: null });
@@ -230,13 +233,7 @@ describe('drctl verify', () => {
   it('a run of a drctl before the chain, journal and report.json as it wrote them: verifies (exit 0), the fields that report.json has compared', () => {
     const ws = workspace();
     const { runId, journal, lines } = finishedRun(ws);
-    writeLines(
-      journal,
-      lines.map((l) => {
-        const { prev: _prev, ...entry } = JSON.parse(l) as { prev?: unknown };
-        return JSON.stringify(entry);
-      }),
-    );
+    writeWithoutChain(journal, lines);
     // report.json as that drctl wrote it: without the fields added since.
     const file = reportPath(ws.stateDir, runId);
     const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & {
