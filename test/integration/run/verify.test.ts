@@ -407,8 +407,10 @@ describe('the chain under concurrent writers', () => {
 
   it('notes appended while the run ends, up to the release of its lock: report.json holds every one, and verify agrees (exit 0)', async () => {
     const ws = workspace();
+    // The first step waits until a note has landed, so notes come both before the run's end and after.
+    const wait = `  - id: wait\n    title: Wait for a first note\n    run: for i in $(seq 600); do [ -f noted ] && exit 0; sleep 0.05; done; exit 1\n`;
     const steps = Array.from({ length: 12 }, (_, i) => `  - id: s${i}\n    title: Step ${i}\n    run: echo ${i}\n`).join('');
-    ws.runbook('rb.yaml', `${header('ending', 'Ending run')}steps:\n${steps}`);
+    ws.runbook('rb.yaml', `${header('ending', 'Ending run')}steps:\n${wait}${steps}`);
     // Many report files make the run's end (after its last read of the journal) last a while.
     const reports = Array.from({ length: 300 }, (_, i) => [
       '--report',
@@ -441,6 +443,7 @@ describe('the chain under concurrent writers', () => {
         const last = ended(runId);
         const note = await drctlAsync(['note', runId, `note ${sent++}`, '--state-dir', ws.stateDir], { cwd: ws.dir });
         expect(note.status, note.all).toBe(0);
+        ws.write('noted', '');
         if (last) return;
       }
     };
