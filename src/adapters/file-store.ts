@@ -14,7 +14,7 @@ import type {
   StreamWritten,
   WriteOptions,
 } from '../ports/backup-store.js';
-import { sha256Hash } from '../util/sha256.js';
+import { HashMeter } from '../util/hash-meter.js';
 
 /** A file (or a directory-format dump's folder) being written: hidden, beside its final name, renamed into place only once complete. */
 const PARTIAL = '.drctl-partial-';
@@ -111,18 +111,9 @@ export class FileStore implements BackupStore {
    * ended well. The file keeps no checksum of its own: the sha256 is returned (a backup's manifest holds it).
    */
   async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
-    let written = 0;
-    const hash = sha256Hash();
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        written += chunk.length;
-        options.onProgress(written);
-        callback(null, chunk);
-      },
-    });
-    await writeAtomically(key, [body, counter], { signal: options.signal, mode: 0o600 });
-    return { size: written, sha256: hash.digest('hex') };
+    const meter = new HashMeter(options.onProgress);
+    await writeAtomically(key, [body, meter], { signal: options.signal, mode: 0o600 });
+    return { size: meter.bytes, sha256: meter.digest() };
   }
 
   async remove(key: string): Promise<void> {

@@ -1,9 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
 import type { AwsSettings } from '../ports/aws.js';
 import type { BackupStore, ObjectInfo, ObjectPage, StreamWriteOptions, StreamWritten, WriteOptions } from '../ports/backup-store.js';
-import { sha256Hash } from '../util/sha256.js';
+import { HashMeter } from '../util/hash-meter.js';
 import { s3Client } from './aws.js';
 
 /**
@@ -26,22 +25,6 @@ export function taggedSha256(tags: ReadonlyArray<{ Key?: string | undefined; Val
     ?.Value?.trim()
     .toLowerCase();
   return value && SHA256_HEX.test(value) ? value : undefined;
-}
-
-/** Passes bytes through, counting them and computing their sha256. */
-function hashingCounter(onBytes: (bytes: number) => void): Transform & { bytes: number; digest(): string } {
-  const hash = sha256Hash();
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      meter.bytes += chunk.length;
-      onBytes(meter.bytes);
-      callback(null, chunk);
-    },
-  }) as Transform & { bytes: number; digest(): string };
-  meter.bytes = 0;
-  meter.digest = () => hash.digest('hex');
-  return meter;
 }
 
 /** The sha256 an object carries: our `sha256` metadata, else a full-object (not composite) ChecksumSHA256. */
@@ -133,7 +116,7 @@ export class S3Store implements BackupStore {
    * nothing is left under `key`.
    */
   async writeStream(key: string, body: Readable, options: StreamWriteOptions): Promise<StreamWritten> {
-    const meter = hashingCounter(options.onProgress);
+    const meter = new HashMeter(options.onProgress);
     body.on('error', (error) => meter.destroy(error));
     const { uploadStream } = await import('./s3-multipart.js');
     await uploadStream({ client: this.client, bucket: this.bucket, key }, body.pipe(meter), options.signal);

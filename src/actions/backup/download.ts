@@ -5,7 +5,8 @@ import { arg } from '../args.js';
 import type { ActionContext } from '../types.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { baseName, parseObjectUri, parses } from './location.js';
-import { formatBytes, HashMeter, progressReporter, rate } from './progress.js';
+import { HashMeter } from '../../util/hash-meter.js';
+import { formatBytes, progressReporter, rate } from './progress.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 

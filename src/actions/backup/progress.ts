@@ -1,6 +1,4 @@
-import { Transform } from 'node:stream';
 import { formatDuration } from '../../util/duration.js';
-import { sha256Hash } from '../../util/sha256.js';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -47,28 +45,4 @@ export function progressReporter(
     },
     elapsedMs: () => now() - started,
   };
-}
-
-/** Passes bytes through, counting them and computing their sha256. */
-export class HashMeter extends Transform {
-  bytes = 0;
-  private readonly hash = sha256Hash();
-  private readonly onBytes: (bytes: number) => void;
-
-  constructor(onBytes: (bytes: number) => void = () => {}) {
-    super();
-    this.onBytes = onBytes;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.onBytes(this.bytes);
-    callback(null, chunk);
-  }
-
-  /** The hex digest; call once, after the stream ended. */
-  digest(): string {
-    return this.hash.digest('hex');
-  }
 }

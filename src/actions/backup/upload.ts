@@ -6,7 +6,8 @@ import { sha256Hash } from '../../util/sha256.js';
 import { arg } from '../args.js';
 import { ActionError, defineAction, PermanentActionError } from '../types.js';
 import { parseObjectUri, parses } from './location.js';
-import { formatBytes, HashMeter, progressReporter, rate } from './progress.js';
+import { HashMeter } from '../../util/hash-meter.js';
+import { formatBytes, progressReporter, rate } from './progress.js';
 import type { OpenStore } from './store.js';
 import { openStore, storeFailure } from './store.js';
 
