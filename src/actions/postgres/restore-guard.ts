@@ -11,6 +11,8 @@ const LONGEST_LINE_LOOKED_AT = 4096;
 /** First bytes of a line that may end a transaction: C/c(OMMIT), E/e(ND), R/r(OLLBACK), A/a(BORT), space, tab. */
 const MAY_END_TRANSACTION: ReadonlySet<number> = new Set([0x43, 0x63, 0x45, 0x65, 0x52, 0x72, 0x41, 0x61, 0x20, 0x09]);
 const OWN_END = /^(?:commit|end|rollback|abort)(?:\s+(?:work|transaction))?\s*(?:;|$)/i;
+/** A dollar-quote tag: `$$` or `$name$`. */
+const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/g;
 
 /** Why a plain dump must not be committed: the guard's error. */
 export class DumpRefused extends Error {}
@@ -56,6 +58,8 @@ export class DumpGuard extends Transform {
    * nothing was committed.
    */
   ownEnd: string | undefined;
+  /** Inside a dollar-quoted string (a function's body), its tag (`$$`, `$_$`...). */
+  private dollarQuote: string | undefined;
   /** After a lone `BEGIN;` line dropped, until the `COMMIT;` line that closes it. */
   private inBlock = false;
   /** Outside COPY data: the start of a line that the next chunk ends. */
@@ -155,14 +159,32 @@ export class DumpGuard extends Transform {
     return pos;
   }
 
+  /** Follow the dollar quotes a line opens and closes (a tag closes only the quote it opened). */
+  private trackDollarQuotes(line: Buffer): void {
+    if (!line.includes(0x24)) return;
+    for (const [tag] of line.toString('utf8').matchAll(DOLLAR_TAG)) {
+      if (this.dollarQuote === undefined) this.dollarQuote = tag;
+      else if (tag === this.dollarQuote) this.dollarQuote = undefined;
+    }
+  }
+
   /** Look at one line outside COPY data (with its line break); false drops it. */
   private keepLine(line: Buffer): boolean {
     const first = line[0];
-    if (line.length > LONGEST_LINE_LOOKED_AT) return true;
-    // A transaction end of the dump's own, in any case and indentation (the lone BEGIN;'s COMMIT; is taken below).
-    if (this.ownEnd === undefined && !this.inBlock && MAY_END_TRANSACTION.has(first!)) {
+    if (line.length > LONGEST_LINE_LOOKED_AT) {
+      this.trackDollarQuotes(line);
+      return true;
+    }
+    const quoted = this.dollarQuote !== undefined;
+    this.trackDollarQuotes(line);
+    // A transaction end of the dump's own, in any case and indentation. Not the COMMIT; that closes
+    // pg_dump's lone BEGIN; (dropped below), nor a bare END; inside a dollar-quoted body, where it
+    // closes a PL/pgSQL block (pg_dump writes function bodies as $$...$$ or $_$...$_$).
+    if (this.ownEnd === undefined && MAY_END_TRANSACTION.has(first!)) {
       const text = line.toString('utf8').trim();
-      if (OWN_END.test(text)) this.ownEnd = text;
+      const closesBlock = this.inBlock && text === 'COMMIT;';
+      const plpgsqlEnd = quoted && /^end\s*;$/i.test(text);
+      if (OWN_END.test(text) && !closesBlock && !plpgsqlEnd) this.ownEnd = text;
     }
     // Only lines starting with C(OPY/OMMIT), -(-), A(LTER), B(EGIN), S(ET) or a backslash matter.
     if (first !== 0x43 && first !== 0x2d && first !== 0x41 && first !== 0x42 && first !== 0x53 && first !== 0x5c) return true;

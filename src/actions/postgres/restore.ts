@@ -603,7 +603,10 @@ async function restorePlain(
   // The whole dump is with psql, which may still be building indexes: an interruption stops it
   // there too, and the transaction that has not reached its COMMIT is rolled back.
   const exit = await untilExitOrAbort(psql, ctx.signal);
-  if (exit.code !== 0 && psql.stderrLines().some((line) => line.includes(TRANSACTION_ENDED)))
+  // The seal's error, or (a dump that copied the seal's key to its session before ending the
+  // transaction) the server's warning that drctl's own COMMIT or ROLLBACK found no transaction.
+  const ended = (line: string): boolean => line.includes(TRANSACTION_ENDED) || (exit.code === 0 && line.includes(NO_TRANSACTION));
+  if (exit.code !== null && psql.stderrLines().some(ended))
     throw new ActionError(
       `${NAME}: ${from.uri}: the dump ended drctl's transaction itself (a COMMIT, END or ROLLBACK of its own, which pg_dump never writes): what ran before that point was committed, what came after was not; check ${target.label} before trusting it`,
       { permanent: true },
@@ -628,6 +631,8 @@ function uncommitted(guard: { ownEnd: string | undefined }): string {
 const SEAL_SETTING = 'drctl.restore_seal';
 /** The error the seal's check raises (psql names it in its error line), so the step can say what happened. */
 const TRANSACTION_ENDED = 'drctl: the dump ended the restore transaction before drctl did';
+/** PostgreSQL's warning for a COMMIT or ROLLBACK sent outside a transaction. */
+const NO_TRANSACTION = 'there is no transaction in progress';
 
 /** The first minor release of each major version whose psql has \restrict. */
 const RESTRICT_SINCE: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };

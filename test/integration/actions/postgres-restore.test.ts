@@ -223,10 +223,11 @@ $body$;
     expect(pg.psql(`SELECT convert_from(lo_get(oid), 'UTF8') FROM pg_largeobject_metadata`, target.name)).toBe('a large object');
   });
 
-  it('a tampered plain dump that ends the transaction itself (its own commit;, END; or ROLLBACK;) fails, saying what was committed', () => {
+  it('a tampered plain dump that ends the transaction itself (its own commit;, END; or ROLLBACK;, even with the seal copied to its session) fails, saying what was committed', () => {
     const plain = readFileSync(files.path('plain.sql'), 'utf8').replace(/^\\(un)?restrict .*\n/gm, '');
     const at = plain.indexOf('COPY ');
-    for (const end of ['commit;', 'END;', 'ROLLBACK;']) {
+    const copiedSeal = "SELECT set_config('drctl.restore_seal', current_setting('drctl.restore_seal'), false);\ncommit;";
+    for (const end of ['commit;', 'END;', 'ROLLBACK;', copiedSeal]) {
       const target = freshDatabase();
       const tampered = files.path(`ends-${databases}.sql`);
       writeFileSync(tampered, `${plain.slice(0, at)}${end}\n${plain.slice(at)}`);

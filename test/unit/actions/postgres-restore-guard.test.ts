@@ -67,6 +67,31 @@ describe('the plain dump guard', () => {
     }
   });
 
+  it("finds a transaction end of the dump's own, but not PL/pgSQL's END; in a function body nor the COMMIT; of pg_dump's lone BEGIN;", async () => {
+    const fn = `CREATE FUNCTION public.tick() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+BEGIN
+  IF NEW.id > 0 THEN
+    RETURN NEW;
+  END IF;
+END;
+$_$;
+`;
+    const ownEnd = async (extra: string): Promise<string | undefined> => {
+      const at = DUMP.indexOf('COPY ');
+      return (await guard(`${DUMP.slice(0, at)}${extra}${DUMP.slice(at)}`, 5)).guard.ownEnd;
+    };
+    // What pg_dump writes: a function whose body ends with END;, and the lone BEGIN; ... COMMIT; of large objects.
+    expect(await ownEnd(fn)).toBeUndefined();
+    expect(await ownEnd(fn.replaceAll('$_$', () => '$$'))).toBeUndefined();
+    // What it never writes: an end of its own, after a function body too, and inside its lone BEGIN; block.
+    expect(await ownEnd(`${fn}END;\n`)).toBe('END;');
+    expect(await ownEnd('  commit;\n')).toBe('commit;');
+    expect(await ownEnd('BEGIN;\nCOMMIT WORK;\n')).toBe('COMMIT WORK;');
+    expect(await ownEnd(`$$ a string $$;\nROLLBACK;\n`)).toBe('ROLLBACK;');
+  });
+
   it('keeps the owners unless told to strip them', async () => {
     const { out } = await guard(DUMP, 50, { stripOwner: false });
     expect(out).toContain('ALTER TABLE public.t OWNER TO someone;\n');
