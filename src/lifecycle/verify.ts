@@ -61,8 +61,10 @@ function checkReport(stateDir: string, runId: string, startedBeforeChain: boolea
     rebuilt = JSON.parse(JSON.stringify(buildReport(record))) as unknown;
   } catch (error) {
     // A journal edited by hand may hold a line of the right type with fields no drctl wrote: what
-    // verify is for, so it is said like any other unreadable journal, beside the broken chain.
-    return { file, status: 'unreadable', message: `the journal cannot be rebuilt into a report: ${(error as Error).message}` };
+    // verify is for, so it is said like any other unreadable journal, beside the broken chain. A
+    // fault of drctl's own is not passed off as a damaged record.
+    if (!(error instanceof UserError)) throw error;
+    return { file, status: 'unreadable', message: `the journal cannot be rebuilt into a report: ${error.message}` };
   }
   let text: string;
   try {
@@ -88,7 +90,7 @@ function checkReport(stateDir: string, runId: string, startedBeforeChain: boolea
   // wrote fewer fields: those it has must match, and the ones added since are not missing from it.
   // A report of a run started since then always has the field, and is compared whole.
   const earlier = startedBeforeChain && written !== null && typeof written === 'object' && !Object.hasOwn(written, 'journal');
-  const difference = firstDifference(written, rebuilt, '', earlier);
+  const difference = firstDifference(written, rebuilt, '', earlier ? mayLackFromEarlierVersion : () => false);
   if (!difference) return earlier ? { file, status: 'matches', earlier_version: true } : { file, status: 'matches' };
   return {
     file,
@@ -104,19 +106,50 @@ function show(value: unknown): string {
 }
 
 /**
+ * The fields of report.json that came with the hash chain or in the same release, which a report
+ * written by a drctl before it does not have: only these may be absent from it. Any other field
+ * missing (its status, verdicts or steps) is a difference, as in any report.
+ */
+const ADDED_WITH_CHAIN = {
+  report: new Set([
+    'journal',
+    'tool',
+    'runbook_file',
+    'scope',
+    'participants',
+    'decisions',
+    'interruptions',
+    'drill_every_s',
+    'next_drill_due',
+    'findings',
+    'remediation',
+    'sign_offs',
+  ]),
+  step: new Set(['started_at', 'finished_at', 'confirmed_by', 'attempt_log']),
+  operator: new Set(['version']),
+};
+
+function mayLackFromEarlierVersion(path: string, key: string): boolean {
+  if (path === '') return ADDED_WITH_CHAIN.report.has(key);
+  if (/^steps\[\d+\]$/.test(path)) return ADDED_WITH_CHAIN.step.has(key);
+  if (/^operators\[\d+\]$/.test(path)) return ADDED_WITH_CHAIN.operator.has(key);
+  return false;
+}
+
+/**
  * The first place, in the rebuilt report's order of fields, where the two differ; extra fields of the
- * file after that. `earlier`: a field the file lacks is one its drctl did not write yet.
+ * file after that. `mayLack`: a field the file may lack (one its drctl did not write yet).
  */
 function firstDifference(
   written: unknown,
   rebuilt: unknown,
   path: string,
-  earlier: boolean,
+  mayLack: (path: string, key: string) => boolean,
 ): { path: string; written: unknown; rebuilt: unknown } | undefined {
   if (Array.isArray(rebuilt)) {
     if (!Array.isArray(written)) return { path, written, rebuilt };
     for (let i = 0; i < Math.max(rebuilt.length, written.length); i++) {
-      const found = firstDifference(written[i], rebuilt[i], `${path}[${i}]`, earlier);
+      const found = firstDifference(written[i], rebuilt[i], `${path}[${i}]`, mayLack);
       if (found) return found;
     }
     return undefined;
@@ -126,8 +159,8 @@ function firstDifference(
     const a = written as Record<string, unknown>;
     const b = rebuilt as Record<string, unknown>;
     for (const key of [...Object.keys(b), ...Object.keys(a).filter((k) => !Object.hasOwn(b, k))]) {
-      if (earlier && !Object.hasOwn(a, key)) continue;
-      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key, earlier);
+      if (!Object.hasOwn(a, key) && mayLack(path, key)) continue;
+      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key, mayLack);
       if (found) return found;
     }
     return undefined;

@@ -259,6 +259,24 @@ describe('drctl verify', () => {
     expect(edited.stdout).toContain('  report.json: differs from the journal at rto.elapsed_s\n');
   });
 
+  it('a journal made to look older than the chain does not excuse a report.json that lacks its verdicts (exit 1)', () => {
+    const ws = workspace();
+    const { runId, journal, lines } = finishedRun(ws);
+    // prev stripped from every line, and the fields that say how the run ended taken out of report.json.
+    writeWithoutChain(journal, lines);
+    const file = reportPath(ws.stateDir, runId);
+    const {
+      journal: _journal,
+      status: _status,
+      exit_code: _exit,
+      ...rest
+    } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify(rest, null, 2));
+    const result = verify(ws, runId);
+    expect(result.status, result.all).toBe(1);
+    expect(result.stdout).toMatch(/ {2}report\.json: differs from the journal at (status|exit_code)\n/);
+  });
+
   it('a run of this drctl whose report.json lost its journal field and others: the first missing field is named (exit 1)', () => {
     const ws = workspace();
     const { runId } = finishedRun(ws);
