@@ -60,9 +60,12 @@ export function writeRunReports(
   requests: readonly ReportRequest[],
   warn: (message: string) => void,
 ): RunReport {
+  // Past drills, read once for however many HTML reports are asked for.
+  let history: RunbookHistory | undefined;
+  const historyOf = (report: RunReport): RunbookHistory | undefined => (history ??= historyUpTo([stateDir], report));
   const write = (report: RunReport, { file, format }: ReportRequest): void => {
     try {
-      writeFileAtomic(file, renderReport(report, format, format === 'html' ? { history: historyUpTo([stateDir], report) } : {}));
+      writeFileAtomic(file, renderReport(report, format, format === 'html' ? { history: historyOf(report) } : {}));
     } catch (error) {
       warn(`could not write the ${format} report ${file}: ${(error as Error).message}`);
     }
