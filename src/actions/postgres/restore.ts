@@ -10,7 +10,7 @@ import { parseObjectUri, parses, uriOf } from '../backup/location.js';
 import type { ObjectRef } from '../backup/location.js';
 import type { BackupManifest } from '../backup/manifest.js';
 import { HashMeter } from '../../util/hash-meter.js';
-import { formatBytes, rate } from '../backup/progress.js';
+import { formatBytes, progressReporter, rate } from '../backup/progress.js';
 import type { OpenStore } from '../backup/store.js';
 import { openStore, storeFailure } from '../backup/store.js';
 import type { ActionContext } from '../types.js';
@@ -405,13 +405,16 @@ async function openSource(from: ObjectRef, ctx: ActionContext, open: OpenStore):
   }
   // A folder named with its trailing / (backup.latest's uri for a directory-format backup): its
   // objects, not an object of the same name beside it; an empty folder falls back to the object.
-  if ((from as BackupRef).folder === true && from.store.scheme === 's3') {
-    let files: FolderFile[];
+  const folderFiles = async (): Promise<FolderFile[]> => {
     try {
-      files = await listFolder(store, from.key, ctx.signal);
+      return await listFolder(store, from.key, ctx.signal);
     } catch (listError) {
       throw storeFailure(NAME, `${from.uri}/`, listError, ctx.signal);
     }
+  };
+  const namedAsFolder = (from as BackupRef).folder === true && from.store.scheme === 's3';
+  if (namedAsFolder) {
+    const files = await folderFiles();
     if (files.length > 0) return folderSource(from, store, files);
   }
   let opened: { info: ObjectInfo; body: Readable };
@@ -421,13 +424,9 @@ async function openSource(from: ObjectRef, ctx: ActionContext, open: OpenStore):
     if (ctx.signal.aborted || from.store.scheme === 'file') throw storeFailure(NAME, from.uri, error, ctx.signal);
     const { missingObject } = await import('../backup/store.js');
     if (!missingObject(error)) throw storeFailure(NAME, from.uri, error, ctx.signal);
-    // No such object: a directory-format backup is the objects under `<key>/`.
-    let files: FolderFile[];
-    try {
-      files = await listFolder(store, from.key, ctx.signal);
-    } catch (listError) {
-      throw storeFailure(NAME, `${from.uri}/`, listError, ctx.signal);
-    }
+    // No such object: a directory-format backup is the objects under `<key>/` (already listed, and
+    // empty, when the URI named a folder).
+    const files = namedAsFolder ? [] : await folderFiles();
     if (files.length === 0) throw storeFailure(NAME, from.uri, error, ctx.signal);
     return folderSource(from, store, files);
   }
@@ -857,7 +856,6 @@ async function downloadFolder(
   folder: string,
   ctx: ActionContext,
 ): Promise<Array<{ name: string; sha256: string; tagged: boolean }>> {
-  const { progressReporter } = await import('../backup/progress.js');
   const { join } = await import('node:path');
   const progress = progressReporter(ctx.log, 'downloading', `${from.uri}/`, total);
   const stop = new AbortController();
@@ -920,7 +918,6 @@ async function download(
   shared?: { received(bytes: number): void; partsAtOnce: number },
 ): Promise<string> {
   const { open } = await import('node:fs/promises');
-  const { progressReporter } = await import('../backup/progress.js');
   const progress = shared ? { update: () => {}, elapsedMs: () => 0 } : progressReporter(ctx.log, 'downloading', from.uri, info.size);
   const partsAtOnce = shared?.partsAtOnce ?? PARTS_AT_ONCE;
   const handle = await open(file, 'wx+', 0o600);
