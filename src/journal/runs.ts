@@ -117,11 +117,16 @@ export function checkRunId(runId: string): void {
   }
 }
 
-/** A runbook name given to filter runs: the shape of metadata.name. */
-export function checkRunbookName(name: string): void {
-  if (name.length > MAX_RUN_ID_LENGTH || !/^[a-z0-9][a-z0-9-]*$/.test(name)) {
-    throw new UserError(`--runbook ${JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name)} is not a runbook name`, {
-      hint: 'runbook names are lowercase letters, digits and "-" (metadata.name), e.g. database-loss',
+/** The shape of metadata.name, which a runbook name given on the command line must have. */
+export function isRunbookName(name: string): boolean {
+  return name.length <= MAX_RUN_ID_LENGTH && /^[a-z0-9][a-z0-9-]*$/.test(name);
+}
+
+/** A runbook name given to filter runs (`--runbook`, or `what` names where else it was given); `also` ends the hint. */
+export function checkRunbookName(name: string, what = '--runbook ', also = ''): void {
+  if (!isRunbookName(name)) {
+    throw new UserError(`${what}${JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name)} is not a runbook name`, {
+      hint: `runbook names are lowercase letters, digits and "-" (metadata.name), e.g. database-loss${also}`,
     });
   }
 }

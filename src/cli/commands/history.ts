@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { renderHistory, renderOverdue } from '../../io/render-history.js';
 import { layout, terminalWidth } from '../../io/layout.js';
 import { colorEnabled, styleFor } from '../../io/style.js';
-import { stateDirsOf } from '../../journal/runs.js';
+import { checkRunbookName, isRunbookName, stateDirsOf } from '../../journal/runs.js';
 import { buildHistory, drillDue } from '../../report/history.js';
 import { loadHistoryReports } from '../../report/history-runs.js';
 import type { Runbook } from '../../runbook/model.js';
@@ -23,16 +23,12 @@ const OVERDUE_EXIT = 3;
  * only for a file: a name (no "." or "/") is never a runbook file's name.
  */
 async function runbookRef(ref: string, dir: string | undefined): Promise<{ name: string; runbook?: Runbook }> {
-  const name = ref.length <= 200 && /^[a-z0-9][a-z0-9-]*$/.test(ref);
+  const name = isRunbookName(ref);
   if (!name && (ref.includes('/') || (await import('../../runbook/validate.js')).isRunbookFileName(ref))) {
     const runbook = (await import('../load.js')).loadRunbook(ref, dir);
     return { name: runbook.name, runbook };
   }
-  if (!name) {
-    throw new UserError(`${JSON.stringify(ref.length > 80 ? `${ref.slice(0, 77)}...` : ref)} is not a runbook name`, {
-      hint: 'runbook names are lowercase letters, digits and "-" (metadata.name), e.g. database-loss; or give the runbook file',
-    });
-  }
+  checkRunbookName(ref, '', '; or give the runbook file');
   return { name: ref };
 }
 
