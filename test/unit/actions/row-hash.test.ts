@@ -52,6 +52,16 @@ describe('drctl-fp2 row sums', () => {
     }
   });
 
+  it('give the same sum for lines of every length up to 17 bytes, whole in a chunk or cut anywhere (both ways of mixing the words)', () => {
+    const lines = Array.from({ length: 18 }, (_, n) =>
+      Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((n * 7 + i) % 26))).join(''),
+    );
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const whole = digestOf(bytes);
+    expect(whole.rows).toBe(18);
+    for (let cut = 0; cut <= bytes.length; cut++) expect(digestOf(bytes, [cut]), `cut at ${cut}`).toEqual(whole);
+  });
+
   it('do not depend on the order of the rows; a duplicate row counts twice; one changed byte changes the sum', () => {
     const whole = digestOf(TEXT);
     expect(digestOf(`${[...ROWS].reverse().join('\n')}\n`)).toEqual(whole);
